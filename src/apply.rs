@@ -1,0 +1,425 @@
+//! Applying a plan, and taking runs back. Every change is journaled and flushed before it is
+//! made, replaced files are backed up first, and files are written through a temporary file
+//! and a rename; a failure takes back everything the run had applied.
+
+use crate::error::Failure;
+use crate::fsx;
+use crate::journal::{self, Change, JournalWriter, PackLock, Record, RunLog};
+use crate::plan::{Content, Effect, FileState, Plan, Status};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Applies the changes of `plan` as run `run_id`, updating each action's status.
+pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
+    let targets: Vec<(String, PathBuf)> = plan
+        .packs
+        .iter()
+        .filter(|pack| pack.target)
+        .map(|pack| (pack.role.clone(), pack.home.clone()))
+        .collect();
+
+    // Locks first, then refuse to build on top of a run that never finished.
+    let mut locks = Vec::new();
+    for (_, home) in &targets {
+        locks.push(PackLock::acquire(home, &format!("run {run_id}")).map_err(Failure::BadInput)?);
+    }
+    for (role, home) in &targets {
+        if let Some(unfinished) = journal::read_runs(home)
+            .map_err(Failure::BadInput)?
+            .into_iter()
+            .find(RunLog::unfinished)
+        {
+            return Err(Failure::bad_input(format!(
+                "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`",
+                unfinished.run_id,
+                home.display(),
+                home.display()
+            )));
+        }
+    }
+
+    let mut writers: BTreeMap<String, JournalWriter> = BTreeMap::new();
+    for (role, home) in &targets {
+        let mut writer = JournalWriter::create(home, run_id).map_err(Failure::BadInput)?;
+        writer
+            .append(&Record::Run {
+                run_id: run_id.to_string(),
+                started: journal::now(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                script: plan.script.clone(),
+                packs: plan.packs.clone(),
+                params: plan.params.clone(),
+            })
+            .map_err(Failure::BadInput)?;
+        writers.insert(role.clone(), writer);
+    }
+
+    let homes: BTreeMap<String, PathBuf> = targets.iter().cloned().collect();
+    let inject_failure_at = injected_failure();
+    let mut attempted = 0;
+    let mut failure = None;
+    for index in 0..plan.actions.len() {
+        if !plan.actions[index].is_change() {
+            continue;
+        }
+        attempted += 1;
+        let action = &plan.actions[index];
+        if inject_failure_at == Some(attempted) {
+            failure = Some((
+                index,
+                anyhow::anyhow!("injected failure (APIM_MIGRATE_INJECT_FAILURE)"),
+            ));
+            break;
+        }
+        let Some(home) = homes.get(&action.pack) else {
+            failure = Some((
+                index,
+                anyhow::anyhow!("`{}` is not a target pack", action.pack),
+            ));
+            break;
+        };
+        let Some(writer) = writers.get_mut(&action.pack) else {
+            failure = Some((index, anyhow::anyhow!("no journal for `{}`", action.pack)));
+            break;
+        };
+        match apply_one(home, writer, action) {
+            Ok(()) => plan.actions[index].status = Status::Changed,
+            Err(error) => {
+                failure = Some((index, error));
+                break;
+            }
+        }
+    }
+
+    match failure {
+        None => {
+            for writer in writers.values_mut() {
+                writer
+                    .append(&Record::End {
+                        status: "complete".to_string(),
+                        at: journal::now(),
+                    })
+                    .map_err(Failure::RunFailed)?;
+            }
+            drop(locks);
+            Ok(())
+        }
+        Some((index, error)) => {
+            let action = &mut plan.actions[index];
+            action.status = Status::Failed;
+            action.reason = Some(format!("{error:#}"));
+            let failed_path = format!("{}:{}", action.pack, action.path);
+            for later in plan.actions.iter_mut().skip(index + 1) {
+                if later.is_change() {
+                    later.status = Status::Skipped;
+                    later.reason = Some("not attempted: an earlier change failed".to_string());
+                }
+            }
+            let logs: Vec<RunLog> = homes
+                .values()
+                .filter_map(|home| journal::read_run(home, run_id).ok())
+                .collect();
+            let undo = undo_runs(&logs, true);
+            for writer in writers.values_mut() {
+                let _ = writer.append(&Record::End {
+                    status: if undo.is_ok() { "undone" } else { "failed" }.to_string(),
+                    at: journal::now(),
+                });
+            }
+            for action in plan.actions.iter_mut() {
+                if action.status == Status::Changed {
+                    action.status = Status::Skipped;
+                    action.reason =
+                        Some("applied, then taken back because the run failed".to_string());
+                }
+            }
+            drop(locks);
+            match undo {
+                Ok(_) => Err(Failure::RunFailed(anyhow::anyhow!(
+                    "the run failed at `{failed_path}`: {error:#}; everything it had applied was taken back"
+                ))),
+                Err(undo_error) => Err(Failure::RunFailed(anyhow::anyhow!(
+                    "the run failed at `{failed_path}`: {error:#}; taking it back also failed: {undo_error:#}; run `apim-migrate rollback` once the cause is fixed"
+                ))),
+            }
+        }
+    }
+}
+
+/// The number of the change at which to fail, for testing the failure path end to end
+/// (`APIM_MIGRATE_INJECT_FAILURE=N`).
+fn injected_failure() -> Option<usize> {
+    std::env::var("APIM_MIGRATE_INJECT_FAILURE")
+        .ok()
+        .and_then(|value| value.parse().ok())
+}
+
+fn apply_one(home: &Path, writer: &mut JournalWriter, action: &crate::plan::Action) -> Result<()> {
+    let Some(after) = action.after.clone() else {
+        bail!("internal: change without an after state");
+    };
+    let Some(effect) = action.effect else {
+        bail!("internal: change without an effect");
+    };
+    fsx::ensure_no_links(home, &action.path)?;
+    let dest = fsx::join(home, &action.path);
+    // The plan's view of the target must still hold: someone may have changed the pack
+    // between planning and applying.
+    let now = fsx::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode });
+    if now != action.before {
+        bail!(
+            "`{}` changed after it was planned; plan again",
+            dest.display()
+        );
+    }
+    let created_dirs = fsx::missing_dirs(home, &action.path);
+    let backup = match effect {
+        Effect::Replace => {
+            let name = format!("{}/{:06}", journal::BACKUP_DIR, action.seq);
+            let backup_path = writer.run_dir.join(&name);
+            fs::copy(&dest, &backup_path).with_context(|| {
+                format!(
+                    "cannot back up `{}` to `{}`",
+                    dest.display(),
+                    backup_path.display()
+                )
+            })?;
+            File::open(&backup_path)
+                .and_then(|file| file.sync_all())
+                .with_context(|| format!("cannot flush `{}`", backup_path.display()))?;
+            Some(name)
+        }
+        Effect::Create => None,
+    };
+    writer.append(&Record::Begin {
+        seq: action.seq,
+        primitive: action.primitive.clone(),
+        path: action.path.clone(),
+        effect,
+        before: action.before.clone(),
+        after: after.clone(),
+        created_dirs: created_dirs.clone(),
+        backup,
+    })?;
+    for dir in &created_dirs {
+        let path = fsx::join(home, dir);
+        match fs::create_dir(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot create `{}`", path.display()))
+            }
+        }
+    }
+    if let Some(parent) = dest.parent() {
+        if let Some(grandparent) = parent.parent() {
+            if !created_dirs.is_empty() {
+                fsx::sync_dir(grandparent)?;
+            }
+        }
+    }
+    let written = match &action.content {
+        Content::File(source) => {
+            let mut reader = File::open(source)
+                .with_context(|| format!("cannot read `{}`", source.display()))?;
+            fsx::atomic_write(&dest, after.mode, &mut reader, Some(&after.sha256))?
+        }
+        Content::Bytes(bytes) => {
+            let mut reader: &[u8] = bytes;
+            fsx::atomic_write(
+                &dest,
+                after.mode,
+                &mut reader as &mut dyn Read,
+                Some(&after.sha256),
+            )?
+        }
+        Content::None => bail!("internal: change without content"),
+    };
+    debug_assert_eq!(written, after.sha256);
+    writer.append(&Record::Done { seq: action.seq })?;
+    Ok(())
+}
+
+/// A file that differs from what the run left there.
+#[derive(Debug, Clone)]
+pub struct Drift {
+    pub path: PathBuf,
+}
+
+/// What taking runs back did.
+#[derive(Debug, Default)]
+pub struct UndoReport {
+    pub restored: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+    pub removed_dirs: Vec<PathBuf>,
+}
+
+/// Takes back the changes recorded in `logs` (one run, possibly on several packs), newest
+/// change first. Unless `force`, refuses without touching anything when a file was changed
+/// after the run (drift).
+pub fn undo_runs(logs: &[RunLog], force: bool) -> Result<UndoReport> {
+    let mut changes: Vec<(&RunLog, &Change)> = logs
+        .iter()
+        .flat_map(|log| log.changes.iter().map(move |change| (log, change)))
+        .collect();
+    changes.sort_by_key(|(_, change)| std::cmp::Reverse(change.seq));
+
+    if !force {
+        let mut drifted = Vec::new();
+        for (log, change) in &changes {
+            let dest = fsx::join(&log.pack_home, &change.path);
+            let now = fsx::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode });
+            let expected_after = Some(change.after.clone());
+            // A change begun but not done may have stopped before or after its rename.
+            let acceptable = now == expected_after || (!change.done && now == change.before);
+            if !acceptable && !drifted.contains(&dest) {
+                drifted.push(dest);
+            }
+        }
+        if !drifted.is_empty() {
+            let list: Vec<String> = drifted
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect();
+            bail!(
+                "changed since the run, so rollback would overwrite someone's work: {}; check them, then run again with `--force` to restore anyway",
+                list.join(", ")
+            );
+        }
+    }
+
+    let mut report = UndoReport::default();
+    for (log, change) in &changes {
+        let dest = fsx::join(&log.pack_home, &change.path);
+        remove_temp_files(dest.parent());
+        match (&change.before, &change.backup) {
+            (Some(before), Some(backup)) => {
+                let backup_path = log.dir.join(backup);
+                let mut reader = File::open(&backup_path).with_context(|| {
+                    format!("cannot read the backup `{}`", backup_path.display())
+                })?;
+                if let Ok(Some((sha256, mode))) = fsx::file_state(&dest) {
+                    if sha256 == before.sha256 && mode == before.mode {
+                        continue;
+                    }
+                }
+                fsx::atomic_write(&dest, before.mode, &mut reader, Some(&before.sha256))?;
+                report.restored.push(dest.clone());
+            }
+            (Some(_), None) => {
+                // Begun, but the backup was not recorded: the change never started.
+            }
+            (None, _) => match fs::symlink_metadata(&dest) {
+                Ok(_) => {
+                    fs::remove_file(&dest)
+                        .with_context(|| format!("cannot remove `{}`", dest.display()))?;
+                    if let Some(parent) = dest.parent() {
+                        fsx::sync_dir(parent)?;
+                    }
+                    report.removed.push(dest.clone());
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(error).with_context(|| format!("cannot stat `{}`", dest.display()))
+                }
+            },
+        }
+        for dir in change.created_dirs.iter().rev() {
+            let path = fsx::join(&log.pack_home, dir);
+            remove_temp_files(Some(&path));
+            if fs::remove_dir(&path).is_ok() {
+                report.removed_dirs.push(path);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Removes temporary files a killed run may have left beside its targets.
+fn remove_temp_files(dir: Option<&Path>) {
+    let Some(dir) = dir else { return };
+    if let Ok(names) = fsx::list_dir(dir) {
+        for name in names {
+            if name.starts_with(fsx::TEMP_PREFIX) && name.ends_with(fsx::TEMP_SUFFIX) {
+                let _ = fs::remove_file(dir.join(name));
+            }
+        }
+    }
+}
+
+/// The outcome of `rollback`.
+#[derive(Debug)]
+pub struct Rollback {
+    pub run_id: String,
+    pub script: String,
+    pub packs: Vec<PathBuf>,
+    pub report: UndoReport,
+}
+
+/// Takes back the latest run that changed something on any of `homes`, on every pack that
+/// run touched.
+pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
+    let mut latest: Option<RunLog> = None;
+    for home in homes {
+        for log in journal::read_runs(home).map_err(Failure::BadInput)? {
+            if (log.in_effect() || log.unfinished())
+                && latest
+                    .as_ref()
+                    .is_none_or(|current| log.run_id > current.run_id)
+            {
+                latest = Some(log);
+            }
+        }
+    }
+    let Some(latest) = latest else {
+        let shown: Vec<String> = homes
+            .iter()
+            .map(|home| format!("`{}`", home.display()))
+            .collect();
+        return Err(Failure::bad_input(format!(
+            "nothing to roll back: no run in the history of {} changed anything that is still in effect (see `apim-migrate history`)",
+            shown.join(", ")
+        )));
+    };
+    // Every target pack the run recorded, plus those given.
+    let mut pack_homes: Vec<PathBuf> = homes.to_vec();
+    for pack in latest.packs() {
+        if pack.target && !pack_homes.contains(&pack.home) {
+            pack_homes.push(pack.home);
+        }
+    }
+    let mut locks = Vec::new();
+    let mut logs = Vec::new();
+    for home in &pack_homes {
+        if journal::run_dir(home, &latest.run_id)
+            .join(journal::JOURNAL_FILE)
+            .is_file()
+        {
+            locks.push(
+                PackLock::acquire(home, &format!("rollback {}", latest.run_id))
+                    .map_err(Failure::BadInput)?,
+            );
+            logs.push(journal::read_run(home, &latest.run_id).map_err(Failure::BadInput)?);
+        }
+    }
+    let report = undo_runs(&logs, force).map_err(Failure::BadInput)?;
+    for log in &logs {
+        let mut writer = JournalWriter::open_existing(&log.dir).map_err(Failure::RunFailed)?;
+        writer
+            .append(&Record::Rollback {
+                at: journal::now(),
+                forced: force,
+            })
+            .map_err(Failure::RunFailed)?;
+    }
+    drop(locks);
+    Ok(Rollback {
+        run_id: latest.run_id.clone(),
+        script: latest.script_name(),
+        packs: logs.iter().map(|log| log.pack_home.clone()).collect(),
+        report,
+    })
+}

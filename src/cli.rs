@@ -1,0 +1,163 @@
+//! The command line: clap definitions only. Commands live in `commands`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 done (or nothing to do); 1 the run failed and whatever it had applied was taken \
+back; 2 bad usage or bad input, found before anything changed.
+
+Quick start: `apim-migrate demo` builds sample 3.0.0 and 4.1.0 packs, then plans and runs the \
+standard script on them. `apim-migrate docs` lists the primitives scripts can call.";
+
+/// Reproducible, previewable and reversible resource and artifact migration between WSO2 API
+/// Manager packs, driven by Rhai scripts.
+#[derive(Debug, Parser)]
+#[command(name = "apim-migrate", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Print only errors (the report of `run` still goes to stdout)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// More detail: list unchanged actions; repeat for tracing (`RUST_LOG` also works)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a migration script: plan it, show the plan, apply it with a journal
+    Run(RunArgs),
+    /// Show what a script would change, changing nothing
+    Plan(RunArgs),
+    /// Take back the latest run that changed something on these packs
+    Rollback(RollbackArgs),
+    /// List the runs recorded in a target pack
+    History(HistoryArgs),
+    /// Say what each directory is: product, version, and what a migration must carry over
+    Detect(DetectArgs),
+    /// List the bundled scripts, or print one to start a site script from
+    Scripts(ScriptsArgs),
+    /// Build sample 3.0.0 and 4.1.0 packs and migrate them with the standard script
+    Demo(DemoArgs),
+    /// Show the primitives scripts can call, with an example each
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
+    #[arg(value_name = "SCRIPT")]
+    pub script: String,
+
+    /// The pack migrated from; it is only read, never written
+    #[arg(long, value_name = "DIR")]
+    pub old: PathBuf,
+
+    /// The fresh pack migrated into
+    #[arg(long, value_name = "DIR")]
+    pub new: PathBuf,
+
+    /// A WSO2 Identity Server pack used as Key Manager, which receives keystores and user stores too
+    #[arg(long, value_name = "DIR")]
+    pub km: Option<PathBuf>,
+
+    /// A value for the script, in its `params` map (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Extra stock catalogue (TOML) for packs with WSO2 updates (repeatable)
+    #[arg(
+        long = "stock",
+        value_name = "FILE",
+        env = "APIM_MIGRATE_STOCK",
+        value_delimiter = ':'
+    )]
+    pub stock: Vec<PathBuf>,
+
+    /// Print one JSON document on stdout instead of the report
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The pack the run migrated into
+    #[arg(long, value_name = "DIR")]
+    pub new: PathBuf,
+
+    /// The Key Manager pack, if the run had one (found from the journal otherwise)
+    #[arg(long, value_name = "DIR")]
+    pub km: Option<PathBuf>,
+
+    /// Restore even files that were changed after the run
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A target pack
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Pack directories
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Extra stock catalogue (TOML) for packs with WSO2 updates (repeatable)
+    #[arg(
+        long = "stock",
+        value_name = "FILE",
+        env = "APIM_MIGRATE_STOCK",
+        value_delimiter = ':'
+    )]
+    pub stock: Vec<PathBuf>,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    #[command(subcommand)]
+    pub action: Option<ScriptsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptsAction {
+    /// Print a bundled script's source
+    Show {
+        /// The script's name
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the sample packs (default: a new directory under the system temp dir)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// One primitive
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+}

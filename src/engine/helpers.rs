@@ -1,0 +1,401 @@
+//! General helpers for site scripts: reminders, warnings, copies by relative path, TOML keys,
+//! listings and tests of paths, parameters.
+
+use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use crate::fsx;
+use crate::pack::DEPLOYMENT_TOML;
+use crate::toml_ops;
+use anyhow::{bail, Context};
+use rhai::{Array, Dynamic, Engine, Map};
+
+pub const DOCS: &[PrimitiveDoc] = &[
+    PrimitiveDoc {
+        name: "remind",
+        signature: "remind(id, message) | remind(message)",
+        summary: "Adds a reminder: something the operator must do by hand. A second reminder with the same id replaces the first, so a site script can refine a standard one.",
+        example: r#"remind("load-balancer", "point the load balancer at the 4.1.0 gateways");"#,
+    },
+    PrimitiveDoc {
+        name: "warn",
+        signature: "warn(message)",
+        summary: "Adds a warning to the report.",
+        example: r#"if !exists(old, "repository/conf/log4j2.properties") { warn("no log4j2.properties in the old pack"); }"#,
+    },
+    PrimitiveDoc {
+        name: "copy_file",
+        signature: "copy_file(from, path, to) | copy_file(from, path, to, dest_path)",
+        summary: "Copies one file, by path relative to the packs, keeping its mode. Paths may not leave the pack (`..`, absolute paths, links out of it are refused).",
+        example: r#"copy_file(old, "repository/conf/log4j2.properties", new, "repository/conf/log4j2.properties.old");"#,
+    },
+    PrimitiveDoc {
+        name: "copy_dir",
+        signature: "copy_dir(from, path, to) | copy_dir(from, path, to, dest_path)",
+        summary: "Copies every file below a directory, by relative path, keeping modes; links that leave the source pack are reported and skipped.",
+        example: r#"copy_dir(old, "repository/deployment/server/webapps/custom", new);"#,
+    },
+    PrimitiveDoc {
+        name: "read_toml",
+        signature: "read_toml(pack, key) | read_toml(pack, file, key)",
+        summary: "Reads a dotted key (`apim.gateway.environment`, quoted segments allowed) from the pack's deployment.toml (or another TOML file of the pack), as it will be after the changes planned so far; `()` when absent.",
+        example: r#"let labels = read_toml(new, "apim.sync_runtime_artifacts.gateway.gateway_labels");"#,
+    },
+    PrimitiveDoc {
+        name: "set_toml",
+        signature: "set_toml(pack, key, value) | set_toml(pack, file, key, value)",
+        summary: "Sets a dotted key in a target pack's deployment.toml (or another TOML file), creating tables only when missing and keeping every other line and comment; shown as a diff in the plan.",
+        example: r#"set_toml(new, "indexing.re_indexing", 1);"#,
+    },
+    PrimitiveDoc {
+        name: "list",
+        signature: "list(pack, dir)",
+        summary: "The sorted names in a directory of a pack (counting files planned so far); empty when it does not exist.",
+        example: r#"for name in list(old, "repository/components/dropins") { print(name); }"#,
+    },
+    PrimitiveDoc {
+        name: "exists",
+        signature: "exists(pack, path) | is_file(pack, path) | is_dir(pack, path)",
+        summary: "Tests a path of a pack.",
+        example: r#"if is_dir(old, "repository/tenants") { print("tenants present"); }"#,
+    },
+    PrimitiveDoc {
+        name: "param",
+        signature: "param(name, default)",
+        summary: "The value given with `--set name=value`, or `default`. All values of `params` are strings.",
+        example: r#"let gateway_only = param("gateway_only", "false") == "true";"#,
+    },
+];
+
+pub fn register(engine: &mut Engine, session: &SharedSession) {
+    let shared = session.clone();
+    engine.register_fn("remind", move |id: &str, message: &str| {
+        shared.borrow_mut().planner.remind(id, message);
+    });
+    let shared = session.clone();
+    engine.register_fn("remind", move |message: &str| {
+        let mut session = shared.borrow_mut();
+        let id = format!("note-{}", session.planner.reminders().len() + 1);
+        session.planner.remind(&id, message);
+    });
+    let shared = session.clone();
+    engine.register_fn("warn", move |message: &str| {
+        shared.borrow_mut().planner.warn("", message, None);
+    });
+
+    let shared = session.clone();
+    engine.register_fn(
+        "copy_file",
+        move |from: PackHandle, path: &str, to: PackHandle| -> ScriptResult<()> {
+            copy_file(&mut shared.borrow_mut(), &from, path, &to, path).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "copy_file",
+        move |from: PackHandle, path: &str, to: PackHandle, dest: &str| -> ScriptResult<()> {
+            copy_file(&mut shared.borrow_mut(), &from, path, &to, dest).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "copy_dir",
+        move |from: PackHandle, path: &str, to: PackHandle| -> ScriptResult<()> {
+            copy_dir(&mut shared.borrow_mut(), &from, path, &to, path).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "copy_dir",
+        move |from: PackHandle, path: &str, to: PackHandle, dest: &str| -> ScriptResult<()> {
+            copy_dir(&mut shared.borrow_mut(), &from, path, &to, dest).map_err(script_error)
+        },
+    );
+
+    let shared = session.clone();
+    engine.register_fn(
+        "read_toml",
+        move |pack: PackHandle, key: &str| -> ScriptResult<Dynamic> {
+            read_toml(&shared.borrow(), &pack, DEPLOYMENT_TOML, key).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "read_toml",
+        move |pack: PackHandle, file: &str, key: &str| -> ScriptResult<Dynamic> {
+            read_toml(&shared.borrow(), &pack, file, key).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "set_toml",
+        move |pack: PackHandle, key: &str, value: Dynamic| -> ScriptResult<()> {
+            set_toml(&mut shared.borrow_mut(), &pack, DEPLOYMENT_TOML, key, value)
+                .map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "set_toml",
+        move |pack: PackHandle, file: &str, key: &str, value: Dynamic| -> ScriptResult<()> {
+            set_toml(&mut shared.borrow_mut(), &pack, file, key, value).map_err(script_error)
+        },
+    );
+
+    let shared = session.clone();
+    engine.register_fn(
+        "list",
+        move |pack: PackHandle, dir: &str| -> ScriptResult<Array> {
+            list(&shared.borrow(), &pack, dir).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "exists",
+        move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
+            shared
+                .borrow()
+                .planner
+                .exists(&pack.role, path)
+                .map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "is_file",
+        move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
+            path_kind(&shared.borrow(), &pack, path, true).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn(
+        "is_dir",
+        move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
+            path_kind(&shared.borrow(), &pack, path, false).map_err(script_error)
+        },
+    );
+    let shared = session.clone();
+    engine.register_fn("param", move |name: &str, default: &str| -> String {
+        shared
+            .borrow()
+            .params
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    });
+}
+
+fn copy_file(
+    session: &mut Session,
+    from: &PackHandle,
+    path: &str,
+    to: &PackHandle,
+    dest: &str,
+) -> anyhow::Result<()> {
+    session.planner.target(&to.role)?;
+    session
+        .planner
+        .copy_from_pack("copy_file", &from.role, path, &to.role, dest)?;
+    Ok(())
+}
+
+fn copy_dir(
+    session: &mut Session,
+    from: &PackHandle,
+    path: &str,
+    to: &PackHandle,
+    dest: &str,
+) -> anyhow::Result<()> {
+    let planner = &mut session.planner;
+    planner.target(&to.role)?;
+    let relative = fsx::confined_relative(path)?;
+    let dest = fsx::confined_relative(dest)?;
+    let root = planner.slot(&from.role)?.pack.path(&relative);
+    if !root.is_dir() {
+        bail!("`{}:{relative}` is not a directory", from.role);
+    }
+    // walkdir does not follow links by default: a link is planned as a single file, and the
+    // planner decides whether its target stays inside the pack.
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot walk `{}`", root.display()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let inner = entry
+            .path()
+            .strip_prefix(&root)
+            .with_context(|| {
+                format!(
+                    "`{}` is outside `{}`",
+                    entry.path().display(),
+                    root.display()
+                )
+            })?
+            .to_str()
+            .with_context(|| format!("`{}` is not valid UTF-8", entry.path().display()))?
+            .to_string();
+        planner.copy_from_pack(
+            "copy_dir",
+            &from.role,
+            &format!("{relative}/{inner}"),
+            &to.role,
+            &format!("{dest}/{inner}"),
+        )?;
+    }
+    Ok(())
+}
+
+fn read_document(
+    session: &Session,
+    pack: &PackHandle,
+    file: &str,
+) -> anyhow::Result<Option<toml_edit::DocumentMut>> {
+    let Some(bytes) = session.planner.read(&pack.role, file)? else {
+        return Ok(None);
+    };
+    let label = format!("{}/{}", pack.home, fsx::confined_relative(file)?);
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("`{label}` is not UTF-8 text"))?;
+    Ok(Some(toml_ops::parse(&text, &label)?))
+}
+
+fn read_toml(
+    session: &Session,
+    pack: &PackHandle,
+    file: &str,
+    key: &str,
+) -> anyhow::Result<Dynamic> {
+    let path = toml_ops::parse_key_path(key)?;
+    let Some(document) = read_document(session, pack, file)? else {
+        return Ok(Dynamic::UNIT);
+    };
+    Ok(toml_ops::get(&document, &path).map_or(Dynamic::UNIT, item_to_dynamic))
+}
+
+fn set_toml(
+    session: &mut Session,
+    pack: &PackHandle,
+    file: &str,
+    key: &str,
+    value: Dynamic,
+) -> anyhow::Result<()> {
+    session.planner.target(&pack.role)?;
+    let path = toml_ops::parse_key_path(key)?;
+    let value =
+        dynamic_to_value(&value).with_context(|| format!("cannot store this value at `{key}`"))?;
+    let Some(mut document) = read_document(session, pack, file)? else {
+        bail!("`{}` has no `{file}`", pack.home);
+    };
+    toml_ops::set(&mut document, &path, value)?;
+    session.planner.write(
+        "set_toml",
+        &pack.role,
+        file,
+        document.to_string().into_bytes(),
+        0o644,
+    )?;
+    Ok(())
+}
+
+fn list(session: &Session, pack: &PackHandle, dir: &str) -> anyhow::Result<Array> {
+    let relative = fsx::confined_relative(dir)?;
+    let mut names = fsx::list_dir(&session.planner.slot(&pack.role)?.pack.path(&relative))?;
+    for planned in session.planner.planned_names_in(&pack.role, &relative) {
+        if !names.contains(&planned) {
+            names.push(planned);
+        }
+    }
+    names.sort();
+    Ok(names.into_iter().map(Dynamic::from).collect())
+}
+
+fn path_kind(session: &Session, pack: &PackHandle, path: &str, file: bool) -> anyhow::Result<bool> {
+    let relative = fsx::confined_relative(path)?;
+    let absolute = session.planner.slot(&pack.role)?.pack.path(&relative);
+    if file && session.planner.is_planned(&pack.role, &relative) {
+        return Ok(true);
+    }
+    let metadata = std::fs::symlink_metadata(&absolute);
+    Ok(match metadata {
+        Ok(metadata) if file => metadata.is_file(),
+        Ok(metadata) => metadata.is_dir(),
+        Err(_) => false,
+    })
+}
+
+fn item_to_dynamic(item: &toml_edit::Item) -> Dynamic {
+    match item {
+        toml_edit::Item::Value(value) => value_to_dynamic(value),
+        toml_edit::Item::Table(table) => {
+            let map: Map = table
+                .iter()
+                .map(|(key, item)| (key.into(), item_to_dynamic(item)))
+                .collect();
+            Dynamic::from(map)
+        }
+        toml_edit::Item::ArrayOfTables(tables) => {
+            let array: Array = tables
+                .iter()
+                .map(|table| {
+                    let map: Map = table
+                        .iter()
+                        .map(|(key, item)| (key.into(), item_to_dynamic(item)))
+                        .collect();
+                    Dynamic::from(map)
+                })
+                .collect();
+            Dynamic::from(array)
+        }
+        toml_edit::Item::None => Dynamic::UNIT,
+    }
+}
+
+fn value_to_dynamic(value: &toml_edit::Value) -> Dynamic {
+    use toml_edit::Value;
+    match value {
+        Value::String(text) => Dynamic::from(text.value().clone()),
+        Value::Integer(number) => Dynamic::from(*number.value()),
+        Value::Float(number) => Dynamic::from(*number.value()),
+        Value::Boolean(flag) => Dynamic::from(*flag.value()),
+        Value::Datetime(datetime) => Dynamic::from(datetime.value().to_string()),
+        Value::Array(array) => Dynamic::from(array.iter().map(value_to_dynamic).collect::<Array>()),
+        Value::InlineTable(table) => {
+            let map: Map = table
+                .iter()
+                .map(|(key, value)| (key.into(), value_to_dynamic(value)))
+                .collect();
+            Dynamic::from(map)
+        }
+    }
+}
+
+fn dynamic_to_value(value: &Dynamic) -> anyhow::Result<toml_edit::Value> {
+    if let Some(text) = value.clone().try_cast::<rhai::ImmutableString>() {
+        return Ok(toml_edit::Value::from(text.as_str()));
+    }
+    if let Ok(number) = value.as_int() {
+        return Ok(toml_edit::Value::from(number));
+    }
+    if let Ok(number) = value.as_float() {
+        return Ok(toml_edit::Value::from(number));
+    }
+    if let Ok(flag) = value.as_bool() {
+        return Ok(toml_edit::Value::from(flag));
+    }
+    if let Some(array) = value.clone().try_cast::<Array>() {
+        let mut out = toml_edit::Array::new();
+        for item in &array {
+            out.push(dynamic_to_value(item)?);
+        }
+        return Ok(toml_edit::Value::Array(out));
+    }
+    if let Some(map) = value.clone().try_cast::<Map>() {
+        let mut out = toml_edit::InlineTable::new();
+        for (key, item) in &map {
+            out.insert(key.as_str(), dynamic_to_value(item)?);
+        }
+        return Ok(toml_edit::Value::InlineTable(out));
+    }
+    bail!(
+        "a `{}` has no TOML form (use a string, number, bool, array or map)",
+        value.type_name()
+    )
+}

@@ -1,0 +1,290 @@
+//! The Rhai layer: builds a sandboxed engine, registers the primitive groups, runs a script
+//! and turns what it described into a plan. This layer never sees clap types and never prints.
+
+mod ciphertool;
+mod helpers;
+mod jdbc;
+mod keystores;
+mod packs;
+mod sequences;
+mod userstores;
+
+pub use packs::PackHandle;
+
+use crate::plan::{Plan, ScriptInfo};
+use crate::planner::{PackSlot, Planner};
+use crate::scripts::{self, Script};
+use crate::stock::Catalogue;
+use rhai::{Dynamic, Engine, EvalAltResult, Position, Scope};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Everything the primitives share during one script run.
+pub struct Session {
+    pub planner: Planner,
+    pub catalogue: Catalogue,
+    pub params: BTreeMap<String, String>,
+    /// What `print` and `debug` wrote, shown with the report.
+    pub output: Vec<String>,
+}
+
+pub type SharedSession = Rc<RefCell<Session>>;
+
+/// The documentation of one primitive: the single source for `docs`, `--help` and README.
+#[derive(Debug, Clone, Copy)]
+pub struct PrimitiveDoc {
+    pub name: &'static str,
+    pub signature: &'static str,
+    pub summary: &'static str,
+    pub example: &'static str,
+}
+
+/// A group of primitives: how to register them, and their documentation.
+struct Group {
+    register: fn(&mut Engine, &SharedSession),
+    docs: &'static [PrimitiveDoc],
+}
+
+/// Every group the engine registers, in the order the documentation lists them.
+const GROUPS: [Group; 7] = [
+    Group {
+        register: packs::register,
+        docs: packs::DOCS,
+    },
+    Group {
+        register: keystores::register,
+        docs: keystores::DOCS,
+    },
+    Group {
+        register: userstores::register,
+        docs: userstores::DOCS,
+    },
+    Group {
+        register: sequences::register,
+        docs: sequences::DOCS,
+    },
+    Group {
+        register: jdbc::register,
+        docs: jdbc::DOCS,
+    },
+    Group {
+        register: ciphertool::register,
+        docs: ciphertool::DOCS,
+    },
+    Group {
+        register: helpers::register,
+        docs: helpers::DOCS,
+    },
+];
+
+/// The documentation of every primitive, in registration order.
+pub fn primitive_docs() -> Vec<PrimitiveDoc> {
+    GROUPS
+        .iter()
+        .flat_map(|group| group.docs.iter().copied())
+        .collect()
+}
+
+/// Limits that keep a buggy or hostile script from running away.
+pub const MAX_OPERATIONS: u64 = 50_000_000;
+pub const MAX_CALL_LEVELS: usize = 64;
+pub const MAX_SECONDS: u64 = 30;
+
+/// Builds an engine with the sandbox limits and every primitive registered.
+pub fn build_engine(session: &SharedSession) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_operations(MAX_OPERATIONS);
+    engine.set_max_call_levels(MAX_CALL_LEVELS);
+    engine.set_max_expr_depths(64, 32);
+    engine.set_max_string_size(4 * 1024 * 1024);
+    engine.set_max_array_size(200_000);
+    engine.set_max_map_size(200_000);
+    engine.set_max_modules(32);
+    engine.set_max_functions(512);
+    engine.disable_symbol("eval");
+    // Rhai reserves `new` as a keyword; here it is the name of the target pack, which the
+    // migration guides call "new" too, so the token is handed to the parser as a name.
+    // `on_parse_token` is marked volatile by rhai (shown as deprecated), not going away.
+    #[allow(deprecated)]
+    engine.on_parse_token(|token, _, _| match token {
+        rhai::Token::Reserved(name) if name.as_str() == "new" => rhai::Token::Identifier(name),
+        other => other,
+    });
+    engine.set_module_resolver(scripts::BundledModules::default());
+    let started = Instant::now();
+    engine.on_progress(move |_| {
+        (started.elapsed() > Duration::from_secs(MAX_SECONDS)).then(|| {
+            Dynamic::from(format!(
+                "the script ran for more than {MAX_SECONDS} seconds and was stopped"
+            ))
+        })
+    });
+    let printed = session.clone();
+    engine.on_print(move |text| printed.borrow_mut().output.push(text.to_string()));
+    let debugged = session.clone();
+    engine.on_debug(move |text, _, position| {
+        debugged
+            .borrow_mut()
+            .output
+            .push(format!("[debug {position}] {text}"))
+    });
+    for group in &GROUPS {
+        (group.register)(&mut engine, session);
+    }
+    engine
+}
+
+/// A script error located in its source, rendered with the line and a caret.
+#[derive(Debug)]
+pub struct ScriptError {
+    pub message: String,
+    pub source_name: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub line_text: Option<String>,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, "\n  --> {}:{line}:{column}", self.source_name)?;
+            if let Some(text) = &self.line_text {
+                let gutter = " ".repeat(line.to_string().len());
+                write!(
+                    f,
+                    "\n{gutter} |\n{line} | {text}\n{gutter} | {}^",
+                    " ".repeat(column.saturating_sub(1))
+                )?;
+            }
+        } else {
+            write!(f, "\n  --> {}", self.source_name)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+impl ScriptError {
+    pub fn new(script: &Script, error: &EvalAltResult) -> ScriptError {
+        // The outermost position is in the script the user wrote; the innermost error says
+        // what actually went wrong (inside a function or a stdlib module).
+        let position = error.position();
+        let mut innermost = error;
+        let mut trail = Vec::new();
+        loop {
+            match innermost {
+                EvalAltResult::ErrorInFunctionCall(name, _, inner, _) => {
+                    if !name.starts_with("anon$") {
+                        trail.push(format!("in `{name}`"));
+                    }
+                    innermost = inner;
+                }
+                EvalAltResult::ErrorInModule(name, inner, _) => {
+                    trail.push(format!("in module `{name}`"));
+                    innermost = inner;
+                }
+                _ => break,
+            }
+        }
+        let mut message = match innermost {
+            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+            EvalAltResult::ErrorTerminated(value, _) => value.to_string(),
+            other => {
+                // Rhai appends ` (line N, position M)`; the location is rendered separately.
+                let text = other.to_string();
+                match text.rsplit_once(" (line ") {
+                    Some((head, _)) => head.to_string(),
+                    None => text,
+                }
+            }
+        };
+        if !trail.is_empty() {
+            message = format!("{message} ({})", trail.join(", "));
+        }
+        ScriptError::at(script, message, position)
+    }
+
+    pub fn at(script: &Script, message: String, position: Position) -> ScriptError {
+        let line = position.line();
+        let column = position.position();
+        ScriptError {
+            message,
+            source_name: script.name.clone(),
+            line,
+            column: line.map(|_| column.unwrap_or(1)),
+            line_text: line
+                .and_then(|line| script.source.lines().nth(line - 1).map(str::to_string)),
+        }
+    }
+}
+
+/// Runs `script` against the packs and returns what it described.
+pub fn plan(
+    script: &Script,
+    slots: Vec<PackSlot>,
+    params: BTreeMap<String, String>,
+    catalogue: Catalogue,
+) -> Result<(Plan, Vec<String>), ScriptError> {
+    let roles: Vec<(String, Dynamic)> = ["old", "new", "km", "via"]
+        .iter()
+        .map(|role| {
+            let value = slots
+                .iter()
+                .find(|slot| slot.role == *role)
+                .map(|slot| Dynamic::from(PackHandle::new(slot)))
+                .unwrap_or(Dynamic::UNIT);
+            (role.to_string(), value)
+        })
+        .collect();
+    let session: SharedSession = Rc::new(RefCell::new(Session {
+        planner: Planner::new(slots),
+        catalogue,
+        params: params.clone(),
+        output: Vec::new(),
+    }));
+    let engine = build_engine(&session);
+    let mut scope = Scope::new();
+    for (role, value) in roles {
+        scope.push_constant(role, value);
+    }
+    let params_map: rhai::Map = params
+        .iter()
+        .map(|(key, value)| (key.as_str().into(), Dynamic::from(value.clone())))
+        .collect();
+    scope.push_constant("params", params_map);
+
+    let mut ast = engine
+        .compile(&script.source)
+        .map_err(|error| ScriptError::at(script, error.0.to_string(), error.1))?;
+    ast.set_source(script.name.as_str());
+    engine
+        .run_ast_with_scope(&mut scope, &ast)
+        .map_err(|error| ScriptError::new(script, &error))?;
+    drop(engine);
+    let session = Rc::try_unwrap(session)
+        .map_err(|_| ScriptError {
+            message: "internal: the script session is still in use".to_string(),
+            source_name: script.name.clone(),
+            line: None,
+            column: None,
+            line_text: None,
+        })?
+        .into_inner();
+    let info = ScriptInfo {
+        name: script.name.clone(),
+        sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
+    };
+    Ok((session.planner.into_plan(info, params), session.output))
+}
+
+/// Turns an error of the host into a script error at the call site.
+pub(crate) fn script_error(error: anyhow::Error) -> Box<EvalAltResult> {
+    format!("{error:#}").into()
+}
+
+/// Shorthand for primitives' results.
+pub(crate) type ScriptResult<T> = Result<T, Box<EvalAltResult>>;

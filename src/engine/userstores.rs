@@ -1,0 +1,49 @@
+//! `copy_tenant_userstores`: secondary user stores of the super tenant and every tenant.
+
+use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use crate::pack::{userstores, TENANTS_DIR};
+use rhai::Engine;
+
+const PRIMITIVE: &str = "copy_tenant_userstores";
+
+pub const DOCS: &[PrimitiveDoc] = &[PrimitiveDoc {
+    name: "copy_tenant_userstores",
+    signature: "copy_tenant_userstores(from, to)",
+    summary: "Copies the secondary user stores: the super tenant's `repository/deployment/server/userstores/*.xml` and `repository/tenants/<id>/userstores/*.xml` of every numeric tenant id, and nothing else of a tenant directory (the data migration regenerates the rest). Copy the keystores too: encrypted user store passwords depend on them.",
+    example: r#"copy_tenant_userstores(old, new);
+if km != () { copy_tenant_userstores(old, km); }"#,
+}];
+
+pub fn register(engine: &mut Engine, session: &SharedSession) {
+    let shared = session.clone();
+    engine.register_fn(
+        "copy_tenant_userstores",
+        move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
+            copy_tenant_userstores(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
+        },
+    );
+}
+
+fn copy_tenant_userstores(
+    session: &mut Session,
+    from: &PackHandle,
+    to: &PackHandle,
+) -> anyhow::Result<()> {
+    let planner = &mut session.planner;
+    planner.target(&to.role)?;
+    let from_pack = planner.slot(&from.role)?.pack.clone();
+    let found = userstores::find(&from_pack)?;
+    if found.is_empty() {
+        planner.check(
+            PRIMITIVE,
+            &from.role,
+            TENANTS_DIR,
+            "no secondary user stores in the super tenant or any tenant: nothing to copy",
+        )?;
+        return Ok(());
+    }
+    for store in &found {
+        planner.copy_from_pack(PRIMITIVE, &from.role, &store.path, &to.role, &store.path)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! File-system helpers shared by planning, applying and rollback: hashing, modes, atomic writes.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Temporary files of atomic writes are named `.apim-migrate-XXXXXX.tmp`, so that a rollback
+/// after a crash can find and remove them.
+pub const TEMP_PREFIX: &str = ".apim-migrate-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Lowercase hex SHA-256 of a byte slice.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex SHA-256 of a file's content, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(to_hex(&hasher.finalize()))
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 0xf) as usize] as char);
+    }
+    out
+}
+
+/// Permission bits (`0o7777`) of a path, not following a final link.
+pub fn mode_of(path: &Path) -> Result<u32> {
+    let metadata =
+        fs::symlink_metadata(path).with_context(|| format!("cannot stat `{}`", path.display()))?;
+    Ok(metadata.permissions().mode() & 0o7777)
+}
+
+/// The state of a regular file: its hash and mode, or `None` when nothing is there.
+/// Anything that is there but is not a regular file is an error, because the tool never
+/// replaces directories, links or devices with files.
+pub fn file_state(path: &Path) -> Result<Option<(String, u32)>> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_file() => Ok(Some((
+            sha256_file(path)?,
+            metadata.permissions().mode() & 0o7777,
+        ))),
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            anyhow::bail!(
+                "`{}` is a symbolic link; refusing to replace it",
+                path.display()
+            )
+        }
+        Ok(_) => anyhow::bail!("`{}` exists and is not a regular file", path.display()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot stat `{}`", path.display())),
+    }
+}
+
+/// Writes `content` to `dest` atomically: a temporary file in the same directory, flushed,
+/// given `mode`, then renamed over `dest`, and the directory flushed. A reader sees the old
+/// file or the new one, never a half-written one.
+/// When `expected` is given, the written bytes must hash to it, or nothing is renamed.
+pub fn atomic_write(
+    dest: &Path,
+    mode: u32,
+    content: &mut dyn Read,
+    expected: Option<&str>,
+) -> Result<String> {
+    let dir = dest
+        .parent()
+        .with_context(|| format!("`{}` has no parent directory", dest.display()))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = content
+            .read(&mut buffer)
+            .context("cannot read the source")?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        temp.write_all(&buffer[..read])
+            .with_context(|| format!("cannot write `{}`", dest.display()))?;
+    }
+    let sha256 = to_hex(&hasher.finalize());
+    if let Some(expected) = expected {
+        if sha256 != expected {
+            anyhow::bail!(
+                "the content for `{}` changed while the run was planned (sha256 {sha256}, expected {expected}); plan again",
+                dest.display()
+            );
+        }
+    }
+    fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of `{}`", dest.display()))?;
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot flush `{}`", dest.display()))?;
+    temp.persist(dest)
+        .map_err(|error| error.error)
+        .with_context(|| format!("cannot rename into `{}`", dest.display()))?;
+    sync_dir(dir)?;
+    Ok(sha256)
+}
+
+/// Flushes a directory so that a rename or unlink in it survives a power loss.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .with_context(|| format!("cannot flush directory `{}`", dir.display()))
+}
+
+/// A path relative to a pack, checked to stay inside it: no absolute paths, no `..`, no
+/// empty or `.` components. Separators are normalised to `/`.
+pub fn confined_relative(path: &str) -> Result<String> {
+    if path.is_empty() {
+        anyhow::bail!("empty path");
+    }
+    let candidate = Path::new(path);
+    let mut parts = Vec::new();
+    for component in candidate.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .with_context(|| format!("path `{path}` is not valid UTF-8"))?
+                    .to_string(),
+            ),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                anyhow::bail!("path `{path}` leaves the pack (`..` is not allowed)")
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                anyhow::bail!("path `{path}` is absolute; give a path relative to the pack")
+            }
+        }
+    }
+    if parts.is_empty() {
+        anyhow::bail!("path `{path}` names the pack itself, not a file in it");
+    }
+    Ok(parts.join("/"))
+}
+
+/// Checks that no existing component of `relative` below `root` is a symbolic link, so that
+/// a write under `root` cannot be redirected out of it.
+pub fn ensure_no_links(root: &Path, relative: &str) -> Result<()> {
+    let mut current = root.to_path_buf();
+    for part in relative.split('/') {
+        current.push(part);
+        match fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => anyhow::bail!(
+                "`{}` is a symbolic link; the tool does not write through links",
+                current.display()
+            ),
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot stat `{}`", current.display()))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The directories of `relative` (below `root`) that do not exist yet, outermost first.
+pub fn missing_dirs(root: &Path, relative: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for end in 1..parts.len() {
+        let dir = parts[..end].join("/");
+        if !root.join(&dir).exists() {
+            missing.push(dir);
+        }
+    }
+    missing
+}
+
+/// Joins a `/`-separated relative path onto a root.
+pub fn join(root: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(root.to_path_buf(), |path, part| path.join(part))
+}
+
+/// Sorted names of the entries of a directory; empty when it does not exist.
+pub fn list_dir(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot list `{}`", dir.display()))
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confined_relative_refuses_escapes() {
+        assert_eq!(confined_relative("a/./b.xml").unwrap(), "a/b.xml");
+        assert!(confined_relative("../etc/passwd").is_err());
+        assert!(confined_relative("a/../../b").is_err());
+        assert!(confined_relative("/etc/passwd").is_err());
+        assert!(confined_relative("").is_err());
+        assert!(confined_relative(".").is_err());
+    }
+
+    #[test]
+    fn sha256_of_empty_input_is_the_known_value() {
+        assert_eq!(
+            sha256_bytes(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

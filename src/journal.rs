@@ -1,0 +1,348 @@
+//! The journal each target pack keeps in `.apim-migrate/`: one directory a run, holding an
+//! append-only `journal.jsonl` (written and flushed before each change it describes) and the
+//! backups of replaced files; plus the lock that keeps two runs off one pack.
+
+use crate::fsx;
+use crate::pack::STATE_DIR;
+use crate::plan::{Effect, FileState, PackEntry, ScriptInfo};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+pub const BACKUP_DIR: &str = "backup";
+const RUNS_DIR: &str = "runs";
+const LOCK_FILE: &str = "lock";
+
+/// One line of a journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// First line: what ran, on which packs.
+    Run {
+        run_id: String,
+        started: String,
+        tool_version: String,
+        script: ScriptInfo,
+        packs: Vec<PackEntry>,
+        params: BTreeMap<String, String>,
+    },
+    /// Written and flushed before the change it describes.
+    Begin {
+        seq: usize,
+        primitive: String,
+        path: String,
+        effect: Effect,
+        before: Option<FileState>,
+        after: FileState,
+        /// Directories this change creates, outermost first.
+        created_dirs: Vec<String>,
+        /// Backup of the replaced file, relative to the run directory.
+        backup: Option<String>,
+    },
+    /// The change with this `seq` is complete on disk.
+    Done { seq: usize },
+    /// Last line of a run: `complete`, or `undone` when a failure was taken back.
+    End { status: String, at: String },
+    /// Appended when the run is rolled back.
+    Rollback { at: String, forced: bool },
+}
+
+/// A run as read back from one pack's journal.
+#[derive(Debug, Clone)]
+pub struct RunLog {
+    pub pack_home: PathBuf,
+    pub run_id: String,
+    pub dir: PathBuf,
+    pub header: Option<Record>,
+    pub changes: Vec<Change>,
+    pub end: Option<String>,
+    pub rolled_back: bool,
+}
+
+/// A change of a run, with whether it completed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub seq: usize,
+    pub primitive: String,
+    pub path: String,
+    pub effect: Effect,
+    pub before: Option<FileState>,
+    pub after: FileState,
+    pub created_dirs: Vec<String>,
+    pub backup: Option<String>,
+    pub done: bool,
+}
+
+impl RunLog {
+    /// Whether the run changed anything (or may have: a change begun but not done).
+    pub fn changed_something(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Whether the run ended without finishing (killed, power loss).
+    pub fn unfinished(&self) -> bool {
+        self.end.is_none() && !self.rolled_back
+    }
+
+    /// Whether the changes of this run are still in place.
+    pub fn in_effect(&self) -> bool {
+        self.changed_something() && !self.rolled_back && self.end.as_deref() != Some("undone")
+    }
+
+    pub fn script_name(&self) -> String {
+        match &self.header {
+            Some(Record::Run { script, .. }) => script.name.clone(),
+            _ => "?".to_string(),
+        }
+    }
+
+    pub fn started(&self) -> String {
+        match &self.header {
+            Some(Record::Run { started, .. }) => started.clone(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn packs(&self) -> Vec<PackEntry> {
+        match &self.header {
+            Some(Record::Run { packs, .. }) => packs.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `complete`, `undone` (failed and taken back), `rolled back`, or `unfinished`.
+    pub fn state(&self) -> &str {
+        if self.rolled_back {
+            "rolled back"
+        } else {
+            match self.end.as_deref() {
+                Some("complete") => "complete",
+                Some("undone") => "failed, undone",
+                Some(other) => other,
+                None => "unfinished",
+            }
+        }
+    }
+}
+
+/// A sortable, unique run id: UTC time to the millisecond plus the process id.
+pub fn new_run_id() -> String {
+    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    let compact: String = now.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    format!("{compact}-{:05}", std::process::id() % 100_000)
+}
+
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+pub fn state_dir(pack_home: &Path) -> PathBuf {
+    pack_home.join(STATE_DIR)
+}
+
+pub fn run_dir(pack_home: &Path, run_id: &str) -> PathBuf {
+    state_dir(pack_home).join(RUNS_DIR).join(run_id)
+}
+
+/// Appends records to one run's journal, flushing each before returning.
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+impl JournalWriter {
+    pub fn create(pack_home: &Path, run_id: &str) -> Result<JournalWriter> {
+        let run_dir = run_dir(pack_home, run_id);
+        fs::create_dir_all(run_dir.join(BACKUP_DIR))
+            .with_context(|| format!("cannot create `{}`", run_dir.display()))?;
+        let path = run_dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot create the journal `{}`", path.display()))?;
+        if let Some(runs) = run_dir.parent() {
+            fsx::sync_dir(runs)?;
+        }
+        Ok(JournalWriter {
+            file,
+            path,
+            run_dir,
+        })
+    }
+
+    pub fn open_existing(run_dir: &Path) -> Result<JournalWriter> {
+        let path = run_dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the journal `{}`", path.display()))?;
+        Ok(JournalWriter {
+            file,
+            path,
+            run_dir: run_dir.to_path_buf(),
+        })
+    }
+
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_string(record).context("cannot encode a journal record")?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("cannot write the journal `{}`", self.path.display()))
+    }
+}
+
+/// Reads every run recorded in a pack, oldest first.
+pub fn read_runs(pack_home: &Path) -> Result<Vec<RunLog>> {
+    let runs_dir = state_dir(pack_home).join(RUNS_DIR);
+    let mut runs = Vec::new();
+    for run_id in fsx::list_dir(&runs_dir)? {
+        let dir = runs_dir.join(&run_id);
+        if dir.join(JOURNAL_FILE).is_file() {
+            runs.push(read_run(pack_home, &run_id)?);
+        }
+    }
+    Ok(runs)
+}
+
+/// Reads one run's journal. A torn last line (the process died while writing it) is
+/// ignored: the record it would have written was not yet acted upon.
+pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
+    let dir = run_dir(pack_home, run_id);
+    let path = dir.join(JOURNAL_FILE);
+    let file = File::open(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut log = RunLog {
+        pack_home: pack_home.to_path_buf(),
+        run_id: run_id.to_string(),
+        dir: dir.clone(),
+        header: None,
+        changes: Vec::new(),
+        end: None,
+        rolled_back: false,
+    };
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let count = lines.len();
+    for (index, line) in lines.into_iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Record = match serde_json::from_str(&line) {
+            Ok(record) => record,
+            Err(_) if index + 1 == count => break,
+            Err(error) => bail!(
+                "the journal `{}` is damaged at line {}: {error}",
+                path.display(),
+                index + 1
+            ),
+        };
+        match record {
+            Record::Run { .. } => log.header = Some(record),
+            Record::Begin {
+                seq,
+                primitive,
+                path,
+                effect,
+                before,
+                after,
+                created_dirs,
+                backup,
+            } => log.changes.push(Change {
+                seq,
+                primitive,
+                path,
+                effect,
+                before,
+                after,
+                created_dirs,
+                backup,
+                done: false,
+            }),
+            Record::Done { seq } => {
+                if let Some(change) = log
+                    .changes
+                    .iter_mut()
+                    .rev()
+                    .find(|change| change.seq == seq)
+                {
+                    change.done = true;
+                }
+            }
+            Record::End { status, .. } => log.end = Some(status),
+            Record::Rollback { .. } => log.rolled_back = true,
+        }
+    }
+    Ok(log)
+}
+
+/// An exclusive lock on a pack for the duration of a run or rollback.
+pub struct PackLock {
+    path: PathBuf,
+}
+
+impl PackLock {
+    /// Takes the lock, clearing a stale one left by a process that no longer runs.
+    pub fn acquire(pack_home: &Path, purpose: &str) -> Result<PackLock> {
+        let dir = state_dir(pack_home);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    let text = format!("{}\n{}\n{}\n", std::process::id(), purpose, now());
+                    file.write_all(text.as_bytes())
+                        .and_then(|()| file.sync_all())
+                        .with_context(|| format!("cannot write `{}`", path.display()))?;
+                    return Ok(PackLock { path });
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_to_string(&path).unwrap_or_default();
+                    let pid: Option<u32> = holder
+                        .lines()
+                        .next()
+                        .and_then(|line| line.trim().parse().ok());
+                    match pid {
+                        Some(pid) if process_alive(pid) => bail!(
+                            "`{}` is in use by another apim-migrate (process {pid}, {}); wait for it to finish",
+                            pack_home.display(),
+                            holder.lines().nth(1).unwrap_or("a run")
+                        ),
+                        _ => {
+                            tracing::warn!(
+                                "clearing a stale lock on `{}` left by a process that no longer runs",
+                                pack_home.display()
+                            );
+                            fs::remove_file(&path).with_context(|| {
+                                format!("cannot clear the stale lock `{}`", path.display())
+                            })?;
+                        }
+                    }
+                }
+                Err(error) => {
+                    return Err(error)
+                        .with_context(|| format!("cannot create `{}`", path.display()))
+                }
+            }
+        }
+        bail!("cannot take the lock `{}`", path.display())
+    }
+}
+
+impl Drop for PackLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}

@@ -1,0 +1,353 @@
+//! What a directory is: a WSO2 pack's product, version and the marker that decided, plus the
+//! finders (keystores, user stores, sequences, JDBC drivers, secure vault) that read a pack.
+
+pub mod jdbc;
+pub mod keystores;
+pub mod secure_vault;
+pub mod sequences;
+pub mod userstores;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const VERSION_TXT: &str = "bin/version.txt";
+pub const PRODUCT_TXT: &str = "updates/product.txt";
+pub const CARBON_XML: &str = "repository/conf/carbon.xml";
+pub const DEPLOYMENT_TOML: &str = "repository/conf/deployment.toml";
+pub const SECURITY_DIR: &str = "repository/resources/security";
+pub const COMPONENTS_LIB: &str = "repository/components/lib";
+pub const SYNAPSE_DEFAULT: &str = "repository/deployment/server/synapse-configs/default";
+pub const SEQUENCES_DIR: &str = "repository/deployment/server/synapse-configs/default/sequences";
+pub const SUPER_TENANT_USERSTORES: &str = "repository/deployment/server/userstores";
+pub const TENANTS_DIR: &str = "repository/tenants";
+/// Where the tool keeps a target pack's journal, backups and lock.
+pub const STATE_DIR: &str = ".apim-migrate";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    ApiManager,
+    IdentityServer,
+}
+
+impl Product {
+    /// The key used by `updates/product.txt` and by stock catalogues.
+    pub fn key(self) -> &'static str {
+        match self {
+            Product::ApiManager => "wso2am",
+            Product::IdentityServer => "wso2is",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::ApiManager => "WSO2 API Manager",
+            Product::IdentityServer => "WSO2 Identity Server",
+        }
+    }
+
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Product::ApiManager => "API-M",
+            Product::IdentityServer => "IS",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Product> {
+        match name.trim() {
+            "WSO2 API Manager" => Some(Product::ApiManager),
+            "WSO2 Identity Server" => Some(Product::IdentityServer),
+            _ => None,
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Product> {
+        match key.trim() {
+            "wso2am" => Some(Product::ApiManager),
+            "wso2is" => Some(Product::IdentityServer),
+            _ => None,
+        }
+    }
+
+    fn from_server_key(key: &str) -> Option<Product> {
+        match key.trim() {
+            "AM" => Some(Product::ApiManager),
+            "IS" => Some(Product::IdentityServer),
+            _ => None,
+        }
+    }
+}
+
+/// One marker's reading of a pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkerReading {
+    pub marker: &'static str,
+    pub product: String,
+    pub version: String,
+}
+
+/// An identified pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pack {
+    /// The pack's home, canonicalised.
+    pub home: PathBuf,
+    pub product: Product,
+    pub version: String,
+    /// The marker file that decided product and version.
+    pub marker: &'static str,
+    /// Every marker that could be read, in order of precedence.
+    pub readings: Vec<MarkerReading>,
+    /// Disagreements between markers, as sentences.
+    pub disagreements: Vec<String>,
+}
+
+impl Pack {
+    /// Identifies the pack at `dir`, or says clearly why it is not one.
+    pub fn identify(dir: &Path) -> Result<Pack> {
+        let shown = dir.display();
+        let metadata = match fs::metadata(dir) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                bail!("`{shown}` does not exist (give the extracted pack's home directory)")
+            }
+            Err(error) => bail!("cannot read `{shown}`: {error}"),
+        };
+        if !metadata.is_dir() {
+            bail!("`{shown}` is not a directory (give the extracted pack's home directory)");
+        }
+        fs::read_dir(dir).with_context(|| format!("cannot read `{shown}`"))?;
+        let home = dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve `{shown}`"))?;
+
+        let mut readings = Vec::new();
+        let mut unknown_products = Vec::new();
+        for (marker, reader) in MARKERS {
+            let path = home.join(marker);
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue;
+            };
+            match reader(&text) {
+                Some(Reading::Known(product, version)) => readings.push((
+                    product,
+                    MarkerReading {
+                        marker,
+                        product: product.name().to_string(),
+                        version,
+                    },
+                )),
+                Some(Reading::OtherProduct(name)) => unknown_products.push((marker, name)),
+                None => {}
+            }
+        }
+
+        let Some((product, decider)) = readings.first().cloned() else {
+            if let Some((marker, name)) = unknown_products.first() {
+                bail!(
+                    "`{shown}` is a {name} pack (by `{marker}`); apim-migrate migrates WSO2 API Manager and Identity Server packs"
+                );
+            }
+            bail!(
+                "`{shown}` is not a WSO2 pack: none of `{VERSION_TXT}`, `{PRODUCT_TXT}`, `{CARBON_XML}` names a product and version (give the pack's home directory, the one that holds `bin/` and `repository/`)"
+            );
+        };
+        let mut disagreements = Vec::new();
+        for (other_product, reading) in readings.iter().skip(1) {
+            if *other_product != product || reading.version != decider.version {
+                disagreements.push(format!(
+                    "`{}` says {} {} but `{}` says {} {}",
+                    decider.marker,
+                    product.name(),
+                    decider.version,
+                    reading.marker,
+                    reading.product,
+                    reading.version
+                ));
+            }
+        }
+        Ok(Pack {
+            home,
+            product,
+            version: decider.version.clone(),
+            marker: decider.marker,
+            readings: readings.into_iter().map(|(_, reading)| reading).collect(),
+            disagreements,
+        })
+    }
+
+    /// `API-M 3.0.0`
+    pub fn label(&self) -> String {
+        format!("{} {}", self.product.short_name(), self.version)
+    }
+
+    /// The absolute path of a pack-relative path.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        crate::fsx::join(&self.home, relative)
+    }
+
+    /// The major version (`3` for 3.0.0), or 0 when it does not parse.
+    pub fn major(&self) -> u32 {
+        version_part(&self.version, 0)
+    }
+
+    /// Whether the pack is configured by `deployment.toml` (3.x and later API-M, IS 5.9+).
+    pub fn has_deployment_toml(&self) -> bool {
+        self.path(DEPLOYMENT_TOML).is_file()
+    }
+
+    /// Reads and parses the pack's deployment.toml; `None` when the pack has none.
+    pub fn deployment_toml(&self) -> Result<Option<toml_edit::DocumentMut>> {
+        let path = self.path(DEPLOYMENT_TOML);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let document = crate::toml_ops::parse(&text, &path.display().to_string())?;
+        Ok(Some(document))
+    }
+}
+
+/// Compares dotted versions numerically (`1.10.0` > `1.9.1`).
+pub fn compare_versions(left: &str, right: &str) -> std::cmp::Ordering {
+    let parse = |version: &str| -> Vec<u32> {
+        version
+            .split('.')
+            .map(|part| part.parse().unwrap_or(0))
+            .collect()
+    };
+    parse(left).cmp(&parse(right))
+}
+
+fn version_part(version: &str, index: usize) -> u32 {
+    version
+        .split('.')
+        .nth(index)
+        .and_then(|part| part.parse().ok())
+        .unwrap_or(0)
+}
+
+enum Reading {
+    Known(Product, String),
+    OtherProduct(String),
+}
+
+type MarkerReader = fn(&str) -> Option<Reading>;
+
+/// Markers in order of precedence: the first one that names a product decides.
+const MARKERS: [(&str, MarkerReader); 3] = [
+    (VERSION_TXT, read_version_txt),
+    (PRODUCT_TXT, read_product_txt),
+    (CARBON_XML, read_carbon_xml),
+];
+
+fn looks_like_version(version: &str) -> bool {
+    !version.is_empty()
+        && version.split('.').count() >= 2
+        && version
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `WSO2 API Manager v4.1.0`
+fn read_version_txt(text: &str) -> Option<Reading> {
+    let line = text.lines().next()?.trim();
+    let (name, version) = line.rsplit_once(" v")?;
+    if !looks_like_version(version) {
+        return None;
+    }
+    Some(match Product::from_name(name) {
+        Some(product) => Reading::Known(product, version.to_string()),
+        None if name.starts_with("WSO2") => Reading::OtherProduct(name.to_string()),
+        None => return None,
+    })
+}
+
+/// `wso2am-4.1.0`
+fn read_product_txt(text: &str) -> Option<Reading> {
+    let (key, version) = text.trim().rsplit_once('-')?;
+    if !looks_like_version(version) {
+        return None;
+    }
+    Some(match Product::from_key(key) {
+        Some(product) => Reading::Known(product, version.to_string()),
+        None if key.starts_with("wso2") => Reading::OtherProduct(key.to_string()),
+        None => return None,
+    })
+}
+
+/// The first `<Name>`, `<ServerKey>` and `<Version>` of carbon.xml belong to `<Server>`.
+fn read_carbon_xml(text: &str) -> Option<Reading> {
+    let version = first_element(text, "Version")?;
+    if !looks_like_version(&version) {
+        return None;
+    }
+    let by_name = first_element(text, "Name").and_then(|name| Product::from_name(&name));
+    let by_key = first_element(text, "ServerKey").and_then(|key| Product::from_server_key(&key));
+    match by_name.or(by_key) {
+        Some(product) => Some(Reading::Known(product, version)),
+        None => first_element(text, "Name")
+            .filter(|name| name.starts_with("WSO2"))
+            .map(Reading::OtherProduct),
+    }
+}
+
+/// The text of the first `<tag>…</tag>` outside comments.
+pub fn first_element(text: &str, tag: &str) -> Option<String> {
+    let text = strip_xml_comments(text);
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&close)? + start;
+    Some(text[start..end].trim().to_string())
+}
+
+/// Removes `<!-- … -->` comments, which in WSO2 configs often hold commented-out elements.
+pub fn strip_xml_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("-->") {
+            Some(end) => rest = &rest[start + end + 3..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_parse_their_formats() {
+        assert!(matches!(
+            read_version_txt("WSO2 API Manager v4.1.0\n"),
+            Some(Reading::Known(Product::ApiManager, v)) if v == "4.1.0"
+        ));
+        assert!(matches!(
+            read_product_txt("wso2is-5.11.0"),
+            Some(Reading::Known(Product::IdentityServer, v)) if v == "5.11.0"
+        ));
+        assert!(matches!(
+            read_version_txt("WSO2 Enterprise Integrator v6.6.0\n"),
+            Some(Reading::OtherProduct(_))
+        ));
+        let carbon = "<Server>\n<!-- <Name>Old</Name> -->\n<Name>WSO2 API Manager</Name>\n<ServerKey>AM</ServerKey>\n<Version>1.9.0</Version>\n<Name>admin</Name>";
+        assert!(matches!(
+            read_carbon_xml(carbon),
+            Some(Reading::Known(Product::ApiManager, v)) if v == "1.9.0"
+        ));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        use std::cmp::Ordering;
+        assert_eq!(compare_versions("1.10.0", "1.9.1"), Ordering::Greater);
+        assert_eq!(compare_versions("4.1.0", "4.1.0"), Ordering::Equal);
+    }
+}

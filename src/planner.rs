@@ -1,0 +1,444 @@
+//! The planner: the one type through which every change to a pack is described. It confines
+//! paths to the target packs, compares with what is on disk (or already planned), and records
+//! actions; nothing here writes to disk.
+
+use crate::fsx;
+use crate::pack::{Pack, STATE_DIR};
+use crate::plan::{
+    Action, ActionKind, Content, Effect, FileState, PackEntry, Plan, Reminder, ScriptInfo, Status,
+    Warning,
+};
+use anyhow::{bail, Context, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+
+/// A pack opened for a run, with its role (`old`, `new`, `km`, `via`).
+#[derive(Debug, Clone)]
+pub struct PackSlot {
+    pub role: String,
+    pub pack: Pack,
+    /// Whether this run may change it.
+    pub target: bool,
+}
+
+/// A file as it will be once the actions planned so far are applied.
+#[derive(Debug, Clone)]
+struct Planned {
+    state: FileState,
+    content: Content,
+}
+
+/// Records what a script asks for; see the module documentation.
+#[derive(Debug)]
+pub struct Planner {
+    slots: Vec<PackSlot>,
+    actions: Vec<Action>,
+    reminders: Vec<Reminder>,
+    warnings: Vec<Warning>,
+    overlay: HashMap<(String, String), Planned>,
+}
+
+impl Planner {
+    pub fn new(slots: Vec<PackSlot>) -> Planner {
+        Planner {
+            slots,
+            actions: Vec::new(),
+            reminders: Vec::new(),
+            warnings: Vec::new(),
+            overlay: HashMap::new(),
+        }
+    }
+
+    pub fn slots(&self) -> &[PackSlot] {
+        &self.slots
+    }
+
+    pub fn slot(&self, role: &str) -> Result<&PackSlot> {
+        self.slots
+            .iter()
+            .find(|slot| slot.role == role)
+            .with_context(|| format!("no `{role}` pack was given"))
+    }
+
+    /// The pack in `role`, which the run may write.
+    pub fn target(&self, role: &str) -> Result<&PackSlot> {
+        let slot = self.slot(role)?;
+        if !slot.target {
+            bail!(
+                "the `{role}` pack (`{}`) is only read, never written: give a target pack such as `new`",
+                slot.pack.home.display()
+            );
+        }
+        Ok(slot)
+    }
+
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// Checks a target-relative path and returns its absolute location.
+    fn target_path(&self, role: &str, relative: &str) -> Result<(String, std::path::PathBuf)> {
+        let slot = self.target(role)?;
+        let relative = fsx::confined_relative(relative)?;
+        if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
+            bail!("`{relative}` is the tool's own history; scripts cannot write there");
+        }
+        fsx::ensure_no_links(&slot.pack.home, &relative)?;
+        let absolute = fsx::join(&slot.pack.home, &relative);
+        Ok((relative, absolute))
+    }
+
+    /// The state of a target file as it will be after the actions planned so far.
+    fn current_state(
+        &self,
+        role: &str,
+        relative: &str,
+        absolute: &Path,
+    ) -> Result<Option<FileState>> {
+        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.to_string())) {
+            return Ok(Some(planned.state.clone()));
+        }
+        Ok(fsx::file_state(absolute)?.map(|(sha256, mode)| FileState { sha256, mode }))
+    }
+
+    /// Reads a file of any pack as it will be after the actions planned so far; `None`
+    /// when it does not exist.
+    pub fn read(&self, role: &str, relative: &str) -> Result<Option<Vec<u8>>> {
+        let relative = fsx::confined_relative(relative)?;
+        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.clone())) {
+            return match &planned.content {
+                Content::Bytes(bytes) => Ok(Some(bytes.clone())),
+                Content::File(path) => fs::read(path)
+                    .map(Some)
+                    .with_context(|| format!("cannot read `{}`", path.display())),
+                Content::None => Ok(None),
+            };
+        }
+        let slot = self.slot(role)?;
+        let absolute = fsx::join(&slot.pack.home, &relative);
+        match fs::read(&absolute) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => {
+                Err(error).with_context(|| format!("cannot read `{}`", absolute.display()))
+            }
+        }
+    }
+
+    /// Whether a path exists in a pack, counting files planned so far.
+    pub fn exists(&self, role: &str, relative: &str) -> Result<bool> {
+        let relative = fsx::confined_relative(relative)?;
+        if self
+            .overlay
+            .contains_key(&(role.to_string(), relative.clone()))
+        {
+            return Ok(true);
+        }
+        let slot = self.slot(role)?;
+        Ok(fs::symlink_metadata(fsx::join(&slot.pack.home, &relative)).is_ok())
+    }
+
+    /// Whether a file is planned at this path of a pack.
+    pub fn is_planned(&self, role: &str, relative: &str) -> bool {
+        self.overlay
+            .contains_key(&(role.to_string(), relative.to_string()))
+    }
+
+    /// Names planned into a directory of a pack (for listings that must see them).
+    pub fn planned_names_in(&self, role: &str, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        let mut names: Vec<String> = self
+            .overlay
+            .keys()
+            .filter(|(pack, _)| pack == role)
+            .filter_map(|(_, path)| path.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Plans a copy of a file of a source pack into a target pack, keeping its mode. A
+    /// source that is a link is followed only while it stays inside its pack.
+    pub fn copy_from_pack(
+        &mut self,
+        primitive: &str,
+        from_role: &str,
+        source_relative: &str,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let source_relative = fsx::confined_relative(source_relative)?;
+        let from = self.slot(from_role)?.pack.clone();
+        let source = fsx::join(&from.home, &source_relative);
+        let metadata = fs::symlink_metadata(&source)
+            .with_context(|| format!("cannot read `{}`", source.display()))?;
+        let label = format!("{from_role}:{source_relative}");
+        if metadata.file_type().is_symlink() {
+            let resolved = source.canonicalize().ok();
+            match resolved {
+                Some(target) if target.starts_with(&from.home) && target.is_file() => {}
+                _ => {
+                    let reason = format!(
+                        "`{label}` is a link that points outside the `{from_role}` pack; links are never followed out of a pack: copy its target by hand if it is needed"
+                    );
+                    self.warn(primitive, &reason, None);
+                    self.skip(primitive, to_role, dest_relative, &reason)?;
+                    return Ok(Status::Skipped);
+                }
+            }
+        } else if !metadata.is_file() {
+            bail!("`{}` is not a regular file", source.display());
+        }
+        self.copy_file(primitive, &source, label, to_role, dest_relative)
+    }
+
+    /// Plans a copy of a file from anywhere (for example a JDBC driver given by path).
+    pub fn copy_from_path(
+        &mut self,
+        primitive: &str,
+        source: &Path,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let metadata =
+            fs::metadata(source).with_context(|| format!("cannot read `{}`", source.display()))?;
+        if !metadata.is_file() {
+            bail!("`{}` is not a regular file", source.display());
+        }
+        let source = source
+            .canonicalize()
+            .with_context(|| format!("cannot resolve `{}`", source.display()))?;
+        let label = source.display().to_string();
+        self.copy_file(primitive, &source, label, to_role, dest_relative)
+    }
+
+    fn copy_file(
+        &mut self,
+        primitive: &str,
+        source: &Path,
+        source_label: String,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+        let after = FileState {
+            sha256: fsx::sha256_file(source)?,
+            mode: fs::metadata(source)
+                .map(|metadata| {
+                    std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777
+                })
+                .with_context(|| format!("cannot stat `{}`", source.display()))?,
+        };
+        let before = self.current_state(to_role, &relative, &absolute)?;
+        let content = Content::File(source.to_path_buf());
+        Ok(self.record_change(
+            primitive,
+            ActionKind::Copy,
+            to_role,
+            relative,
+            Some(source_label),
+            before,
+            after,
+            content,
+            None,
+        ))
+    }
+
+    /// Plans writing `bytes` to a target file: an edit of an existing file (with a diff when
+    /// both sides are text) or a new file with `new_mode`.
+    pub fn write(
+        &mut self,
+        primitive: &str,
+        to_role: &str,
+        dest_relative: &str,
+        bytes: Vec<u8>,
+        new_mode: u32,
+    ) -> Result<Status> {
+        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+        let before = self.current_state(to_role, &relative, &absolute)?;
+        let old_bytes = match &before {
+            Some(_) => self.read(to_role, &relative)?,
+            None => None,
+        };
+        let diff = unified_diff(&relative, old_bytes.as_deref().unwrap_or_default(), &bytes);
+        let after = FileState {
+            sha256: fsx::sha256_bytes(&bytes),
+            mode: before.as_ref().map_or(new_mode, |state| state.mode),
+        };
+        Ok(self.record_change(
+            primitive,
+            ActionKind::Edit,
+            to_role,
+            relative,
+            None,
+            before,
+            after,
+            Content::Bytes(bytes),
+            diff,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_change(
+        &mut self,
+        primitive: &str,
+        kind: ActionKind,
+        role: &str,
+        relative: String,
+        source: Option<String>,
+        before: Option<FileState>,
+        after: FileState,
+        content: Content,
+        diff: Option<String>,
+    ) -> Status {
+        let unchanged = before.as_ref() == Some(&after);
+        let (status, effect) = match (&before, unchanged) {
+            (_, true) => (Status::Unchanged, None),
+            (None, false) => (Status::Planned, Some(Effect::Create)),
+            (Some(_), false) => (Status::Planned, Some(Effect::Replace)),
+        };
+        if !unchanged {
+            self.overlay.insert(
+                (role.to_string(), relative.clone()),
+                Planned {
+                    state: after.clone(),
+                    content: content.clone(),
+                },
+            );
+        }
+        self.actions.push(Action {
+            seq: self.actions.len() + 1,
+            primitive: primitive.to_string(),
+            action: kind,
+            pack: role.to_string(),
+            path: relative,
+            source,
+            status,
+            effect,
+            reason: None,
+            before,
+            after: Some(after),
+            diff: if unchanged { None } else { diff },
+            content: if unchanged { Content::None } else { content },
+        });
+        status
+    }
+
+    /// Records something deliberately not done, with why.
+    pub fn skip(&mut self, primitive: &str, role: &str, path: &str, reason: &str) -> Result<()> {
+        self.record_note(
+            primitive,
+            ActionKind::Skip,
+            Status::Skipped,
+            role,
+            path,
+            reason,
+        )
+    }
+
+    /// Records a check that needed no change, with what was found.
+    pub fn check(&mut self, primitive: &str, role: &str, path: &str, finding: &str) -> Result<()> {
+        self.record_note(
+            primitive,
+            ActionKind::Check,
+            Status::Unchanged,
+            role,
+            path,
+            finding,
+        )
+    }
+
+    fn record_note(
+        &mut self,
+        primitive: &str,
+        kind: ActionKind,
+        status: Status,
+        role: &str,
+        path: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let path = fsx::confined_relative(path).unwrap_or_else(|_| path.to_string());
+        self.actions.push(Action {
+            seq: self.actions.len() + 1,
+            primitive: primitive.to_string(),
+            action: kind,
+            pack: role.to_string(),
+            path,
+            source: None,
+            status,
+            effect: None,
+            reason: Some(reason.to_string()),
+            before: None,
+            after: None,
+            diff: None,
+            content: Content::None,
+        });
+        Ok(())
+    }
+
+    /// Adds a reminder; a second reminder with the same id replaces the first, so a script
+    /// can refine a standard reminder.
+    pub fn remind(&mut self, id: &str, message: &str) {
+        let reminder = Reminder {
+            id: id.to_string(),
+            message: message.to_string(),
+        };
+        match self.reminders.iter_mut().find(|existing| existing.id == id) {
+            Some(existing) => *existing = reminder,
+            None => self.reminders.push(reminder),
+        }
+    }
+
+    pub fn reminders(&self) -> &[Reminder] {
+        &self.reminders
+    }
+
+    /// Adds a warning (an identical one is not repeated).
+    pub fn warn(&mut self, primitive: &str, message: &str, detail: Option<String>) {
+        let warning = Warning {
+            message: message.to_string(),
+            primitive: (!primitive.is_empty()).then(|| primitive.to_string()),
+            detail,
+        };
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    pub fn into_plan(self, script: ScriptInfo, params: BTreeMap<String, String>) -> Plan {
+        Plan {
+            script,
+            packs: self
+                .slots
+                .iter()
+                .map(|slot| PackEntry {
+                    role: slot.role.clone(),
+                    home: slot.pack.home.clone(),
+                    product: slot.pack.product.key().to_string(),
+                    version: slot.pack.version.clone(),
+                    target: slot.target,
+                })
+                .collect(),
+            params,
+            actions: self.actions,
+            reminders: self.reminders,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// A unified diff of two texts, or `None` when either is not UTF-8.
+pub fn unified_diff(path: &str, old: &[u8], new: &[u8]) -> Option<String> {
+    let old = std::str::from_utf8(old).ok()?;
+    let new = std::str::from_utf8(new).ok()?;
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    (!text.is_empty()).then_some(text)
+}

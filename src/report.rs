@@ -1,0 +1,296 @@
+//! Rendering plans and runs for people (grouped by primitive, with a summary line) and for
+//! machines (one JSON document). Only this module and the command layer print.
+
+use crate::plan::{Action, ActionKind, Effect, Plan, Status};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub planned: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub reminders: usize,
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(plan: &Plan) -> Summary {
+        let mut summary = Summary {
+            reminders: plan.reminders.len(),
+            warnings: plan.warnings.len(),
+            ..Summary::default()
+        };
+        for action in &plan.actions {
+            match action.status {
+                Status::Planned => summary.planned += 1,
+                Status::Changed => summary.changed += 1,
+                Status::Unchanged => summary.unchanged += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::Failed => summary.failed += 1,
+            }
+        }
+        summary
+    }
+
+    /// `12 changed, 3 unchanged, 1 skipped; 2 reminders, 1 warning`
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if self.planned > 0 {
+            parts.push(format!("{} planned", self.planned));
+        }
+        if self.changed > 0 || (self.planned == 0 && self.failed == 0) {
+            parts.push(format!("{} changed", self.changed));
+        }
+        parts.push(format!("{} unchanged", self.unchanged));
+        parts.push(format!("{} skipped", self.skipped));
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        format!(
+            "{}; {}, {}",
+            parts.join(", "),
+            plural(self.reminders, "reminder"),
+            plural(self.warnings, "warning")
+        )
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The JSON document of `plan --json` and `run --json`.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    pub run_id: Option<&'a str>,
+    pub command: &'a str,
+    pub outcome: &'a str,
+    pub script: &'a crate::plan::ScriptInfo,
+    pub packs: BTreeMap<&'a str, Option<&'a crate::plan::PackEntry>>,
+    pub params: &'a BTreeMap<String, String>,
+    pub actions: &'a [Action],
+    pub reminders: &'a [crate::plan::Reminder],
+    pub warnings: &'a [crate::plan::Warning],
+    pub summary: Summary,
+    pub output: &'a [String],
+    pub error: Option<String>,
+}
+
+/// What a command did, for rendering.
+pub struct Outcome<'a> {
+    pub command: &'a str,
+    pub run_id: Option<&'a str>,
+    pub plan: &'a Plan,
+    pub output: &'a [String],
+    pub error: Option<String>,
+}
+
+impl Outcome<'_> {
+    /// `planned`, `done`, `nothing to do` or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        let summary = Summary::of(self.plan);
+        if self.error.is_some() || summary.failed > 0 {
+            "failed"
+        } else if summary.planned > 0 {
+            "planned"
+        } else if summary.changed > 0 {
+            "done"
+        } else {
+            "nothing to do"
+        }
+    }
+
+    pub fn json(&self) -> String {
+        let mut packs = BTreeMap::new();
+        for role in ["old", "new", "km"] {
+            packs.insert(role, self.plan.pack(role));
+        }
+        if let Some(via) = self.plan.pack("via") {
+            packs.insert("via", Some(via));
+        }
+        let report = JsonReport {
+            run_id: self.run_id,
+            command: self.command,
+            outcome: self.outcome(),
+            script: &self.plan.script,
+            packs,
+            params: &self.plan.params,
+            actions: &self.plan.actions,
+            reminders: &self.plan.reminders,
+            warnings: &self.plan.warnings,
+            summary: Summary::of(self.plan),
+            output: self.output,
+            error: self.error.clone(),
+        };
+        serde_json::to_string_pretty(&report)
+            .unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+    }
+
+    /// The human report. `verbose` lists unchanged actions one by one.
+    pub fn human(&self, verbose: bool) -> String {
+        let plan = self.plan;
+        let mut out = String::new();
+        let title = match self.run_id {
+            Some(run_id) => format!("{} {} (run {run_id})", self.command, plan.script.name),
+            None => format!("{} {}", self.command, plan.script.name),
+        };
+        let _ = writeln!(out, "{title}");
+        for pack in &plan.packs {
+            let product = match pack.product.as_str() {
+                "wso2am" => "API-M",
+                "wso2is" => "IS",
+                other => other,
+            };
+            let _ = writeln!(
+                out,
+                "  {:<4} {}  {product} {}{}",
+                pack.role,
+                pack.home.display(),
+                pack.version,
+                if pack.target { "" } else { "  (read only)" }
+            );
+        }
+
+        // Group by primitive, in the order each first appears.
+        let mut order: Vec<&str> = Vec::new();
+        for action in &plan.actions {
+            if !order.contains(&action.primitive.as_str()) {
+                order.push(&action.primitive);
+            }
+        }
+        for primitive in order {
+            let actions: Vec<&Action> = plan
+                .actions
+                .iter()
+                .filter(|action| action.primitive == primitive)
+                .collect();
+            let _ = writeln!(out, "\n{primitive}");
+            let mut unchanged = 0;
+            for action in &actions {
+                if action.status == Status::Unchanged
+                    && action.action != ActionKind::Check
+                    && !verbose
+                {
+                    unchanged += 1;
+                    continue;
+                }
+                render_action(&mut out, action);
+            }
+            if unchanged > 0 {
+                let _ = writeln!(out, "  {unchanged} unchanged");
+            }
+        }
+
+        if !self.output.is_empty() {
+            let _ = writeln!(out, "\nscript output");
+            for line in self.output {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        if !plan.reminders.is_empty() {
+            let _ = writeln!(out, "\nreminders");
+            for reminder in &plan.reminders {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(
+                        &format!("[{}] {}", reminder.id, reminder.message),
+                        "  ",
+                        "      "
+                    )
+                );
+            }
+        }
+        if !plan.warnings.is_empty() {
+            let _ = writeln!(out, "\nwarnings");
+            for warning in &plan.warnings {
+                let _ = writeln!(out, "{}", wrap(&warning.message, "  ! ", "    "));
+                if let Some(detail) = &warning.detail {
+                    for line in detail.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nerror: {error}");
+        }
+        let summary = Summary::of(plan);
+        let lead = match self.outcome() {
+            "nothing to do" => "nothing to do: ".to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "\n{lead}{}", summary.line());
+        out
+    }
+}
+
+fn verb(action: &Action) -> &'static str {
+    match (action.status, action.action, action.effect) {
+        (Status::Failed, _, _) => "FAILED",
+        (Status::Skipped, ActionKind::Skip, _) => "skip",
+        (Status::Skipped, _, _) => "not done",
+        (Status::Unchanged, ActionKind::Check, _) => "ok",
+        (Status::Unchanged, _, _) => "same",
+        (_, ActionKind::Edit, Some(Effect::Replace)) => "edit",
+        (_, _, Some(Effect::Create)) => "create",
+        (_, _, Some(Effect::Replace)) => "replace",
+        _ => "",
+    }
+}
+
+fn render_action(out: &mut String, action: &Action) {
+    let mut line = format!("  {:<8} {}:{}", verb(action), action.pack, action.path);
+    if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
+        let same_path = source.ends_with(&format!(":{}", action.path));
+        if !same_path {
+            let _ = write!(line, "  <- {source}");
+        } else if let Some((role, _)) = source.split_once(':') {
+            let _ = write!(line, "  <- {role}");
+        }
+    }
+    if let (Some(before), Some(after)) = (&action.before, &action.after) {
+        if before.sha256 == after.sha256 && before.mode != after.mode {
+            let _ = write!(line, "  (mode {:04o} -> {:04o})", before.mode, after.mode);
+        }
+    }
+    let _ = writeln!(out, "{line}");
+    if let Some(reason) = &action.reason {
+        let _ = writeln!(out, "{}", wrap(reason, "           ", "           "));
+    }
+    if let Some(diff) = &action.diff {
+        for diff_line in diff.lines() {
+            let _ = writeln!(out, "           {diff_line}");
+        }
+    }
+}
+
+/// Wraps text at 100 columns with a first-line and a continuation indent.
+pub fn wrap(text: &str, first: &str, rest: &str) -> String {
+    const WIDTH: usize = 100;
+    let mut lines = Vec::new();
+    let mut current = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && current.len() + 1 + word.len() > WIDTH {
+            lines.push(std::mem::replace(&mut current, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            current.push(' ');
+        }
+        current.push_str(word);
+        empty = false;
+    }
+    lines.push(current);
+    lines.join("\n")
+}

@@ -1,0 +1,124 @@
+//! Migration scripts: the bundled ones (compiled into the binary from `scripts/`), site
+//! scripts given by path, and the bundled Rhai library in `stdlib/` that scripts `import`.
+
+use anyhow::{bail, Context, Result};
+use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Bundled scripts: name and source.
+pub const BUNDLED: &[(&str, &str)] = &[(
+    "3.0.0-to-4.1.0",
+    include_str!("../scripts/3.0.0-to-4.1.0.rhai"),
+)];
+
+/// Bundled library modules: import name and source.
+pub const STDLIB: &[(&str, &str)] = &[("apim", include_str!("../stdlib/apim.rhai"))];
+
+/// A script ready to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The bundled name, or the path as given.
+    pub name: String,
+    pub source: String,
+    /// Where it was read from; `None` for bundled scripts.
+    pub path: Option<PathBuf>,
+}
+
+impl Script {
+    /// Resolves SCRIPT: a bundled name, or the path of a `.rhai` file.
+    pub fn load(name_or_path: &str) -> Result<Script> {
+        if let Some((name, source)) = BUNDLED.iter().find(|(name, _)| *name == name_or_path) {
+            return Ok(Script {
+                name: name.to_string(),
+                source: source.to_string(),
+                path: None,
+            });
+        }
+        let path = Path::new(name_or_path);
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "rhai")
+            || path.components().count() > 1
+        {
+            let source = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read script `{}` (give a bundled script name or the path of a `.rhai` file)", path.display())
+            })?;
+            return Ok(Script {
+                name: name_or_path.to_string(),
+                source,
+                path: Some(path.to_path_buf()),
+            });
+        }
+        let names: Vec<&str> = BUNDLED.iter().map(|(name, _)| *name).collect();
+        bail!(
+            "unknown script `{name_or_path}`: bundled scripts are {} (or give the path of a `.rhai` file; see `apim-migrate scripts`)",
+            names.join(", ")
+        )
+    }
+
+    /// The `//!` lines at the top of the script: its description.
+    pub fn description(&self) -> String {
+        description_of(&self.source)
+    }
+}
+
+pub fn description_of(source: &str) -> String {
+    source
+        .lines()
+        .take_while(|line| line.starts_with("//!"))
+        .map(|line| line.trim_start_matches("//!").trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
+}
+
+/// Resolves `import "apim"` to the bundled library and nothing else: scripts cannot load
+/// code from arbitrary paths.
+#[derive(Default)]
+pub struct BundledModules {
+    cache: RefCell<HashMap<String, Shared<Module>>>,
+}
+
+impl rhai::ModuleResolver for BundledModules {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        position: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if let Some(module) = self.cache.borrow().get(path) {
+            return Ok(module.clone());
+        }
+        let Some((name, source)) = STDLIB.iter().find(|(name, _)| *name == path) else {
+            let names: Vec<&str> = STDLIB.iter().map(|(name, _)| *name).collect();
+            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+                format!("{path} (bundled modules: {})", names.join(", ")),
+                position,
+            )));
+        };
+        let mut ast = engine.compile(source).map_err(|error| {
+            Box::new(EvalAltResult::ErrorInModule(
+                name.to_string(),
+                error.into(),
+                position,
+            ))
+        })?;
+        ast.set_source(format!("stdlib/{name}.rhai"));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|error| {
+            Box::new(EvalAltResult::ErrorInModule(
+                name.to_string(),
+                error,
+                position,
+            ))
+        })?;
+        let module: Shared<Module> = module.into();
+        self.cache
+            .borrow_mut()
+            .insert(path.to_string(), module.clone());
+        Ok(module)
+    }
+}

@@ -1,0 +1,165 @@
+//! Shared test support: sample packs in a temp dir, the binary, and tree snapshots.
+
+#![allow(dead_code)]
+
+use apim_migrate::sample::{self, PackBuilder};
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// A temp dir holding an old pack, a new pack, maybe a Key Manager pack, and the stock
+/// catalogue describing the builders' stock files.
+pub struct Packs {
+    pub dir: tempfile::TempDir,
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub km: Option<PathBuf>,
+    pub stock: PathBuf,
+}
+
+impl Packs {
+    pub fn build(old: PackBuilder, new: PackBuilder, km: Option<PackBuilder>) -> Packs {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old_home = old.write(&dir.path().join("old")).expect("write old pack");
+        let new_home = new.write(&dir.path().join("new")).expect("write new pack");
+        let km_home = km
+            .as_ref()
+            .map(|km| km.write(&dir.path().join("km")).expect("write km pack"));
+        let mut builders = vec![&old, &new];
+        if let Some(km) = &km {
+            builders.push(km);
+        }
+        let stock = dir.path().join("stock.toml");
+        std::fs::write(&stock, sample::stock_catalogue(&builders)).expect("write catalogue");
+        Packs {
+            old: old_home,
+            new: new_home,
+            km: km_home,
+            stock,
+            dir,
+        }
+    }
+
+    /// `SCRIPT --old OLD --new NEW [--km KM] --stock STOCK` for `run`/`plan`.
+    pub fn cmd(&self, command: &str, script: &str) -> Command {
+        let mut cmd = bin();
+        cmd.arg(command)
+            .arg(script)
+            .arg("--old")
+            .arg(&self.old)
+            .arg("--new")
+            .arg(&self.new)
+            .arg("--stock")
+            .arg(&self.stock);
+        if let Some(km) = &self.km {
+            cmd.arg("--km").arg(km);
+        }
+        cmd
+    }
+}
+
+pub fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("apim-migrate").expect("binary");
+    cmd.env_remove("APIM_MIGRATE_STOCK").env("NO_COLOR", "1");
+    cmd
+}
+
+/// The realistic 3.0.0 pack the standard script is tested on.
+pub fn old_3_0_0() -> PackBuilder {
+    apim_migrate::demo::sample_old_pack()
+}
+
+pub fn new_4_1_0() -> PackBuilder {
+    PackBuilder::api_manager("4.1.0")
+}
+
+/// Every file, directory and link below `root`: path -> (kind, sha256 or link target, mode).
+/// `.apim-migrate` (the tool's history) is left out unless `with_state`.
+pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, u32)> {
+    let mut entries = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        let relative = entry
+            .path()
+            .strip_prefix(root)
+            .expect("prefix")
+            .to_string_lossy()
+            .to_string();
+        if relative.is_empty() {
+            continue;
+        }
+        if !with_state && (relative == ".apim-migrate" || relative.starts_with(".apim-migrate/")) {
+            continue;
+        }
+        let metadata = std::fs::symlink_metadata(entry.path()).expect("stat");
+        let mode = metadata.permissions().mode() & 0o7777;
+        let value = if metadata.file_type().is_symlink() {
+            (
+                "link".to_string(),
+                std::fs::read_link(entry.path())
+                    .expect("readlink")
+                    .display()
+                    .to_string(),
+                0,
+            )
+        } else if metadata.is_dir() {
+            ("dir".to_string(), String::new(), mode)
+        } else {
+            (
+                "file".to_string(),
+                apim_migrate::fsx::sha256_file(entry.path()).expect("hash"),
+                mode,
+            )
+        };
+        entries.insert(relative, value);
+    }
+    entries
+}
+
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.as_ref().display()))
+}
+
+pub fn bytes(path: impl AsRef<Path>) -> Vec<u8> {
+    std::fs::read(path.as_ref())
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.as_ref().display()))
+}
+
+pub fn mode(path: impl AsRef<Path>) -> u32 {
+    std::fs::metadata(path.as_ref())
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+pub fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", String::from_utf8_lossy(output)))
+}
+
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Asserts that every line of `original` appears in `edited`, in the same order.
+pub fn assert_lines_kept(original: &str, edited: &str) {
+    let mut rest = edited.lines();
+    for line in original.lines() {
+        assert!(
+            rest.any(|candidate| candidate == line),
+            "line {line:?} of the original is missing or out of order in:\n{edited}"
+        );
+    }
+}
+
+pub const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
+pub const SECURITY: &str = "repository/resources/security";
+pub const LIB: &str = "repository/components/lib";
+pub const TOML: &str = "repository/conf/deployment.toml";
