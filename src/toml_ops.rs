@@ -1318,6 +1318,21 @@ other = { inner = { deep = "x" } }
     }
 
     #[test]
+    fn set_compares_inline_values_without_formatting() {
+        let text = "[g]\nlimits = { max = 1, names = [ 'a' ,\"b\" ] } # keep\n";
+        let mut doc = parse(text, FILE).unwrap();
+        let names: Array = ["a", "b"].into_iter().collect();
+        assert!(!set(&mut doc, &path("g.limits.names"), Value::Array(names)).unwrap());
+        assert!(!set(&mut doc, &path("g.limits.max"), Value::from(1)).unwrap());
+        assert_eq!(doc.to_string(), text);
+        assert!(set(&mut doc, &path("g.limits.max"), Value::from(2)).unwrap());
+        assert_eq!(
+            doc.to_string(),
+            "[g]\nlimits = { max = 2, names = [ 'a' ,\"b\" ] } # keep\n"
+        );
+    }
+
+    #[test]
     fn set_makes_an_implicit_table_visible_before_its_sub_tables() {
         let text = "[x]\ny = 1\n\n[a.b]\nc = 1\n";
         let mut doc = parse(text, FILE).unwrap();
@@ -1537,6 +1552,21 @@ other = { inner = { deep = "x" } }
             result.text,
             "[apim.sync_runtime_artifacts.gateway.skip_list]\napis = [\"a.xml\"]\n\n[server]\nx = 1\n"
         );
+        assert!(result.gateway_table_present);
+    }
+
+    #[test]
+    fn an_implicit_skip_list_table_gets_its_header_before_its_sub_tables() {
+        let text = "[apim.sync_runtime_artifacts.gateway]\ngateway_labels =[\"Default\"]\n\n[server]\nx = 1\n\n\
+                    [apim.sync_runtime_artifacts.gateway.skip_list.extra]\ny = 2\n";
+        let result = merge(text, SkipKind::Apis, &["a.xml"]);
+        assert_eq!(
+            result.text,
+            "[apim.sync_runtime_artifacts.gateway]\ngateway_labels =[\"Default\"]\n\n[server]\nx = 1\n\n\
+             [apim.sync_runtime_artifacts.gateway.skip_list]\napis = [\"a.xml\"]\n\n\
+             [apim.sync_runtime_artifacts.gateway.skip_list.extra]\ny = 2\n"
+        );
+        assert!(result.created_table);
         assert!(result.gateway_table_present);
     }
 

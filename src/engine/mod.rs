@@ -288,3 +288,16 @@ pub(crate) fn script_error(error: anyhow::Error) -> Box<EvalAltResult> {
 
 /// Shorthand for primitives' results.
 pub(crate) type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// The primitive reference as Markdown, for README.md (kept fresh by a test).
+pub fn primitive_reference_markdown() -> String {
+    let mut out = String::new();
+    for doc in primitive_docs() {
+        out.push_str(&format!("#### `{}`\n\n", doc.signature));
+        out.push_str(doc.summary);
+        out.push_str("\n\n```rhai\n");
+        out.push_str(doc.example);
+        out.push_str("\n```\n\n");
+    }
+    out
+}

@@ -1,0 +1,49 @@
+//! README.md's primitive reference is generated from the docs in the code; this test fails
+//! when it is stale and rewrites it when `UPDATE_README=1` is set.
+
+const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test readme) -->\n";
+const END: &str = "<!-- primitives:end -->";
+
+#[test]
+fn readme_primitive_reference_is_generated_from_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme.find(START).expect("README has the start marker") + START.len();
+    let end = readme[start..].find(END).expect("README has the end marker") + start;
+    let generated = apim_migrate::engine::primitive_reference_markdown();
+    if readme[start..end] != generated {
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
+            std::fs::write(&path, updated).expect("write README.md");
+        } else {
+            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test readme`");
+        }
+    }
+}
+
+#[test]
+fn every_primitive_has_an_example_that_compiles() {
+    let engine = rhai::Engine::new();
+    for doc in apim_migrate::engine::primitive_docs() {
+        assert!(!doc.example.trim().is_empty(), "`{}` has no example", doc.name);
+        assert!(!doc.summary.trim().is_empty(), "`{}` has no summary", doc.name);
+        // Syntax only: the packs an example uses exist only in a run.
+        let mut source = doc.example.replace("new", "new_pack");
+        source.insert_str(0, "let old = (); let new_pack = (); let km = (); let via = ();\n");
+        engine
+            .compile(&source)
+            .unwrap_or_else(|error| panic!("example of `{}` does not compile: {error}", doc.name));
+    }
+}
+
+#[test]
+fn every_bundled_script_and_module_compiles() {
+    for (name, source) in apim_migrate::scripts::BUNDLED.iter().chain(apim_migrate::scripts::STDLIB) {
+        let source = source.replace("new", "new_pack");
+        let mut engine = rhai::Engine::new();
+        engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+        engine
+            .compile(&source)
+            .unwrap_or_else(|error| panic!("`{name}` does not compile: {error}"));
+    }
+}
