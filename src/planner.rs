@@ -173,26 +173,25 @@ impl Planner {
         let source_relative = fsx::confined_relative(source_relative)?;
         let from = self.slot(from_role)?.pack.clone();
         let source = fsx::join(&from.home, &source_relative);
-        let metadata = fs::symlink_metadata(&source)
-            .with_context(|| format!("cannot read `{}`", source.display()))?;
         let label = format!("{from_role}:{source_relative}");
-        if metadata.file_type().is_symlink() {
-            let resolved = source.canonicalize().ok();
-            match resolved {
-                Some(target) if target.starts_with(&from.home) && target.is_file() => {}
-                _ => {
-                    let reason = format!(
-                        "`{label}` is a link that points outside the `{from_role}` pack; links are never followed out of a pack: copy its target by hand if it is needed"
-                    );
-                    self.warn(primitive, &reason, None);
-                    self.skip(primitive, to_role, dest_relative, &reason)?;
-                    return Ok(Status::Skipped);
-                }
-            }
-        } else if !metadata.is_file() {
+        // Resolving the whole path catches links anywhere in it, not only the last component:
+        // a link is followed only while it stays inside its pack.
+        let resolved = source
+            .canonicalize()
+            .with_context(|| format!("cannot read `{}`", source.display()))?;
+        if !resolved.starts_with(&from.home) {
+            let reason = format!(
+                "`{label}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
+                resolved.display()
+            );
+            self.warn(primitive, &reason, None);
+            self.skip(primitive, to_role, dest_relative, &reason)?;
+            return Ok(Status::Skipped);
+        }
+        if !resolved.is_file() {
             bail!("`{}` is not a regular file", source.display());
         }
-        self.copy_file(primitive, &source, label, to_role, dest_relative)
+        self.copy_file(primitive, &resolved, label, to_role, dest_relative)
     }
 
     /// Plans a copy of a file from anywhere (for example a JDBC driver given by path).

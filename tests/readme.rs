@@ -9,7 +9,10 @@ fn readme_primitive_reference_is_generated_from_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).expect("README.md");
     let start = readme.find(START).expect("README has the start marker") + START.len();
-    let end = readme[start..].find(END).expect("README has the end marker") + start;
+    let end = readme[start..]
+        .find(END)
+        .expect("README has the end marker")
+        + start;
     let generated = apim_migrate::engine::primitive_reference_markdown();
     if readme[start..end] != generated {
         if std::env::var_os("UPDATE_README").is_some() {
@@ -25,11 +28,22 @@ fn readme_primitive_reference_is_generated_from_the_code() {
 fn every_primitive_has_an_example_that_compiles() {
     let engine = rhai::Engine::new();
     for doc in apim_migrate::engine::primitive_docs() {
-        assert!(!doc.example.trim().is_empty(), "`{}` has no example", doc.name);
-        assert!(!doc.summary.trim().is_empty(), "`{}` has no summary", doc.name);
+        assert!(
+            !doc.example.trim().is_empty(),
+            "`{}` has no example",
+            doc.name
+        );
+        assert!(
+            !doc.summary.trim().is_empty(),
+            "`{}` has no summary",
+            doc.name
+        );
         // Syntax only: the packs an example uses exist only in a run.
         let mut source = doc.example.replace("new", "new_pack");
-        source.insert_str(0, "let old = (); let new_pack = (); let km = (); let via = ();\n");
+        source.insert_str(
+            0,
+            "let old = (); let new_pack = (); let km = (); let via = ();\n",
+        );
         engine
             .compile(&source)
             .unwrap_or_else(|error| panic!("example of `{}` does not compile: {error}", doc.name));
@@ -38,7 +52,10 @@ fn every_primitive_has_an_example_that_compiles() {
 
 #[test]
 fn every_bundled_script_and_module_compiles() {
-    for (name, source) in apim_migrate::scripts::BUNDLED.iter().chain(apim_migrate::scripts::STDLIB) {
+    for (name, source) in apim_migrate::scripts::BUNDLED
+        .iter()
+        .chain(apim_migrate::scripts::STDLIB)
+    {
         let source = source.replace("new", "new_pack");
         let mut engine = rhai::Engine::new();
         engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
