@@ -1,7 +1,7 @@
 //! Synthetic WSO2 packs (API Manager, Identity Server) written to disk for the `demo` command and for tests.
 //!
 //! Every byte written here is original sample text: the layout, file names and key names follow
-//! real packs (see `shared/reference/MIGRATION-FACTS.md`), the contents are short stand-ins.
+//! real packs, the contents are short stand-ins.
 //! Output is deterministic: the same builder always writes the same bytes, so tests can compare
 //! hashes and the stock catalogue of a builder matches what it writes.
 
