@@ -190,9 +190,9 @@ fn print_outcome(executed: &Executed, json: bool, verbose: bool, quiet: bool) {
         error: executed.error.clone(),
     };
     if json {
-        println!("{}", outcome.json());
+        crate::outln!("{}", outcome.json());
     } else if !quiet || executed.error.is_some() {
-        print!("{}", outcome.human(verbose));
+        crate::out!("{}", outcome.human(verbose));
     }
 }
 
@@ -211,7 +211,7 @@ fn rollback(args: &RollbackArgs) -> CommandResult {
             "removed": done.report.removed,
             "removed_dirs": done.report.removed_dirs,
         });
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&document).unwrap_or_default()
         );
@@ -221,7 +221,7 @@ fn rollback(args: &RollbackArgs) -> CommandResult {
             .iter()
             .map(|home| format!("`{}`", home.display()))
             .collect();
-        println!(
+        crate::outln!(
             "rolled back run {} ({}) on {}: {} restored, {} removed, {} directories removed",
             done.run_id,
             done.script,
@@ -257,17 +257,17 @@ fn history(args: &HistoryArgs) -> CommandResult {
                 })
             })
             .collect();
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&runs).unwrap_or_default()
         );
         return Ok(());
     }
     if runs.is_empty() {
-        println!("no runs recorded in `{}`", home.display());
+        crate::outln!("no runs recorded in `{}`", home.display());
         return Ok(());
     }
-    println!("runs recorded in `{}` (oldest first)", home.display());
+    crate::outln!("runs recorded in `{}` (oldest first)", home.display());
     for run in &runs {
         let others: Vec<String> = run
             .packs()
@@ -275,7 +275,7 @@ fn history(args: &HistoryArgs) -> CommandResult {
             .filter(|pack| pack.home != home)
             .map(|pack| format!("{} {}", pack.role, pack.home.display()))
             .collect();
-        println!(
+        crate::outln!(
             "  {}  {}  {:<20} {:<16} {} changes{}",
             run.run_id,
             run.started(),
@@ -303,7 +303,7 @@ fn detect(args: &DetectArgs) -> CommandResult {
         );
     }
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&detections).unwrap_or_default()
         );
@@ -312,7 +312,7 @@ fn detect(args: &DetectArgs) -> CommandResult {
             .iter()
             .map(|detection| detection.human())
             .collect();
-        print!("{}", texts.join("\n"));
+        crate::out!("{}", texts.join("\n"));
     }
     Ok(())
 }
@@ -321,20 +321,22 @@ fn scripts_command(args: &ScriptsArgs) -> CommandResult {
     match &args.action {
         Some(ScriptsAction::Show { name }) => {
             let script = Script::load(name)?;
-            print!("{}", script.source);
+            crate::out!("{}", script.source);
         }
         None => {
-            println!("bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`):");
+            crate::outln!(
+                "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`):"
+            );
             for (name, source) in scripts::BUNDLED {
-                println!("\n  {name}");
-                println!(
+                crate::outln!("\n  {name}");
+                crate::outln!(
                     "{}",
                     crate::report::wrap(&scripts::description_of(source), "      ", "      ")
                 );
             }
-            println!("\nbundled library modules (`import \"NAME\" as NAME;`):");
+            crate::outln!("\nbundled library modules (`import \"NAME\" as NAME;`):");
             for (name, _) in scripts::STDLIB {
-                println!("  {name}");
+                crate::outln!("  {name}");
             }
         }
     }
@@ -359,13 +361,13 @@ fn docs(args: &DocsArgs) -> CommandResult {
     };
     for (index, doc) in selected.iter().enumerate() {
         if index > 0 {
-            println!();
+            crate::outln!();
         }
-        println!("{}", doc.signature);
-        println!("{}", crate::report::wrap(doc.summary, "    ", "    "));
-        println!("    example:");
+        crate::outln!("{}", doc.signature);
+        crate::outln!("{}", crate::report::wrap(doc.summary, "    ", "    "));
+        crate::outln!("    example:");
         for line in doc.example.lines() {
-            println!("        {line}");
+            crate::outln!("        {line}");
         }
     }
     Ok(())

@@ -94,17 +94,17 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     )
     .with_context(|| format!("cannot write `{}`", catalogue_path.display()))?;
 
-    println!(
+    crate::outln!(
         "sample packs, written by apim-migrate under `{}`:",
         root.display()
     );
-    println!(
+    crate::outln!(
         "  old  {}  (API-M 3.0.0: custom keystores, user stores for the super tenant and tenants 1 and 2,",
         old_home.display()
     );
-    println!("       custom global sequences, a customised stock sequence, API sequences, a MySQL driver, secure vault)");
-    println!("  new  {}  (a fresh API-M 4.1.0)", new_home.display());
-    println!(
+    crate::outln!("       custom global sequences, a customised stock sequence, API sequences, a MySQL driver, secure vault)");
+    crate::outln!("  new  {}  (a fresh API-M 4.1.0)", new_home.display());
+    crate::outln!(
         "  their stock files are described by `{}` (as `--stock`)\n",
         catalogue_path.display()
     );
@@ -126,27 +126,33 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     };
     let catalogue = || Catalogue::with_files(std::slice::from_ref(&catalogue_path));
 
-    println!("== 1. plan: what would change (nothing is written)\n");
+    crate::outln!("== 1. plan: what would change (nothing is written)\n");
     let planned = execute(&script, slots()?, BTreeMap::new(), catalogue()?, false)?;
     print_report(&planned);
-    println!("\n== 2. run: the same actions, applied with a journal\n");
+    crate::outln!("\n== 2. run: the same actions, applied with a journal\n");
     let ran = execute(&script, slots()?, BTreeMap::new(), catalogue()?, true)?;
     print_report(&ran);
     if let Some(error) = ran.error {
         return Err(Failure::RunFailed(anyhow::anyhow!(error)));
     }
-    println!("\n== 3. run again: nothing left to do\n");
+    crate::outln!("\n== 3. run again: nothing left to do\n");
     let again = execute(&script, slots()?, BTreeMap::new(), catalogue()?, true)?;
-    println!("{}", crate::report::Summary::of(&again.plan).line());
+    let summary = crate::report::Summary::of(&again.plan);
+    let lead = if summary.changed == 0 {
+        "nothing to do: "
+    } else {
+        ""
+    };
+    crate::outln!("{lead}{}", summary.line());
 
     let old = root.join("wso2am-3.0.0");
     let new = root.join("wso2am-4.1.0");
     let stock = catalogue_path.display();
-    println!("\nTry next:");
-    println!("  apim-migrate detect {} --stock {stock}", old.display());
-    println!("  apim-migrate history {}", new.display());
-    println!("  apim-migrate rollback --new {}", new.display());
-    println!(
+    crate::outln!("\nTry next:");
+    crate::outln!("  apim-migrate detect {} --stock {stock}", old.display());
+    crate::outln!("  apim-migrate history {}", new.display());
+    crate::outln!("  apim-migrate rollback --new {}", new.display());
+    crate::outln!(
         "  apim-migrate plan 3.0.0-to-4.1.0 --old {} --new {} --stock {stock}",
         old.display(),
         new.display()
@@ -162,5 +168,5 @@ fn print_report(executed: &Executed) {
         output: &executed.output,
         error: executed.error.clone(),
     };
-    print!("{}", outcome.human(false));
+    crate::out!("{}", outcome.human(false));
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod fsx;
 pub mod journal;
+pub mod output;
 pub mod pack;
 pub mod plan;
 pub mod planner;

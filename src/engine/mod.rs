@@ -191,6 +191,12 @@ impl ScriptError {
             }
         }
         let mut message = match innermost {
+            EvalAltResult::ErrorTooManyOperations(_) => format!(
+                "the script ran more than {MAX_OPERATIONS} operations and was stopped (an endless loop?)"
+            ),
+            EvalAltResult::ErrorStackOverflow(_) => format!(
+                "the script nested calls more than {MAX_CALL_LEVELS} deep and was stopped (runaway recursion?)"
+            ),
             EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
             EvalAltResult::ErrorTerminated(value, _) => value.to_string(),
             other => {

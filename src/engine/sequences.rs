@@ -83,8 +83,9 @@ fn add_skip_sequences(
         if !unknown.is_empty() {
             let unknown: Vec<String> = unknown.iter().map(|name| format!("`{name}`")).collect();
             bail!(
-                "{} not a custom global sequence of `{}` (custom ones: {})",
+                "{} {} not a custom global sequence of `{}` (custom ones: {})",
                 unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
                 from.role,
                 if custom.is_empty() {
                     "none".to_string()

@@ -1,0 +1,525 @@
+//! The commands other than `run`/`plan`: detect, scripts, docs, help, demo, history, rollback,
+//! and the lock that keeps two runs off one pack.
+
+mod common;
+
+use apim_migrate::sample::PackBuilder;
+use common::*;
+use std::path::Path;
+
+const SCRIPT: &str = "3.0.0-to-4.1.0";
+
+const PRIMITIVES: [&str; 5] = [
+    "copy_keystores",
+    "copy_tenant_userstores",
+    "add_skip_sequences",
+    "place_jdbc",
+    "remind_ciphertool",
+];
+
+fn write_pack(builder: &PackBuilder, dir: &Path) -> std::path::PathBuf {
+    builder.write(dir).expect("write pack")
+}
+
+fn assert_one_line_error(output: &std::process::Output, expected: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    let message = stderr(output);
+    assert_eq!(
+        message.trim_end().lines().count(),
+        1,
+        "one line:\n{message}"
+    );
+    assert!(message.starts_with("error: "), "{message}");
+    assert!(
+        message.contains(expected),
+        "{expected:?} not in:\n{message}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// detect
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn detect_shows_product_version_and_the_deciding_marker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = write_pack(&PackBuilder::api_manager("3.0.0"), &dir.path().join("am"));
+    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("WSO2 API Manager 3.0.0"), "{text}");
+    assert!(text.contains("`bin/version.txt`"), "{text}");
+    assert!(!text.contains("markers disagree"), "{text}");
+}
+
+#[test]
+fn detect_falls_back_to_carbon_xml_when_there_is_no_version_txt() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = write_pack(
+        &PackBuilder::api_manager("1.9.0").without_version_txt(),
+        &dir.path().join("am"),
+    );
+    assert!(!home.join("bin/version.txt").exists());
+    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("WSO2 API Manager 1.9.0"), "{text}");
+    assert!(text.contains("`repository/conf/carbon.xml`"), "{text}");
+
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&home)
+        .output()
+        .expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report[0]["version"], "1.9.0");
+    assert_eq!(report[0]["decided_by"], "repository/conf/carbon.xml");
+}
+
+#[test]
+fn detect_json_has_the_documented_fields() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&packs.old)
+        .arg(&packs.new)
+        .arg("--stock")
+        .arg(&packs.stock)
+        .output()
+        .expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    let detections = report.as_array().expect("one entry per directory");
+    assert_eq!(detections.len(), 2);
+    let old = &detections[0];
+    assert_eq!(old["product"], "wso2am");
+    assert_eq!(old["version"], "3.0.0");
+    assert_eq!(old["decided_by"], "bin/version.txt");
+    assert_eq!(old["secure_vault"]["in_use"], true);
+    assert_eq!(detections[1]["version"], "4.1.0");
+    assert_eq!(detections[1]["secure_vault"]["in_use"], false);
+
+    let userstores = old["userstores"].as_array().expect("userstores array");
+    assert!(!userstores.is_empty());
+    for group in userstores {
+        assert!(
+            group["tenant"].is_null() || group["tenant"].is_u64(),
+            "{group}"
+        );
+        assert!(
+            group["files"]
+                .as_array()
+                .is_some_and(|files| !files.is_empty() && files.iter().all(|f| f.is_string())),
+            "{group}"
+        );
+    }
+    assert!(userstores[0]["tenant"].is_null(), "super tenant first");
+    assert!(userstores.iter().any(|group| group["tenant"] == 1
+        && group["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .any(|file| file == "repository/tenants/1/userstores/partner_example_com.xml")));
+
+    let custom: Vec<&str> = old["custom_sequences"]
+        .as_array()
+        .expect("custom_sequences")
+        .iter()
+        .map(|name| name.as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        custom,
+        vec![
+            "audit_log.xml",
+            "correlation_id.xml",
+            "strip_internal_headers.xml"
+        ]
+    );
+    assert_eq!(
+        old["customised_stock_sequences"],
+        serde_json::json!(["_auth_failure_handler_.xml"])
+    );
+    let drivers = old["jdbc_drivers"].as_array().expect("jdbc_drivers");
+    assert!(
+        drivers
+            .iter()
+            .any(|driver| driver["file_name"] == "mysql-connector-java-8.0.28.jar"),
+        "{report}"
+    );
+    assert_eq!(
+        detections[1]["custom_sequences"],
+        serde_json::json!([]),
+        "a fresh pack has no custom sequences"
+    );
+}
+
+#[test]
+fn detect_refuses_a_directory_that_is_not_a_pack() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = bin()
+        .arg("detect")
+        .arg(dir.path())
+        .output()
+        .expect("detect");
+    assert_one_line_error(&output, "is not a WSO2 pack");
+    assert!(
+        stderr(&output).contains(&dir.path().display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}
+
+#[test]
+fn detect_refuses_a_missing_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-pack");
+    let output = bin().arg("detect").arg(&missing).output().expect("detect");
+    assert_one_line_error(&output, "does not exist");
+    assert!(
+        stderr(&output).contains(&missing.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn detect_reports_markers_that_disagree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = write_pack(&PackBuilder::api_manager("3.0.0"), &dir.path().join("am"));
+    let version_txt = home.join("bin/version.txt");
+    let text = read(&version_txt);
+    assert!(text.contains("3.0.0"), "{text}");
+    std::fs::write(&version_txt, text.replace("3.0.0", "3.1.0")).expect("write");
+
+    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let human = stdout(&output);
+    assert!(human.contains("markers disagree"), "{human}");
+    assert!(
+        human.contains("3.1.0") && human.contains("3.0.0"),
+        "both versions named:\n{human}"
+    );
+
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&home)
+        .output()
+        .expect("detect");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    let disagreements = report[0]["disagreements"]
+        .as_array()
+        .expect("disagreements");
+    assert!(!disagreements.is_empty(), "{report}");
+    assert!(disagreements.iter().any(|item| item
+        .as_str()
+        .is_some_and(|text| text.contains("bin/version.txt"))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// scripts, docs, help
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn scripts_lists_the_bundled_script_with_its_description() {
+    let output = bin().arg("scripts").output().expect("scripts");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains(SCRIPT), "{text}");
+    let source = include_str!("../scripts/3.0.0-to-4.1.0.rhai");
+    let first_description_line = source
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("//!"))
+        .expect("a //! description")
+        .trim();
+    let first_words: String = first_description_line
+        .split_whitespace()
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains(&first_words),
+        "description {first_words:?} not in:\n{text}"
+    );
+}
+
+#[test]
+fn scripts_show_prints_the_source() {
+    let output = bin()
+        .args(["scripts", "show", SCRIPT])
+        .output()
+        .expect("scripts show");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("copy_keystores(old, new)"), "{text}");
+    assert_eq!(text, include_str!("../scripts/3.0.0-to-4.1.0.rhai"));
+}
+
+#[test]
+fn an_unknown_script_name_is_refused() {
+    let packs = Packs::build(PackBuilder::api_manager("3.0.0"), new_4_1_0(), None);
+    let before = tree(&packs.new, true);
+    let output = packs.cmd("run", "no-such-script").output().expect("run");
+    assert_one_line_error(&output, "unknown script");
+    assert!(stderr(&output).contains("no-such-script"));
+    assert!(stderr(&output).contains(SCRIPT), "names the bundled ones");
+    assert_eq!(tree(&packs.new, true), before);
+
+    let output = bin()
+        .args(["scripts", "show", "no-such-script"])
+        .output()
+        .expect("scripts show");
+    assert_one_line_error(&output, "unknown script");
+}
+
+#[test]
+fn docs_lists_every_primitive_with_an_example() {
+    let output = bin().arg("docs").output().expect("docs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for name in PRIMITIVES {
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with(&format!("{name}("))),
+            "{name} not documented:\n{text}"
+        );
+    }
+    for helper in ["copy_file(", "set_toml(", "read_toml(", "param(", "remind("] {
+        assert!(text.contains(helper), "{helper} not documented");
+    }
+    let entries = text.split("\n\n").count();
+    assert!(entries >= PRIMITIVES.len(), "{text}");
+    assert_eq!(
+        text.matches("example:").count(),
+        entries,
+        "each entry has an example:\n{text}"
+    );
+}
+
+#[test]
+fn docs_with_a_name_shows_only_that_primitive() {
+    let output = bin().args(["docs", "place_jdbc"]).output().expect("docs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("place_jdbc("), "{text}");
+    assert_eq!(text.matches("example:").count(), 1, "{text}");
+    for other in PRIMITIVES.iter().filter(|name| **name != "place_jdbc") {
+        assert!(
+            !text.contains(&format!("{other}(")),
+            "{other} shown:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn docs_with_an_unknown_name_is_refused() {
+    let output = bin().args(["docs", "nope"]).output().expect("docs");
+    assert_one_line_error(&output, "nope");
+    assert!(
+        stderr(&output).contains("place_jdbc"),
+        "lists the known ones"
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn help_mentions_every_subcommand() {
+    let output = bin().arg("--help").output().expect("help");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for command in [
+        "run", "plan", "rollback", "history", "detect", "scripts", "demo", "docs",
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| line.trim_start().starts_with(&format!("{command} "))),
+            "{command} not in:\n{text}"
+        );
+    }
+    assert!(text.contains("Exit codes"), "{text}");
+}
+
+#[test]
+fn run_help_mentions_its_flags() {
+    let output = bin().args(["run", "--help"]).output().expect("help");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for flag in ["--old", "--new", "--km", "--set", "--json", "--stock"] {
+        assert!(text.contains(flag), "{flag} not in:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn demo_builds_and_migrates_the_sample_packs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("demo");
+    let output = bin().arg("demo").arg(&target).output().expect("demo");
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let text = stdout(&output);
+    assert!(
+        text.contains("nothing to do") || text.contains("\n0 changed, "),
+        "the second run changes nothing:\n{text}"
+    );
+
+    let new = target.join("wso2am-4.1.0");
+    let old = target.join("wso2am-3.0.0");
+    let names = [
+        "audit_log.xml",
+        "correlation_id.xml",
+        "strip_internal_headers.xml",
+    ];
+    for name in names {
+        assert_eq!(
+            bytes(old.join(SEQUENCES).join(name)),
+            bytes(new.join(SEQUENCES).join(name)),
+            "{name}"
+        );
+    }
+    let document: toml_edit::DocumentMut = read(new.join(TOML)).parse().expect("valid TOML");
+    let skip: Vec<&str> = document["apim"]["sync_runtime_artifacts"]["gateway"]["skip_list"]
+        ["sequences"]
+        .as_array()
+        .expect("skip list")
+        .iter()
+        .filter_map(|value| value.as_str())
+        .collect();
+    assert_eq!(skip, names);
+}
+
+#[test]
+fn demo_refuses_a_non_empty_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("keep.txt"), "mine").expect("write");
+    let before = tree(dir.path(), true);
+    let output = bin().arg("demo").arg(dir.path()).output().expect("demo");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("not empty"), "{}", stderr(&output));
+    assert_eq!(tree(dir.path(), true), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// history, rollback, lock
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn history_without_runs_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
+    let output = bin().arg("history").arg(&home).output().expect("history");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("no runs recorded"),
+        "{}",
+        stdout(&output)
+    );
+    let output = bin()
+        .args(["history", "--json"])
+        .arg(&home)
+        .output()
+        .expect("history");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output.stdout), serde_json::json!([]));
+}
+
+#[test]
+fn rollback_without_history_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
+    let before = tree(&home, true);
+    let output = bin()
+        .arg("rollback")
+        .arg("--new")
+        .arg(&home)
+        .output()
+        .expect("rollback");
+    assert_one_line_error(&output, "nothing to roll back");
+    assert_eq!(tree(&home, true), before);
+}
+
+fn lock_path(packs: &Packs) -> std::path::PathBuf {
+    packs.new.join(".apim-migrate").join("lock")
+}
+
+#[test]
+fn a_stale_lock_of_a_dead_process_is_cleared() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let lock = lock_path(&packs);
+    std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&lock, "999999\nrun 19700101T000000000Z-1\n").expect("write lock");
+    let output = packs
+        .cmd("run", SCRIPT)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output.stdout)["outcome"], "done");
+    assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
+    assert!(!lock.exists(), "the run releases the lock it took");
+}
+
+/// Kills and reaps the child when dropped, even when an assertion fails.
+struct Sleeper(std::process::Child);
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_lock_held_by_a_live_process_refuses_the_run() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let sleeper = Sleeper(
+        std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep"),
+    );
+    let pid = sleeper.0.id();
+    let lock = lock_path(&packs);
+    std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
+    let holder = format!("{pid}\nrun 19700101T000000000Z-1\n");
+    std::fs::write(&lock, &holder).expect("write lock");
+    let before = tree(&packs.new, false);
+
+    let output = packs.cmd("run", SCRIPT).output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("in use"), "{message}");
+    assert!(message.contains(&pid.to_string()), "{message}");
+    assert_eq!(tree(&packs.new, false), before, "nothing changes");
+    assert_eq!(read(&lock), holder, "the other process keeps its lock");
+    drop(sleeper);
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_instead_of_panicking() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apim-migrate"))
+        .arg("docs")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Close the reading end before the program writes, as `| head` does once it has enough.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(!errors.contains("panicked"), "{errors}");
+    assert_eq!(output.status.code(), Some(0), "{errors}");
+}
