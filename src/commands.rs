@@ -181,14 +181,21 @@ pub fn execute(
     })
 }
 
+impl Executed {
+    /// The report view of what was executed.
+    pub fn outcome(&self) -> Outcome<'_> {
+        Outcome {
+            command: self.command,
+            run_id: self.run_id.as_deref(),
+            plan: &self.plan,
+            output: &self.output,
+            error: self.error.clone(),
+        }
+    }
+}
+
 fn print_outcome(executed: &Executed, json: bool, verbose: bool, quiet: bool) {
-    let outcome = Outcome {
-        command: executed.command,
-        run_id: executed.run_id.as_deref(),
-        plan: &executed.plan,
-        output: &executed.output,
-        error: executed.error.clone(),
-    };
+    let outcome = executed.outcome();
     if json {
         crate::outln!("{}", outcome.json());
     } else if !quiet || executed.error.is_some() {

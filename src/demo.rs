@@ -5,7 +5,6 @@ use crate::commands::{execute, Executed};
 use crate::error::{CommandResult, Failure};
 use crate::pack::Pack;
 use crate::planner::PackSlot;
-use crate::report::Outcome;
 use crate::sample::{self, PackBuilder};
 use crate::scripts::Script;
 use crate::stock::Catalogue;
@@ -161,12 +160,5 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
 }
 
 fn print_report(executed: &Executed) {
-    let outcome = Outcome {
-        command: executed.command,
-        run_id: executed.run_id.as_deref(),
-        plan: &executed.plan,
-        output: &executed.output,
-        error: executed.error.clone(),
-    };
-    crate::out!("{}", outcome.human(false));
+    crate::out!("{}", executed.outcome().human(false));
 }

@@ -60,13 +60,13 @@ fn add_skip_sequences(
     planner.target(&to.role)?;
     let from_pack = planner.slot(&from.role)?.pack.clone();
     let to_pack = planner.slot(&to.role)?.pack.clone();
-    if planner.read(&to.role, DEPLOYMENT_TOML)?.is_none() {
+    let Some(toml_bytes) = planner.read(&to.role, DEPLOYMENT_TOML)? else {
         bail!(
             "`{}` ({}) has no `{DEPLOYMENT_TOML}`: the gateway skip list is a 4.x setting",
             to.flag(),
             to.home
         );
-    }
+    };
     let found = sequences::classify(&from_pack, catalogue)?;
     let target_stock = catalogue.stock_names_in(to_pack.product, &to_pack.version, SEQUENCES_DIR);
 
@@ -190,10 +190,8 @@ fn add_skip_sequences(
         )?;
         return Ok(());
     }
-    let Some(bytes) = planner.read(&to.role, DEPLOYMENT_TOML)? else {
-        bail!("`{}` has no `{DEPLOYMENT_TOML}`", to.home);
-    };
-    let text = String::from_utf8(bytes)
+    // Copying sequences does not touch deployment.toml, so the bytes read above are current.
+    let text = String::from_utf8(toml_bytes)
         .map_err(|_| anyhow::anyhow!("`{}/{DEPLOYMENT_TOML}` is not UTF-8 text", to.home))?;
     let file = format!("{}/{DEPLOYMENT_TOML}", to.home);
     let merged = toml_ops::merge_skip_list(&text, &file, SkipKind::Sequences, &skip_names)?;
