@@ -129,11 +129,14 @@ impl RunLog {
     }
 }
 
-/// A sortable, unique run id: UTC time to the millisecond plus the process id.
+/// A sortable, unique run id: UTC time to the millisecond, the process id, and a counter
+/// for runs started by one process within the same millisecond (the demo runs twice).
 pub fn new_run_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let compact: String = now.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    format!("{compact}-{:05}", std::process::id() % 100_000)
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{compact}-{:05}-{count}", std::process::id() % 100_000)
 }
 
 pub fn now() -> String {
@@ -345,4 +348,20 @@ impl Drop for PackLock {
 
 fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_started_in_the_same_millisecond_differ_and_sort_in_order() {
+        let first = new_run_id();
+        let second = new_run_id();
+        assert_ne!(first, second);
+        assert!(
+            first < second || first[..18] != second[..18],
+            "{first} {second}"
+        );
+    }
 }
