@@ -15,7 +15,7 @@ standard script on them. `apim-migrate docs` lists the primitives scripts can ca
 #[derive(Debug, Parser)]
 #[command(name = "apim-migrate", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Print only errors (the report of `run` still goes to stdout)
+    /// Print nothing but errors (`--json` documents are still printed)
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
