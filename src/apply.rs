@@ -243,12 +243,6 @@ fn apply_one(home: &Path, writer: &mut JournalWriter, action: &crate::plan::Acti
     Ok(())
 }
 
-/// A file that differs from what the run left there.
-#[derive(Debug, Clone)]
-pub struct Drift {
-    pub path: PathBuf,
-}
-
 /// What taking runs back did.
 #[derive(Debug, Default)]
 pub struct UndoReport {

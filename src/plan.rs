@@ -171,10 +171,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn changes(&self) -> impl Iterator<Item = &Action> {
-        self.actions.iter().filter(|action| action.is_change())
-    }
-
     pub fn pack(&self, role: &str) -> Option<&PackEntry> {
         self.packs.iter().find(|pack| pack.role == role)
     }

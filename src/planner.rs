@@ -50,10 +50,6 @@ impl Planner {
         }
     }
 
-    pub fn slots(&self) -> &[PackSlot] {
-        &self.slots
-    }
-
     pub fn slot(&self, role: &str) -> Result<&PackSlot> {
         self.slots
             .iter()
@@ -71,10 +67,6 @@ impl Planner {
             );
         }
         Ok(slot)
-    }
-
-    pub fn actions(&self) -> &[Action] {
-        &self.actions
     }
 
     /// Checks a target-relative path and returns its absolute location.

@@ -159,6 +159,19 @@ pub fn assert_lines_kept(original: &str, edited: &str) {
     }
 }
 
+/// Asserts that no file below `root` (the tool's history included) holds exactly `content`.
+pub fn assert_no_file_holds(root: &Path, content: &[u8], what: &str) {
+    for (relative, (kind, _, _)) in tree(root, true) {
+        if kind == "file" {
+            assert_ne!(
+                bytes(root.join(&relative)),
+                content,
+                "{relative} holds {what}"
+            );
+        }
+    }
+}
+
 pub const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
 pub const SECURITY: &str = "repository/resources/security";
 pub const LIB: &str = "repository/components/lib";
