@@ -141,6 +141,77 @@ pub struct Warning {
     pub detail: Option<String>,
 }
 
+/// Something found in the packs that needs the operator's hand in the new pack (a
+/// customisation to port, for example), kept in the journal so a later step can report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id (`customised:<path>`): a later finding with the same id replaces it.
+    pub id: String,
+    pub primitive: String,
+    pub message: String,
+    /// The file it is about, as `role:path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A unified diff that shows what to port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// For a finding carried from an earlier step: which run found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
+}
+
+/// Where a checkpoint leaves a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointState {
+    /// `run` stops here; `--continue` goes on.
+    Stop,
+    /// `plan` goes on past it, planning what follows as if the steps before were applied.
+    Preview,
+    /// `--continue` started here; what came before was done by an earlier run.
+    Resumed,
+}
+
+/// A point in the list of actions where a step starts or a checkpoint stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mark {
+    /// How many actions come before it.
+    pub before: usize,
+    #[serde(flatten)]
+    pub kind: MarkKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "mark", rename_all = "snake_case")]
+pub enum MarkKind {
+    /// `run_script` started another script, with these packs (its role = our role).
+    Step {
+        script: ScriptInfo,
+        packs: std::collections::BTreeMap<String, String>,
+    },
+    /// `run_script` under `--continue`, before the checkpoint resumed from: not run again.
+    StepDone { script: String, reason: String },
+    Checkpoint {
+        name: String,
+        message: String,
+        state: CheckpointState,
+    },
+}
+
+/// The checkpoint a run stopped at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub name: String,
+    pub message: String,
+}
+
+/// The earlier run a `--continue` run goes on from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continues {
+    pub run_id: String,
+    pub checkpoint: String,
+}
+
 /// A pack as the plan saw it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PackEntry {
@@ -168,6 +239,13 @@ pub struct Plan {
     pub actions: Vec<Action>,
     pub reminders: Vec<Reminder>,
     pub warnings: Vec<Warning>,
+    pub findings: Vec<Finding>,
+    /// Steps and checkpoints, in order.
+    pub marks: Vec<Mark>,
+    /// Set when `run` stopped at a checkpoint.
+    pub stopped_at: Option<Checkpoint>,
+    /// Set under `--continue`.
+    pub continues: Option<Continues>,
 }
 
 impl Plan {

@@ -3,11 +3,12 @@
 //! actions; nothing here writes to disk.
 
 use crate::fsx;
-use crate::pack::{Pack, STATE_DIR};
+use crate::pack::{Overlaid, Pack, STATE_DIR};
 use crate::plan::{
-    Action, ActionKind, Content, Effect, FileState, PackEntry, Plan, Reminder, ScriptInfo, Status,
-    Warning,
+    Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
+    PackEntry, Plan, Reminder, ScriptInfo, Status, Warning,
 };
+use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -36,7 +37,14 @@ pub struct Planner {
     actions: Vec<Action>,
     reminders: Vec<Reminder>,
     warnings: Vec<Warning>,
+    findings: Vec<Finding>,
+    marks: Vec<Mark>,
     overlay: HashMap<(String, String), Planned>,
+    /// While set, nothing is recorded: under `--continue`, the part of a script before the
+    /// checkpoint it resumes from was done by an earlier run.
+    discarding: bool,
+    stopped_at: Option<Checkpoint>,
+    continues: Option<Continues>,
 }
 
 impl Planner {
@@ -46,7 +54,81 @@ impl Planner {
             actions: Vec::new(),
             reminders: Vec::new(),
             warnings: Vec::new(),
+            findings: Vec::new(),
+            marks: Vec::new(),
             overlay: HashMap::new(),
+            discarding: false,
+            stopped_at: None,
+            continues: None,
+        }
+    }
+
+    /// The pack in `role` as the finders should see it: with the files planned so far.
+    pub fn view(&self, role: &str) -> Result<Pack> {
+        let slot = self.slot(role)?;
+        let overlay: BTreeMap<String, Overlaid> = self
+            .overlay
+            .iter()
+            .filter(|((pack, _), _)| pack == role)
+            .filter_map(|((_, path), planned)| {
+                let overlaid = match &planned.content {
+                    Content::File(source) => Overlaid::File(source.clone()),
+                    Content::Bytes(bytes) => Overlaid::Bytes(Arc::new(bytes.clone())),
+                    Content::None => return None,
+                };
+                Some((path.clone(), overlaid))
+            })
+            .collect();
+        if overlay.is_empty() {
+            return Ok(slot.pack.clone());
+        }
+        Ok(slot.pack.with_overlay(overlay))
+    }
+
+    /// Starts or stops discarding (see the field).
+    pub fn set_discarding(&mut self, discarding: bool) {
+        self.discarding = discarding;
+    }
+
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    /// Marks where a step starts or a checkpoint stands.
+    pub fn mark(&mut self, kind: MarkKind) {
+        self.marks.push(Mark {
+            before: self.actions.len(),
+            kind,
+        });
+    }
+
+    /// Records that the run stops at this checkpoint.
+    pub fn stop_at(&mut self, checkpoint: Checkpoint) {
+        self.stopped_at = Some(checkpoint);
+    }
+
+    pub fn stopped_at(&self) -> Option<&Checkpoint> {
+        self.stopped_at.as_ref()
+    }
+
+    /// Records the earlier run this one continues.
+    pub fn set_continues(&mut self, continues: Continues) {
+        self.continues = Some(continues);
+    }
+
+    /// Adds a finding; one with the same id replaces the earlier one, so that a focused
+    /// primitive can refine what a general one found.
+    pub fn find(&mut self, finding: Finding) {
+        if self.discarding {
+            return;
+        }
+        match self
+            .findings
+            .iter_mut()
+            .find(|existing| existing.id == finding.id && existing.carried_from.is_none())
+        {
+            Some(existing) if finding.carried_from.is_none() => *existing = finding,
+            _ => self.findings.push(finding),
         }
     }
 
@@ -163,9 +245,30 @@ impl Planner {
         dest_relative: &str,
     ) -> Result<Status> {
         let source_relative = fsx::confined_relative(source_relative)?;
+        let label = format!("{from_role}:{source_relative}");
+        if let Some(planned) = self
+            .overlay
+            .get(&(from_role.to_string(), source_relative.clone()))
+            .cloned()
+        {
+            // Planned into the source earlier in this run (a step before, in `plan`):
+            // the bytes come from where that plan takes them.
+            let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+            let before = self.current_state(to_role, &relative, &absolute)?;
+            return Ok(self.record_change(
+                primitive,
+                ActionKind::Copy,
+                to_role,
+                relative,
+                Some(label),
+                before,
+                planned.state,
+                planned.content,
+                None,
+            ));
+        }
         let from = self.slot(from_role)?.pack.clone();
         let source = fsx::join(&from.home, &source_relative);
-        let label = format!("{from_role}:{source_relative}");
         // Resolving the whole path catches links anywhere in it, not only the last component:
         // a link is followed only while it stays inside its pack.
         let resolved = source
@@ -286,6 +389,13 @@ impl Planner {
         diff: Option<String>,
     ) -> Status {
         let unchanged = before.as_ref() == Some(&after);
+        if self.discarding {
+            return if unchanged {
+                Status::Unchanged
+            } else {
+                Status::Planned
+            };
+        }
         let (status, effect) = match (&before, unchanged) {
             (_, true) => (Status::Unchanged, None),
             (None, false) => (Status::Planned, Some(Effect::Create)),
@@ -351,6 +461,9 @@ impl Planner {
         path: &str,
         reason: &str,
     ) -> Result<()> {
+        if self.discarding {
+            return Ok(());
+        }
         let path = fsx::confined_relative(path).unwrap_or_else(|_| path.to_string());
         self.actions.push(Action {
             seq: self.actions.len() + 1,
@@ -373,6 +486,9 @@ impl Planner {
     /// Adds a reminder; a second reminder with the same id replaces the first, so a script
     /// can refine a standard reminder.
     pub fn remind(&mut self, id: &str, message: &str) {
+        if self.discarding {
+            return;
+        }
         let reminder = Reminder {
             id: id.to_string(),
             message: message.to_string(),
@@ -389,6 +505,9 @@ impl Planner {
 
     /// Adds a warning (an identical one is not repeated).
     pub fn warn(&mut self, primitive: &str, message: &str, detail: Option<String>) {
+        if self.discarding {
+            return;
+        }
         let warning = Warning {
             message: message.to_string(),
             primitive: (!primitive.is_empty()).then(|| primitive.to_string()),
@@ -417,6 +536,10 @@ impl Planner {
             actions: self.actions,
             reminders: self.reminders,
             warnings: self.warnings,
+            findings: self.findings,
+            marks: self.marks,
+            stopped_at: self.stopped_at,
+            continues: self.continues,
         }
     }
 }

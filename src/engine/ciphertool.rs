@@ -30,8 +30,8 @@ fn remind_ciphertool(
     to: &PackHandle,
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    let from_pack = planner.slot(&from.role)?.pack.clone();
-    let to_pack = planner.slot(&to.role)?.pack.clone();
+    let from_pack = planner.view(&from.role)?;
+    let to_pack = planner.view(&to.role)?;
     let vault = secure_vault::detect(&from_pack)?;
     if !vault.in_use {
         planner.check(

@@ -208,29 +208,16 @@ fn copy_dir(
     planner.target(&to.role)?;
     let relative = fsx::confined_relative(path)?;
     let dest = fsx::confined_relative(dest)?;
-    let root = planner.slot(&from.role)?.pack.path(&relative);
-    if !root.is_dir() {
+    let source = planner.view(&from.role)?;
+    if !source.is_dir(&relative) {
         bail!("`{}:{relative}` is not a directory", from.role);
     }
-    // walkdir does not follow links by default: a link is planned as a single file, and the
-    // planner decides whether its target stays inside the pack.
-    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("cannot walk `{}`", root.display()))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let inner = entry
-            .path()
-            .strip_prefix(&root)
-            .with_context(|| {
-                format!(
-                    "`{}` is outside `{}`",
-                    entry.path().display(),
-                    root.display()
-                )
-            })?
-            .to_str()
-            .with_context(|| format!("`{}` is not valid UTF-8", entry.path().display()))?
+    // Links are not walked into: a link is planned as a single file, and the planner decides
+    // whether its target stays inside the pack.
+    for path in source.files_under(&relative)? {
+        let inner = path
+            .strip_prefix(&format!("{relative}/"))
+            .unwrap_or(&path)
             .to_string();
         planner.copy_from_pack(
             "copy_dir",
@@ -297,27 +284,20 @@ fn set_toml(
 
 fn list(session: &Session, pack: &PackHandle, dir: &str) -> anyhow::Result<Array> {
     let relative = fsx::confined_relative(dir)?;
-    let mut names = fsx::list_dir(&session.planner.slot(&pack.role)?.pack.path(&relative))?;
-    for planned in session.planner.planned_names_in(&pack.role, &relative) {
-        if !names.contains(&planned) {
-            names.push(planned);
-        }
-    }
-    names.sort();
+    let names = session.planner.view(&pack.role)?.list_dir(&relative)?;
     Ok(names.into_iter().map(Dynamic::from).collect())
 }
 
 fn path_kind(session: &Session, pack: &PackHandle, path: &str, file: bool) -> anyhow::Result<bool> {
     let relative = fsx::confined_relative(path)?;
-    let absolute = session.planner.slot(&pack.role)?.pack.path(&relative);
-    if file && session.planner.is_planned(&pack.role, &relative) {
-        return Ok(true);
+    let view = session.planner.view(&pack.role)?;
+    if view.is_link(&relative) {
+        return Ok(false);
     }
-    let metadata = std::fs::symlink_metadata(&absolute);
-    Ok(match metadata {
-        Ok(metadata) if file => metadata.is_file(),
-        Ok(metadata) => metadata.is_dir(),
-        Err(_) => false,
+    Ok(if file {
+        view.is_file(&relative)
+    } else {
+        view.is_dir(&relative)
     })
 }
 

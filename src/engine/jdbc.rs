@@ -60,8 +60,8 @@ fn place_from_pack(
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
     planner.target(&to.role)?;
-    let from_pack = planner.slot(&from.role)?.pack.clone();
-    let to_pack = planner.slot(&to.role)?.pack.clone();
+    let from_pack = planner.view(&from.role)?;
+    let to_pack = planner.view(&to.role)?;
     let drivers = jdbc::drivers_in(&from_pack, COMPONENTS_LIB)?;
     let target_drivers = jdbc::drivers_in(&to_pack, COMPONENTS_LIB)?;
 
@@ -128,8 +128,9 @@ fn place_from_pack(
     }
 
     // Jars of the old lib directory that the new pack does not ship are extensions.
-    let target_names = crate::fsx::list_dir(&to_pack.path(COMPONENTS_LIB))?;
-    let extensions: Vec<String> = crate::fsx::list_dir(&from_pack.path(COMPONENTS_LIB))?
+    let target_names = to_pack.list_dir(COMPONENTS_LIB)?;
+    let extensions: Vec<String> = from_pack
+        .list_dir(COMPONENTS_LIB)?
         .into_iter()
         .filter(|name| name.to_ascii_lowercase().ends_with(".jar"))
         .filter(|name| !drivers.iter().any(|driver| &driver.file_name == name))
@@ -153,7 +154,7 @@ fn place_from_pack(
 fn place_from_path(session: &mut Session, to: &PackHandle, jar: &Path) -> anyhow::Result<()> {
     let planner = &mut session.planner;
     planner.target(&to.role)?;
-    let to_pack = planner.slot(&to.role)?.pack.clone();
+    let to_pack = planner.view(&to.role)?;
     let Some(file_name) = jar
         .file_name()
         .and_then(|name| name.to_str())

@@ -2,7 +2,6 @@
 //! encrypted secrets usable on the new pack.
 
 use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
-use crate::fsx;
 use crate::pack::keystores::{self, Location};
 use crate::pack::SECURITY_DIR;
 use rhai::Engine;
@@ -30,8 +29,8 @@ pub fn register(engine: &mut Engine, session: &SharedSession) {
 fn copy_keystores(session: &mut Session, from: &PackHandle, to: &PackHandle) -> anyhow::Result<()> {
     let planner = &mut session.planner;
     planner.target(&to.role)?;
-    let from_pack = planner.slot(&from.role)?.pack.clone();
-    let to_pack = planner.slot(&to.role)?.pack.clone();
+    let from_pack = planner.view(&from.role)?;
+    let to_pack = planner.view(&to.role)?;
     let found = keystores::find(&from_pack)?;
 
     if found.in_security_dir.is_empty() && found.configured.is_empty() {
@@ -46,8 +45,7 @@ fn copy_keystores(session: &mut Session, from: &PackHandle, to: &PackHandle) -> 
     }
     for name in &found.in_security_dir {
         let relative = format!("{SECURITY_DIR}/{name}");
-        let absolute = from_pack.path(&relative);
-        if let Ok(sha256) = fsx::sha256_file(&absolute) {
+        if let Ok(sha256) = from_pack.sha256(&relative) {
             // A default truststore holds only public certificates; a default keystore holds a
             // private key that every WSO2 download shares.
             let truststore = name.to_ascii_lowercase().contains("truststore");

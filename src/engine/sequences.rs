@@ -58,8 +58,8 @@ fn add_skip_sequences(
         planner, catalogue, ..
     } = session;
     planner.target(&to.role)?;
-    let from_pack = planner.slot(&from.role)?.pack.clone();
-    let to_pack = planner.slot(&to.role)?.pack.clone();
+    let from_pack = planner.view(&from.role)?;
+    let to_pack = planner.view(&to.role)?;
     let Some(toml_bytes) = planner.read(&to.role, DEPLOYMENT_TOML)? else {
         bail!(
             "`{}` ({}) has no `{DEPLOYMENT_TOML}`: the gateway skip list is a 4.x setting",

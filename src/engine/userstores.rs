@@ -31,7 +31,7 @@ fn copy_tenant_userstores(
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
     planner.target(&to.role)?;
-    let from_pack = planner.slot(&from.role)?.pack.clone();
+    let from_pack = planner.view(&from.role)?;
     let found = userstores::find(&from_pack)?;
     if found.is_empty() {
         planner.check(

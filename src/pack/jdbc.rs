@@ -2,7 +2,6 @@
 //! configuration uses.
 
 use super::{first_element, strip_xml_comments, Pack};
-use crate::fsx;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::io::Read;
@@ -34,7 +33,12 @@ pub struct ConfiguredDatabase {
 pub fn driver_classes(jar: &Path) -> Result<Option<Vec<String>>> {
     let file =
         std::fs::File::open(jar).with_context(|| format!("cannot read `{}`", jar.display()))?;
-    let Ok(mut archive) = zip::ZipArchive::new(file) else {
+    driver_classes_in(file)
+}
+
+/// The driver classes of a jar read from `reader`.
+pub fn driver_classes_in(reader: impl std::io::Read + std::io::Seek) -> Result<Option<Vec<String>>> {
+    let Ok(mut archive) = zip::ZipArchive::new(reader) else {
         return Ok(None);
     };
     let Ok(mut entry) = archive.by_name(SERVICES_ENTRY) else {
@@ -55,16 +59,18 @@ pub fn driver_classes(jar: &Path) -> Result<Option<Vec<String>>> {
 /// The driver jars in a pack directory (pack-relative).
 pub fn drivers_in(pack: &Pack, dir: &str) -> Result<Vec<DriverJar>> {
     let mut drivers = Vec::new();
-    for file_name in fsx::list_dir(&pack.path(dir))? {
+    for file_name in pack.list_dir(dir)? {
         if !file_name.to_ascii_lowercase().ends_with(".jar") {
             continue;
         }
         let path = format!("{dir}/{file_name}");
-        let absolute = pack.path(&path);
-        if !absolute.is_file() {
+        if !pack.is_file(&path) {
             continue;
         }
-        if let Some(driver_classes) = driver_classes(&absolute)? {
+        let reader = pack
+            .open(&path)
+            .with_context(|| format!("cannot read `{}`", pack.path(&path).display()))?;
+        if let Some(driver_classes) = driver_classes_in(reader)? {
             drivers.push(DriverJar {
                 databases: databases_of(&driver_classes),
                 file_name,
@@ -156,7 +162,7 @@ pub fn configured_databases(pack: &Pack) -> Result<Vec<ConfiguredDatabase>> {
             }
         }
     }
-    if let Ok(text) = std::fs::read_to_string(pack.path(MASTER_DATASOURCES)) {
+    if let Ok(text) = pack.read_to_string(MASTER_DATASOURCES) {
         let text = strip_xml_comments(&text);
         for block in text.split("<datasource>").skip(1) {
             let name = first_element(block, "name").unwrap_or_else(|| "?".to_string());

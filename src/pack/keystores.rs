@@ -2,7 +2,6 @@
 //! names elsewhere.
 
 use super::{first_element, strip_xml_comments, Pack, CARBON_XML, SECURITY_DIR};
-use crate::fsx;
 use anyhow::Result;
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
@@ -89,7 +88,7 @@ impl Keystores {
 }
 
 pub fn find(pack: &Pack) -> Result<Keystores> {
-    let in_security_dir = fsx::list_dir(&pack.path(SECURITY_DIR))?
+    let in_security_dir = pack.list_dir(SECURITY_DIR)?
         .into_iter()
         .filter(|name| is_keystore_name(name))
         .collect();
@@ -114,7 +113,7 @@ pub fn find(pack: &Pack) -> Result<Keystores> {
         }
     }
     for config in XML_CONFIGS {
-        let Ok(text) = std::fs::read_to_string(pack.path(config)) else {
+        let Ok(text) = pack.read_to_string(config) else {
             continue;
         };
         for value in xml_keystore_locations(&text) {
@@ -148,7 +147,7 @@ fn push_unique(
         return;
     }
     let exists = match &location {
-        Location::InPack(relative) => pack.path(relative).is_file(),
+        Location::InPack(relative) => pack.is_file(relative),
         Location::Outside(path) => path.is_file(),
     };
     configured.push(Configured {

@@ -9,8 +9,11 @@ pub mod userstores;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const VERSION_TXT: &str = "bin/version.txt";
 pub const PRODUCT_TXT: &str = "updates/product.txt";
@@ -101,7 +104,24 @@ pub struct Pack {
     pub readings: Vec<MarkerReading>,
     /// Disagreements between markers, as sentences.
     pub disagreements: Vec<String>,
+    /// Files planned into the pack but not written yet, which the finders see as if they
+    /// were (see `Planner::view`). Empty for a pack read from disk.
+    #[serde(skip)]
+    pub overlay: Arc<BTreeMap<String, Overlaid>>,
 }
+
+/// Where the bytes of a planned file are.
+#[derive(Debug, Clone)]
+pub enum Overlaid {
+    /// A file on disk (in a source pack, or given by path) that will be copied there.
+    File(PathBuf),
+    /// Bytes computed while planning (TOML edits).
+    Bytes(Arc<Vec<u8>>),
+}
+
+/// A reader for zip archives (JDBC driver jars) whether on disk or planned.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
 
 impl Pack {
     /// Identifies the pack at `dir`, or says clearly why it is not one.
@@ -174,6 +194,7 @@ impl Pack {
             marker: decider.marker,
             readings: readings.into_iter().map(|(_, reading)| reading).collect(),
             disagreements,
+            overlay: Arc::default(),
         })
     }
 
@@ -194,19 +215,126 @@ impl Pack {
 
     /// Whether the pack is configured by `deployment.toml` (3.x and later API-M, IS 5.9+).
     pub fn has_deployment_toml(&self) -> bool {
-        self.path(DEPLOYMENT_TOML).is_file()
+        self.is_file(DEPLOYMENT_TOML)
     }
 
     /// Reads and parses the pack's deployment.toml; `None` when the pack has none.
     pub fn deployment_toml(&self) -> Result<Option<toml_edit::DocumentMut>> {
-        let path = self.path(DEPLOYMENT_TOML);
-        if !path.is_file() {
+        if !self.is_file(DEPLOYMENT_TOML) {
             return Ok(None);
         }
-        let text = fs::read_to_string(&path)
+        let path = self.path(DEPLOYMENT_TOML);
+        let text = self
+            .read_to_string(DEPLOYMENT_TOML)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
         let document = crate::toml_ops::parse(&text, &path.display().to_string())?;
         Ok(Some(document))
+    }
+
+    // The finders read a pack only through the methods below, so that they see files
+    // planned earlier in the same run (`overlay`) as if they were already there.
+
+    /// The same pack, seeing `overlay` as written.
+    pub fn with_overlay(&self, overlay: BTreeMap<String, Overlaid>) -> Pack {
+        Pack {
+            overlay: Arc::new(overlay),
+            ..self.clone()
+        }
+    }
+
+    /// Whether `relative` is a file planned in this run, not yet on disk.
+    pub fn is_planned(&self, relative: &str) -> bool {
+        self.overlay.contains_key(relative)
+    }
+
+    /// Reads a pack file.
+    pub fn read(&self, relative: &str) -> std::io::Result<Vec<u8>> {
+        match self.overlay.get(relative) {
+            Some(Overlaid::File(path)) => fs::read(path),
+            Some(Overlaid::Bytes(bytes)) => Ok(bytes.to_vec()),
+            None => fs::read(self.path(relative)),
+        }
+    }
+
+    /// Reads a pack file as UTF-8 text.
+    pub fn read_to_string(&self, relative: &str) -> std::io::Result<String> {
+        String::from_utf8(self.read(relative)?)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+    }
+
+    /// Opens a pack file for random access (zip archives).
+    pub fn open(&self, relative: &str) -> std::io::Result<Box<dyn ReadSeek>> {
+        match self.overlay.get(relative) {
+            Some(Overlaid::File(path)) => Ok(Box::new(fs::File::open(path)?)),
+            Some(Overlaid::Bytes(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes.to_vec()))),
+            None => Ok(Box::new(fs::File::open(self.path(relative))?)),
+        }
+    }
+
+    /// SHA-256 of a pack file.
+    pub fn sha256(&self, relative: &str) -> Result<String> {
+        match self.overlay.get(relative) {
+            Some(Overlaid::File(path)) => crate::fsx::sha256_file(path),
+            Some(Overlaid::Bytes(bytes)) => Ok(crate::fsx::sha256_bytes(bytes)),
+            None => crate::fsx::sha256_file(&self.path(relative)),
+        }
+    }
+
+    /// Whether a regular file (or a link to one) is at `relative`.
+    pub fn is_file(&self, relative: &str) -> bool {
+        self.overlay.contains_key(relative) || self.path(relative).is_file()
+    }
+
+    /// Whether a directory is at `relative`.
+    pub fn is_dir(&self, relative: &str) -> bool {
+        let prefix = format!("{relative}/");
+        self.path(relative).is_dir() || self.overlay.keys().any(|key| key.starts_with(&prefix))
+    }
+
+    /// Whether `relative` itself is a symbolic link on disk.
+    pub fn is_link(&self, relative: &str) -> bool {
+        !self.overlay.contains_key(relative)
+            && fs::symlink_metadata(self.path(relative))
+                .is_ok_and(|metadata| metadata.file_type().is_symlink())
+    }
+
+    /// The names in a pack directory, sorted; empty when it does not exist.
+    pub fn list_dir(&self, relative: &str) -> Result<Vec<String>> {
+        let mut names = crate::fsx::list_dir(&self.path(relative))?;
+        if !self.overlay.is_empty() {
+            let prefix = format!("{relative}/");
+            for key in self.overlay.keys() {
+                if let Some(rest) = key.strip_prefix(&prefix) {
+                    let name = rest.split('/').next().unwrap_or(rest);
+                    if !names.iter().any(|existing| existing == name) {
+                        names.push(name.to_string());
+                    }
+                }
+            }
+            names.sort();
+        }
+        Ok(names)
+    }
+
+    /// Every regular file under a pack directory, recursively, as pack-relative paths in
+    /// sorted order. Links are listed (the caller decides), their targets never walked.
+    pub fn files_under(&self, relative: &str) -> Result<Vec<String>> {
+        let mut files = Vec::new();
+        let mut stack = vec![relative.to_string()];
+        while let Some(dir) = stack.pop() {
+            for name in self.list_dir(&dir)? {
+                let path = format!("{dir}/{name}");
+                if self.is_link(&path) || self.overlay.contains_key(&path) {
+                    files.push(path);
+                } else if self.is_dir(&path) {
+                    stack.push(path);
+                } else if self.path(&path).is_file() {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        Ok(files)
     }
 }
 

@@ -68,7 +68,7 @@ pub fn detect(pack: &Pack) -> Result<SecureVault> {
         }
     }
 
-    if let Ok(text) = std::fs::read_to_string(pack.path(SECRET_CONF)) {
+    if let Ok(text) = pack.read_to_string(SECRET_CONF) {
         let active: Vec<&str> = property_lines(&text).collect();
         let enabled = active.iter().any(|line| {
             line.replace(' ', "")
@@ -81,7 +81,7 @@ pub fn detect(pack: &Pack) -> Result<SecureVault> {
         }
     }
 
-    if let Ok(text) = std::fs::read_to_string(pack.path(CIPHER_TEXT)) {
+    if let Ok(text) = pack.read_to_string(CIPHER_TEXT) {
         // From 3.0.0 this file is rendered from `[secrets]`, whose aliases are the ones to
         // re-enter; its own keys name secrets only in packs configured by XML.
         let aliases_from_toml = !vault.aliases.is_empty();
@@ -106,7 +106,7 @@ pub fn detect(pack: &Pack) -> Result<SecureVault> {
     }
 
     for config in XML_CONFIGS {
-        let Ok(text) = std::fs::read_to_string(pack.path(config)) else {
+        let Ok(text) = pack.read_to_string(config) else {
             continue;
         };
         let text = super::strip_xml_comments(&text);

@@ -1,7 +1,6 @@
 //! Global sequences of a pack, told apart: stock, customised stock, custom, and API-specific.
 
 use super::{Pack, SEQUENCES_DIR};
-use crate::fsx;
 use crate::stock::{Catalogue, StockStatus};
 use anyhow::Result;
 use serde::Serialize;
@@ -61,15 +60,12 @@ pub fn is_api_sequence(file_name: &str) -> bool {
 /// Classifies every `*.xml` in the pack's global sequences directory.
 pub fn classify(pack: &Pack, catalogue: &Catalogue) -> Result<Vec<Sequence>> {
     let mut sequences = Vec::new();
-    let dir = pack.path(SEQUENCES_DIR);
-    for name in fsx::list_dir(&dir)? {
+    for name in pack.list_dir(SEQUENCES_DIR)? {
         if !name.ends_with(".xml") {
             continue;
         }
         let path = format!("{SEQUENCES_DIR}/{name}");
-        let absolute = pack.path(&path);
-        let metadata = std::fs::symlink_metadata(&absolute)?;
-        if metadata.file_type().is_symlink() {
+        if pack.is_link(&path) {
             sequences.push(Sequence {
                 name,
                 path,
@@ -78,10 +74,10 @@ pub fn classify(pack: &Pack, catalogue: &Catalogue) -> Result<Vec<Sequence>> {
             });
             continue;
         }
-        if !metadata.is_file() {
+        if !pack.is_file(&path) {
             continue;
         }
-        let sha256 = fsx::sha256_file(&absolute)?;
+        let sha256 = pack.sha256(&path)?;
         let kind = if is_api_sequence(&name) {
             SequenceKind::ApiSpecific
         } else {

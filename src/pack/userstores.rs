@@ -1,7 +1,6 @@
 //! Secondary user stores: the super tenant's and every tenant's.
 
 use super::{Pack, SUPER_TENANT_USERSTORES, TENANTS_DIR};
-use crate::fsx;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -18,10 +17,10 @@ pub struct Userstore {
 
 /// Numeric tenant directories under `repository/tenants`, in numeric order.
 pub fn tenant_ids(pack: &Pack) -> Result<Vec<u32>> {
-    let mut ids: Vec<u32> = fsx::list_dir(&pack.path(TENANTS_DIR))?
+    let mut ids: Vec<u32> = pack.list_dir(TENANTS_DIR)?
         .iter()
         .filter_map(|name| name.parse().ok())
-        .filter(|id: &u32| pack.path(&format!("{TENANTS_DIR}/{id}")).is_dir())
+        .filter(|id: &u32| pack.is_dir(&format!("{TENANTS_DIR}/{id}")))
         .collect();
     ids.sort_unstable();
     Ok(ids)
@@ -41,12 +40,13 @@ pub fn find(pack: &Pack) -> Result<Vec<Userstore>> {
     let tenants = std::iter::once(None).chain(tenant_ids(pack)?.into_iter().map(Some));
     for tenant in tenants {
         let dir = dir_of(tenant);
-        for name in fsx::list_dir(&pack.path(&dir))? {
+        for name in pack.list_dir(&dir)? {
             if !name.to_ascii_lowercase().ends_with(".xml") {
                 continue;
             }
             let path = format!("{dir}/{name}");
-            let domain = std::fs::read_to_string(pack.path(&path))
+            let domain = pack
+                .read_to_string(&path)
                 .ok()
                 .and_then(|text| domain_name(&text));
             found.push(Userstore {
