@@ -52,6 +52,7 @@ pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
                 script: plan.script.clone(),
                 packs: plan.packs.clone(),
                 params: plan.params.clone(),
+                continues: plan.continues.clone(),
             })
             .map_err(Failure::BadInput)?;
         writers.insert(role.clone(), writer);
@@ -97,6 +98,16 @@ pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
     match failure {
         None => {
             for writer in writers.values_mut() {
+                if let Some(checkpoint) = &plan.stopped_at {
+                    writer
+                        .append(&Record::Checkpoint {
+                            name: checkpoint.name.clone(),
+                            message: checkpoint.message.clone(),
+                            continue_with: checkpoint.continue_with.clone(),
+                            findings: plan.findings.clone(),
+                        })
+                        .map_err(Failure::RunFailed)?;
+                }
                 writer
                     .append(&Record::End {
                         status: "complete".to_string(),

@@ -7,6 +7,9 @@ const AFTER_HELP: &str = "\
 Exit codes: 0 done (or nothing to do); 1 the run failed and whatever it had applied was taken \
 back; 2 bad usage or bad input, found before anything changed.
 
+Two-step paths stop at a checkpoint for a data migration: `run` says so and prints the command \
+that goes on (the same one with `--continue`).
+
 Quick start: `apim-migrate demo` builds sample 3.0.0 and 4.1.0 packs, then plans and runs the \
 standard script on them. `apim-migrate docs` lists the primitives scripts can call.";
 
@@ -65,6 +68,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub km: Option<PathBuf>,
 
+    /// The pack of an intermediate version, for paths that take two steps (1.x-to-4.0.0: a fresh 2.0.0 pack)
+    #[arg(long, value_name = "DIR")]
+    pub via: Option<PathBuf>,
+
+    /// Go on from the checkpoint the last run of this script on these packs stopped at
+    #[arg(long = "continue")]
+    pub resume: bool,
+
     /// A value for the script, in its `params` map (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -86,12 +97,16 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// The pack the run migrated into
-    #[arg(long, value_name = "DIR")]
-    pub new: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "via")]
+    pub new: Option<PathBuf>,
 
     /// The Key Manager pack, if the run had one (found from the journal otherwise)
     #[arg(long, value_name = "DIR")]
     pub km: Option<PathBuf>,
+
+    /// The intermediate pack of a two-step path (found from the journal otherwise)
+    #[arg(long, value_name = "DIR")]
+    pub via: Option<PathBuf>,
 
     /// Restore even files that were changed after the run
     #[arg(long)]

@@ -5,9 +5,9 @@ use crate::cli::{
     Cli, Command, DetectArgs, DocsArgs, HistoryArgs, RollbackArgs, RunArgs, ScriptsAction,
     ScriptsArgs,
 };
-use crate::engine;
+use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
-use crate::journal;
+use crate::journal::{self, RunLog};
 use crate::pack::{compare_versions, Pack, Product};
 use crate::planner::PackSlot;
 use crate::report::Outcome;
@@ -85,23 +85,125 @@ fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
             }
         }
     }
-    let old = slots.iter().find(|slot| slot.role == "old");
-    let new = slots.iter().find(|slot| slot.role == "new");
-    if let (Some(old), Some(new)) = (old, new) {
-        if old.pack.product == Product::ApiManager
-            && new.pack.product == Product::ApiManager
-            && compare_versions(&new.pack.version, &old.pack.version) != std::cmp::Ordering::Greater
+    // API-M packs must get newer along the path: old, then via, then new.
+    let path: Vec<&PackSlot> = ["old", "via", "new"]
+        .iter()
+        .filter_map(|role| slots.iter().find(|slot| slot.role == *role))
+        .filter(|slot| slot.pack.product == Product::ApiManager)
+        .collect();
+    for pair in path.windows(2) {
+        let (earlier, later) = (pair[0], pair[1]);
+        if compare_versions(&later.pack.version, &earlier.pack.version)
+            != std::cmp::Ordering::Greater
         {
             return Err(Failure::bad_input(format!(
-                "--new (`{}`) is API-M {}, not newer than --old (`{}`) API-M {}: were --old and --new swapped?",
-                new.pack.home.display(),
-                new.pack.version,
-                old.pack.home.display(),
-                old.pack.version
+                "--{} (`{}`) is API-M {}, not newer than --{} (`{}`) API-M {}: were --{} and --{} swapped?",
+                later.role,
+                later.pack.home.display(),
+                later.pack.version,
+                earlier.role,
+                earlier.pack.home.display(),
+                earlier.pack.version,
+                earlier.role,
+                later.role
             )));
         }
     }
     Ok(())
+}
+
+/// The last run of `script` on exactly these packs that stopped at a checkpoint and that no
+/// later run has gone on from.
+fn pending_checkpoint(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<RunLog>> {
+    let mut wanted: Vec<(String, PathBuf)> = slots
+        .iter()
+        .map(|slot| (slot.role.clone(), slot.pack.home.clone()))
+        .collect();
+    wanted.sort();
+    let mut runs: Vec<RunLog> = Vec::new();
+    for slot in slots.iter().filter(|slot| slot.target) {
+        for run in journal::read_runs(&slot.pack.home)? {
+            if !runs.iter().any(|known| known.run_id == run.run_id) {
+                runs.push(run);
+            }
+        }
+    }
+    runs.sort_by(|left, right| left.run_id.cmp(&right.run_id));
+    let same_packs = |run: &RunLog| {
+        let mut packs: Vec<(String, PathBuf)> = run
+            .packs()
+            .into_iter()
+            .map(|pack| (pack.role, pack.home))
+            .collect();
+        packs.sort();
+        packs == wanted
+    };
+    let waiting = runs
+        .iter()
+        .rev()
+        .filter(|run| run.script_name() == script.name && same_packs(run))
+        .find(|run| run.waiting_at_checkpoint());
+    let Some(waiting) = waiting else {
+        return Ok(None);
+    };
+    let continued = runs.iter().any(|later| {
+        later
+            .continues()
+            .is_some_and(|from| from.run_id == waiting.run_id)
+            && !later.rolled_back
+            && later.end.as_deref() == Some("complete")
+    });
+    Ok((!continued).then(|| waiting.clone()))
+}
+
+/// A word of a shell command, quoted when it needs to be.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+-,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that goes on from a checkpoint: this one, with absolute paths and `--continue`.
+fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> String {
+    let script_word = match &script.path {
+        Some(path) => path
+            .canonicalize()
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|_| script.name.clone()),
+        None => script.name.clone(),
+    };
+    let mut words = vec!["apim-migrate".to_string(), "run".to_string(), script_word];
+    for role in ["old", "via", "new", "km"] {
+        if let Some(slot) = slots.iter().find(|slot| slot.role == role) {
+            words.push(format!("--{role}"));
+            words.push(slot.pack.home.display().to_string());
+        }
+    }
+    for value in &args.set {
+        words.push("--set".to_string());
+        words.push(value.clone());
+    }
+    for file in &args.stock {
+        words.push("--stock".to_string());
+        words.push(
+            file.canonicalize()
+                .unwrap_or_else(|_| file.clone())
+                .display()
+                .to_string(),
+        );
+    }
+    words.push("--continue".to_string());
+    words
+        .iter()
+        .map(|word| shell_word(word))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Plans (and with `apply`, runs) a script; prints the report.
@@ -121,6 +223,16 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
             target: true,
         },
     ];
+    if let Some(via) = &args.via {
+        slots.insert(
+            1,
+            PackSlot {
+                role: "via".to_string(),
+                pack: open_pack("--via", via)?,
+                target: true,
+            },
+        );
+    }
     if let Some(km) = &args.km {
         slots.push(PackSlot {
             role: "km".to_string(),
@@ -129,7 +241,66 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         });
     }
     check_pack_roles(&slots)?;
-    let outcome = execute(&script, slots, params, catalogue, apply)?;
+
+    let pending = pending_checkpoint(&script, &slots)?;
+    let mut notes = Vec::new();
+    let resume = match (args.resume, pending) {
+        (true, Some(run)) => {
+            let checkpoint = run.checkpoint.clone().unwrap_or_else(|| {
+                unreachable!("a run waiting at a checkpoint has one")
+            });
+            if run.script_sha256().as_deref()
+                != Some(crate::fsx::sha256_bytes(script.source.as_bytes()).as_str())
+            {
+                notes.push(format!(
+                    "the script `{}` changed since run {} stopped at checkpoint `{}`: what comes after the checkpoint is planned with the script as it is now",
+                    script.name, run.run_id, checkpoint.name
+                ));
+            }
+            Some(Resume {
+                run_id: run.run_id.clone(),
+                checkpoint: checkpoint.name,
+                findings: checkpoint.findings,
+            })
+        }
+        (true, None) => {
+            return Err(Failure::bad_input(format!(
+                "--continue: no run of `{}` on these packs stopped at a checkpoint; run it without --continue first (`apim-migrate history DIR` lists the runs of a pack)",
+                script.name
+            )))
+        }
+        (false, Some(run)) => {
+            let checkpoint = run.checkpoint.clone().unwrap_or_else(|| {
+                unreachable!("a run waiting at a checkpoint has one")
+            });
+            if apply {
+                return Err(Failure::bad_input(format!(
+                    "run {} of `{}` stopped at checkpoint `{}` on these packs: running it again from the start would overwrite what was done since; once the work it names is done, go on with `{}`, or roll it back first to start over",
+                    run.run_id, script.name, checkpoint.name, checkpoint.continue_with
+                )));
+            }
+            notes.push(format!(
+                "run {} stopped at checkpoint `{}`: this plan starts from the beginning; `plan ... --continue` plans what comes after the checkpoint",
+                run.run_id, checkpoint.name
+            ));
+            None
+        }
+        (false, None) => None,
+    };
+    let options = PlanOptions {
+        stop_at_checkpoint: apply,
+        resume,
+        script_dir: script.dir(),
+    };
+    let continue_with = continue_command(args, &script, &slots);
+    let mut outcome = execute(&script, slots, params, catalogue, options, &continue_with)?;
+    for note in notes {
+        outcome.plan.warnings.push(crate::plan::Warning {
+            message: note,
+            primitive: None,
+            detail: None,
+        });
+    }
     print_outcome(&outcome, args.json, verbose, quiet);
     match outcome.error {
         Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
@@ -146,17 +317,23 @@ pub struct Executed {
     pub error: Option<String>,
 }
 
-/// Runs the script to a plan, then applies it when asked. Script errors are bad input
-/// (nothing has changed yet); apply failures are reported in `error`.
+/// Runs the script to a plan, then applies it when `options.stop_at_checkpoint` (that is,
+/// for `run`). Script errors are bad input (nothing has changed yet); apply failures are
+/// reported in `error`. `continue_with` is the command shown if a checkpoint stops the run.
 pub fn execute(
     script: &Script,
     slots: Vec<PackSlot>,
     params: BTreeMap<String, String>,
     catalogue: Catalogue,
-    apply: bool,
+    options: PlanOptions,
+    continue_with: &str,
 ) -> CommandResult<Executed> {
-    let (mut plan, output) = engine::plan(script, slots, params, catalogue)
+    let apply = options.stop_at_checkpoint;
+    let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
+    if let Some(checkpoint) = &mut plan.stopped_at {
+        checkpoint.continue_with = continue_with.to_string();
+    }
     if !apply {
         return Ok(Executed {
             command: "plan",
@@ -204,9 +381,15 @@ fn print_outcome(executed: &Executed, json: bool, verbose: bool, quiet: bool) {
 }
 
 fn rollback(args: &RollbackArgs) -> CommandResult {
-    let mut homes = vec![canonical("--new", &args.new)?];
-    if let Some(km) = &args.km {
-        homes.push(canonical("--km", km)?);
+    let mut homes = Vec::new();
+    for (flag, dir) in [
+        ("--new", &args.new),
+        ("--via", &args.via),
+        ("--km", &args.km),
+    ] {
+        if let Some(dir) = dir {
+            homes.push(canonical(flag, dir)?);
+        }
     }
     let done = apply::rollback(&homes, args.force)?;
     if args.json {
@@ -261,6 +444,14 @@ fn history(args: &HistoryArgs) -> CommandResult {
                     "state": run.state(),
                     "changes": run.changes.len(),
                     "packs": run.packs(),
+                    "checkpoint": run.checkpoint.as_ref().map(|checkpoint| serde_json::json!({
+                        "name": checkpoint.name,
+                        "message": checkpoint.message,
+                        "continue_with": checkpoint.continue_with,
+                        "findings": checkpoint.findings.len(),
+                        "continued": continued_by(&runs, run),
+                    })),
+                    "continues": run.continues(),
                 })
             })
             .collect();
@@ -295,8 +486,69 @@ fn history(args: &HistoryArgs) -> CommandResult {
                 format!("  ({})", others.join(", "))
             }
         );
+        if let Some(from) = run.continues() {
+            crate::outln!(
+                "      continues run {} from checkpoint `{}`",
+                from.run_id,
+                from.checkpoint
+            );
+        }
+        if let Some(checkpoint) = &run.checkpoint {
+            let state = match continued_by(&runs, run) {
+                Some(later) => format!("continued by run {later}"),
+                None if run.waiting_at_checkpoint() => "waiting".to_string(),
+                None => "abandoned".to_string(),
+            };
+            crate::outln!(
+                "      stopped at checkpoint `{}` ({state})",
+                checkpoint.name
+            );
+        }
+    }
+    // Where a chain of steps stands: the last run that stopped at a checkpoint and has not
+    // been gone on from.
+    if let Some(run) = runs
+        .iter()
+        .rev()
+        .find(|run| run.waiting_at_checkpoint() && continued_by(&runs, run).is_none())
+    {
+        if let Some(checkpoint) = &run.checkpoint {
+            crate::outln!(
+                "\nthe chain stands at checkpoint `{}` (run {}):",
+                checkpoint.name,
+                run.run_id
+            );
+            crate::outln!("{}", crate::report::wrap(&checkpoint.message, "  ", "  "));
+            crate::outln!("then go on with:\n  {}", checkpoint.continue_with);
+        }
+    } else if let Some(run) = runs
+        .iter()
+        .rev()
+        .find(|run| !run.rolled_back && run.end.as_deref() == Some("complete"))
+    {
+        if let Some(from) = run.continues() {
+            crate::outln!(
+                "\nthe chain is complete: run {} went on from checkpoint `{}` of run {}",
+                run.run_id,
+                from.checkpoint,
+                from.run_id
+            );
+        }
     }
     Ok(())
+}
+
+/// The run (recorded in the same pack) that went on from `run`'s checkpoint, if any.
+fn continued_by(runs: &[RunLog], run: &RunLog) -> Option<String> {
+    runs.iter()
+        .find(|later| {
+            later
+                .continues()
+                .is_some_and(|from| from.run_id == run.run_id)
+                && !later.rolled_back
+                && later.end.as_deref() == Some("complete")
+        })
+        .map(|later| later.run_id.clone())
 }
 
 fn detect(args: &DetectArgs) -> CommandResult {

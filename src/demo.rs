@@ -126,16 +126,37 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     let catalogue = || Catalogue::with_files(std::slice::from_ref(&catalogue_path));
 
     crate::outln!("== 1. plan: what would change (nothing is written)\n");
-    let planned = execute(&script, slots()?, BTreeMap::new(), catalogue()?, false)?;
+    let planned = execute(
+        &script,
+        slots()?,
+        BTreeMap::new(),
+        catalogue()?,
+        options(false),
+        "",
+    )?;
     print_report(&planned);
     crate::outln!("\n== 2. run: the same actions, applied with a journal\n");
-    let ran = execute(&script, slots()?, BTreeMap::new(), catalogue()?, true)?;
+    let ran = execute(
+        &script,
+        slots()?,
+        BTreeMap::new(),
+        catalogue()?,
+        options(true),
+        "",
+    )?;
     print_report(&ran);
     if let Some(error) = ran.error {
         return Err(Failure::RunFailed(anyhow::anyhow!(error)));
     }
     crate::outln!("\n== 3. run again: nothing left to do\n");
-    let again = execute(&script, slots()?, BTreeMap::new(), catalogue()?, true)?;
+    let again = execute(
+        &script,
+        slots()?,
+        BTreeMap::new(),
+        catalogue()?,
+        options(true),
+        "",
+    )?;
     let summary = crate::report::Summary::of(&again.plan);
     let lead = if summary.changed == 0 {
         "nothing to do: "
@@ -161,4 +182,12 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
 
 fn print_report(executed: &Executed) {
     crate::out!("{}", executed.outcome().human(false));
+}
+
+/// The demo's script has no checkpoint; `run` and `plan` differ only in applying.
+fn options(apply: bool) -> crate::engine::PlanOptions {
+    crate::engine::PlanOptions {
+        stop_at_checkpoint: apply,
+        ..Default::default()
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::fsx;
 use crate::pack::STATE_DIR;
-use crate::plan::{Effect, FileState, PackEntry, ScriptInfo};
+use crate::plan::{Continues, Effect, FileState, Finding, PackEntry, ScriptInfo};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +29,17 @@ pub enum Record {
         script: ScriptInfo,
         packs: Vec<PackEntry>,
         params: BTreeMap<String, String>,
+        /// Set when the run went on (`--continue`) from an earlier run's checkpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continues: Option<Continues>,
+    },
+    /// The run stopped at a checkpoint (written just before `End`): what to do, how to go
+    /// on, and the findings that the run that goes on will report again.
+    Checkpoint {
+        name: String,
+        message: String,
+        continue_with: String,
+        findings: Vec<Finding>,
     },
     /// Written and flushed before the change it describes.
     Begin {
@@ -61,6 +72,17 @@ pub struct RunLog {
     pub changes: Vec<Change>,
     pub end: Option<String>,
     pub rolled_back: bool,
+    /// The checkpoint the run stopped at.
+    pub checkpoint: Option<CheckpointRecord>,
+}
+
+/// A checkpoint as the journal recorded it.
+#[derive(Debug, Clone)]
+pub struct CheckpointRecord {
+    pub name: String,
+    pub message: String,
+    pub continue_with: String,
+    pub findings: Vec<Finding>,
 }
 
 /// A change of a run, with whether it completed.
@@ -105,6 +127,26 @@ impl RunLog {
             Some(Record::Run { started, .. }) => started.clone(),
             _ => String::new(),
         }
+    }
+
+    /// The earlier run this one continued, if any.
+    pub fn continues(&self) -> Option<Continues> {
+        match &self.header {
+            Some(Record::Run { continues, .. }) => continues.clone(),
+            _ => None,
+        }
+    }
+
+    pub fn script_sha256(&self) -> Option<String> {
+        match &self.header {
+            Some(Record::Run { script, .. }) => Some(script.sha256.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the run completed and stopped at a checkpoint, and was not rolled back.
+    pub fn waiting_at_checkpoint(&self) -> bool {
+        self.checkpoint.is_some() && !self.rolled_back && self.end.as_deref() == Some("complete")
     }
 
     pub fn packs(&self) -> Vec<PackEntry> {
@@ -229,6 +271,7 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
         changes: Vec::new(),
         end: None,
         rolled_back: false,
+        checkpoint: None,
     };
     let lines: Vec<String> = BufReader::new(file)
         .lines()
@@ -279,6 +322,19 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
                 {
                     change.done = true;
                 }
+            }
+            Record::Checkpoint {
+                name,
+                message,
+                continue_with,
+                findings,
+            } => {
+                log.checkpoint = Some(CheckpointRecord {
+                    name,
+                    message,
+                    continue_with,
+                    findings,
+                })
             }
             Record::End { status, .. } => log.end = Some(status),
             Record::Rollback { .. } => log.rolled_back = true,

@@ -203,6 +203,9 @@ pub enum MarkKind {
 pub struct Checkpoint {
     pub name: String,
     pub message: String,
+    /// The command that goes on from here.
+    #[serde(default)]
+    pub continue_with: String,
 }
 
 /// The earlier run a `--continue` run goes on from.

@@ -8,11 +8,11 @@ use crate::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
     PackEntry, Plan, Reminder, ScriptInfo, Status, Warning,
 };
-use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A pack opened for a run, with its role (`old`, `new`, `km`, `via`).
 #[derive(Debug, Clone)]
@@ -45,6 +45,9 @@ pub struct Planner {
     discarding: bool,
     stopped_at: Option<Checkpoint>,
     continues: Option<Continues>,
+    /// The steps (`run_script`) being run, outermost first: reminders made inside a step
+    /// are named after it, so that two steps' `data-migration` reminders both stay.
+    steps: Vec<String>,
 }
 
 impl Planner {
@@ -60,7 +63,17 @@ impl Planner {
             discarding: false,
             stopped_at: None,
             continues: None,
+            steps: Vec::new(),
         }
+    }
+
+    /// Enters a step (reminder ids get `script/` in front) until `leave_step`.
+    pub fn enter_step(&mut self, script: &str) {
+        self.steps.push(script.to_string());
+    }
+
+    pub fn leave_step(&mut self) {
+        self.steps.pop();
     }
 
     /// The pack in `role` as the finders should see it: with the files planned so far.
@@ -489,6 +502,11 @@ impl Planner {
         if self.discarding {
             return;
         }
+        let id = match self.steps.last() {
+            Some(step) => format!("{step}/{id}"),
+            None => id.to_string(),
+        };
+        let id = id.as_str();
         let reminder = Reminder {
             id: id.to_string(),
             message: message.to_string(),

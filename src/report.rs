@@ -1,7 +1,7 @@
 //! Rendering plans and runs for people (grouped by primitive, with a summary line) and for
 //! machines (one JSON document). Only this module and the command layer print.
 
-use crate::plan::{Action, ActionKind, Effect, Plan, Status};
+use crate::plan::{Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,6 +16,7 @@ pub struct Summary {
     pub failed: usize,
     pub reminders: usize,
     pub warnings: usize,
+    pub findings: usize,
 }
 
 impl Summary {
@@ -23,6 +24,7 @@ impl Summary {
         let mut summary = Summary {
             reminders: plan.reminders.len(),
             warnings: plan.warnings.len(),
+            findings: plan.findings.len(),
             ..Summary::default()
         };
         for action in &plan.actions {
@@ -52,10 +54,11 @@ impl Summary {
             parts.push(format!("{} failed", self.failed));
         }
         format!(
-            "{}; {}, {}",
+            "{}; {}, {}, {}",
             parts.join(", "),
             plural(self.reminders, "reminder"),
-            plural(self.warnings, "warning")
+            plural(self.warnings, "warning"),
+            plural(self.findings, "finding")
         )
     }
 }
@@ -80,6 +83,13 @@ pub struct JsonReport<'a> {
     pub actions: &'a [Action],
     pub reminders: &'a [crate::plan::Reminder],
     pub warnings: &'a [crate::plan::Warning],
+    pub findings: &'a [crate::plan::Finding],
+    /// Steps and checkpoints: each stands before the action numbered `before + 1`.
+    pub marks: &'a [crate::plan::Mark],
+    /// Set when the run stopped at a checkpoint: what to do, and `continue_with`.
+    pub stopped_at: Option<&'a crate::plan::Checkpoint>,
+    /// Set under `--continue`: the run gone on from.
+    pub continues: Option<&'a crate::plan::Continues>,
     pub summary: Summary,
     pub output: &'a [String],
     pub error: Option<String>,
@@ -95,11 +105,13 @@ pub struct Outcome<'a> {
 }
 
 impl Outcome<'_> {
-    /// `planned`, `done`, `nothing to do` or `failed`.
+    /// `planned`, `done`, `nothing to do`, `checkpoint` (a run stopped at one) or `failed`.
     pub fn outcome(&self) -> &'static str {
         let summary = Summary::of(self.plan);
         if self.error.is_some() || summary.failed > 0 {
             "failed"
+        } else if self.plan.stopped_at.is_some() {
+            "checkpoint"
         } else if summary.planned > 0 {
             "planned"
         } else if summary.changed > 0 {
@@ -127,6 +139,10 @@ impl Outcome<'_> {
             actions: &self.plan.actions,
             reminders: &self.plan.reminders,
             warnings: &self.plan.warnings,
+            findings: &self.plan.findings,
+            marks: &self.plan.marks,
+            stopped_at: self.plan.stopped_at.as_ref(),
+            continues: self.plan.continues.as_ref(),
             summary: Summary::of(self.plan),
             output: self.output,
             error: self.error.clone(),
@@ -160,35 +176,27 @@ impl Outcome<'_> {
             );
         }
 
-        // Group by primitive, in the order each first appears.
-        let mut order: Vec<&str> = Vec::new();
-        for action in &plan.actions {
-            if !order.contains(&action.primitive.as_str()) {
-                order.push(&action.primitive);
-            }
+        if let Some(continues) = &plan.continues {
+            let _ = writeln!(
+                out,
+                "  continues run {} from checkpoint `{}`",
+                continues.run_id, continues.checkpoint
+            );
         }
-        for primitive in order {
-            let actions: Vec<&Action> = plan
-                .actions
-                .iter()
-                .filter(|action| action.primitive == primitive)
-                .collect();
-            let _ = writeln!(out, "\n{primitive}");
-            let mut unchanged = 0;
-            for action in &actions {
-                if action.status == Status::Unchanged
-                    && action.action != ActionKind::Check
-                    && !verbose
-                {
-                    unchanged += 1;
-                    continue;
-                }
-                render_action(&mut out, action);
-            }
-            if unchanged > 0 {
-                let _ = writeln!(out, "  {unchanged} unchanged");
-            }
+
+        // The actions between two marks form a section; within one, actions are grouped by
+        // primitive, in the order each first appears.
+        let mut start = 0;
+        for mark in &plan.marks {
+            render_section(
+                &mut out,
+                &plan.actions[start..mark.before.min(plan.actions.len())],
+                verbose,
+            );
+            start = mark.before.min(plan.actions.len());
+            render_mark(&mut out, mark);
         }
+        render_section(&mut out, &plan.actions[start..], verbose);
 
         if !self.output.is_empty() {
             let _ = writeln!(out, "\nscript output");
@@ -221,6 +229,20 @@ impl Outcome<'_> {
                 }
             }
         }
+        if !plan.findings.is_empty() {
+            let _ = writeln!(out, "\nfindings (to port by hand)");
+            for finding in &plan.findings {
+                let _ = writeln!(out, "{}", wrap(&finding.message, "  * ", "    "));
+                if let Some(from) = &finding.carried_from {
+                    let _ = writeln!(out, "    (found by {from})");
+                }
+                if let Some(diff) = &finding.diff {
+                    for line in diff.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
         if let Some(error) = &self.error {
             let _ = writeln!(out, "\nerror: {error}");
         }
@@ -230,7 +252,77 @@ impl Outcome<'_> {
             _ => String::new(),
         };
         let _ = writeln!(out, "\n{lead}{}", summary.line());
+        if let Some(checkpoint) = &plan.stopped_at {
+            if self.error.is_none() {
+                let _ = writeln!(
+                    out,
+                    "\nstopped at checkpoint `{}`: do this now, outside apim-migrate:",
+                    checkpoint.name
+                );
+                let _ = writeln!(out, "{}", wrap(&checkpoint.message, "  ", "  "));
+                let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
+            }
+        }
         out
+    }
+}
+
+fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
+    let mut order: Vec<&str> = Vec::new();
+    for action in actions {
+        if !order.contains(&action.primitive.as_str()) {
+            order.push(&action.primitive);
+        }
+    }
+    for primitive in order {
+        let _ = writeln!(out, "\n{primitive}");
+        let mut unchanged = 0;
+        for action in actions
+            .iter()
+            .filter(|action| action.primitive == primitive)
+        {
+            if action.status == Status::Unchanged && action.action != ActionKind::Check && !verbose
+            {
+                unchanged += 1;
+                continue;
+            }
+            render_action(out, action);
+        }
+        if unchanged > 0 {
+            let _ = writeln!(out, "  {unchanged} unchanged");
+        }
+    }
+}
+
+fn render_mark(out: &mut String, mark: &Mark) {
+    match &mark.kind {
+        MarkKind::Step { script, packs } => {
+            let packs: Vec<String> = ["old", "via", "new", "km"]
+                .iter()
+                .filter_map(|inner| packs.get(*inner).map(|outer| format!("{inner}: {outer}")))
+                .collect();
+            let _ = writeln!(out, "\n== step: {} ({})", script.name, packs.join(", "));
+        }
+        MarkKind::StepDone { script, reason } => {
+            let _ = writeln!(out, "\n== step: {script}: not run again, {reason}");
+        }
+        MarkKind::Checkpoint {
+            name,
+            message,
+            state,
+        } => {
+            let how = match state {
+                CheckpointState::Stop => "the run stops here",
+                CheckpointState::Preview => {
+                    "`run` stops here; what follows is planned as if everything before were applied (the work done at the checkpoint may change it: `plan --continue` afterwards shows it exactly)"
+                }
+                CheckpointState::Resumed => "this run goes on from here",
+            };
+            let _ = writeln!(out, "\n== checkpoint `{name}`: {how}");
+            if *state != CheckpointState::Resumed {
+                let _ = writeln!(out, "{}", wrap(message, "   ", "   "));
+            }
+        }
     }
 }
 

@@ -8,10 +8,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Bundled scripts: name and source.
-pub const BUNDLED: &[(&str, &str)] = &[(
-    "3.0.0-to-4.1.0",
-    include_str!("../scripts/3.0.0-to-4.1.0.rhai"),
-)];
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "3.0.0-to-4.1.0",
+        include_str!("../scripts/3.0.0-to-4.1.0.rhai"),
+    ),
+    (
+        "2.0.0-to-4.0.0",
+        include_str!("../scripts/2.0.0-to-4.0.0.rhai"),
+    ),
+    ("1.x-to-2.0.0", include_str!("../scripts/1.x-to-2.0.0.rhai")),
+    ("1.x-to-4.0.0", include_str!("../scripts/1.x-to-4.0.0.rhai")),
+];
 
 /// Bundled library modules: import name and source.
 pub const STDLIB: &[(&str, &str)] = &[("apim", include_str!("../stdlib/apim.rhai"))];
@@ -56,6 +64,29 @@ impl Script {
             "unknown script `{name_or_path}`: bundled scripts are {} (or give the path of a `.rhai` file; see `apim-migrate scripts`)",
             names.join(", ")
         )
+    }
+
+    /// Like `load`, but a relative path is taken from `dir` (the calling script's
+    /// directory) when given.
+    pub fn load_relative(name_or_path: &str, dir: Option<&Path>) -> Result<Script> {
+        let is_bundled = BUNDLED.iter().any(|(name, _)| *name == name_or_path);
+        match dir {
+            Some(dir) if !is_bundled && Path::new(name_or_path).is_relative() => {
+                let path = dir.join(name_or_path);
+                let mut script = Script::load(&path.display().to_string())?;
+                script.name = name_or_path.to_string();
+                Ok(script)
+            }
+            _ => Script::load(name_or_path),
+        }
+    }
+
+    /// The directory of a script read from a file.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.path
+            .as_ref()
+            .and_then(|path| path.parent())
+            .map(Path::to_path_buf)
     }
 
     /// The `//!` lines at the top of the script: its description.

@@ -7,6 +7,8 @@ mod jdbc;
 mod keystores;
 mod packs;
 mod sequences;
+mod steps;
+mod synapse;
 mod userstores;
 
 pub use packs::PackHandle;
@@ -28,6 +30,31 @@ pub struct Session {
     pub params: BTreeMap<String, String>,
     /// What `print` and `debug` wrote, shown with the report.
     pub output: Vec<String>,
+    pub options: PlanOptions,
+    /// Whether the checkpoint `options.resume` names has been reached.
+    pub resumed: bool,
+    /// How deep `run_script` calls are nested.
+    pub depth: usize,
+}
+
+/// How a script's checkpoints behave.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `run`: stop at the first checkpoint met (after the one resumed from). `plan` goes on
+    /// past checkpoints, planning what follows as if the steps before were applied.
+    pub stop_at_checkpoint: bool,
+    /// `--continue`: the earlier run, the checkpoint it stopped at, and what it found.
+    pub resume: Option<Resume>,
+    /// The directory of the script given on the command line, for `run_script` paths.
+    pub script_dir: Option<std::path::PathBuf>,
+}
+
+/// Where a `--continue` run picks up.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub run_id: String,
+    pub checkpoint: String,
+    pub findings: Vec<crate::plan::Finding>,
 }
 
 pub type SharedSession = Rc<RefCell<Session>>;
@@ -48,7 +75,7 @@ struct Group {
 }
 
 /// Every group the engine registers, in the order the documentation lists them.
-const GROUPS: [Group; 7] = [
+const GROUPS: [Group; 9] = [
     Group {
         register: packs::register,
         docs: packs::DOCS,
@@ -66,12 +93,20 @@ const GROUPS: [Group; 7] = [
         docs: sequences::DOCS,
     },
     Group {
+        register: synapse::register,
+        docs: synapse::DOCS,
+    },
+    Group {
         register: jdbc::register,
         docs: jdbc::DOCS,
     },
     Group {
         register: ciphertool::register,
         docs: ciphertool::DOCS,
+    },
+    Group {
+        register: steps::register,
+        docs: steps::DOCS,
     },
     Group {
         register: helpers::register,
@@ -234,8 +269,9 @@ pub fn plan(
     slots: Vec<PackSlot>,
     params: BTreeMap<String, String>,
     catalogue: Catalogue,
+    options: PlanOptions,
 ) -> Result<(Plan, Vec<String>), ScriptError> {
-    let roles: Vec<(String, Dynamic)> = ["old", "new", "km", "via"]
+    let packs: Vec<(String, Dynamic)> = ["old", "new", "km", "via"]
         .iter()
         .map(|role| {
             let value = slots
@@ -246,31 +282,53 @@ pub fn plan(
             (role.to_string(), value)
         })
         .collect();
+    let resume = options.resume.clone();
+    let mut planner = Planner::new(slots);
+    if let Some(resume) = &resume {
+        // Everything before the checkpoint resumed from was done by the earlier run.
+        planner.set_discarding(true);
+        planner.set_continues(crate::plan::Continues {
+            run_id: resume.run_id.clone(),
+            checkpoint: resume.checkpoint.clone(),
+        });
+    }
     let session: SharedSession = Rc::new(RefCell::new(Session {
-        planner: Planner::new(slots),
+        planner,
         catalogue,
         params: params.clone(),
         output: Vec::new(),
+        options,
+        resumed: false,
+        depth: 0,
     }));
     let engine = build_engine(&session);
-    let mut scope = Scope::new();
-    for (role, value) in roles {
-        scope.push_constant(role, value);
-    }
-    let params_map: rhai::Map = params
-        .iter()
-        .map(|(key, value)| (key.as_str().into(), Dynamic::from(value.clone())))
-        .collect();
-    scope.push_constant("params", params_map);
+    let mut scope = script_scope(packs, &params);
 
     let mut ast = engine
         .compile(&script.source)
         .map_err(|error| ScriptError::at(script, error.0.to_string(), error.1))?;
     ast.set_source(script.name.as_str());
-    engine
-        .run_ast_with_scope(&mut scope, &ast)
-        .map_err(|error| ScriptError::new(script, &error))?;
+    if let Err(error) = engine.run_ast_with_scope(&mut scope, &ast) {
+        // A checkpoint ends a `run` by terminating the script; anything else is an error.
+        if session.borrow().planner.stopped_at().is_none() {
+            return Err(ScriptError::new(script, &error));
+        }
+    }
     drop(engine);
+    if let Some(resume) = &resume {
+        if !session.borrow().resumed {
+            return Err(ScriptError {
+                message: format!(
+                    "run {} stopped at checkpoint `{}`, but this script has no such checkpoint (was the script changed?); nothing was planned",
+                    resume.run_id, resume.checkpoint
+                ),
+                source_name: script.name.clone(),
+                line: None,
+                column: None,
+                line_text: None,
+            });
+        }
+    }
     let session = Rc::try_unwrap(session)
         .map_err(|_| ScriptError {
             message: "internal: the script session is still in use".to_string(),
@@ -285,6 +343,23 @@ pub fn plan(
         sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
     };
     Ok((session.planner.into_plan(info, params), session.output))
+}
+
+/// The scope a script starts with: the packs by role (`()` when not given) and `params`.
+pub(crate) fn script_scope(
+    packs: Vec<(String, Dynamic)>,
+    params: &BTreeMap<String, String>,
+) -> Scope<'static> {
+    let mut scope = Scope::new();
+    for (role, value) in packs {
+        scope.push_constant(role, value);
+    }
+    let params_map: rhai::Map = params
+        .iter()
+        .map(|(key, value)| (key.as_str().into(), Dynamic::from(value.clone())))
+        .collect();
+    scope.push_constant("params", params_map);
+    scope
 }
 
 /// Turns an error of the host into a script error at the call site.

@@ -4,6 +4,7 @@
 use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
 use crate::pack::sequences::{self, SequenceKind};
 use crate::pack::{DEPLOYMENT_TOML, SEQUENCES_DIR};
+use crate::plan::Finding;
 use crate::planner::unified_diff;
 use crate::toml_ops::{self, SkipKind};
 use anyhow::bail;
@@ -14,7 +15,7 @@ const PRIMITIVE: &str = "add_skip_sequences";
 pub const DOCS: &[PrimitiveDoc] = &[PrimitiveDoc {
     name: "add_skip_sequences",
     signature: "add_skip_sequences(from, to) | add_skip_sequences(from, to, names)",
-    summary: "Finds the custom global sequences of `from` (not a stock sequence of its version, not an API's own `provider--Name:vX--In/Out/Fault` sequence), copies them into `to`, and merges their file names into `[apim.sync_runtime_artifacts.gateway.skip_list] sequences` of `to`'s deployment.toml, so that 4.x does not delete them at start-up: no duplicates, every existing line, comment and order kept, tables created only when missing. Stock sequences customised in `from` are not copied over the new pack's own: they are reported, with a diff against the new pack's file, for a manual port. With `names`, only those custom sequences (with or without `.xml`).",
+    summary: "Finds the custom global sequences of `from` (not a stock sequence of its version, not an API's own `provider--Name:vX--In/Out/Fault` sequence), copies them into `to`, and merges their file names into `[apim.sync_runtime_artifacts.gateway.skip_list] sequences` of `to`'s deployment.toml, so that 4.x does not delete them at start-up: no duplicates, every existing line, comment and order kept, tables created only when missing. Stock sequences customised in `from` are not copied over the new pack's own: each is reported as a finding, with a diff against the new pack's file, for a manual port. With `names`, only those custom sequences (with or without `.xml`).",
     example: r#"add_skip_sequences(old, new);
 add_skip_sequences(old, new, ["audit_log", "cors_override.xml"]);"#,
 }];
@@ -117,7 +118,7 @@ fn add_skip_sequences(
                 if only.is_some() {
                     continue;
                 }
-                let detail = diff_against_target(planner, from, to, &sequence.path)?;
+                let diff = diff_between(planner, from, to, &sequence.path)?;
                 let (reason, message) = if sequence.kind == SequenceKind::CustomisedStock {
                     (
                         format!("customised stock sequence: not copied over {}'s own; port the change by hand", to_pack.label()),
@@ -150,7 +151,14 @@ fn add_skip_sequences(
                     )
                 };
                 planner.skip(PRIMITIVE, &from.role, &sequence.path, &reason)?;
-                planner.warn(PRIMITIVE, &message, detail);
+                planner.find(Finding {
+                    id: customised_id(&sequence.path),
+                    primitive: PRIMITIVE.to_string(),
+                    message,
+                    path: Some(format!("{}:{}", from.role, sequence.path)),
+                    diff,
+                    carried_from: None,
+                });
             }
             SequenceKind::Custom | SequenceKind::Link => {
                 if !wanted {
@@ -215,9 +223,15 @@ fn add_skip_sequences(
     Ok(())
 }
 
-/// The diff from the old pack's file to the new pack's file of the same name, so the
-/// operator sees what to port.
-fn diff_against_target(
+/// The id of the finding about a customised stock file, shared by every primitive that
+/// reports one, so that the same file is reported once.
+pub(crate) fn customised_id(path: &str) -> String {
+    format!("customised:{path}")
+}
+
+/// The diff from `from`'s file to `to`'s file of the same path, so the operator sees what
+/// to port; `None` when `to` has no such file or either is not text.
+pub(crate) fn diff_between(
     planner: &crate::planner::Planner,
     from: &PackHandle,
     to: &PackHandle,

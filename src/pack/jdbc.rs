@@ -37,7 +37,9 @@ pub fn driver_classes(jar: &Path) -> Result<Option<Vec<String>>> {
 }
 
 /// The driver classes of a jar read from `reader`.
-pub fn driver_classes_in(reader: impl std::io::Read + std::io::Seek) -> Result<Option<Vec<String>>> {
+pub fn driver_classes_in(
+    reader: impl std::io::Read + std::io::Seek,
+) -> Result<Option<Vec<String>>> {
     let Ok(mut archive) = zip::ZipArchive::new(reader) else {
         return Ok(None);
     };

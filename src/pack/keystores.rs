@@ -88,7 +88,8 @@ impl Keystores {
 }
 
 pub fn find(pack: &Pack) -> Result<Keystores> {
-    let in_security_dir = pack.list_dir(SECURITY_DIR)?
+    let in_security_dir = pack
+        .list_dir(SECURITY_DIR)?
         .into_iter()
         .filter(|name| is_keystore_name(name))
         .collect();

@@ -17,7 +17,8 @@ pub struct Userstore {
 
 /// Numeric tenant directories under `repository/tenants`, in numeric order.
 pub fn tenant_ids(pack: &Pack) -> Result<Vec<u32>> {
-    let mut ids: Vec<u32> = pack.list_dir(TENANTS_DIR)?
+    let mut ids: Vec<u32> = pack
+        .list_dir(TENANTS_DIR)?
         .iter()
         .filter_map(|name| name.parse().ok())
         .filter(|id: &u32| pack.is_dir(&format!("{TENANTS_DIR}/{id}")))
