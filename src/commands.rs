@@ -584,7 +584,7 @@ fn scripts_command(args: &ScriptsArgs) -> CommandResult {
         }
         None => {
             crate::outln!(
-                "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`):"
+                "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`; two-step paths also take `--via DIR`):"
             );
             for (name, source) in scripts::BUNDLED {
                 crate::outln!("\n  {name}");
@@ -630,4 +630,18 @@ fn docs(args: &DocsArgs) -> CommandResult {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("/opt/wso2am-2.0.0"), "/opt/wso2am-2.0.0");
+        assert_eq!(shell_word("key=value"), "key=value");
+        assert_eq!(shell_word("/opt/my packs/x"), "'/opt/my packs/x'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

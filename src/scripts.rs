@@ -13,12 +13,12 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "3.0.0-to-4.1.0",
         include_str!("../scripts/3.0.0-to-4.1.0.rhai"),
     ),
+    ("1.x-to-4.0.0", include_str!("../scripts/1.x-to-4.0.0.rhai")),
+    ("1.x-to-2.0.0", include_str!("../scripts/1.x-to-2.0.0.rhai")),
     (
         "2.0.0-to-4.0.0",
         include_str!("../scripts/2.0.0-to-4.0.0.rhai"),
     ),
-    ("1.x-to-2.0.0", include_str!("../scripts/1.x-to-2.0.0.rhai")),
-    ("1.x-to-4.0.0", include_str!("../scripts/1.x-to-4.0.0.rhai")),
 ];
 
 /// Bundled library modules: import name and source.

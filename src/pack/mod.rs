@@ -473,6 +473,58 @@ mod tests {
     }
 
     #[test]
+    fn the_overlay_adds_planned_files_to_what_finders_see() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path();
+        fs::create_dir_all(home.join("bin")).expect("mkdir");
+        fs::write(home.join(VERSION_TXT), "WSO2 API Manager v2.0.0\n").expect("write");
+        fs::create_dir_all(home.join("a/b")).expect("mkdir");
+        fs::write(home.join("a/b/on-disk.xml"), "disk").expect("write");
+        let source = home.join("elsewhere.jks");
+        fs::write(&source, "copied").expect("write");
+        let pack = Pack::identify(home).expect("pack");
+        let mut overlay = BTreeMap::new();
+        overlay.insert("a/b/planned.jks".to_string(), Overlaid::File(source));
+        overlay.insert(
+            "a/c/deep/edit.toml".to_string(),
+            Overlaid::Bytes(Arc::new(b"x = 1".to_vec())),
+        );
+        let view = pack.with_overlay(overlay);
+
+        assert_eq!(
+            view.list_dir("a/b").expect("list"),
+            vec!["on-disk.xml".to_string(), "planned.jks".to_string()]
+        );
+        assert_eq!(
+            view.list_dir("a").expect("list"),
+            vec!["b".to_string(), "c".to_string()]
+        );
+        assert!(view.is_dir("a/c/deep") && !pack.is_dir("a/c/deep"));
+        assert!(view.is_file("a/b/planned.jks") && !pack.is_file("a/b/planned.jks"));
+        assert_eq!(view.read("a/b/planned.jks").expect("read"), b"copied");
+        assert_eq!(
+            view.read_to_string("a/c/deep/edit.toml").expect("read"),
+            "x = 1"
+        );
+        assert_eq!(
+            view.sha256("a/c/deep/edit.toml").expect("hash"),
+            crate::fsx::sha256_bytes(b"x = 1")
+        );
+        assert_eq!(
+            view.files_under("a").expect("walk"),
+            vec![
+                "a/b/on-disk.xml".to_string(),
+                "a/b/planned.jks".to_string(),
+                "a/c/deep/edit.toml".to_string()
+            ]
+        );
+        assert_eq!(
+            pack.files_under("a").expect("walk"),
+            vec!["a/b/on-disk.xml".to_string()]
+        );
+    }
+
+    #[test]
     fn versions_compare_numerically() {
         use std::cmp::Ordering;
         assert_eq!(compare_versions("1.10.0", "1.9.1"), Ordering::Greater);
