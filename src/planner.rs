@@ -40,6 +40,9 @@ pub struct Planner {
     findings: Vec<Finding>,
     marks: Vec<Mark>,
     overlay: HashMap<(String, String), Planned>,
+    /// The same files by pack, as the finders see them (`view`); shared with the views
+    /// handed out, and copied only when one is still held while the plan grows.
+    overlays: HashMap<String, Arc<BTreeMap<String, Overlaid>>>,
     /// While set, nothing is recorded: under `--continue`, the part of a script before the
     /// checkpoint it resumes from was done by an earlier run.
     discarding: bool,
@@ -60,6 +63,7 @@ impl Planner {
             findings: Vec::new(),
             marks: Vec::new(),
             overlay: HashMap::new(),
+            overlays: HashMap::new(),
             discarding: false,
             stopped_at: None,
             continues: None,
@@ -79,23 +83,10 @@ impl Planner {
     /// The pack in `role` as the finders should see it: with the files planned so far.
     pub fn view(&self, role: &str) -> Result<Pack> {
         let slot = self.slot(role)?;
-        let overlay: BTreeMap<String, Overlaid> = self
-            .overlay
-            .iter()
-            .filter(|((pack, _), _)| pack == role)
-            .filter_map(|((_, path), planned)| {
-                let overlaid = match &planned.content {
-                    Content::File(source) => Overlaid::File(source.clone()),
-                    Content::Bytes(bytes) => Overlaid::Bytes(Arc::new(bytes.clone())),
-                    Content::None => return None,
-                };
-                Some((path.clone(), overlaid))
-            })
-            .collect();
-        if overlay.is_empty() {
-            return Ok(slot.pack.clone());
+        match self.overlays.get(role) {
+            Some(overlay) => Ok(slot.pack.with_overlay(overlay.clone())),
+            None => Ok(slot.pack.clone()),
         }
-        Ok(slot.pack.with_overlay(overlay))
     }
 
     /// Starts or stops discarding (see the field).
@@ -415,6 +406,15 @@ impl Planner {
             (Some(_), false) => (Status::Planned, Some(Effect::Replace)),
         };
         if !unchanged {
+            let overlaid = match &content {
+                Content::File(source) => Some(Overlaid::File(source.clone())),
+                Content::Bytes(bytes) => Some(Overlaid::Bytes(Arc::new(bytes.clone()))),
+                Content::None => None,
+            };
+            if let Some(overlaid) = overlaid {
+                Arc::make_mut(self.overlays.entry(role.to_string()).or_default())
+                    .insert(relative.clone(), overlaid);
+            }
             self.overlay.insert(
                 (role.to_string(), relative.clone()),
                 Planned {

@@ -235,11 +235,20 @@ impl Pack {
     // planned earlier in the same run (`overlay`) as if they were already there.
 
     /// The same pack, seeing `overlay` as written.
-    pub fn with_overlay(&self, overlay: BTreeMap<String, Overlaid>) -> Pack {
+    pub fn with_overlay(&self, overlay: Arc<BTreeMap<String, Overlaid>>) -> Pack {
         Pack {
-            overlay: Arc::new(overlay),
+            overlay,
             ..self.clone()
         }
+    }
+
+    /// Planned paths below `dir` (pack-relative, without its trailing `/`).
+    fn overlaid_below<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let prefix = format!("{dir}/");
+        self.overlay
+            .range(prefix.clone()..)
+            .map(|(key, _)| key.as_str())
+            .take_while(move |key| key.starts_with(&prefix))
     }
 
     /// Whether `relative` is a file planned in this run, not yet on disk.
@@ -287,8 +296,7 @@ impl Pack {
 
     /// Whether a directory is at `relative`.
     pub fn is_dir(&self, relative: &str) -> bool {
-        let prefix = format!("{relative}/");
-        self.path(relative).is_dir() || self.overlay.keys().any(|key| key.starts_with(&prefix))
+        self.path(relative).is_dir() || self.overlaid_below(relative).next().is_some()
     }
 
     /// Whether `relative` itself is a symbolic link on disk.
@@ -301,17 +309,22 @@ impl Pack {
     /// The names in a pack directory, sorted; empty when it does not exist.
     pub fn list_dir(&self, relative: &str) -> Result<Vec<String>> {
         let mut names = crate::fsx::list_dir(&self.path(relative))?;
-        if !self.overlay.is_empty() {
-            let prefix = format!("{relative}/");
-            for key in self.overlay.keys() {
-                if let Some(rest) = key.strip_prefix(&prefix) {
-                    let name = rest.split('/').next().unwrap_or(rest);
-                    if !names.iter().any(|existing| existing == name) {
-                        names.push(name.to_string());
-                    }
+        let skip = relative.len() + 1;
+        let mut planned = self
+            .overlaid_below(relative)
+            .map(|key| {
+                let rest = &key[skip..];
+                rest.split('/').next().unwrap_or(rest)
+            })
+            .peekable();
+        if planned.peek().is_some() {
+            let mut all: std::collections::BTreeSet<String> = names.into_iter().collect();
+            for name in planned {
+                if !all.contains(name) {
+                    all.insert(name.to_string());
                 }
             }
-            names.sort();
+            names = all.into_iter().collect();
         }
         Ok(names)
     }
@@ -489,7 +502,7 @@ mod tests {
             "a/c/deep/edit.toml".to_string(),
             Overlaid::Bytes(Arc::new(b"x = 1".to_vec())),
         );
-        let view = pack.with_overlay(overlay);
+        let view = pack.with_overlay(Arc::new(overlay));
 
         assert_eq!(
             view.list_dir("a/b").expect("list"),
