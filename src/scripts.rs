@@ -70,8 +70,13 @@ impl Script {
     /// directory) when given.
     pub fn load_relative(name_or_path: &str, dir: Option<&Path>) -> Result<Script> {
         let is_bundled = BUNDLED.iter().any(|(name, _)| *name == name_or_path);
+        let path = Path::new(name_or_path);
+        let is_path = path
+            .extension()
+            .is_some_and(|extension| extension == "rhai")
+            || path.components().count() > 1;
         match dir {
-            Some(dir) if !is_bundled && Path::new(name_or_path).is_relative() => {
+            Some(dir) if !is_bundled && is_path && path.is_relative() => {
                 let path = dir.join(name_or_path);
                 let mut script = Script::load(&path.display().to_string())?;
                 script.name = name_or_path.to_string();

@@ -146,12 +146,17 @@ fn run_script(
         roles.insert(key.to_string(), handle.role.clone());
         bound.push((key.to_string(), handle));
     }
-    let (script_dir, depth, skip, params) = {
+    let (script_dir, depth, resuming_at, params) = {
         let session = session.borrow();
         (
             session.options.script_dir.clone(),
             session.depth,
-            session.options.resume.is_some() && !session.resumed,
+            session
+                .options
+                .resume
+                .as_ref()
+                .filter(|_| !session.resumed)
+                .map(|resume| resume.checkpoint.clone()),
             session.params.clone(),
         )
     };
@@ -161,21 +166,26 @@ fn run_script(
         )));
     }
     let script = Script::load_relative(name, script_dir.as_deref()).map_err(script_error)?;
-    if skip {
-        let mut session = session.borrow_mut();
-        let run_id = session
-            .options
-            .resume
-            .as_ref()
-            .map(|resume| resume.run_id.clone())
-            .unwrap_or_default();
-        session.planner.set_discarding(false);
-        session.planner.mark(MarkKind::StepDone {
-            script: script.name.clone(),
-            reason: format!("done by run {run_id}, before the checkpoint this run continues from"),
-        });
-        session.planner.set_discarding(true);
-        return Ok(());
+    // Under `--continue`, a step before the checkpoint resumed from was done: it is not run
+    // again, unless the checkpoint is inside it (then it runs, recording nothing until the
+    // checkpoint).
+    if let Some(checkpoint) = resuming_at {
+        if !script.source.contains(&format!("\"{checkpoint}\"")) {
+            let mut session = session.borrow_mut();
+            let run_id = session
+                .options
+                .resume
+                .as_ref()
+                .map(|resume| resume.run_id.clone())
+                .unwrap_or_default();
+            session.planner.mark(MarkKind::StepDone {
+                script: script.name.clone(),
+                reason: format!(
+                    "done by run {run_id}, before the checkpoint this run continues from"
+                ),
+            });
+            return Ok(());
+        }
     }
     {
         let mut session = session.borrow_mut();

@@ -1,0 +1,253 @@
+//! `run_script` and `checkpoint` in site scripts: steps, nesting, errors, and `--continue`.
+
+mod common;
+
+use common::*;
+
+fn packs() -> Packs {
+    Packs::build(old_3_0_0(), new_4_1_0(), None)
+}
+
+fn script(packs: &Packs, name: &str, source: &str) -> String {
+    let path = packs.dir.path().join(format!("{name}.rhai"));
+    std::fs::write(&path, source).expect("write script");
+    path.display().to_string()
+}
+
+#[test]
+fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given() {
+    let packs = packs();
+    script(
+        &packs,
+        "keystores-only",
+        "copy_keystores(old, new);\nremind(\"done\", `keystores for ${new.version}`);\n",
+    );
+    let outer = script(
+        &packs,
+        "outer",
+        "run_script(\"keystores-only.rhai\", #{ old: old, new: new });\n",
+    );
+    let output = packs
+        .cmd("run", &outer)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(
+        bytes(packs.new.join(SECURITY).join("partner-truststore.jks")),
+        bytes(packs.old.join(SECURITY).join("partner-truststore.jks"))
+    );
+    let marks = report["marks"].as_array().expect("marks");
+    assert_eq!(marks.len(), 1, "{report}");
+    assert_eq!(marks[0]["mark"], "step");
+    assert_eq!(marks[0]["before"], 0);
+    assert_eq!(marks[0]["script"]["name"], "keystores-only.rhai");
+    assert_eq!(marks[0]["packs"]["new"], "new");
+    // Reminders made inside a step are named after it.
+    assert_eq!(report["reminders"][0]["id"], "keystores-only.rhai/done");
+}
+
+#[test]
+fn step_errors_name_the_step_file_line_and_the_call_site() {
+    let packs = packs();
+    script(
+        &packs,
+        "broken",
+        "copy_keystores(old, new);\nlet x = 1 +;\n",
+    );
+    script(
+        &packs,
+        "failing",
+        "copy_keystores(old, new);\ncopy_file(old, \"../x\", new);\n",
+    );
+    let before = tree(&packs.new, true);
+    for (inner, expected) in [("broken", "broken.rhai:2:"), ("failing", "failing.rhai:2:")] {
+        let outer = script(
+            &packs,
+            &format!("outer-{inner}"),
+            &format!("\nrun_script(\"{inner}.rhai\", #{{ old: old, new: new }});\n"),
+        );
+        let output = packs.cmd("run", &outer).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+        let text = stderr(&output);
+        assert!(text.contains(&format!("in step `{inner}.rhai`")), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(text.contains(&format!("outer-{inner}.rhai:2:1")), "{text}");
+        assert_eq!(tree(&packs.new, true), before, "nothing changed");
+    }
+}
+
+#[test]
+fn run_script_refuses_bad_pack_maps_and_endless_nesting() {
+    let packs = packs();
+    let before = tree(&packs.new, true);
+    for (name, source, expected) in [
+        (
+            "unknown-key",
+            "run_script(\"3.0.0-to-4.1.0\", #{ old: old, target: new });",
+            "`target` is not a pack name",
+        ),
+        (
+            "not-a-pack",
+            "run_script(\"3.0.0-to-4.1.0\", #{ old: old, new: \"/tmp\" });",
+            "`new` must be a pack",
+        ),
+        (
+            "unknown-script",
+            "run_script(\"9.9.9-to-10.0.0\", #{ old: old, new: new });",
+            "unknown script `9.9.9-to-10.0.0`",
+        ),
+        (
+            "itself",
+            "run_script(\"itself.rhai\", #{ old: old, new: new });",
+            "steps nest more than 8 deep",
+        ),
+    ] {
+        let path = script(&packs, name, source);
+        let output = packs.cmd("run", &path).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{name}: {}", stdout(&output));
+        assert!(
+            stderr(&output).contains(expected),
+            "{name}: {}",
+            stderr(&output)
+        );
+        assert_eq!(tree(&packs.new, true), before, "{name}: nothing changed");
+    }
+}
+
+#[test]
+fn checkpoint_names_and_messages_are_checked() {
+    let packs = packs();
+    for (source, expected) in [
+        (
+            "checkpoint(\"has space\", \"do it\");",
+            "use letters, digits",
+        ),
+        ("checkpoint(\"ok\", \"  \");", "needs a message"),
+    ] {
+        let path = script(&packs, "bad-checkpoint", source);
+        let output = packs.cmd("plan", &path).output().expect("plan");
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
+    let packs = packs();
+    script(
+        &packs,
+        "inner",
+        "copy_keystores(old, new);\ncheckpoint(\"inner-stop\", \"do the manual part\");\ncopy_tenant_userstores(old, new);\n",
+    );
+    let outer = script(
+        &packs,
+        "outer",
+        "run_script(\"inner.rhai\", #{ old: old, new: new });\nplace_jdbc(old, new);\n",
+    );
+    let userstore = packs
+        .new
+        .join("repository/deployment/server/userstores/corp_example_com.xml");
+    let driver = packs.new.join(LIB).join("mysql-connector-java-8.0.28.jar");
+
+    let first = packs
+        .cmd("run", &outer)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let report = json(&first.stdout);
+    assert_eq!(report["outcome"], "checkpoint");
+    assert!(packs
+        .new
+        .join(SECURITY)
+        .join("partner-truststore.jks")
+        .exists());
+    assert!(
+        !userstore.exists() && !driver.exists(),
+        "stopped at the checkpoint"
+    );
+
+    // plan --continue shows what comes after, and nothing before it.
+    let planned = packs
+        .cmd("plan", &outer)
+        .args(["--continue", "--json"])
+        .output()
+        .expect("plan");
+    assert!(planned.status.success(), "{}", stderr(&planned));
+    let planned = json(&planned.stdout);
+    let primitives: Vec<&str> = planned["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|action| action["primitive"].as_str())
+        .collect();
+    assert!(!primitives.contains(&"copy_keystores"), "{primitives:?}");
+    assert!(
+        primitives.contains(&"copy_tenant_userstores"),
+        "{primitives:?}"
+    );
+    assert!(primitives.contains(&"place_jdbc"), "{primitives:?}");
+    assert!(!userstore.exists(), "plan --continue changes nothing");
+
+    let second = packs
+        .cmd("run", &outer)
+        .args(["--continue", "--json"])
+        .output()
+        .expect("run");
+    assert!(second.status.success(), "{}", stderr(&second));
+    let second = json(&second.stdout);
+    assert_eq!(second["outcome"], "done");
+    assert_eq!(second["continues"]["checkpoint"], "inner-stop");
+    assert!(userstore.exists() && driver.exists());
+
+    // The chain is complete: a further --continue has nothing to go on from.
+    let third = packs
+        .cmd("run", &outer)
+        .arg("--continue")
+        .output()
+        .expect("run");
+    assert_eq!(third.status.code(), Some(2));
+    assert!(
+        stderr(&third).contains("stopped at a checkpoint; run it without --continue first"),
+        "{}",
+        stderr(&third)
+    );
+}
+
+#[test]
+fn a_rolled_back_checkpoint_run_can_be_started_over() {
+    let packs = packs();
+    let path = script(
+        &packs,
+        "two-part",
+        "copy_keystores(old, new);\ncheckpoint(\"half\", \"wait\");\ncopy_tenant_userstores(old, new);\n",
+    );
+    let original = tree(&packs.new, false);
+    assert!(packs
+        .cmd("run", &path)
+        .output()
+        .expect("run")
+        .status
+        .success());
+    let again = packs.cmd("run", &path).output().expect("run");
+    assert_eq!(again.status.code(), Some(2), "a plain re-run is refused");
+    assert!(
+        stderr(&again).contains("checkpoint `half`"),
+        "{}",
+        stderr(&again)
+    );
+
+    let rollback = bin()
+        .arg("rollback")
+        .arg("--new")
+        .arg(&packs.new)
+        .output()
+        .expect("rollback");
+    assert!(rollback.status.success(), "{}", stderr(&rollback));
+    assert_eq!(tree(&packs.new, false), original);
+    let restart = packs.cmd("run", &path).output().expect("run");
+    assert!(restart.status.success(), "{}", stderr(&restart));
+    assert!(stdout(&restart).contains("stopped at checkpoint `half`"));
+}
