@@ -396,6 +396,38 @@ pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
             pack_homes.push(pack.home);
         }
     }
+    // A run that went on from this run's checkpoint builds on it: it goes first.
+    for home in &pack_homes {
+        for later in journal::read_runs(home).map_err(Failure::BadInput)? {
+            let continues_latest = later
+                .continues()
+                .is_some_and(|from| from.run_id == latest.run_id);
+            if !continues_latest || later.rolled_back || later.end.as_deref() != Some("complete") {
+                continue;
+            }
+            let changed: Vec<String> = later
+                .packs()
+                .iter()
+                .filter(|pack| pack.target)
+                .filter(|pack| {
+                    journal::read_run(&pack.home, &later.run_id).is_ok_and(|log| log.in_effect())
+                })
+                .map(|pack| {
+                    format!(
+                        "`apim-migrate rollback --{} {}`",
+                        pack.role,
+                        pack.home.display()
+                    )
+                })
+                .collect();
+            if let Some(command) = changed.first() {
+                return Err(Failure::bad_input(format!(
+                    "run {} went on from the checkpoint of run {} and is still in place: take it back first ({command}), then this one",
+                    later.run_id, latest.run_id
+                )));
+            }
+        }
+    }
     let mut locks = Vec::new();
     let mut logs = Vec::new();
     for home in &pack_homes {

@@ -112,9 +112,20 @@ fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
     Ok(())
 }
 
-/// The last run of `script` on exactly these packs that stopped at a checkpoint and that no
-/// later run has gone on from.
-fn pending_checkpoint(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<RunLog>> {
+/// Where the runs of a script with checkpoints stand on exactly these packs.
+enum Chain {
+    /// This run stopped at a checkpoint, and no later run has gone on from it.
+    Waiting(Box<RunLog>),
+    /// `continuing` went on from the checkpoint of `stopped`, and the chain ended there.
+    Complete {
+        stopped: Box<RunLog>,
+        continuing: Box<RunLog>,
+    },
+}
+
+/// The runs of `script` on exactly these packs that stopped at a checkpoint, if any is still
+/// in place: the last one waiting, or the chain it began, complete.
+fn chain_state(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<Chain>> {
     let mut wanted: Vec<(String, PathBuf)> = slots
         .iter()
         .map(|slot| (slot.role.clone(), slot.pack.home.clone()))
@@ -128,7 +139,6 @@ fn pending_checkpoint(script: &Script, slots: &[PackSlot]) -> CommandResult<Opti
             }
         }
     }
-    runs.sort_by(|left, right| left.run_id.cmp(&right.run_id));
     let same_packs = |run: &RunLog| {
         let mut packs: Vec<(String, PathBuf)> = run
             .packs()
@@ -138,22 +148,50 @@ fn pending_checkpoint(script: &Script, slots: &[PackSlot]) -> CommandResult<Opti
         packs.sort();
         packs == wanted
     };
-    let waiting = runs
-        .iter()
-        .rev()
-        .filter(|run| run.script_name() == script.name && same_packs(run))
-        .find(|run| run.waiting_at_checkpoint());
-    let Some(waiting) = waiting else {
+    runs.retain(|run| run.script_name() == script.name && same_packs(run));
+    runs.sort_by(|left, right| left.run_id.cmp(&right.run_id));
+    let continuing = |stopped: &RunLog| {
+        runs.iter()
+            .find(|later| {
+                later
+                    .continues()
+                    .is_some_and(|from| from.run_id == stopped.run_id)
+                    && !later.rolled_back
+                    && later.end.as_deref() == Some("complete")
+            })
+            .cloned()
+    };
+    let Some(last) = runs.iter().rev().find(|run| run.waiting_at_checkpoint()) else {
         return Ok(None);
     };
-    let continued = runs.iter().any(|later| {
-        later
-            .continues()
-            .is_some_and(|from| from.run_id == waiting.run_id)
-            && !later.rolled_back
-            && later.end.as_deref() == Some("complete")
-    });
-    Ok((!continued).then(|| waiting.clone()))
+    Ok(Some(match continuing(last) {
+        None => Chain::Waiting(Box::new(last.clone())),
+        Some(continuing) => Chain::Complete {
+            stopped: Box::new(last.clone()),
+            continuing: Box::new(continuing),
+        },
+    }))
+}
+
+/// `apim-migrate rollback --ROLE DIR` for each target pack a run changed.
+fn rollback_commands(run: &RunLog) -> String {
+    let commands: Vec<String> = run
+        .packs()
+        .iter()
+        .filter(|pack| pack.target)
+        .filter(|pack| journal::read_run(&pack.home, &run.run_id).is_ok_and(|log| log.in_effect()))
+        .map(|pack| {
+            format!(
+                "`apim-migrate rollback --{} {}`",
+                pack.role,
+                shell_word(&pack.home.display().to_string())
+            )
+        })
+        .collect();
+    match commands.first() {
+        Some(command) => command.clone(),
+        None => "`apim-migrate rollback`".to_string(),
+    }
 }
 
 /// A word of a shell command, quoted when it needs to be.
@@ -242,13 +280,14 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     }
     check_pack_roles(&slots)?;
 
-    let pending = pending_checkpoint(&script, &slots)?;
+    let chain = chain_state(&script, &slots)?;
     let mut notes = Vec::new();
-    let resume = match (args.resume, pending) {
-        (true, Some(run)) => {
-            let checkpoint = run.checkpoint.clone().unwrap_or_else(|| {
-                unreachable!("a run waiting at a checkpoint has one")
-            });
+    let resume = match (args.resume, chain) {
+        (true, Some(Chain::Waiting(run))) => {
+            let checkpoint = run
+                .checkpoint
+                .clone()
+                .unwrap_or_else(|| unreachable!("a run waiting at a checkpoint has one"));
             if run.script_sha256().as_deref()
                 != Some(crate::fsx::sha256_bytes(script.source.as_bytes()).as_str())
             {
@@ -263,25 +302,57 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
                 findings: checkpoint.findings,
             })
         }
+        (true, Some(Chain::Complete { stopped, continuing })) => {
+            return Err(Failure::bad_input(format!(
+                "--continue: run {} already went on from the checkpoint of run {}, and no run of `{}` is waiting at a checkpoint on these packs (`apim-migrate history DIR` shows the runs)",
+                continuing.run_id, stopped.run_id, script.name
+            )))
+        }
         (true, None) => {
             return Err(Failure::bad_input(format!(
                 "--continue: no run of `{}` on these packs stopped at a checkpoint; run it without --continue first (`apim-migrate history DIR` lists the runs of a pack)",
                 script.name
             )))
         }
-        (false, Some(run)) => {
-            let checkpoint = run.checkpoint.clone().unwrap_or_else(|| {
-                unreachable!("a run waiting at a checkpoint has one")
-            });
+        (false, Some(Chain::Waiting(run))) => {
+            let checkpoint = run
+                .checkpoint
+                .clone()
+                .unwrap_or_else(|| unreachable!("a run waiting at a checkpoint has one"));
             if apply {
                 return Err(Failure::bad_input(format!(
-                    "run {} of `{}` stopped at checkpoint `{}` on these packs: running it again from the start would overwrite what was done since; once the work it names is done, go on with `{}`, or roll it back first to start over",
-                    run.run_id, script.name, checkpoint.name, checkpoint.continue_with
+                    "run {} of `{}` stopped at checkpoint `{}` on these packs: running it again from the start would overwrite what was done since; once the work it names is done, go on with `{}`; to start over instead, take it back first with {}",
+                    run.run_id,
+                    script.name,
+                    checkpoint.name,
+                    checkpoint.continue_with,
+                    rollback_commands(&run)
                 )));
             }
             notes.push(format!(
                 "run {} stopped at checkpoint `{}`: this plan starts from the beginning; `plan ... --continue` plans what comes after the checkpoint",
                 run.run_id, checkpoint.name
+            ));
+            None
+        }
+        (false, Some(Chain::Complete { stopped, continuing })) => {
+            if apply {
+                return Err(Failure::bad_input(format!(
+                    "the runs of `{}` on these packs are complete: run {} went on from checkpoint `{}` of run {}; running it again from the start would overwrite what was done at the checkpoint. To start over, take both back first: {}, then {}",
+                    script.name,
+                    continuing.run_id,
+                    continuing
+                        .continues()
+                        .map(|from| from.checkpoint)
+                        .unwrap_or_default(),
+                    stopped.run_id,
+                    rollback_commands(&continuing),
+                    rollback_commands(&stopped)
+                )));
+            }
+            notes.push(format!(
+                "run {} already went on from the checkpoint of run {}: this plan starts from the beginning",
+                continuing.run_id, stopped.run_id
             ));
             None
         }
