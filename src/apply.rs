@@ -399,10 +399,7 @@ pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
     // A run that went on from this run's checkpoint builds on it: it goes first.
     for home in &pack_homes {
         for later in journal::read_runs(home).map_err(Failure::BadInput)? {
-            let continues_latest = later
-                .continues()
-                .is_some_and(|from| from.run_id == latest.run_id);
-            if !continues_latest || later.rolled_back || later.end.as_deref() != Some("complete") {
+            if !later.goes_on_from(&latest.run_id) {
                 continue;
             }
             let changed: Vec<String> = later

@@ -152,16 +152,10 @@ fn chain_state(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<Chai
     runs.sort_by(|left, right| left.run_id.cmp(&right.run_id));
     let continuing = |stopped: &RunLog| {
         runs.iter()
-            .find(|later| {
-                later
-                    .continues()
-                    .is_some_and(|from| from.run_id == stopped.run_id)
-                    && !later.rolled_back
-                    && later.end.as_deref() == Some("complete")
-            })
+            .find(|later| later.goes_on_from(&stopped.run_id))
             .cloned()
     };
-    let Some(last) = runs.iter().rev().find(|run| run.waiting_at_checkpoint()) else {
+    let Some(last) = runs.iter().rev().find(|run| run.stopped_at_checkpoint()) else {
         return Ok(None);
     };
     Ok(Some(match continuing(last) {
@@ -567,7 +561,7 @@ fn history(args: &HistoryArgs) -> CommandResult {
         if let Some(checkpoint) = &run.checkpoint {
             let state = match continued_by(&runs, run) {
                 Some(later) => format!("continued by run {later}"),
-                None if run.waiting_at_checkpoint() => "waiting".to_string(),
+                None if run.stopped_at_checkpoint() => "waiting".to_string(),
                 None => "abandoned".to_string(),
             };
             crate::outln!(
@@ -581,7 +575,7 @@ fn history(args: &HistoryArgs) -> CommandResult {
     if let Some(run) = runs
         .iter()
         .rev()
-        .find(|run| run.waiting_at_checkpoint() && continued_by(&runs, run).is_none())
+        .find(|run| run.stopped_at_checkpoint() && continued_by(&runs, run).is_none())
     {
         if let Some(checkpoint) = &run.checkpoint {
             crate::outln!(
@@ -612,13 +606,7 @@ fn history(args: &HistoryArgs) -> CommandResult {
 /// The run (recorded in the same pack) that went on from `run`'s checkpoint, if any.
 fn continued_by(runs: &[RunLog], run: &RunLog) -> Option<String> {
     runs.iter()
-        .find(|later| {
-            later
-                .continues()
-                .is_some_and(|from| from.run_id == run.run_id)
-                && !later.rolled_back
-                && later.end.as_deref() == Some("complete")
-        })
+        .find(|later| later.goes_on_from(&run.run_id))
         .map(|later| later.run_id.clone())
 }
 

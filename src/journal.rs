@@ -145,8 +145,16 @@ impl RunLog {
     }
 
     /// Whether the run completed and stopped at a checkpoint, and was not rolled back.
-    pub fn waiting_at_checkpoint(&self) -> bool {
+    pub fn stopped_at_checkpoint(&self) -> bool {
         self.checkpoint.is_some() && !self.rolled_back && self.end.as_deref() == Some("complete")
+    }
+
+    /// Whether this run went on (`--continue`) from the checkpoint of run `run_id`, completed,
+    /// and still stands (not rolled back).
+    pub fn goes_on_from(&self, run_id: &str) -> bool {
+        self.continues().is_some_and(|from| from.run_id == run_id)
+            && !self.rolled_back
+            && self.end.as_deref() == Some("complete")
     }
 
     pub fn packs(&self) -> Vec<PackEntry> {
