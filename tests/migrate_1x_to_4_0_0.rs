@@ -258,6 +258,33 @@ fn refused(cmd: &mut Command, root: &Path) -> String {
 
 // ----- the chain -----
 
+/// The files step 1 brings from the standard 1.9.0 pack into a 2.0.0 pack.
+fn step_1_files() -> BTreeSet<String> {
+    [
+        format!("{SECURITY}/client-truststore.jks"),
+        format!("{SECURITY}/wso2carbon.jks"),
+        format!("{SECURITY}/partner-truststore.jks"),
+        SUPER_USERSTORE.to_string(),
+        TENANT_USERSTORE.to_string(),
+        format!("{SYNAPSE}/endpoints/BackendEP.xml"),
+        format!("{SEQUENCES}/audit_log.xml"),
+        format!("{SEQUENCES}/{API_SEQUENCE}"),
+        format!("{TENANT_SYNAPSE}/{TENANT_API}"),
+        format!("{TENANT_SYNAPSE}/{TENANT_API_SEQUENCE}"),
+        format!("{LIB}/{DRIVER}"),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Each of `paths` has the same bytes and mode in both packs.
+fn assert_same_files(from: &Path, to: &Path, paths: &BTreeSet<String>) {
+    for path in paths {
+        assert_eq!(bytes(from.join(path)), bytes(to.join(path)), "{path}");
+        assert_eq!(mode(from.join(path)), mode(to.join(path)), "{path}");
+    }
+}
+
 #[test]
 fn chain_plan_changes_nothing_and_shows_both_steps() {
     let chain = Chain::standard();
@@ -351,37 +378,12 @@ fn chain_run_applies_step_1_and_stops_at_the_checkpoint() {
             pack.display()
         );
     }
-    let expected: BTreeSet<String> = [
-        format!("{SECURITY}/client-truststore.jks"),
-        format!("{SECURITY}/wso2carbon.jks"),
-        format!("{SECURITY}/partner-truststore.jks"),
-        SUPER_USERSTORE.to_string(),
-        TENANT_USERSTORE.to_string(),
-        format!("{SYNAPSE}/endpoints/BackendEP.xml"),
-        format!("{SEQUENCES}/audit_log.xml"),
-        format!("{SEQUENCES}/{API_SEQUENCE}"),
-        format!("{TENANT_SYNAPSE}/{TENANT_API}"),
-        format!("{TENANT_SYNAPSE}/{TENANT_API_SEQUENCE}"),
-        format!("{LIB}/{DRIVER}"),
-    ]
-    .into_iter()
-    .collect();
+    let expected = step_1_files();
     assert_eq!(
         changed_files(&via_before, &tree(&chain.via, false)),
         expected
     );
-    for path in &expected {
-        assert_eq!(
-            bytes(chain.old.join(path)),
-            bytes(chain.via.join(path)),
-            "{path}"
-        );
-        assert_eq!(
-            mode(chain.old.join(path)),
-            mode(chain.via.join(path)),
-            "{path}"
-        );
-    }
+    assert_same_files(&chain.old, &chain.via, &expected);
 
     // The report: stopped at the checkpoint, with the command that goes on.
     assert!(report["run_id"].as_str().is_some_and(|id| !id.is_empty()));
@@ -987,37 +989,12 @@ fn step_1_alone_copies_site_files_and_nothing_stock() {
     assert_eq!(report["packs"]["old"]["version"], "1.9.0");
     assert_eq!(tree(&packs.old, true), old_before);
 
-    let expected: BTreeSet<String> = [
-        format!("{SECURITY}/client-truststore.jks"),
-        format!("{SECURITY}/wso2carbon.jks"),
-        format!("{SECURITY}/partner-truststore.jks"),
-        SUPER_USERSTORE.to_string(),
-        TENANT_USERSTORE.to_string(),
-        format!("{SYNAPSE}/endpoints/BackendEP.xml"),
-        format!("{SEQUENCES}/audit_log.xml"),
-        format!("{SEQUENCES}/{API_SEQUENCE}"),
-        format!("{TENANT_SYNAPSE}/{TENANT_API}"),
-        format!("{TENANT_SYNAPSE}/{TENANT_API_SEQUENCE}"),
-        format!("{LIB}/{DRIVER}"),
-    ]
-    .into_iter()
-    .collect();
+    let expected = step_1_files();
     assert_eq!(
         changed_files(&new_before, &tree(&packs.new, false)),
         expected
     );
-    for path in &expected {
-        assert_eq!(
-            bytes(packs.old.join(path)),
-            bytes(packs.new.join(path)),
-            "{path}"
-        );
-        assert_eq!(
-            mode(packs.old.join(path)),
-            mode(packs.new.join(path)),
-            "{path}"
-        );
-    }
+    assert_same_files(&packs.old, &packs.new, &expected);
     assert_eq!(
         mode(packs.new.join(SECURITY).join("partner-truststore.jks")),
         0o600
