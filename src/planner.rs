@@ -217,27 +217,6 @@ impl Planner {
         Ok(fs::symlink_metadata(fsx::join(&slot.pack.home, &relative)).is_ok())
     }
 
-    /// Whether a file is planned at this path of a pack.
-    pub fn is_planned(&self, role: &str, relative: &str) -> bool {
-        self.overlay
-            .contains_key(&(role.to_string(), relative.to_string()))
-    }
-
-    /// Names planned into a directory of a pack (for listings that must see them).
-    pub fn planned_names_in(&self, role: &str, dir: &str) -> Vec<String> {
-        let prefix = format!("{dir}/");
-        let mut names: Vec<String> = self
-            .overlay
-            .keys()
-            .filter(|(pack, _)| pack == role)
-            .filter_map(|(_, path)| path.strip_prefix(&prefix))
-            .filter(|rest| !rest.contains('/'))
-            .map(str::to_string)
-            .collect();
-        names.sort();
-        names
-    }
-
     /// Plans a copy of a file of a source pack into a target pack, keeping its mode. A
     /// source that is a link is followed only while it stays inside its pack.
     pub fn copy_from_pack(

@@ -277,6 +277,25 @@ fn step_1_files() -> BTreeSet<String> {
     .collect()
 }
 
+/// A finding's diff runs from the old pack's sequence to the new pack's JSON one.
+fn assert_json_port_diff(diff: &str, sequence: &str) {
+    let lines: Vec<&str> = diff.lines().collect();
+    assert!(
+        lines.contains(&format!("--- old:{SEQUENCES}/{sequence}.xml").as_str()),
+        "{diff}"
+    );
+    assert!(
+        lines.contains(&format!("+++ new:{SEQUENCES}/{sequence}.xml").as_str()),
+        "{diff}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with('+') && line.contains("media-type=\"json\"")),
+        "{diff}"
+    );
+}
+
 /// Each of `paths` has the same bytes and mode in both packs.
 fn assert_same_files(from: &Path, to: &Path, paths: &BTreeSet<String>) {
     for path in paths {
@@ -650,21 +669,8 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         "{fault:#}"
     );
     let diff = fault["diff"].as_str().expect("diff");
+    assert_json_port_diff(diff, "fault");
     let lines: Vec<&str> = diff.lines().collect();
-    assert!(
-        lines.contains(&format!("--- old:{SEQUENCES}/fault.xml").as_str()),
-        "{diff}"
-    );
-    assert!(
-        lines.contains(&format!("+++ new:{SEQUENCES}/fault.xml").as_str()),
-        "{diff}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|line| line.starts_with('+') && line.contains("media-type=\"json\"")),
-        "{diff}"
-    );
     assert!(
         lines
             .iter()
@@ -1233,22 +1239,7 @@ fn step_2_alone_reports_each_customised_fault_sequence_with_its_diff() {
         assert!(message.contains(&format!("`{name}.xml`")), "{message}");
         assert!(message.contains("JSON"), "{message}");
         assert!(found["carried_from"].is_null());
-        let diff = found["diff"].as_str().expect("diff");
-        let lines: Vec<&str> = diff.lines().collect();
-        assert!(
-            lines.contains(&format!("--- old:{SEQUENCES}/{name}.xml").as_str()),
-            "{diff}"
-        );
-        assert!(
-            lines.contains(&format!("+++ new:{SEQUENCES}/{name}.xml").as_str()),
-            "{diff}"
-        );
-        assert!(
-            lines
-                .iter()
-                .any(|line| line.starts_with('+') && line.contains("media-type=\"json\"")),
-            "{diff}"
-        );
+        assert_json_port_diff(found["diff"].as_str().expect("diff"), name);
     }
     assert!(
         finding(&report, &sequence_id("_token_fault_")).is_none(),

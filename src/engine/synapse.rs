@@ -101,46 +101,49 @@ fn copy_synapse_artifacts(
                 let sha256 = from_pack.sha256(&path)?;
                 catalogue.status(from_pack.product, &from_pack.version, &stock_path, &sha256)
             };
-            match status {
-                StockStatus::Stock => {
+            if never_copied && matches!(status, StockStatus::Stock | StockStatus::NotStock) {
+                if status == StockStatus::Stock {
                     stock_left += 1;
-                    if never_copied {
-                        planner.skip(
-                            COPY,
-                            &from.role,
-                            &path,
-                            "a stock API of the token endpoints: the new pack's own is kept (never copied)",
-                        )?;
-                    }
                 }
+                planner.skip(
+                    COPY,
+                    &from.role,
+                    &path,
+                    "a stock API of the token endpoints: the new pack's own is kept (never copied)",
+                )?;
+                continue;
+            }
+            match status {
+                StockStatus::Stock => stock_left += 1,
                 StockStatus::Customised | StockStatus::Unknown => {
                     let diff = diff_between(planner, from, to, &path)?;
                     let customised = status == StockStatus::Customised;
-                    let reason = if customised {
-                        format!(
-                            "customised stock file: not copied over {}'s own; port the change by hand",
-                            to_pack.label()
+                    let (reason, message) = if customised {
+                        (
+                            format!(
+                                "customised stock file: not copied over {}'s own; port the change by hand",
+                                to_pack.label()
+                            ),
+                            format!(
+                                "stock file `{inner}` was customised in `{}` ({}): it is not copied over {}'s own; port the customisation by hand to `{}:{path}`",
+                                from.role,
+                                from_pack.label(),
+                                to_pack.label(),
+                                to.role
+                            ),
                         )
                     } else {
-                        format!(
-                            "stock file whose stock bytes for {} are not known: not copied; compare it by hand",
-                            from_pack.label()
-                        )
-                    };
-                    let message = if customised {
-                        format!(
-                            "stock file `{inner}` was customised in `{}` ({}): it is not copied over {}'s own; port the customisation by hand to `{}:{path}`",
-                            from.role,
-                            from_pack.label(),
-                            to_pack.label(),
-                            to.role
-                        )
-                    } else {
-                        format!(
-                            "cannot tell whether stock file `{inner}` of `{}` was customised (no stock hash for {}): compare it with a pristine pack and port any change by hand to `{}:{path}`",
-                            from.role,
-                            from_pack.label(),
-                            to.role
+                        (
+                            format!(
+                                "stock file whose stock bytes for {} are not known: not copied; compare it by hand",
+                                from_pack.label()
+                            ),
+                            format!(
+                                "cannot tell whether stock file `{inner}` of `{}` was customised (no stock hash for {}): compare it with a pristine pack and port any change by hand to `{}:{path}`",
+                                from.role,
+                                from_pack.label(),
+                                to.role
+                            ),
                         )
                     };
                     planner.skip(COPY, &from.role, &path, &reason)?;
@@ -154,15 +157,6 @@ fn copy_synapse_artifacts(
                     });
                 }
                 StockStatus::NotStock => {
-                    if never_copied {
-                        planner.skip(
-                            COPY,
-                            &from.role,
-                            &path,
-                            "a stock API of the token endpoints: the new pack's own is kept (never copied)",
-                        )?;
-                        continue;
-                    }
                     if catalogue.is_stock_name(to_pack.product, &to_pack.version, &stock_path) {
                         let reason = format!(
                             "`{inner}` is a custom file of {} but a stock file of {}: not copied over it; rename it, or merge the two by hand",

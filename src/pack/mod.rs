@@ -251,11 +251,6 @@ impl Pack {
             .take_while(move |key| key.starts_with(&prefix))
     }
 
-    /// Whether `relative` is a file planned in this run, not yet on disk.
-    pub fn is_planned(&self, relative: &str) -> bool {
-        self.overlay.contains_key(relative)
-    }
-
     /// Reads a pack file.
     pub fn read(&self, relative: &str) -> std::io::Result<Vec<u8>> {
         match self.overlay.get(relative) {
