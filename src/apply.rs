@@ -4,7 +4,7 @@
 
 use crate::error::Failure;
 use crate::fsx;
-use crate::journal::{self, Change, JournalWriter, PackLock, Record, RunLog};
+use crate::journal::{self, Change, JournalWriter, Record, RunLog, TargetLocks};
 use crate::plan::{Content, Effect, FileState, Plan, Status};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -12,33 +12,42 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Applies the changes of `plan` as run `run_id`, updating each action's status.
-pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
+/// Refuses to build on top of a run on `home` that never finished (killed, power loss),
+/// naming the rollback that takes it back.
+pub fn refuse_unfinished(role: &str, home: &Path) -> Result<(), Failure> {
+    if let Some(unfinished) = journal::read_runs(home)
+        .map_err(Failure::BadInput)?
+        .into_iter()
+        .find(RunLog::unfinished)
+    {
+        return Err(Failure::bad_input(format!(
+            "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`, then run again",
+            unfinished.run_id,
+            home.display(),
+            home.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Applies the changes of `plan` as run `run_id`, updating each action's status. The caller
+/// holds the locks of the target packs (taken before planning, so that nothing changes
+/// between the plan and its application).
+pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), Failure> {
     let targets: Vec<(String, PathBuf)> = plan
         .packs
         .iter()
         .filter(|pack| pack.target)
         .map(|pack| (pack.role.clone(), pack.home.clone()))
         .collect();
-
-    // Locks first, then refuse to build on top of a run that never finished.
-    let mut locks = Vec::new();
-    for (_, home) in &targets {
-        locks.push(PackLock::acquire(home, &format!("run {run_id}")).map_err(Failure::BadInput)?);
-    }
     for (role, home) in &targets {
-        if let Some(unfinished) = journal::read_runs(home)
-            .map_err(Failure::BadInput)?
-            .into_iter()
-            .find(RunLog::unfinished)
-        {
-            return Err(Failure::bad_input(format!(
-                "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`",
-                unfinished.run_id,
-                home.display(),
+        if !locks.covers(home) {
+            return Err(Failure::RunFailed(anyhow::anyhow!(
+                "internal: the lock of --{role} `{}` is not held",
                 home.display()
             )));
         }
+        refuse_unfinished(role, home)?;
     }
 
     let mut writers: BTreeMap<String, JournalWriter> = BTreeMap::new();
@@ -115,7 +124,6 @@ pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
                     })
                     .map_err(Failure::RunFailed)?;
             }
-            drop(locks);
             Ok(())
         }
         Some((index, error)) => {
@@ -147,7 +155,6 @@ pub fn apply(plan: &mut Plan, run_id: &str) -> Result<(), Failure> {
                         Some("applied, then taken back because the run failed".to_string());
                 }
             }
-            drop(locks);
             match undo {
                 Ok(_) => Err(Failure::RunFailed(anyhow::anyhow!(
                     "the run failed at `{failed_path}`: {error:#}; everything it had applied was taken back"
@@ -273,14 +280,20 @@ pub fn undo_runs(logs: &[RunLog], force: bool) -> Result<UndoReport> {
     changes.sort_by_key(|(_, change)| std::cmp::Reverse(change.seq));
 
     if !force {
-        let mut drifted = Vec::new();
+        // A file may be at any state of its own changes: a run that was killed, or a
+        // rollback that was killed, stops part-way. Anything else is someone's work.
+        let mut known: BTreeMap<PathBuf, Vec<Option<FileState>>> = BTreeMap::new();
         for (log, change) in &changes {
-            let dest = fsx::join(&log.pack_home, &change.path);
-            let now = fsx::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode });
-            let expected_after = Some(change.after.clone());
-            // A change begun but not done may have stopped before or after its rename.
-            let acceptable = now == expected_after || (!change.done && now == change.before);
-            if !acceptable && !drifted.contains(&dest) {
+            let states = known
+                .entry(fsx::join(&log.pack_home, &change.path))
+                .or_default();
+            states.push(change.before.clone());
+            states.push(Some(change.after.clone()));
+        }
+        let mut drifted = Vec::new();
+        for (dest, states) in &known {
+            let now = fsx::file_state(dest)?.map(|(sha256, mode)| FileState { sha256, mode });
+            if !states.contains(&now) {
                 drifted.push(dest);
             }
         }
@@ -367,6 +380,8 @@ pub struct Rollback {
 /// Takes back the latest run that changed something on any of `homes`, on every pack that
 /// run touched.
 pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
+    let mut locks = TargetLocks::acquire(homes.iter().map(PathBuf::as_path), "rollback")
+        .map_err(Failure::BadInput)?;
     let mut latest: Option<RunLog> = None;
     for home in homes {
         for log in journal::read_runs(home).map_err(Failure::BadInput)? {
@@ -425,17 +440,15 @@ pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
             }
         }
     }
-    let mut locks = Vec::new();
     let mut logs = Vec::new();
     for home in &pack_homes {
         if journal::run_dir(home, &latest.run_id)
             .join(journal::JOURNAL_FILE)
             .is_file()
         {
-            locks.push(
-                PackLock::acquire(home, &format!("rollback {}", latest.run_id))
-                    .map_err(Failure::BadInput)?,
-            );
+            locks
+                .add(home, &format!("rollback {}", latest.run_id))
+                .map_err(Failure::BadInput)?;
             logs.push(journal::read_run(home, &latest.run_id).map_err(Failure::BadInput)?);
         }
     }

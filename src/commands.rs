@@ -7,7 +7,7 @@ use crate::cli::{
 };
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
-use crate::journal::{self, RunLog};
+use crate::journal::{self, RunLog, TargetLocks};
 use crate::pack::{compare_versions, Pack, Product};
 use crate::planner::PackSlot;
 use crate::report::Outcome;
@@ -274,8 +274,23 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     }
     check_pack_roles(&slots)?;
 
-    let chain = chain_state(&script, &slots)?;
+    // A run locks its targets before it reads their history or plans, so that nothing
+    // changes between the plan and its application.
+    let locks = if apply {
+        Some(lock_targets(&slots)?)
+    } else {
+        None
+    };
     let mut notes = Vec::new();
+    for slot in slots.iter().filter(|slot| slot.target) {
+        if let Err(refusal) = apply::refuse_unfinished(&slot.role, &slot.pack.home) {
+            if apply {
+                return Err(refusal);
+            }
+            notes.push(refusal.to_string());
+        }
+    }
+    let chain = chain_state(&script, &slots)?;
     let resume = match (args.resume, chain) {
         (true, Some(Chain::Waiting(run))) => {
             let checkpoint = run
@@ -358,7 +373,15 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         script_dir: script.dir(),
     };
     let continue_with = continue_command(args, &script, &slots);
-    let mut outcome = execute(&script, slots, params, catalogue, options, &continue_with)?;
+    let mut outcome = execute(
+        &script,
+        slots,
+        params,
+        catalogue,
+        options,
+        &continue_with,
+        locks.as_ref(),
+    )?;
     for note in notes {
         outcome.plan.warnings.push(crate::plan::Warning {
             message: note,
@@ -382,9 +405,22 @@ pub struct Executed {
     pub error: Option<String>,
 }
 
+/// Locks the target packs of a run (see `journal::PackLock`).
+pub fn lock_targets(slots: &[PackSlot]) -> CommandResult<TargetLocks> {
+    TargetLocks::acquire(
+        slots
+            .iter()
+            .filter(|slot| slot.target)
+            .map(|slot| slot.pack.home.as_path()),
+        &format!("run {}", std::process::id()),
+    )
+    .map_err(Failure::BadInput)
+}
+
 /// Runs the script to a plan, then applies it when `options.stop_at_checkpoint` (that is,
-/// for `run`). Script errors are bad input (nothing has changed yet); apply failures are
-/// reported in `error`. `continue_with` is the command shown if a checkpoint stops the run.
+/// for `run`, which holds `locks` on the targets). Script errors are bad input (nothing has
+/// changed yet); apply failures are reported in `error`. `continue_with` is the command
+/// shown if a checkpoint stops the run.
 pub fn execute(
     script: &Script,
     slots: Vec<PackSlot>,
@@ -392,6 +428,7 @@ pub fn execute(
     catalogue: Catalogue,
     options: PlanOptions,
     continue_with: &str,
+    locks: Option<&TargetLocks>,
 ) -> CommandResult<Executed> {
     let apply = options.stop_at_checkpoint;
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
@@ -408,8 +445,13 @@ pub fn execute(
             error: None,
         });
     }
+    let Some(locks) = locks else {
+        return Err(Failure::RunFailed(anyhow::anyhow!(
+            "internal: a run without the locks of its packs"
+        )));
+    };
     let run_id = journal::new_run_id();
-    let error = match apply::apply(&mut plan, &run_id) {
+    let error = match apply::apply(&mut plan, &run_id, locks) {
         Ok(()) => None,
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),

@@ -1,7 +1,7 @@
 //! `demo`: builds a realistic sample 3.0.0 pack and a fresh 4.1.0 pack, written by this tool,
 //! then plans and runs the standard script on them.
 
-use crate::commands::{execute, Executed};
+use crate::commands::{execute, lock_targets, Executed};
 use crate::error::{CommandResult, Failure};
 use crate::pack::Pack;
 use crate::planner::PackSlot;
@@ -133,9 +133,11 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
         catalogue()?,
         options(false),
         "",
+        None,
     )?;
     print_report(&planned);
     crate::outln!("\n== 2. run: the same actions, applied with a journal\n");
+    let locks = lock_targets(&slots()?)?;
     let ran = execute(
         &script,
         slots()?,
@@ -143,6 +145,7 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
         catalogue()?,
         options(true),
         "",
+        Some(&locks),
     )?;
     print_report(&ran);
     if let Some(error) = ran.error {
@@ -156,6 +159,7 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
         catalogue()?,
         options(true),
         "",
+        Some(&locks),
     )?;
     let summary = crate::report::Summary::of(&again.plan);
     let lead = if summary.changed == 0 {

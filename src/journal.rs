@@ -351,67 +351,155 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
     Ok(log)
 }
 
-/// An exclusive lock on a pack for the duration of a run or rollback.
+/// An exclusive lock on a pack for the duration of a run or rollback: an advisory lock
+/// (`flock`) on `.apim-migrate/lock`, which the kernel releases when the process ends, however
+/// it ends. The file also names the holder (process, purpose, time); a clean exit removes it,
+/// so a file found with a holder in it but not locked was left by a killed run.
 pub struct PackLock {
     path: PathBuf,
+    file: Option<File>,
+    /// `.apim-migrate`, when this lock created it: removed again if nothing else was put there,
+    /// so that a run refused before any change leaves the pack as it was.
+    created_dir: Option<PathBuf>,
+    /// The holder of a stale lock this lock replaced.
+    pub cleared: Option<String>,
 }
 
 impl PackLock {
-    /// Takes the lock, clearing a stale one left by a process that no longer runs.
+    /// Takes the lock, or fails naming the process that holds it. A stale lock (its holder
+    /// no longer runs) is cleared and named in `cleared`.
     pub fn acquire(pack_home: &Path, purpose: &str) -> Result<PackLock> {
         let dir = state_dir(pack_home);
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        let path = dir.join(LOCK_FILE);
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let text = format!("{}\n{}\n{}\n", std::process::id(), purpose, now());
-                    file.write_all(text.as_bytes())
-                        .and_then(|()| file.sync_all())
-                        .with_context(|| format!("cannot write `{}`", path.display()))?;
-                    return Ok(PackLock { path });
+        let created_dir = match fs::create_dir(&dir) {
+            Ok(()) => Some(dir.clone()),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot create `{}`", dir.display()))
+            }
+        };
+        let mut lock = PackLock {
+            path: dir.join(LOCK_FILE),
+            file: None,
+            created_dir,
+            cleared: None,
+        };
+        // A holder that is just finishing removes the file it locked; then the lock taken
+        // on it is worthless and the file is opened again.
+        for _ in 0..8 {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock.path)
+                .with_context(|| format!("cannot open the lock `{}`", lock.path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = fs::read_to_string(&lock.path).unwrap_or_default();
+                    bail!(
+                        "`{}` is in use by another apim-migrate ({}); wait for it to finish",
+                        pack_home.display(),
+                        describe_holder(&holder).unwrap_or_else(|| "starting".to_string())
+                    );
                 }
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(&path).unwrap_or_default();
-                    let pid: Option<u32> = holder
-                        .lines()
-                        .next()
-                        .and_then(|line| line.trim().parse().ok());
-                    match pid {
-                        Some(pid) if process_alive(pid) => bail!(
-                            "`{}` is in use by another apim-migrate (process {pid}, {}); wait for it to finish",
-                            pack_home.display(),
-                            holder.lines().nth(1).unwrap_or("a run")
-                        ),
-                        _ => {
-                            tracing::warn!(
-                                "clearing a stale lock on `{}` left by a process that no longer runs",
-                                pack_home.display()
-                            );
-                            fs::remove_file(&path).with_context(|| {
-                                format!("cannot clear the stale lock `{}`", path.display())
-                            })?;
-                        }
-                    }
-                }
-                Err(error) => {
+                Err(std::fs::TryLockError::Error(error)) => {
                     return Err(error)
-                        .with_context(|| format!("cannot create `{}`", path.display()))
+                        .with_context(|| format!("cannot lock `{}`", lock.path.display()))
                 }
             }
+            if !same_file(&file, &lock.path) {
+                continue;
+            }
+            let mut previous = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut previous);
+            lock.cleared = describe_holder(&previous);
+            if let Some(stale) = &lock.cleared {
+                tracing::warn!(
+                    "cleared a stale lock on `{}` left by a process that no longer runs ({stale})",
+                    pack_home.display()
+                );
+            }
+            let text = format!("{}\n{}\n{}\n", std::process::id(), purpose, now());
+            file.set_len(0)
+                .and_then(|()| std::io::Seek::rewind(&mut file))
+                .and_then(|_| file.write_all(text.as_bytes()))
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write the lock `{}`", lock.path.display()))?;
+            lock.file = Some(file);
+            return Ok(lock);
         }
-        bail!("cannot take the lock `{}`", path.display())
+        bail!("cannot take the lock `{}`", lock.path.display())
+    }
+}
+
+/// "process N, PURPOSE, since TIME" from the text of a lock file; `None` when empty.
+fn describe_holder(text: &str) -> Option<String> {
+    let mut lines = text.lines().map(str::trim);
+    let pid = lines.next().filter(|line| !line.is_empty())?;
+    let mut parts = vec![format!("process {pid}")];
+    if let Some(purpose) = lines.next().filter(|line| !line.is_empty()) {
+        parts.push(purpose.to_string());
+    }
+    if let Some(since) = lines.next().filter(|line| !line.is_empty()) {
+        parts.push(format!("since {since}"));
+    }
+    Some(parts.join(", "))
+}
+
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 
 impl Drop for PackLock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        // Removed while still locked, then unlocked by closing.
+        if let Some(file) = self.file.take() {
+            let _ = fs::remove_file(&self.path);
+            drop(file);
+        }
+        if let Some(dir) = &self.created_dir {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 
-fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+/// The locks of every target pack of a run or rollback, taken in path order.
+pub struct TargetLocks {
+    locks: Vec<(PathBuf, PackLock)>,
+}
+
+impl TargetLocks {
+    pub fn acquire<'a>(
+        homes: impl IntoIterator<Item = &'a Path>,
+        purpose: &str,
+    ) -> Result<TargetLocks> {
+        let mut homes: Vec<&Path> = homes.into_iter().collect();
+        homes.sort();
+        homes.dedup();
+        let mut locks = TargetLocks { locks: Vec::new() };
+        for home in homes {
+            locks.add(home, purpose)?;
+        }
+        Ok(locks)
+    }
+
+    /// Takes the lock of one more pack (unless it is held already).
+    pub fn add(&mut self, home: &Path, purpose: &str) -> Result<()> {
+        if !self.covers(home) {
+            let lock = PackLock::acquire(home, purpose)?;
+            self.locks.push((home.to_path_buf(), lock));
+        }
+        Ok(())
+    }
+
+    pub fn covers(&self, home: &Path) -> bool {
+        self.locks.iter().any(|(held, _)| held == home)
+    }
 }
 
 #[cfg(test)]

@@ -468,44 +468,52 @@ fn a_stale_lock_of_a_dead_process_is_cleared() {
         .expect("run");
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(json(&output.stdout)["outcome"], "done");
+    let message = stderr(&output);
+    assert!(message.contains("cleared a stale lock"), "{message}");
+    assert!(message.contains("process 999999"), "{message}");
     assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
     assert!(!lock.exists(), "the run releases the lock it took");
-}
-
-/// Kills and reaps the child when dropped, even when an assertion fails.
-struct Sleeper(std::process::Child);
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
 fn a_lock_held_by_a_live_process_refuses_the_run() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let sleeper = Sleeper(
-        std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep"),
-    );
-    let pid = sleeper.0.id();
     let lock = lock_path(&packs);
     std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
-    let holder = format!("{pid}\nrun 19700101T000000000Z-1\n");
+    // This test process plays the other apim-migrate: it holds the lock as a run does.
+    let holder = format!("{}\nrun 19700101T000000000Z-1\n", std::process::id());
     std::fs::write(&lock, &holder).expect("write lock");
-    let before = tree(&packs.new, false);
+    let held = std::fs::File::open(&lock).expect("open lock");
+    held.try_lock().expect("take the lock");
+    let before = tree(&packs.new, true);
 
+    for command in ["run", "rollback"] {
+        let output = if command == "run" {
+            packs.cmd("run", SCRIPT).output().expect("run")
+        } else {
+            bin()
+                .args(["rollback", "--new"])
+                .arg(&packs.new)
+                .output()
+                .expect("rollback")
+        };
+        assert_one_line_error(&output, "in use by another apim-migrate");
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!("process {}", std::process::id())),
+            "{message}"
+        );
+        assert!(message.contains("run 19700101T000000000Z-1"), "{message}");
+        assert_eq!(tree(&packs.new, true), before, "nothing changes");
+        assert_eq!(read(&lock), holder, "the other process keeps its lock");
+    }
+
+    // Once the holder is gone, the lock is free and the run goes ahead.
+    drop(held);
+    std::fs::remove_file(&lock).expect("the holder removes its lock");
     let output = packs.cmd("run", SCRIPT).output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
-    assert!(message.contains("in use"), "{message}");
-    assert!(message.contains(&pid.to_string()), "{message}");
-    assert_eq!(tree(&packs.new, false), before, "nothing changes");
-    assert_eq!(read(&lock), holder, "the other process keeps its lock");
-    drop(sleeper);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!lock.exists());
 }
 
 #[test]
