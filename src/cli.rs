@@ -92,6 +92,11 @@ pub struct RunArgs {
     /// Print one JSON document on stdout instead of the report
     #[arg(long)]
     pub json: bool,
+
+    /// Stop the script if planning takes longer than this (seconds; raise it for very large packs)
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub time_limit: u64,
 }
 
 #[derive(Debug, Args)]

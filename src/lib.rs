@@ -23,6 +23,17 @@ pub mod toml_ops;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The system allocator, counting what is allocated, so that a script that grows its data
+/// without bound is stopped with an error (see `engine::MAX_SCRIPT_MEMORY`) instead of
+/// exhausting the machine.
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+/// Bytes allocated on the heap right now.
+pub fn allocated() -> usize {
+    ALLOCATOR.allocated()
+}
+
 /// Parses the command line, runs the command, and maps the outcome to an exit code:
 /// 0 done, 1 run failed and taken back, 2 bad usage or input.
 pub fn main_entry() -> ExitCode {

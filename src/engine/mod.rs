@@ -47,6 +47,15 @@ pub struct PlanOptions {
     pub resume: Option<Resume>,
     /// The directory of the script given on the command line, for `run_script` paths.
     pub script_dir: Option<std::path::PathBuf>,
+    /// `--time-limit`; `None` for the default.
+    pub time_limit: Option<Duration>,
+}
+
+impl PlanOptions {
+    pub fn time_limit(&self) -> Duration {
+        self.time_limit
+            .unwrap_or(Duration::from_secs(DEFAULT_TIME_LIMIT_SECONDS))
+    }
 }
 
 /// Where a `--continue` run picks up.
@@ -122,22 +131,38 @@ pub fn primitive_docs() -> Vec<PrimitiveDoc> {
         .collect()
 }
 
-/// Limits that keep a buggy or hostile script from running away.
-pub const MAX_OPERATIONS: u64 = 50_000_000;
+/// Limits that keep a buggy or hostile script from running away. An endless loop of plain
+/// statements reaches `MAX_OPERATIONS` in well under a second (release build); one that
+/// calls slow primitives meets the time limit; data that grows without bound meets the size
+/// limits or `MAX_SCRIPT_MEMORY`.
+pub const MAX_OPERATIONS: u64 = 10_000_000;
 pub const MAX_CALL_LEVELS: usize = 64;
-pub const MAX_SECONDS: u64 = 30;
+pub const MAX_EXPR_DEPTH: usize = 64;
+pub const MAX_FUNCTION_EXPR_DEPTH: usize = 32;
+pub const MAX_STRING_SIZE: usize = 4 * 1024 * 1024;
+/// Rhai re-measures an array at each change, so a growing array costs the square of its
+/// size: 50,000 keeps a runaway `push` loop under a second.
+pub const MAX_ARRAY_SIZE: usize = 50_000;
+pub const MAX_MAP_SIZE: usize = 50_000;
+pub const MAX_MODULES: usize = 32;
+pub const MAX_FUNCTIONS: usize = 512;
+/// Heap the script may use beyond what the process held when it started (Rhai does not
+/// count a map grown by index assignment against `MAX_MAP_SIZE`).
+pub const MAX_SCRIPT_MEMORY: usize = 256 * 1024 * 1024;
+/// The default of `--time-limit`.
+pub const DEFAULT_TIME_LIMIT_SECONDS: u64 = 10;
 
 /// Builds an engine with the sandbox limits and every primitive registered.
 pub fn build_engine(session: &SharedSession) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_operations(MAX_OPERATIONS);
     engine.set_max_call_levels(MAX_CALL_LEVELS);
-    engine.set_max_expr_depths(64, 32);
-    engine.set_max_string_size(4 * 1024 * 1024);
-    engine.set_max_array_size(200_000);
-    engine.set_max_map_size(200_000);
-    engine.set_max_modules(32);
-    engine.set_max_functions(512);
+    engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FUNCTION_EXPR_DEPTH);
+    engine.set_max_string_size(MAX_STRING_SIZE);
+    engine.set_max_array_size(MAX_ARRAY_SIZE);
+    engine.set_max_map_size(MAX_MAP_SIZE);
+    engine.set_max_modules(MAX_MODULES);
+    engine.set_max_functions(MAX_FUNCTIONS);
     engine.disable_symbol("eval");
     // Rhai reserves `new` as a keyword; here it is the name of the target pack, which the
     // migration guides call "new" too, so the token is handed to the parser as a name.
@@ -149,10 +174,19 @@ pub fn build_engine(session: &SharedSession) -> Engine {
     });
     engine.set_module_resolver(scripts::BundledModules::default());
     let started = Instant::now();
+    let time_limit = session.borrow().options.time_limit();
+    let memory_ceiling = crate::allocated().saturating_add(MAX_SCRIPT_MEMORY);
     engine.on_progress(move |_| {
-        (started.elapsed() > Duration::from_secs(MAX_SECONDS)).then(|| {
+        if crate::allocated() > memory_ceiling {
+            return Some(Dynamic::from(format!(
+                "the script used more than {} MiB of memory and was stopped (data growing without end?)",
+                MAX_SCRIPT_MEMORY / (1024 * 1024)
+            )));
+        }
+        (started.elapsed() > time_limit).then(|| {
             Dynamic::from(format!(
-                "the script ran for more than {MAX_SECONDS} seconds and was stopped"
+                "the script ran for more than {} seconds and was stopped (an endless loop? for very large packs, raise --time-limit)",
+                time_limit.as_secs()
             ))
         })
     });
@@ -231,6 +265,12 @@ impl ScriptError {
             ),
             EvalAltResult::ErrorStackOverflow(_) => format!(
                 "the script nested calls more than {MAX_CALL_LEVELS} deep and was stopped (runaway recursion?)"
+            ),
+            EvalAltResult::ErrorDataTooLarge(what, _) => format!(
+                "{what} too large: the script was stopped (limits: strings {} MiB, arrays {} items, maps {} items)",
+                MAX_STRING_SIZE / (1024 * 1024),
+                MAX_ARRAY_SIZE,
+                MAX_MAP_SIZE
             ),
             EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
             EvalAltResult::ErrorTerminated(value, _) => value.to_string(),
