@@ -194,13 +194,17 @@ impl Planner {
             };
         }
         let slot = self.slot(role)?;
-        let absolute = fsx::join(&slot.pack.home, &relative);
-        match fs::read(&absolute) {
+        match slot.pack.read(&relative) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => {
-                Err(error).with_context(|| format!("cannot read `{}`", absolute.display()))
-            }
+            // The pack's own refusal (a link out of it) names the path already.
+            Err(error) if error.get_ref().is_some() => Err(anyhow::anyhow!("{error}")),
+            Err(error) => Err(error).with_context(|| {
+                format!(
+                    "cannot read `{}`",
+                    fsx::join(&slot.pack.home, &relative).display()
+                )
+            }),
         }
     }
 

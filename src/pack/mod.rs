@@ -251,12 +251,31 @@ impl Pack {
             .take_while(move |key| key.starts_with(&prefix))
     }
 
+    /// The on-disk path of a pack file to read, refused when a link leads it out of the pack:
+    /// what a pack holds through such a link belongs to something else.
+    fn contained(&self, relative: &str) -> std::io::Result<PathBuf> {
+        let path = self.path(relative);
+        let real = path.canonicalize()?;
+        if real.starts_with(&self.home) {
+            Ok(path)
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "`{}` is reached through a link that leads out of the pack (to `{}`); links are never followed out of a pack",
+                    path.display(),
+                    real.display()
+                ),
+            ))
+        }
+    }
+
     /// Reads a pack file.
     pub fn read(&self, relative: &str) -> std::io::Result<Vec<u8>> {
         match self.overlay.get(relative) {
             Some(Overlaid::File(path)) => fs::read(path),
             Some(Overlaid::Bytes(bytes)) => Ok(bytes.to_vec()),
-            None => fs::read(self.path(relative)),
+            None => fs::read(self.contained(relative)?),
         }
     }
 
@@ -271,7 +290,7 @@ impl Pack {
         match self.overlay.get(relative) {
             Some(Overlaid::File(path)) => Ok(Box::new(fs::File::open(path)?)),
             Some(Overlaid::Bytes(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes.to_vec()))),
-            None => Ok(Box::new(fs::File::open(self.path(relative))?)),
+            None => Ok(Box::new(fs::File::open(self.contained(relative)?)?)),
         }
     }
 
@@ -280,7 +299,7 @@ impl Pack {
         match self.overlay.get(relative) {
             Some(Overlaid::File(path)) => crate::fsx::sha256_file(path),
             Some(Overlaid::Bytes(bytes)) => Ok(crate::fsx::sha256_bytes(bytes)),
-            None => crate::fsx::sha256_file(&self.path(relative)),
+            None => crate::fsx::sha256_file(&self.contained(relative)?),
         }
     }
 
