@@ -241,7 +241,10 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
 /// Plans (and with `apply`, runs) a script; prints the report.
 pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
     let script = Script::load(&args.script)?;
-    let params = parse_params(&args.set)?;
+    let mut params = parse_params(&args.set)?;
+    script
+        .header()?
+        .complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = vec![
         PackSlot {
@@ -371,6 +374,7 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         stop_at_checkpoint: apply,
         resume,
         script_dir: script.dir(),
+        time_limit: Some(std::time::Duration::from_secs(args.time_limit)),
     };
     let continue_with = continue_command(args, &script, &slots);
     let mut outcome = execute(

@@ -98,17 +98,132 @@ impl Script {
     pub fn description(&self) -> String {
         description_of(&self.source)
     }
+
+    /// The script's header, checked.
+    pub fn header(&self) -> Result<Header> {
+        Header::parse(&self.source).with_context(|| format!("script `{}`", self.name))
+    }
 }
 
+/// The description of a script: the text of its `//!` header lines, tags left out.
 pub fn description_of(source: &str) -> String {
-    source
-        .lines()
-        .take_while(|line| line.starts_with("//!"))
-        .map(|line| line.trim_start_matches("//!").trim())
+    header_lines(source)
+        .map(|(_, text)| text)
+        .filter(|text| !text.is_empty() && !text.starts_with('@'))
         .collect::<Vec<_>>()
         .join(" ")
         .trim()
         .to_string()
+}
+
+/// The `//!` lines at the top of a script, numbered from 1, with the marker taken off.
+fn header_lines(source: &str) -> impl Iterator<Item = (usize, &str)> {
+    source
+        .lines()
+        .enumerate()
+        .take_while(|(_, line)| line.starts_with("//!"))
+        .map(|(index, line)| (index + 1, line.trim_start_matches("//!").trim()))
+}
+
+/// What a script's header declares besides its description: the parameters it takes.
+///
+/// ```text
+/// //! @param gateway_only=false  copy only what a gateway node needs
+/// //! @params none               (the script takes no parameters)
+/// ```
+///
+/// A script with neither tag does not declare its parameters, and any `--set` is passed on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Header {
+    /// `None` when the script does not declare its parameters.
+    pub params: Option<Vec<Param>>,
+}
+
+/// A declared parameter: `--set NAME=VALUE` overrides `default`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub default: String,
+    pub description: String,
+}
+
+impl Header {
+    pub fn parse(source: &str) -> Result<Header> {
+        let mut header = Header::default();
+        for (line, text) in header_lines(source) {
+            let Some(tag) = text.strip_prefix('@') else {
+                continue;
+            };
+            let (tag, rest) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+            let rest = rest.trim();
+            match tag {
+                "params" if rest == "none" => {
+                    if header.params.as_ref().is_some_and(|params| !params.is_empty()) {
+                        bail!("line {line}: `@params none` after `@param` lines");
+                    }
+                    header.params = Some(Vec::new());
+                }
+                "params" => bail!("line {line}: write `//! @params none` for a script without parameters"),
+                "param" => {
+                    let (spec, description) =
+                        rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                    let (name, default) = spec.split_once('=').unwrap_or((spec, ""));
+                    if name.is_empty()
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    {
+                        bail!(
+                            "line {line}: `@param {rest}`: write `//! @param NAME=DEFAULT  what it does` (NAME of letters, digits, `_`, `-`, `.`)"
+                        );
+                    }
+                    let params = header.params.get_or_insert_with(Vec::new);
+                    if params.iter().any(|param| param.name == name) {
+                        bail!("line {line}: the parameter `{name}` is declared twice");
+                    }
+                    params.push(Param {
+                        name: name.to_string(),
+                        default: default.to_string(),
+                        description: description.trim().to_string(),
+                    });
+                }
+                other => bail!(
+                    "line {line}: unknown header tag `@{other}` (known: `@param NAME=DEFAULT  text`, `@params none`)"
+                ),
+            }
+        }
+        Ok(header)
+    }
+
+    /// Checks `--set` values against the declared parameters and adds the defaults of those
+    /// not given. Nothing is checked for a script that does not declare its parameters.
+    pub fn complete_params(
+        &self,
+        script: &str,
+        params: &mut std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        let Some(declared) = &self.params else {
+            return Ok(());
+        };
+        for key in params.keys() {
+            if !declared.iter().any(|param| &param.name == key) {
+                if declared.is_empty() {
+                    bail!("--set `{key}`: `{script}` takes no parameters; leave --set out");
+                }
+                let names: Vec<&str> = declared.iter().map(|param| param.name.as_str()).collect();
+                bail!(
+                    "--set `{key}`: `{script}` has no parameter `{key}`; it declares {} (see its header, `apim-migrate scripts show {script}`)",
+                    names.join(", ")
+                );
+            }
+        }
+        for param in declared {
+            params
+                .entry(param.name.clone())
+                .or_insert_with(|| param.default.clone());
+        }
+        Ok(())
+    }
 }
 
 /// Resolves `import "apim"` to the bundled library and nothing else: scripts cannot load
@@ -156,5 +271,90 @@ impl rhai::ModuleResolver for BundledModules {
             .borrow_mut()
             .insert(path.to_string(), module.clone());
         Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_header_declares_parameters_with_defaults_and_the_description_leaves_tags_out() {
+        let source = "//! Site copy.\n//!\n//! @param gateway_only=false  copy what a gateway needs\n//! @param label=\n// not header\n//! @param late=1\n";
+        let header = Header::parse(source).expect("header");
+        let declared = header.params.clone().expect("declared");
+        assert_eq!(declared.len(), 2, "{declared:?}");
+        assert_eq!(declared[0].name, "gateway_only");
+        assert_eq!(declared[0].default, "false");
+        assert_eq!(declared[0].description, "copy what a gateway needs");
+        assert_eq!(declared[1].name, "label");
+        assert_eq!(declared[1].default, "");
+        assert_eq!(description_of(source), "Site copy.");
+
+        let mut given = params(&[("label", "x")]);
+        header
+            .complete_params("site.rhai", &mut given)
+            .expect("known");
+        assert_eq!(given, params(&[("gateway_only", "false"), ("label", "x")]));
+
+        let error = header
+            .complete_params("site.rhai", &mut params(&[("gateway-only", "true")]))
+            .expect_err("unknown");
+        let message = error.to_string();
+        assert!(message.contains("--set `gateway-only`"), "{message}");
+        assert!(message.contains("gateway_only, label"), "{message}");
+    }
+
+    #[test]
+    fn params_none_refuses_every_set_and_no_declaration_refuses_none() {
+        let none = Header::parse("//! Bundled.\n//! @params none\n").expect("header");
+        let message = none
+            .complete_params("x", &mut params(&[("a", "1")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(message.contains("takes no parameters"), "{message}");
+        let undeclared = Header::parse("//! Old style.\n").expect("header");
+        assert_eq!(undeclared.params, None);
+        let mut given = params(&[("a", "1")]);
+        undeclared
+            .complete_params("x", &mut given)
+            .expect("passed on");
+        assert_eq!(given, params(&[("a", "1")]));
+    }
+
+    #[test]
+    fn malformed_headers_name_the_line() {
+        for (source, expected) in [
+            (
+                "//! a\n//! @parm x=1\n",
+                "line 2: unknown header tag `@parm`",
+            ),
+            ("//! @param =1\n", "line 1"),
+            (
+                "//! @param a b=1\n//! @param a=2\n",
+                "line 2: the parameter `a` is declared twice",
+            ),
+            ("//! @params some\n", "line 1"),
+            ("//! @param a=1\n//! @params none\n", "line 2"),
+        ] {
+            let message = format!("{:#}", Header::parse(source).expect_err(source));
+            assert!(message.contains(expected), "{source:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn every_bundled_script_declares_its_parameters() {
+        for (name, source) in BUNDLED {
+            let header = Header::parse(source).unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert!(header.params.is_some(), "{name} declares its parameters");
+        }
     }
 }
