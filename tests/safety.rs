@@ -1,0 +1,407 @@
+//! A failed run takes itself back; links never lead out of a pack; drift stops a rollback;
+//! script limits and declared parameters. (Killed runs: tests/crash.rs; the corpus of bad
+//! input and hostile scripts: tests/bad_input.rs.)
+
+mod common;
+
+use apim_migrate::apply;
+use apim_migrate::engine::{self, PlanOptions};
+use apim_migrate::error::Failure;
+use apim_migrate::journal::TargetLocks;
+use apim_migrate::pack::Pack;
+use apim_migrate::planner::PackSlot;
+use apim_migrate::scripts::Script;
+use apim_migrate::stock::Catalogue;
+use common::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn plain() -> Packs {
+    Packs::build(old_3_0_0(), new_4_1_0(), None)
+}
+
+fn script(packs: &Packs, name: &str, source: &str) -> String {
+    let path = packs.dir.path().join(format!("{name}.rhai"));
+    std::fs::write(&path, source).expect("write script");
+    path.display().to_string()
+}
+
+fn write_file(path: &Path, content: &[u8], mode: u32) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, content).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Plans `source` against the packs in this process, as `run` does before applying.
+fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::plan::Plan {
+    let slots = vec![
+        PackSlot {
+            role: "old".to_string(),
+            pack: Pack::identify(&packs.old).expect("old"),
+            target: false,
+        },
+        PackSlot {
+            role: "new".to_string(),
+            pack: Pack::identify(&packs.new).expect("new"),
+            target: true,
+        },
+    ];
+    let script = Script {
+        name: "inline.rhai".to_string(),
+        source: source.to_string(),
+        path: None,
+    };
+    let options = PlanOptions {
+        stop_at_checkpoint: true,
+        ..Default::default()
+    };
+    let catalogue = Catalogue::with_files(&[packs.stock.as_path()]).expect("catalogue");
+    let (plan, _) = engine::plan(&script, slots, BTreeMap::new(), catalogue, options)
+        .unwrap_or_else(|error| panic!("plan: {error}"));
+    plan
+}
+
+fn apply_in_process(packs: &Packs, plan: &mut apim_migrate::plan::Plan) -> Result<(), Failure> {
+    let locks = TargetLocks::acquire([packs.new.as_path()], "test").expect("lock");
+    apply::apply(plan, "20260101T000000000Z-00001-0", &locks)
+}
+
+// ---------------------------------------------------------------------------------------------
+// a failed run takes itself back
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_source_that_vanishes_after_planning_fails_the_run_and_everything_is_taken_back() {
+    let packs = plain();
+    write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o640);
+    write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o600);
+    let before = tree(&packs.new, false);
+    let mut plan = plan_in_process(
+        &packs,
+        "copy_file(old, \"site/a.xml\", new);\ncopy_file(old, \"site/b.xml\", new);\n",
+    );
+    std::fs::remove_file(packs.old.join("site/b.xml")).expect("vanish");
+
+    let failure = apply_in_process(&packs, &mut plan).expect_err("the run fails");
+    assert_eq!(failure.exit_code(), 1);
+    let message = failure.to_string();
+    assert!(message.contains("new:site/b.xml"), "{message}");
+    assert!(message.contains("site/b.xml`: No such file"), "{message}");
+    assert!(message.contains("taken back"), "{message}");
+    assert_eq!(tree(&packs.new, false), before, "site/a.xml is taken back");
+    assert!(!packs.new.join("site").exists(), "its directory too");
+}
+
+#[test]
+fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() {
+    let packs = plain();
+    write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o644);
+    write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o644);
+    write_file(&packs.new.join("site/b.xml"), b"<b version=\"4\"/>", 0o644);
+    let mut plan = plan_in_process(
+        &packs,
+        "copy_file(old, \"site/a.xml\", new);\ncopy_file(old, \"site/b.xml\", new);\n",
+    );
+    // Someone edits the target between the plan and its application.
+    write_file(&packs.new.join("site/b.xml"), b"<b edited=\"yes\"/>", 0o644);
+    let before = tree(&packs.new, false);
+
+    let message = apply_in_process(&packs, &mut plan)
+        .expect_err("the run fails")
+        .to_string();
+    assert!(
+        message.contains("changed after it was planned"),
+        "{message}"
+    );
+    assert!(message.contains("site/b.xml"), "{message}");
+    assert_eq!(tree(&packs.new, false), before);
+    assert_eq!(read(packs.new.join("site/b.xml")), "<b edited=\"yes\"/>");
+}
+
+/// Runs the binary under `ulimit -f` (with SIGXFSZ ignored), so that writing a file larger
+/// than the limit fails with EFBIG, as writing to a full disk fails with ENOSPC.
+fn run_with_file_size_limit(packs: &Packs, script_path: &str, blocks: u32) -> std::process::Output {
+    let binary = assert_cmd::cargo::cargo_bin("apim-migrate");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
+        ))
+        .arg(binary)
+        .args(["run", script_path, "--old"])
+        .arg(&packs.old)
+        .arg("--new")
+        .arg(&packs.new)
+        .arg("--stock")
+        .arg(&packs.stock)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run under ulimit")
+}
+
+#[test]
+fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
+    let packs = plain();
+    write_file(&packs.old.join("site/small.xml"), b"<small/>", 0o644);
+    let large: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    write_file(&packs.old.join("site/large.bin"), &large, 0o600);
+    let path = script(
+        &packs,
+        "two",
+        "copy_file(old, \"site/small.xml\", new);\ncopy_keystores(old, new);\ncopy_file(old, \"site/large.bin\", new);\n",
+    );
+    let before = tree(&packs.new, false);
+
+    let output = run_with_file_size_limit(&packs, &path, 1000);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("site/large.bin"), "{message}");
+    assert!(message.contains("File too large"), "{message}");
+    assert!(message.contains("taken back"), "{message}");
+    assert_eq!(tree(&packs.new, false), before, "nothing stays applied");
+    assert!(
+        !message.contains("panicked"),
+        "no panic on a failed write: {message}"
+    );
+
+    // Without the limit the same run goes through.
+    let output = packs.cmd("run", &path).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(bytes(packs.new.join("site/large.bin")), large);
+    assert_eq!(mode(packs.new.join("site/large.bin")), 0o600);
+}
+
+// ---------------------------------------------------------------------------------------------
+// links
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() {
+    let packs = plain();
+    let outside = packs.dir.path().join("elsewhere/tenant-9");
+    let secret =
+        b"<UserStoreManager><Property name=\"DomainName\">OUTSIDE</Property></UserStoreManager>";
+    write_file(&outside.join("userstores/OUTSIDE.xml"), secret, 0o644);
+    std::os::unix::fs::symlink(&outside, packs.old.join("repository/tenants/9")).expect("link");
+
+    let output = packs
+        .cmd("run", "3.0.0-to-4.1.0")
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("repository/tenants/9/userstores/OUTSIDE.xml"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("outside the `old` pack"), "{warnings}");
+    assert!(!packs.new.join("repository/tenants/9").exists());
+    assert_no_file_holds(&packs.new, secret, "the linked tenant's user store");
+}
+
+#[test]
+fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
+    let packs = plain();
+    let outside = packs.dir.path().join("elsewhere/site.toml");
+    write_file(&outside, b"[secret]\nvalue = \"outside\"\n", 0o644);
+    std::os::unix::fs::symlink(&outside, packs.old.join("repository/conf/site.toml"))
+        .expect("link");
+    let before = tree(&packs.new, true);
+    let path = script(
+        &packs,
+        "exfiltrate",
+        "let v = read_toml(old, \"repository/conf/site.toml\", \"secret.value\");\nset_toml(new, \"exfiltrated.value\", v);\n",
+    );
+    let output = packs.cmd("run", &path).output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("link that leads out of the pack"),
+        "{message}"
+    );
+    assert!(message.contains("repository/conf/site.toml"), "{message}");
+    assert!(message.contains(&format!("--> {path}:1:")), "{message}");
+    assert_eq!(tree(&packs.new, true), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// drift
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_it() {
+    let packs = plain();
+    let pristine = tree(&packs.new, false);
+    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let toml = packs.new.join(TOML);
+    std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let drifted = tree(&packs.new, true);
+
+    let output = bin()
+        .args(["rollback", "--new"])
+        .arg(&packs.new)
+        .output()
+        .expect("rollback");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("changed since the run"), "{message}");
+    assert!(message.contains(&toml.display().to_string()), "{message}");
+    assert!(message.contains("--force"), "{message}");
+    assert_eq!(
+        tree(&packs.new, true),
+        drifted,
+        "a refused rollback changes nothing"
+    );
+
+    let output = bin()
+        .args(["rollback", "--force", "--new"])
+        .arg(&packs.new)
+        .output()
+        .expect("rollback --force");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tree(&packs.new, false), pristine);
+}
+
+#[test]
+fn two_edits_of_one_file_in_one_run_roll_back_without_force() {
+    let packs = plain();
+    let pristine = tree(&packs.new, false);
+    let path = script(
+        &packs,
+        "twice",
+        "set_toml(new, \"site.first\", \"1\");\nset_toml(new, \"site.second\", \"2\");\n",
+    );
+    let output = packs.cmd("run", &path).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(read(packs.new.join(TOML)).contains("second"));
+    let output = bin()
+        .args(["rollback", "--new"])
+        .arg(&packs.new)
+        .output()
+        .expect("rollback");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tree(&packs.new, false), pristine);
+}
+
+// ---------------------------------------------------------------------------------------------
+// script limits and declared parameters
+// ---------------------------------------------------------------------------------------------
+
+/// Runs a hostile script with `plan` and checks it ends by itself, quickly, with `expected`.
+fn assert_stopped(source: &str, expected: &str) {
+    let packs = plain();
+    let before = (tree(&packs.old, true), tree(&packs.new, true));
+    let path = script(&packs, "hostile", source);
+    let started = Instant::now();
+    let output = packs
+        .cmd("run", &path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("run");
+    let elapsed = started.elapsed();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{source}: {}",
+        stderr(&output)
+    );
+    let message = stderr(&output);
+    assert!(message.starts_with("error: "), "{message}");
+    assert!(message.contains(expected), "{source}: {message}");
+    assert!(message.contains(&format!("--> {path}:")), "{message}");
+    assert!(message.contains('^'), "a caret: {message}");
+    // Debug builds are several times slower than release; the limits keep both well short.
+    assert!(
+        elapsed < Duration::from_secs(15),
+        "{source}: took {elapsed:?}"
+    );
+    assert_eq!((tree(&packs.old, true), tree(&packs.new, true)), before);
+}
+
+#[test]
+fn a_push_loop_meets_the_array_limit() {
+    assert_stopped("let a = [];\nloop { a.push(1); }\n", "Size of array");
+}
+
+#[test]
+fn a_map_grown_by_index_meets_a_limit() {
+    assert_stopped(
+        "let m = #{};\nlet i = 0;\nloop { m[\"k\" + i] = i; i += 1; }\n",
+        "was stopped",
+    );
+}
+
+#[test]
+fn fresh_large_strings_kept_in_a_map_meet_the_memory_ceiling() {
+    assert_stopped(
+        "let s = \"x\";\nwhile s.len() < 1000000 { s += s; }\nlet m = #{};\nlet i = 0;\nloop { m[\"k\" + i] = s + i; i += 1; }\n",
+        "more than 256 MiB of memory",
+    );
+}
+
+#[test]
+fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
+    let packs = plain();
+    let path = script(&packs, "slow", "loop { list(old, \"repository\"); }\n");
+    let started = Instant::now();
+    let output = packs
+        .cmd("plan", &path)
+        .args(["--time-limit", "2"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("more than 2 seconds"), "{message}");
+    assert!(message.contains("--time-limit"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
+    let packs = plain();
+    let before = tree(&packs.new, true);
+    let path = script(
+        &packs,
+        "declared",
+        "//! A site script.\n//! @param gateway_only=false  copy only what a gateway needs\nprint(`gateway_only=${params.gateway_only}`);\nif param(\"gateway_only\", \"?\") == \"true\" { copy_keystores(old, new); }\n",
+    );
+    let output = packs
+        .cmd("plan", &path)
+        .args(["--set", "gateway-only=true"])
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("--set `gateway-only`"), "{message}");
+    assert!(message.contains("declares gateway_only"), "{message}");
+
+    // The default fills `params` when --set leaves it out.
+    let output = packs
+        .cmd("plan", &path)
+        .arg("--json")
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report["params"]["gateway_only"], "false");
+    assert!(report["output"].to_string().contains("gateway_only=false"));
+
+    let output = bin()
+        .args(["plan", "3.0.0-to-4.1.0", "--set", "x=1", "--old"])
+        .arg(&packs.old)
+        .arg("--new")
+        .arg(&packs.new)
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
+    assert_eq!(tree(&packs.new, true), before);
+}
