@@ -535,10 +535,21 @@ fn rollback(args: &RollbackArgs) -> CommandResult {
     Ok(())
 }
 
+/// The canonical path of a target pack directory given with `flag`.
 fn canonical(flag: &str, dir: &Path) -> CommandResult<PathBuf> {
-    dir.canonicalize().map_err(|error| {
-        Failure::bad_input(format!("{flag}: cannot open `{}`: {error}", dir.display()))
-    })
+    let home = dir.canonicalize().map_err(|error| {
+        Failure::bad_input(format!(
+            "{flag}: cannot open `{}`: {error} (give the home directory of a target pack)",
+            dir.display()
+        ))
+    })?;
+    if !home.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "{flag}: `{}` is not a directory (give the home directory of a target pack)",
+            dir.display()
+        )));
+    }
+    Ok(home)
 }
 
 fn history(args: &HistoryArgs) -> CommandResult {

@@ -44,6 +44,47 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Reads a regular file. Anything else (a FIFO, a device, a directory) is refused before it
+/// is opened, because reading a FIFO or a device would block or never end.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let metadata = fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(not_regular(path));
+    }
+    fs::read(path)
+}
+
+/// The error for a path that is there but is not a regular file.
+pub fn not_regular(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "`{}` is not a regular file (a directory, FIFO or device?); replace it with a regular file",
+            path.display()
+        ),
+    )
+}
+
+/// Decodes UTF-8 text, or says where it stops being UTF-8, by line and column.
+pub fn utf8_text(bytes: Vec<u8>, path: &str) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let line = valid.matches('\n').count() + 1;
+        let column = valid
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("`{path}` is not UTF-8 text (line {line}, column {column}); save it as UTF-8"),
+        )
+    })
+}
+
 /// Permission bits (`0o7777`) of a path, not following a final link.
 pub fn mode_of(path: &Path) -> Result<u32> {
     let metadata =
@@ -234,6 +275,16 @@ mod tests {
         assert!(confined_relative("/etc/passwd").is_err());
         assert!(confined_relative("").is_err());
         assert!(confined_relative(".").is_err());
+    }
+
+    #[test]
+    fn utf8_errors_give_line_and_column() {
+        let message = utf8_text(b"a = 1\nb = \"caf\xe9\"\n".to_vec(), "x.toml")
+            .expect_err("not UTF-8")
+            .to_string();
+        assert!(message.contains("`x.toml`"), "{message}");
+        assert!(message.contains("line 2, column 9"), "{message}");
+        assert_eq!(utf8_text(b"ok".to_vec(), "x").expect("text"), "ok");
     }
 
     #[test]

@@ -294,7 +294,7 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
             Ok(record) => record,
             Err(_) if index + 1 == count => break,
             Err(error) => bail!(
-                "the journal `{}` is damaged at line {}: {error}",
+                "the journal `{}` is damaged at line {}: {error}; nothing was changed. Restore it from a backup of the pack, or, once the run's changes are checked by hand, move its directory out of `.apim-migrate/runs` so that the history no longer counts it",
                 path.display(),
                 index + 1
             ),

@@ -197,14 +197,10 @@ impl Planner {
         match slot.pack.read(&relative) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            // The pack's own refusal (a link out of it) names the path already.
-            Err(error) if error.get_ref().is_some() => Err(anyhow::anyhow!("{error}")),
-            Err(error) => Err(error).with_context(|| {
-                format!(
-                    "cannot read `{}`",
-                    fsx::join(&slot.pack.home, &relative).display()
-                )
-            }),
+            Err(error) => Err(crate::pack::read_error(
+                &fsx::join(&slot.pack.home, &relative),
+                error,
+            )),
         }
     }
 

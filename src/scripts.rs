@@ -50,7 +50,9 @@ impl Script {
             .is_some_and(|extension| extension == "rhai")
             || path.components().count() > 1
         {
-            let source = std::fs::read_to_string(path).with_context(|| {
+            let source = crate::fsx::read_regular(path)
+                .and_then(|bytes| crate::fsx::utf8_text(bytes, &path.display().to_string()))
+                .with_context(|| {
                 format!("cannot read script `{}` (give a bundled script name or the path of a `.rhai` file)", path.display())
             })?;
             return Ok(Script {
@@ -66,24 +68,30 @@ impl Script {
         )
     }
 
-    /// Like `load`, but a relative path is taken from `dir` (the calling script's
-    /// directory) when given.
-    pub fn load_relative(name_or_path: &str, dir: Option<&Path>) -> Result<Script> {
-        let is_bundled = BUNDLED.iter().any(|(name, _)| *name == name_or_path);
+    /// Resolves the script of a step (`run_script`): a bundled name, or a `.rhai` file in
+    /// `dir` (the calling script's directory) or below it. Steps never load code from
+    /// anywhere else: no absolute paths, no `..`, and a bundled script has no directory.
+    pub fn load_step(name_or_path: &str, dir: Option<&Path>) -> Result<Script> {
+        if BUNDLED.iter().any(|(name, _)| *name == name_or_path) {
+            return Script::load(name_or_path);
+        }
         let path = Path::new(name_or_path);
         let is_path = path
             .extension()
             .is_some_and(|extension| extension == "rhai")
             || path.components().count() > 1;
-        match dir {
-            Some(dir) if !is_bundled && is_path && path.is_relative() => {
-                let path = dir.join(name_or_path);
-                let mut script = Script::load(&path.display().to_string())?;
-                script.name = name_or_path.to_string();
-                Ok(script)
-            }
-            _ => Script::load(name_or_path),
+        if !is_path {
+            return Script::load(name_or_path);
         }
+        let relative = crate::fsx::confined_relative(name_or_path).with_context(|| {
+            format!("step `{name_or_path}`: give a bundled script name or a `.rhai` path below the calling script's directory")
+        })?;
+        let Some(dir) = dir else {
+            bail!("step `{name_or_path}`: a bundled script can only run bundled scripts as steps");
+        };
+        let mut script = Script::load(&crate::fsx::join(dir, &relative).display().to_string())?;
+        script.name = name_or_path.to_string();
+        Ok(script)
     }
 
     /// The directory of a script read from a file.
@@ -246,8 +254,12 @@ impl rhai::ModuleResolver for BundledModules {
         }
         let Some((name, source)) = STDLIB.iter().find(|(name, _)| *name == path) else {
             let names: Vec<&str> = STDLIB.iter().map(|(name, _)| *name).collect();
-            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
-                format!("{path} (bundled modules: {})", names.join(", ")),
+            return Err(Box::new(EvalAltResult::ErrorRuntime(
+                format!(
+                    "module `{path}` not found: scripts import only the bundled modules ({})",
+                    names.join(", ")
+                )
+                .into(),
                 position,
             )));
         };

@@ -45,8 +45,14 @@ impl Catalogue {
         let mut catalogue = Catalogue::builtin();
         for file in files {
             let file = file.as_ref();
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read stock catalogue `{}`", file.display()))?;
+            let text = crate::fsx::read_regular(file)
+                .and_then(|bytes| crate::fsx::utf8_text(bytes, &file.display().to_string()))
+                .with_context(|| {
+                    format!(
+                        "cannot read stock catalogue `{}` (give the path of a catalogue TOML file; see README, \"Stock catalogue\")",
+                        file.display()
+                    )
+                })?;
             catalogue.add_text(&text, &file.display().to_string())?;
         }
         Ok(catalogue)
@@ -78,7 +84,7 @@ impl Catalogue {
                         };
                         let hash = hash.to_ascii_lowercase();
                         if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-                            bail!("`{source}`: `{hash}` for `{path}` is not a SHA-256 in hex");
+                            bail!("`{source}`: `{hash}` for `{path}` is not a SHA-256 in hex; fix the catalogue (64 hex digits, as `sha256sum` prints)");
                         }
                         if !known.contains(&hash) {
                             known.push(hash);

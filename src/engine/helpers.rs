@@ -191,9 +191,24 @@ fn copy_file(
     dest: &str,
 ) -> anyhow::Result<()> {
     session.planner.target(&to.role)?;
+    refuse_link_out(session, from, path)?;
     session
         .planner
         .copy_from_pack("copy_file", &from.role, path, &to.role, dest)?;
+    Ok(())
+}
+
+/// A path a script names itself may not lead out of its pack through a link (links found
+/// while walking a directory are reported and skipped instead).
+fn refuse_link_out(session: &Session, from: &PackHandle, path: &str) -> anyhow::Result<()> {
+    let relative = fsx::confined_relative(path)?;
+    if let Some(real) = session.planner.view(&from.role)?.leaves_pack(&relative) {
+        bail!(
+            "`{}:{relative}` is reached through a link that leads out of the pack (to `{}`); links are never followed out of a pack: copy what it points at by hand if it is needed",
+            from.role,
+            real.display()
+        );
+    }
     Ok(())
 }
 
@@ -204,8 +219,9 @@ fn copy_dir(
     to: &PackHandle,
     dest: &str,
 ) -> anyhow::Result<()> {
+    session.planner.target(&to.role)?;
+    refuse_link_out(session, from, path)?;
     let planner = &mut session.planner;
-    planner.target(&to.role)?;
     let relative = fsx::confined_relative(path)?;
     let dest = fsx::confined_relative(dest)?;
     let source = planner.view(&from.role)?;
@@ -239,8 +255,7 @@ fn read_document(
         return Ok(None);
     };
     let label = format!("{}/{}", pack.home, fsx::confined_relative(file)?);
-    let text =
-        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("`{label}` is not UTF-8 text"))?;
+    let text = fsx::utf8_text(bytes, &label)?;
     Ok(Some(toml_ops::parse(&text, &label)?))
 }
 

@@ -297,8 +297,15 @@ impl ScriptError {
             source_name: script.name.clone(),
             line,
             column: line.map(|_| column.unwrap_or(1)),
-            line_text: line
-                .and_then(|line| script.source.lines().nth(line - 1).map(str::to_string)),
+            // An error at the end of the file (an unclosed block) is on the empty line after it.
+            line_text: line.and_then(|line| {
+                script
+                    .source
+                    .lines()
+                    .nth(line - 1)
+                    .map(str::to_string)
+                    .or_else(|| (line == script.source.lines().count() + 1).then(String::new))
+            }),
         }
     }
 }

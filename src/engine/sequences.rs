@@ -199,9 +199,8 @@ fn add_skip_sequences(
         return Ok(());
     }
     // Copying sequences does not touch deployment.toml, so the bytes read above are current.
-    let text = String::from_utf8(toml_bytes)
-        .map_err(|_| anyhow::anyhow!("`{}/{DEPLOYMENT_TOML}` is not UTF-8 text", to.home))?;
     let file = format!("{}/{DEPLOYMENT_TOML}", to.home);
+    let text = crate::fsx::utf8_text(toml_bytes, &file)?;
     let merged = toml_ops::merge_skip_list(&text, &file, SkipKind::Sequences, &skip_names)?;
     if !merged.gateway_table_present {
         planner.warn(

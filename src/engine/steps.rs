@@ -165,7 +165,7 @@ fn run_script(
             "run_script: steps nest more than {MAX_STEP_DEPTH} deep (does a script run itself?)"
         )));
     }
-    let script = Script::load_relative(name, script_dir.as_deref()).map_err(script_error)?;
+    let script = Script::load_step(name, script_dir.as_deref()).map_err(script_error)?;
     // Under `--continue`, a step before the checkpoint resumed from was done: it is not run
     // again, unless the checkpoint is inside it (then it runs, recording nothing until the
     // checkpoint).
@@ -235,10 +235,12 @@ fn run_script(
                 }
                 ref other => ScriptError::new(&script, other),
             };
-            Err(script_error(anyhow::anyhow!(
-                "in step `{}`: {located}",
-                script.name
-            )))
+            let prefix = format!("in step `{}`: ", script.name);
+            if located.message.starts_with(&prefix) {
+                // A script that runs itself: one layer says it all.
+                return Err(script_error(anyhow::anyhow!("{}", located.message)));
+            }
+            Err(script_error(anyhow::anyhow!("{prefix}{located}")))
         }
     }
 }

@@ -144,11 +144,15 @@ impl Pack {
 
         let mut readings = Vec::new();
         let mut unknown_products = Vec::new();
+        let mut garbled = Vec::new();
         for (marker, reader) in MARKERS {
             let path = home.join(marker);
-            let Ok(text) = fs::read_to_string(&path) else {
-                continue;
+            let text = match crate::fsx::read_regular(&path) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(read_error(&path, error)),
             };
+            let is_version_file = [VERSION_TXT, PRODUCT_TXT].contains(&marker);
             match reader(&text) {
                 Some(Reading::Known(product, version)) => readings.push((
                     product,
@@ -159,6 +163,16 @@ impl Pack {
                     },
                 )),
                 Some(Reading::OtherProduct(name)) => unknown_products.push((marker, name)),
+                // A file whose one job is to name the product and version, and which does not,
+                // makes every other reading of the pack doubtful.
+                None if is_version_file && !text.trim().is_empty() => garbled.push(format!(
+                    "`{marker}` does not name a WSO2 product and version (it begins `{}`)",
+                    text.trim()
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(40)
+                        .collect::<String>()
+                )),
                 None => {}
             }
         }
@@ -169,10 +183,23 @@ impl Pack {
                     "`{shown}` is a {name} pack (by `{marker}`); apim-migrate migrates WSO2 API Manager and Identity Server packs"
                 );
             }
+            if let Some(garbled) = garbled.first() {
+                bail!(
+                    "`{shown}` is not a WSO2 pack: {garbled}; give the pack's home directory, the one that holds `bin/` and `repository/`"
+                );
+            }
             bail!(
                 "`{shown}` is not a WSO2 pack: none of `{VERSION_TXT}`, `{PRODUCT_TXT}`, `{CARBON_XML}` names a product and version (give the pack's home directory, the one that holds `bin/` and `repository/`)"
             );
         };
+        if let Some(garbled) = garbled.first() {
+            bail!(
+                "`{shown}` is {} {} by `{}`, but {garbled}: restore it from the product distribution",
+                product.name(),
+                decider.version,
+                decider.marker
+            );
+        }
         let mut disagreements = Vec::new();
         for (other_product, reading) in readings.iter().skip(1) {
             if *other_product != product || reading.version != decider.version {
@@ -226,7 +253,7 @@ impl Pack {
         let path = self.path(DEPLOYMENT_TOML);
         let text = self
             .read_to_string(DEPLOYMENT_TOML)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
+            .map_err(|error| read_error(&path, error))?;
         let document = crate::toml_ops::parse(&text, &path.display().to_string())?;
         Ok(Some(document))
     }
@@ -256,18 +283,30 @@ impl Pack {
     fn contained(&self, relative: &str) -> std::io::Result<PathBuf> {
         let path = self.path(relative);
         let real = path.canonicalize()?;
-        if real.starts_with(&self.home) {
-            Ok(path)
-        } else {
-            Err(std::io::Error::new(
+        if !real.starts_with(&self.home) {
+            return Err(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
                 format!(
                     "`{}` is reached through a link that leads out of the pack (to `{}`); links are never followed out of a pack",
                     path.display(),
                     real.display()
                 ),
-            ))
+            ));
         }
+        if !fs::metadata(&real)?.is_file() {
+            return Err(crate::fsx::not_regular(&path));
+        }
+        Ok(path)
+    }
+
+    /// Where a path on disk leads when a link takes it out of the pack; `None` when it stays
+    /// inside (or does not exist).
+    pub fn leaves_pack(&self, relative: &str) -> Option<PathBuf> {
+        if self.overlay.contains_key(relative) {
+            return None;
+        }
+        let real = self.path(relative).canonicalize().ok()?;
+        (!real.starts_with(&self.home)).then_some(real)
     }
 
     /// Reads a pack file.
@@ -281,8 +320,10 @@ impl Pack {
 
     /// Reads a pack file as UTF-8 text.
     pub fn read_to_string(&self, relative: &str) -> std::io::Result<String> {
-        String::from_utf8(self.read(relative)?)
-            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+        crate::fsx::utf8_text(
+            self.read(relative)?,
+            &self.path(relative).display().to_string(),
+        )
     }
 
     /// Opens a pack file for random access (zip archives).
@@ -362,6 +403,16 @@ impl Pack {
         }
         files.sort();
         Ok(files)
+    }
+}
+
+/// An error reading `path`: the tool's own refusals (a link out of the pack, not a regular
+/// file, not UTF-8) name the path already; errors of the system get it added.
+pub fn read_error(path: &Path, error: std::io::Error) -> anyhow::Error {
+    if error.get_ref().is_some() {
+        anyhow::anyhow!("{error}")
+    } else {
+        anyhow::anyhow!("cannot read `{}`: {error}", path.display())
     }
 }
 
