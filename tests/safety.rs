@@ -405,3 +405,74 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
     assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
     assert_eq!(tree(&packs.new, true), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// an unfinished run
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback() {
+    let packs = plain();
+    let pristine = tree(&packs.new, false);
+    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    // What a run killed before its last record leaves: a journal without its `end`.
+    let runs = packs.new.join(".apim-migrate/runs");
+    let run_dir = std::fs::read_dir(&runs)
+        .expect("runs")
+        .next()
+        .expect("one run")
+        .expect("entry")
+        .path();
+    let journal = run_dir.join("journal.jsonl");
+    let text = read(&journal);
+    let cut: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.contains("\"kind\":\"end\""))
+        .collect();
+    assert_eq!(cut.len() + 1, text.lines().count(), "one end record");
+    std::fs::write(&journal, format!("{}\n", cut.join("\n"))).expect("cut the end");
+    let run_id = run_dir
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .to_string();
+    let before = tree(&packs.new, true);
+
+    let output = packs.cmd("plan", "3.0.0-to-4.1.0").output().expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(
+        report.contains(&format!("an earlier run ({run_id})")),
+        "{report}"
+    );
+    assert!(report.contains("did not finish"), "{report}");
+
+    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("did not finish"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "apim-migrate rollback --new {}",
+            packs.new.display()
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        tree(&packs.new, true),
+        before,
+        "the refusal changes nothing"
+    );
+
+    let output = bin()
+        .args(["rollback", "--new"])
+        .arg(&packs.new)
+        .output()
+        .expect("rollback");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tree(&packs.new, false), pristine);
+    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
