@@ -277,6 +277,35 @@ impl Bench {
 
     /// A rollback that must leave the pack pristine: exit 0, or "nothing to roll back" when
     /// there was nothing left to take back and the pack is pristine already.
+    /// Kills a rollback at a random moment in [0, 1.1 x `rollback_time`), checks that no file
+    /// is torn, then rolls back to pristine. Returns whether the kill caught the rollback
+    /// part-way, and when it came.
+    fn kill_a_rollback(
+        &self,
+        rng: &mut XorShift,
+        rollback_time: Duration,
+        context: &str,
+        label: &str,
+    ) -> (bool, Duration) {
+        let delay = rng.duration_below(rollback_time.mul_f64(1.1));
+        let context = format!("{context}, its rollback killed after {delay:?}");
+        let killed_rollback =
+            self.kill_after(&self.rollback_args(), &format!("{label}-killed"), delay);
+        assert!(
+            killed_rollback.killed() || killed_rollback.status.success(),
+            "{context}: the rollback neither completed nor was killed: {}",
+            killed_rollback.describe()
+        );
+        assert_no_torn_files(
+            &self.new_tree(),
+            &self.pristine,
+            &self.reference,
+            &format!("{context}: after the killed rollback"),
+        );
+        self.rollback_to_pristine(&context, label);
+        (killed_rollback.killed(), delay)
+    }
+
     fn rollback_to_pristine(&self, context: &str, label: &str) -> Finished {
         let pristine_before = self.new_tree() == self.pristine;
         let done = self.complete(&self.rollback_args(), label);
@@ -517,33 +546,16 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
 
         // Take it back (killing the rollback first in some rounds).
         if kill_rollbacks && this_run.is_some() {
-            let rollback_delay = rng.duration_below(rollback_time.mul_f64(1.1));
-            let context = format!("{context}, its rollback killed after {rollback_delay:?}");
-            let killed_rollback = bench.kill_after(
-                &bench.rollback_args(),
-                &format!("round{round}-killed-rollback-1"),
-                rollback_delay,
+            let (killed, delay) = bench.kill_a_rollback(
+                &mut rng,
+                rollback_time,
+                &context,
+                &format!("round{round}-rollback-1"),
             );
-            assert!(
-                killed_rollback.killed() || killed_rollback.status.success(),
-                "{context}: the rollback neither completed nor was killed: {}",
-                killed_rollback.describe()
-            );
-            assert_no_torn_files(
-                &bench.new_tree(),
-                &bench.pristine,
-                &bench.reference,
-                &format!("{context}: after the killed rollback"),
-            );
-            bench.rollback_to_pristine(&context, &format!("round{round}-rollback-1"));
-            rollback_kills += usize::from(killed_rollback.killed());
+            rollback_kills += usize::from(killed);
             outcome.push_str(&format!(
-                "; its rollback {} after {rollback_delay:?}",
-                if killed_rollback.killed() {
-                    "killed"
-                } else {
-                    "completed"
-                }
+                "; its rollback {} after {delay:?}",
+                if killed { "killed" } else { "completed" }
             ));
         } else {
             bench.rollback_to_pristine(&context, &format!("round{round}-rollback-1"));
@@ -574,35 +586,16 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
         // Back to pristine for the next round (killing the rollback of a complete run first
         // in some rounds).
         if kill_rollbacks {
-            let rollback_delay = rng.duration_below(rollback_time.mul_f64(1.1));
-            let context = format!(
-                "{context}, the rollback of the complete re-run killed after {rollback_delay:?}"
+            let (killed, delay) = bench.kill_a_rollback(
+                &mut rng,
+                rollback_time,
+                &format!("{context}, after the complete re-run"),
+                &format!("round{round}-rollback-2"),
             );
-            let killed_rollback = bench.kill_after(
-                &bench.rollback_args(),
-                &format!("round{round}-killed-rollback-2"),
-                rollback_delay,
-            );
-            assert!(
-                killed_rollback.killed() || killed_rollback.status.success(),
-                "{context}: the rollback neither completed nor was killed: {}",
-                killed_rollback.describe()
-            );
-            assert_no_torn_files(
-                &bench.new_tree(),
-                &bench.pristine,
-                &bench.reference,
-                &format!("{context}: after the killed rollback"),
-            );
-            bench.rollback_to_pristine(&context, &format!("round{round}-rollback-2"));
-            rollback_kills += usize::from(killed_rollback.killed());
+            rollback_kills += usize::from(killed);
             outcome.push_str(&format!(
-                "; the re-run's rollback {} after {rollback_delay:?}",
-                if killed_rollback.killed() {
-                    "killed"
-                } else {
-                    "completed"
-                }
+                "; the re-run's rollback {} after {delay:?}",
+                if killed { "killed" } else { "completed" }
             ));
         } else {
             rollback_time = bench
