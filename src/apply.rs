@@ -12,14 +12,10 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Refuses to build on top of a run on `home` that never finished (killed, power loss),
-/// naming the rollback that takes it back.
-pub fn refuse_unfinished(role: &str, home: &Path) -> Result<(), Failure> {
-    if let Some(unfinished) = journal::read_runs(home)
-        .map_err(Failure::BadInput)?
-        .into_iter()
-        .find(RunLog::unfinished)
-    {
+/// Refuses to build on top of a run on `home` (whose history is `runs`) that never finished
+/// (killed, power loss), naming the rollback that takes it back.
+pub fn refuse_unfinished(role: &str, home: &Path, runs: &[RunLog]) -> Result<(), Failure> {
+    if let Some(unfinished) = runs.iter().find(|run| run.unfinished()) {
         return Err(Failure::bad_input(format!(
             "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`, then run again",
             unfinished.run_id,
@@ -31,8 +27,8 @@ pub fn refuse_unfinished(role: &str, home: &Path) -> Result<(), Failure> {
 }
 
 /// Applies the changes of `plan` as run `run_id`, updating each action's status. The caller
-/// holds the locks of the target packs (taken before planning, so that nothing changes
-/// between the plan and its application).
+/// holds the locks of the target packs, taken before it read their history (and refused an
+/// unfinished run) and planned, so that nothing changes between the plan and its application.
 pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), Failure> {
     let targets: Vec<(String, PathBuf)> = plan
         .packs
@@ -47,7 +43,6 @@ pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), F
                 home.display()
             )));
         }
-        refuse_unfinished(role, home)?;
     }
 
     let mut writers: BTreeMap<String, JournalWriter> = BTreeMap::new();

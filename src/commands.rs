@@ -125,18 +125,17 @@ enum Chain {
 
 /// The runs of `script` on exactly these packs that stopped at a checkpoint, if any is still
 /// in place: the last one waiting, or the chain it began, complete.
-fn chain_state(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<Chain>> {
+/// `history` holds the runs of every target pack (a run on several packs, once per pack).
+fn chain_state(script: &Script, slots: &[PackSlot], history: Vec<RunLog>) -> Option<Chain> {
     let mut wanted: Vec<(String, PathBuf)> = slots
         .iter()
         .map(|slot| (slot.role.clone(), slot.pack.home.clone()))
         .collect();
     wanted.sort();
     let mut runs: Vec<RunLog> = Vec::new();
-    for slot in slots.iter().filter(|slot| slot.target) {
-        for run in journal::read_runs(&slot.pack.home)? {
-            if !runs.iter().any(|known| known.run_id == run.run_id) {
-                runs.push(run);
-            }
+    for run in history {
+        if !runs.iter().any(|known| known.run_id == run.run_id) {
+            runs.push(run);
         }
     }
     let same_packs = |run: &RunLog| {
@@ -155,16 +154,14 @@ fn chain_state(script: &Script, slots: &[PackSlot]) -> CommandResult<Option<Chai
             .find(|later| later.goes_on_from(&stopped.run_id))
             .cloned()
     };
-    let Some(last) = runs.iter().rev().find(|run| run.stopped_at_checkpoint()) else {
-        return Ok(None);
-    };
-    Ok(Some(match continuing(last) {
+    let last = runs.iter().rev().find(|run| run.stopped_at_checkpoint())?;
+    Some(match continuing(last) {
         None => Chain::Waiting(Box::new(last.clone())),
         Some(continuing) => Chain::Complete {
             stopped: Box::new(last.clone()),
             continuing: Box::new(continuing),
         },
-    }))
+    })
 }
 
 /// `apim-migrate rollback --ROLE DIR` for each target pack a run changed.
@@ -285,15 +282,18 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         None
     };
     let mut notes = Vec::new();
+    let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
-        if let Err(refusal) = apply::refuse_unfinished(&slot.role, &slot.pack.home) {
+        let runs = journal::read_runs(&slot.pack.home)?;
+        if let Err(refusal) = apply::refuse_unfinished(&slot.role, &slot.pack.home, &runs) {
             if apply {
                 return Err(refusal);
             }
             notes.push(refusal.to_string());
         }
+        history.extend(runs);
     }
-    let chain = chain_state(&script, &slots)?;
+    let chain = chain_state(&script, &slots, history);
     let resume = match (args.resume, chain) {
         (true, Some(Chain::Waiting(run))) => {
             let checkpoint = run
