@@ -48,6 +48,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show the primitives scripts can call, with an example each
     Docs(DocsArgs),
+    /// Check scripts without touching any pack: header, syntax, undefined variables, unknown functions
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,4 +182,11 @@ pub struct DocsArgs {
     /// One primitive
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Bundled script names or `.rhai` paths
+    #[arg(value_name = "SCRIPT", required = true)]
+    pub scripts: Vec<String>,
 }

@@ -2,8 +2,8 @@
 
 use crate::apply;
 use crate::cli::{
-    Cli, Command, DetectArgs, DocsArgs, HistoryArgs, RollbackArgs, RunArgs, ScriptsAction,
-    ScriptsArgs,
+    CheckArgs, Cli, Command, DetectArgs, DocsArgs, HistoryArgs, RollbackArgs, RunArgs,
+    ScriptsAction, ScriptsArgs,
 };
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
@@ -28,7 +28,34 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::Scripts(args) => scripts_command(&args),
         Command::Demo(args) => crate::demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs(&args),
+        Command::Check(args) => check(&args),
     }
+}
+
+fn check(args: &CheckArgs) -> CommandResult {
+    let checked = crate::check::check(&args.scripts);
+    let mut problems = 0;
+    let mut failing = 0;
+    for script in &checked {
+        if script.errors.is_empty() {
+            crate::outln!("ok: {}", script.script);
+            continue;
+        }
+        failing += 1;
+        for error in &script.errors {
+            problems += 1;
+            eprintln!("error: {error}\n");
+        }
+    }
+    if problems == 0 {
+        return Ok(());
+    }
+    Err(Failure::bad_input(format!(
+        "{problems} problem{} in {failing} of {} script{}; nothing was run",
+        if problems == 1 { "" } else { "s" },
+        checked.len(),
+        if checked.len() == 1 { "" } else { "s" }
+    )))
 }
 
 /// Identifies the pack given with `flag`, naming the flag in any error.

@@ -2,6 +2,7 @@
 //! scripts, with plan, journal and rollback. See ARCHITECTURE.md for the map.
 
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -334,7 +334,7 @@ fn help_mentions_every_subcommand() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for command in [
-        "run", "plan", "rollback", "history", "detect", "scripts", "demo", "docs",
+        "run", "plan", "rollback", "history", "detect", "scripts", "demo", "docs", "check",
     ] {
         assert!(
             text.lines()
