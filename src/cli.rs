@@ -50,6 +50,8 @@ pub enum Command {
     Docs(DocsArgs),
     /// Check scripts without touching any pack: header, syntax, undefined variables, unknown functions
     Check(CheckArgs),
+    /// Print a shell completion script (e.g. `apim-migrate completions bash > /etc/bash_completion.d/apim-migrate`)
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -189,4 +191,11 @@ pub struct CheckArgs {
     /// Bundled script names or `.rhai` paths
     #[arg(value_name = "SCRIPT", required = true)]
     pub scripts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

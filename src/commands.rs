@@ -29,6 +29,13 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::Demo(args) => crate::demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs(&args),
         Command::Check(args) => check(&args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "apim-migrate", &mut script);
+            crate::out!("{}", String::from_utf8_lossy(&script));
+            Ok(())
+        }
     }
 }
 

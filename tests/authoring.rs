@@ -1,4 +1,4 @@
-//! Tools for people who write and share site scripts: `check`.
+//! Tools for people who write and share site scripts: `check`, shell completions.
 
 mod common;
 
@@ -136,5 +136,54 @@ fn check_reports_a_syntax_error_a_bad_header_and_a_missing_script() {
     assert!(
         message.contains("3 problems in 3 of 3 scripts"),
         "{message}"
+    );
+}
+
+#[test]
+fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = bin()
+            .args(["completions", shell])
+            .output()
+            .expect("completions");
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        for word in [
+            "rollback",
+            "check",
+            "completions",
+            "time-limit",
+            "continue",
+            "via",
+        ] {
+            assert!(script.contains(word), "{shell}: {word} missing");
+        }
+    }
+    let output = bin()
+        .args(["completions", "bash"])
+        .output()
+        .expect("completions");
+    let path = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(path.path(), &output.stdout).expect("write");
+    let parsed = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(path.path())
+        .output()
+        .expect("bash -n");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+
+    let output = bin()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("completions");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("possible values: bash"),
+        "{}",
+        stderr(&output)
     );
 }

@@ -334,7 +334,16 @@ fn help_mentions_every_subcommand() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for command in [
-        "run", "plan", "rollback", "history", "detect", "scripts", "demo", "docs", "check",
+        "run",
+        "plan",
+        "rollback",
+        "history",
+        "detect",
+        "scripts",
+        "demo",
+        "docs",
+        "check",
+        "completions",
     ] {
         assert!(
             text.lines()
