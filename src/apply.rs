@@ -57,6 +57,7 @@ pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), F
                 packs: plan.packs.clone(),
                 params: plan.params.clone(),
                 continues: plan.continues.clone(),
+                sources: plan.sources.clone(),
             })
             .map_err(Failure::BadInput)?;
         writers.insert(role.clone(), writer);

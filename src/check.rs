@@ -40,6 +40,7 @@ pub fn check(names: &[String]) -> Vec<Checked> {
         options: engine::PlanOptions::default(),
         resumed: false,
         depth: 0,
+        sources: Rc::default(),
     }));
     let mut engine = engine::build_engine(&session);
     let known = known_functions(&engine);
@@ -105,6 +106,23 @@ fn check_one(
         .iter_functions()
         .map(|function| function.name.to_string())
         .collect();
+    // Aliases of bundled modules: their functions are known; a module of the script's own
+    // directory or a --lib directory is only read when the script runs.
+    let mut bundled_aliases = BTreeSet::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(Stmt::Import(import, _))) = path.last() {
+            let (module, alias) = import.as_ref();
+            if let Expr::StringConstant(name, _) = module {
+                if scripts::STDLIB
+                    .iter()
+                    .any(|(bundled, _)| *bundled == name.as_str())
+                {
+                    bundled_aliases.insert(alias.name.to_string());
+                }
+            }
+        }
+        true
+    });
     let mut unknown: Vec<(String, Position)> = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         let call = match path.last() {
@@ -122,7 +140,7 @@ fn check_one(
             let found = if call.namespace.is_empty() {
                 known.contains(name) || own.contains(name) || name.starts_with("anon$")
             } else {
-                module_functions.contains(name)
+                !bundled_aliases.contains(call.namespace.root()) || module_functions.contains(name)
             };
             if is_name && call.op_token.is_none() && !found {
                 unknown.push((name.to_string(), *position));
@@ -158,7 +176,7 @@ fn known_functions(engine: &Engine) -> BTreeSet<String> {
         .collect()
 }
 
-/// The functions the bundled library modules define, callable as `module::name`.
+/// The functions the bundled library modules define, callable as `alias::name`.
 fn module_functions(engine: &Engine) -> BTreeSet<String> {
     scripts::STDLIB
         .iter()

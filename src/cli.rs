@@ -97,6 +97,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// A directory of Rhai modules for `import`, searched after the script's own directory (repeatable)
+    #[arg(long = "lib", value_name = "DIR")]
+    pub lib: Vec<PathBuf>,
+
     /// Stop the script if planning takes longer than this (seconds; raise it for very large packs)
     #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]

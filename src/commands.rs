@@ -409,6 +409,11 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         resume,
         script_dir: script.dir(),
         time_limit: Some(std::time::Duration::from_secs(args.time_limit)),
+        libs: args
+            .lib
+            .iter()
+            .map(|dir| lib_dir(dir))
+            .collect::<CommandResult<_>>()?,
     };
     let continue_with = continue_command(args, &script, &slots);
     let mut outcome = execute(
@@ -567,6 +572,17 @@ fn rollback(args: &RollbackArgs) -> CommandResult {
         );
     }
     Ok(())
+}
+
+/// A `--lib` directory, which must exist.
+fn lib_dir(dir: &Path) -> CommandResult<PathBuf> {
+    match dir.canonicalize() {
+        Ok(path) if path.is_dir() => Ok(path),
+        _ => Err(Failure::bad_input(format!(
+            "--lib: `{}` is not a directory (give a directory of `.rhai` modules)",
+            dir.display()
+        ))),
+    }
 }
 
 /// The canonical path of a target pack directory given with `flag`.

@@ -4,7 +4,7 @@
 
 use crate::fsx;
 use crate::pack::STATE_DIR;
-use crate::plan::{Continues, Effect, FileState, Finding, PackEntry, ScriptInfo};
+use crate::plan::{Continues, Effect, FileState, Finding, PackEntry, ScriptInfo, Source};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +32,9 @@ pub enum Record {
         /// Set when the run went on (`--continue`) from an earlier run's checkpoint.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         continues: Option<Continues>,
+        /// The steps and modules the script used, each with its hash.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sources: Vec<Source>,
     },
     /// The run stopped at a checkpoint (written just before `End`): what to do, how to go
     /// on, and the findings that the run that goes on will report again.

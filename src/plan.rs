@@ -233,6 +233,20 @@ pub struct ScriptInfo {
     pub sha256: String,
 }
 
+/// A script or module a run used besides the script it was given: a step (`run_script`) or
+/// an imported module, with the hash of the source that ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// `step` or `module`.
+    pub kind: String,
+    /// The name it was called by (`apim`, `site/common`, `1.x-to-2.0.0`, `step.rhai`).
+    pub name: String,
+    /// Where it was read from; `None` when bundled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<std::path::PathBuf>,
+    pub sha256: String,
+}
+
 /// Everything a script run described.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
@@ -249,6 +263,9 @@ pub struct Plan {
     pub stopped_at: Option<Checkpoint>,
     /// Set under `--continue`.
     pub continues: Option<Continues>,
+    /// The steps and modules the script used, in the order they were first used.
+    #[serde(default)]
+    pub sources: Vec<Source>,
 }
 
 impl Plan {

@@ -537,6 +537,7 @@ impl Planner {
             marks: self.marks,
             stopped_at: self.stopped_at,
             continues: self.continues,
+            sources: Vec::new(),
         }
     }
 }

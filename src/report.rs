@@ -90,6 +90,7 @@ pub struct JsonReport<'a> {
     pub stopped_at: Option<&'a crate::plan::Checkpoint>,
     /// Set under `--continue`: the run gone on from.
     pub continues: Option<&'a crate::plan::Continues>,
+    pub sources: &'a [crate::plan::Source],
     pub summary: Summary,
     pub output: &'a [String],
     pub error: Option<String>,
@@ -143,6 +144,7 @@ impl Outcome<'_> {
             marks: &self.plan.marks,
             stopped_at: self.plan.stopped_at.as_ref(),
             continues: self.plan.continues.as_ref(),
+            sources: &self.plan.sources,
             summary: Summary::of(self.plan),
             output: self.output,
             error: self.error.clone(),

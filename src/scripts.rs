@@ -1,11 +1,13 @@
 //! Migration scripts: the bundled ones (compiled into the binary from `scripts/`), site
 //! scripts given by path, and the bundled Rhai library in `stdlib/` that scripts `import`.
 
+use crate::plan::Source;
 use anyhow::{bail, Context, Result};
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Bundled scripts: name and source.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -234,14 +236,67 @@ impl Header {
     }
 }
 
-/// Resolves `import "apim"` to the bundled library and nothing else: scripts cannot load
-/// code from arbitrary paths.
-#[derive(Default)]
-pub struct BundledModules {
+/// Resolves `import "NAME"`: a bundled library module, or `NAME.rhai` in the directory of
+/// the script given on the command line, or in a `--lib` directory, in that order. Nothing
+/// else: no absolute paths, no `..`, no link out of those directories. Every module loaded is
+/// recorded (name, path, hash) for the journal.
+pub struct ScriptModules {
+    dirs: Vec<PathBuf>,
     cache: RefCell<HashMap<String, Shared<Module>>>,
+    used: Rc<RefCell<Vec<Source>>>,
 }
 
-impl rhai::ModuleResolver for BundledModules {
+impl ScriptModules {
+    /// `dirs`: the script's own directory (if it has one), then the `--lib` directories.
+    pub fn new(dirs: Vec<PathBuf>, used: Rc<RefCell<Vec<Source>>>) -> ScriptModules {
+        ScriptModules {
+            dirs,
+            cache: RefCell::default(),
+            used,
+        }
+    }
+
+    /// The source of module `path`: bundled, or read from the first directory that has it.
+    fn find(&self, path: &str) -> std::result::Result<(String, Option<PathBuf>), String> {
+        if let Some((_, source)) = STDLIB.iter().find(|(name, _)| *name == path) {
+            return Ok((source.to_string(), None));
+        }
+        let names: Vec<&str> = STDLIB.iter().map(|(name, _)| *name).collect();
+        let places = std::iter::once(format!("the bundled modules ({})", names.join(", ")))
+            .chain(
+                self.dirs
+                    .iter()
+                    .map(|dir| format!("`{}`", dir.join(format!("{path}.rhai")).display())),
+            )
+            .collect::<Vec<_>>()
+            .join(", ");
+        let relative = crate::fsx::confined_relative(path).map_err(|error| {
+            format!("module `{path}`: {error:#}; modules are named by a path relative to the script's directory or a --lib directory, without `.rhai`")
+        })?;
+        for dir in &self.dirs {
+            let file = crate::fsx::join(dir, &format!("{relative}.rhai"));
+            let Ok(real) = file.canonicalize() else {
+                continue;
+            };
+            if !real.starts_with(dir) {
+                return Err(format!(
+                    "module `{path}`: `{}` leads out of `{}` through a link; modules are never loaded from elsewhere",
+                    file.display(),
+                    dir.display()
+                ));
+            }
+            let source = crate::fsx::read_regular(&real)
+                .and_then(|bytes| crate::fsx::utf8_text(bytes, &file.display().to_string()))
+                .map_err(|error| format!("module `{path}`: {error}"))?;
+            return Ok((source, Some(file)));
+        }
+        Err(format!(
+            "module `{path}` not found: scripts import from {places}"
+        ))
+    }
+}
+
+impl rhai::ModuleResolver for ScriptModules {
     fn resolve(
         &self,
         engine: &Engine,
@@ -252,28 +307,23 @@ impl rhai::ModuleResolver for BundledModules {
         if let Some(module) = self.cache.borrow().get(path) {
             return Ok(module.clone());
         }
-        let Some((name, source)) = STDLIB.iter().find(|(name, _)| *name == path) else {
-            let names: Vec<&str> = STDLIB.iter().map(|(name, _)| *name).collect();
-            return Err(Box::new(EvalAltResult::ErrorRuntime(
-                format!(
-                    "module `{path}` not found: scripts import only the bundled modules ({})",
-                    names.join(", ")
-                )
-                .into(),
-                position,
-            )));
-        };
-        let mut ast = engine.compile(source).map_err(|error| {
+        let (source, file) = self
+            .find(path)
+            .map_err(|message| Box::new(EvalAltResult::ErrorRuntime(message.into(), position)))?;
+        let mut ast = engine.compile(&source).map_err(|error| {
             Box::new(EvalAltResult::ErrorInModule(
-                name.to_string(),
+                path.to_string(),
                 error.into(),
                 position,
             ))
         })?;
-        ast.set_source(format!("stdlib/{name}.rhai"));
+        ast.set_source(match &file {
+            Some(file) => file.display().to_string(),
+            None => format!("stdlib/{path}.rhai"),
+        });
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|error| {
             Box::new(EvalAltResult::ErrorInModule(
-                name.to_string(),
+                path.to_string(),
                 error,
                 position,
             ))
@@ -282,6 +332,12 @@ impl rhai::ModuleResolver for BundledModules {
         self.cache
             .borrow_mut()
             .insert(path.to_string(), module.clone());
+        self.used.borrow_mut().push(Source {
+            kind: "module".to_string(),
+            name: path.to_string(),
+            path: file,
+            sha256: crate::fsx::sha256_bytes(source.as_bytes()),
+        });
         Ok(module)
     }
 }

@@ -41,7 +41,7 @@ fn check_reports_every_problem_with_its_location_and_a_caret_and_runs_nothing() 
     let good = write_script(
         dir.path(),
         "good.rhai",
-        "//! Fine.\n//! @params none\nimport \"apim\" as apim;\nfn twice(x) { x * 2 }\nlet n = twice(2);\nprint(apim::path_hint(\"3.0.0\"));\nlet names = list(old, \"repository\");\nprint(names.len());\n",
+        "//! Fine.\n//! @params none\nimport \"apim\" as apim;\nimport \"site/common\" as common;\ncommon::read_when_run();\nfn twice(x) { x * 2 }\nlet n = twice(2);\nprint(apim::path_hint(\"3.0.0\"));\nlet names = list(old, \"repository\");\nprint(names.len());\n",
     );
     let bad = write_script(
         dir.path(),
@@ -186,4 +186,142 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
         "{}",
         stderr(&output)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// imports
+// ---------------------------------------------------------------------------------------------
+
+fn sha256(text: &str) -> String {
+    apim_migrate::fsx::sha256_bytes(text.as_bytes())
+}
+
+#[test]
+fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_journal_records_each_hash(
+) {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let site = packs.dir.path().join("site");
+    let lib = packs.dir.path().join("team-lib");
+    std::fs::create_dir_all(site.join("common")).expect("mkdir");
+    std::fs::create_dir_all(&lib).expect("mkdir");
+    let common = "fn marker_name() { \"site-common\" }\n";
+    let shared = "fn copy_marker(from, to) { copy_file(from, \"repository/conf/carbon.xml\", to, \"repository/conf/carbon.xml.old\"); }\n";
+    std::fs::write(site.join("common/names.rhai"), common).expect("write");
+    std::fs::write(lib.join("shared.rhai"), shared).expect("write");
+    let main = "import \"apim\" as apim;\nimport \"common/names\" as names;\nimport \"shared\" as team;\nprint(names::marker_name());\nteam::copy_marker(old, new);\n";
+    let script = site.join("main.rhai");
+    std::fs::write(&script, main).expect("write");
+    let script = script.display().to_string();
+
+    let output = packs
+        .cmd("run", &script)
+        .arg("--lib")
+        .arg(&lib)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert!(report["output"].to_string().contains("site-common"));
+    assert!(packs.new.join("repository/conf/carbon.xml.old").is_file());
+    let sources = report["sources"].as_array().expect("sources").clone();
+    let names: Vec<(String, String)> = sources
+        .iter()
+        .map(|source| {
+            (
+                source["name"].as_str().expect("name").to_string(),
+                source["sha256"].as_str().expect("sha256").to_string(),
+            )
+        })
+        .collect();
+    let bundled = apim_migrate::scripts::STDLIB[0].1;
+    assert_eq!(
+        names,
+        [
+            ("apim".to_string(), sha256(bundled)),
+            ("common/names".to_string(), sha256(common)),
+            ("shared".to_string(), sha256(shared)),
+        ]
+    );
+    assert_eq!(
+        sources[2]["path"],
+        lib.canonicalize()
+            .expect("lib")
+            .join("shared.rhai")
+            .display()
+            .to_string()
+    );
+    assert_eq!(sources[0]["path"], serde_json::Value::Null, "bundled");
+
+    // The journal holds the same list.
+    let runs = packs.new.join(".apim-migrate/runs");
+    let run = std::fs::read_dir(&runs)
+        .expect("runs")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let header: serde_json::Value = serde_json::from_str(
+        read(run.join("journal.jsonl"))
+            .lines()
+            .next()
+            .expect("header"),
+    )
+    .expect("json");
+    assert_eq!(header["sources"], serde_json::Value::Array(sources));
+}
+
+#[test]
+fn imports_from_anywhere_else_are_refused_at_the_script_line() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let site = packs.dir.path().join("site");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    std::fs::write(packs.dir.path().join("outside.rhai"), "fn f() { 1 }\n").expect("write");
+    std::os::unix::fs::symlink(
+        packs.dir.path().join("outside.rhai"),
+        site.join("linked.rhai"),
+    )
+    .expect("link");
+    let before = tree(packs.dir.path(), true);
+    for (module, expected) in [
+        ("../outside", "`..` is not allowed"),
+        ("/etc/passwd", "is absolute"),
+        ("linked", "leads out of"),
+        (
+            "nowhere",
+            "not found: scripts import from the bundled modules (apim)",
+        ),
+    ] {
+        let script = site.join("main.rhai");
+        std::fs::write(&script, format!("let a = 1;\nimport \"{module}\" as m;\n")).expect("write");
+        let script = script.display().to_string();
+        let output = packs.cmd("plan", &script).output().expect("plan");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{module}: {}",
+            stderr(&output)
+        );
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{module}: {message}");
+        assert!(
+            message.contains(&format!("--> {script}:2:")),
+            "{module}: {message}"
+        );
+    }
+    std::fs::write(site.join("main.rhai"), "").expect("reset");
+    let _ = std::fs::remove_file(site.join("main.rhai"));
+    let mut after = tree(packs.dir.path(), true);
+    after.retain(|path, _| !path.ends_with("main.rhai"));
+    let mut before = before;
+    before.retain(|path, _| !path.ends_with("main.rhai"));
+    assert_eq!(after, before);
+
+    let output = packs
+        .cmd("plan", "3.0.0-to-4.1.0")
+        .args(["--lib", "/no/such/dir"])
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--lib: `/no/such/dir` is not a directory"));
 }

@@ -35,6 +35,8 @@ pub struct Session {
     pub resumed: bool,
     /// How deep `run_script` calls are nested.
     pub depth: usize,
+    /// The steps and modules used so far (shared with the module resolver).
+    pub sources: Rc<RefCell<Vec<crate::plan::Source>>>,
 }
 
 /// How a script's checkpoints behave.
@@ -49,6 +51,8 @@ pub struct PlanOptions {
     pub script_dir: Option<std::path::PathBuf>,
     /// `--time-limit`; `None` for the default.
     pub time_limit: Option<Duration>,
+    /// `--lib` directories, where `import` looks after the script's own directory.
+    pub libs: Vec<std::path::PathBuf>,
 }
 
 impl PlanOptions {
@@ -172,7 +176,17 @@ pub fn build_engine(session: &SharedSession) -> Engine {
         rhai::Token::Reserved(name) if name.as_str() == "new" => rhai::Token::Identifier(name),
         other => other,
     });
-    engine.set_module_resolver(scripts::BundledModules::default());
+    {
+        let session = session.borrow();
+        let dirs = session
+            .options
+            .script_dir
+            .iter()
+            .chain(session.options.libs.iter())
+            .filter_map(|dir| dir.canonicalize().ok())
+            .collect();
+        engine.set_module_resolver(scripts::ScriptModules::new(dirs, session.sources.clone()));
+    }
     let started = Instant::now();
     let time_limit = session.borrow().options.time_limit();
     let memory_ceiling = crate::allocated().saturating_add(MAX_SCRIPT_MEMORY);
@@ -347,6 +361,7 @@ pub fn plan(
         options,
         resumed: false,
         depth: 0,
+        sources: Rc::default(),
     }));
     let engine = build_engine(&session);
     let mut scope = script_scope(packs, &params);
@@ -389,7 +404,9 @@ pub fn plan(
         name: script.name.clone(),
         sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
     };
-    Ok((session.planner.into_plan(info, params), session.output))
+    let mut plan = session.planner.into_plan(info, params);
+    plan.sources = session.sources.take();
+    Ok((plan, session.output))
 }
 
 /// The scope a script starts with: the packs by role (`()` when not given) and `params`.

@@ -198,6 +198,16 @@ fn run_script(
         });
         session.planner.enter_step(&script.name);
         session.depth += 1;
+        let used = crate::plan::Source {
+            kind: "step".to_string(),
+            name: script.name.clone(),
+            path: script.path.clone(),
+            sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
+        };
+        let mut sources = session.sources.borrow_mut();
+        if !sources.contains(&used) {
+            sources.push(used);
+        }
     }
     let values: Vec<(String, Dynamic)> = PACK_ROLES
         .iter()
