@@ -7,9 +7,7 @@ use crate::planner::Planner;
 use crate::scripts::{self, Script};
 use crate::stock::Catalogue;
 use rhai::{ASTNode, Engine, Expr, Position, Stmt};
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 /// Functions Rhai provides as keywords rather than as registered functions.
 const KEYWORD_FUNCTIONS: &[&str] = &[
@@ -32,16 +30,12 @@ pub struct Checked {
 
 /// Checks each script; a script that cannot be loaded is an error of its own.
 pub fn check(names: &[String]) -> Vec<Checked> {
-    let session: engine::SharedSession = Rc::new(RefCell::new(Session {
-        planner: Planner::new(Vec::new()),
-        catalogue: Catalogue::builtin(),
-        params: BTreeMap::new(),
-        output: Vec::new(),
-        options: engine::PlanOptions::default(),
-        resumed: false,
-        depth: 0,
-        sources: Rc::default(),
-    }));
+    let session = Session::shared(
+        Planner::new(Vec::new()),
+        Catalogue::builtin(),
+        BTreeMap::new(),
+        engine::PlanOptions::default(),
+    );
     let mut engine = engine::build_engine(&session);
     let known = known_functions(&engine);
     let module_functions = module_functions(&engine);

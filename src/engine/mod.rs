@@ -39,6 +39,27 @@ pub struct Session {
     pub sources: Rc<RefCell<Vec<crate::plan::Source>>>,
 }
 
+impl Session {
+    /// A new session, shared with the engine's callbacks.
+    pub fn shared(
+        planner: Planner,
+        catalogue: Catalogue,
+        params: BTreeMap<String, String>,
+        options: PlanOptions,
+    ) -> SharedSession {
+        Rc::new(RefCell::new(Session {
+            planner,
+            catalogue,
+            params,
+            output: Vec::new(),
+            options,
+            resumed: false,
+            depth: 0,
+            sources: Rc::default(),
+        }))
+    }
+}
+
 /// How a script's checkpoints behave.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -353,16 +374,7 @@ pub fn plan(
             checkpoint: resume.checkpoint.clone(),
         });
     }
-    let session: SharedSession = Rc::new(RefCell::new(Session {
-        planner,
-        catalogue,
-        params: params.clone(),
-        output: Vec::new(),
-        options,
-        resumed: false,
-        depth: 0,
-        sources: Rc::default(),
-    }));
+    let session = Session::shared(planner, catalogue, params.clone(), options);
     let engine = build_engine(&session);
     let mut scope = script_scope(packs, &params);
 
