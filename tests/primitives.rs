@@ -8,13 +8,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Writes `source` as `<packs dir>/<name>.rhai` and returns its path, as given to `run`/`plan`.
-fn script(packs: &Packs, name: &str, source: &str) -> String {
-    let path = packs.dir.path().join(format!("{name}.rhai"));
-    std::fs::write(&path, source).expect("write script");
-    path.display().to_string()
-}
-
 /// A Rhai string literal for a path.
 fn rhai_string(path: &Path) -> String {
     format!("{:?}", path.display().to_string())
@@ -32,13 +25,6 @@ fn snapshot(
     impl PartialEq + std::fmt::Debug,
 ) {
     (tree(&packs.old, true), tree(&packs.new, true))
-}
-
-fn write_file(path: &Path, content: &[u8], file_mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("create dirs");
-    std::fs::write(path, content).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(file_mode)).expect("chmod");
 }
 
 /// The string values of `[apim.sync_runtime_artifacts.gateway.skip_list] sequences`.

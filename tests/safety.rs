@@ -15,23 +15,10 @@ use apim_migrate::stock::Catalogue;
 use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn plain() -> Packs {
     Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
-
-fn script(packs: &Packs, name: &str, source: &str) -> String {
-    let path = packs.dir.path().join(format!("{name}.rhai"));
-    std::fs::write(&path, source).expect("write script");
-    path.display().to_string()
-}
-
-fn write_file(path: &Path, content: &[u8], mode: u32) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, content).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 /// Plans `source` against the packs in this process, as `run` does before applying.

@@ -8,12 +8,6 @@ fn packs() -> Packs {
     Packs::build(old_3_0_0(), new_4_1_0(), None)
 }
 
-fn script(packs: &Packs, name: &str, source: &str) -> String {
-    let path = packs.dir.path().join(format!("{name}.rhai"));
-    std::fs::write(&path, source).expect("write script");
-    path.display().to_string()
-}
-
 #[test]
 fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given() {
     let packs = packs();

@@ -117,6 +117,20 @@ pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, 
     entries
 }
 
+/// Writes `source` as `<packs dir>/<name>.rhai` and returns its path, as given to `run`/`plan`.
+pub fn script(packs: &Packs, name: &str, source: &str) -> String {
+    let path = packs.dir.path().join(format!("{name}.rhai"));
+    std::fs::write(&path, source).expect("write script");
+    path.display().to_string()
+}
+
+/// Writes a file with its parent directories and `mode`.
+pub fn write_file(path: &Path, content: &[u8], mode: u32) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("create dirs");
+    std::fs::write(path, content).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
 pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path.as_ref())
         .unwrap_or_else(|error| panic!("read {}: {error}", path.as_ref().display()))
