@@ -378,6 +378,17 @@ pub struct Rollback {
 pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
     let mut locks = TargetLocks::acquire(homes.iter().map(PathBuf::as_path), "rollback")
         .map_err(Failure::BadInput)?;
+    rollback_locked(homes, force, &mut locks, None)
+}
+
+/// `rollback` for a caller that already holds the locks of `homes` (the REPL, for the whole
+/// session). With `expected`, refuses unless the latest run is that one.
+pub fn rollback_locked(
+    homes: &[PathBuf],
+    force: bool,
+    locks: &mut TargetLocks,
+    expected: Option<&str>,
+) -> Result<Rollback, Failure> {
     let mut latest: Option<RunLog> = None;
     for home in homes {
         for log in journal::read_runs(home).map_err(Failure::BadInput)? {
@@ -400,6 +411,15 @@ pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
             shown.join(", ")
         )));
     };
+    if let Some(expected) = expected {
+        if latest.run_id != expected {
+            return Err(Failure::bad_input(format!(
+                "the latest run on these packs is {} ({}), not {expected}: take it back first with `apim-migrate rollback`",
+                latest.run_id,
+                latest.script_name()
+            )));
+        }
+    }
     // Every target pack the run recorded, plus those given.
     let mut pack_homes: Vec<PathBuf> = homes.to_vec();
     for pack in latest.packs() {
@@ -458,7 +478,6 @@ pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
             })
             .map_err(Failure::RunFailed)?;
     }
-    drop(locks);
     Ok(Rollback {
         run_id: latest.run_id.clone(),
         script: latest.script_name(),

@@ -184,7 +184,10 @@ fn module_functions(engine: &Engine) -> BTreeSet<String> {
 }
 
 /// The known name nearest to `name`, when it is near enough to be a typo.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<&'a String> {
     candidates
         .map(|candidate| (edit_distance(name, candidate), candidate))
         .filter(|(distance, _)| *distance <= 2.max(name.len() / 4))

@@ -50,6 +50,8 @@ pub enum Command {
     Docs(DocsArgs),
     /// Check scripts without touching any pack: header, syntax, undefined variables, unknown functions
     Check(CheckArgs),
+    /// Try statements interactively on open packs; each change is shown, applied and undoable
+    Repl(ReplArgs),
     /// Print a shell completion script (e.g. `apim-migrate completions bash > /etc/bash_completion.d/apim-migrate`)
     Completions(CompletionsArgs),
 }
@@ -202,4 +204,57 @@ pub struct CompletionsArgs {
     /// The shell
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each statement that changes a pack is planned, shown and applied at once, with a journal run of \
+its own (so `apim-migrate history` lists it and `apim-migrate rollback` can take it back). \
+Commands start with `:`: `:help [NAME]`, `:plan STATEMENT`, `:dry-run on|off`, `:undo`, \
+`:load FILE [KEY=VALUE...]`, `:packs`, `:history`, `:quit`. Tab completes names and paths inside \
+the packs; a block left open continues on the next line. The line history is kept in the user's \
+data directory (`APIM_MIGRATE_HISTORY` names another file; empty: none). With input from a pipe \
+or file, statements run one after another and the first that fails ends the session.")]
+pub struct ReplArgs {
+    /// The pack migrated from; it is only read, never written
+    #[arg(long, value_name = "DIR")]
+    pub old: Option<PathBuf>,
+
+    /// The pack migrated into
+    #[arg(long, value_name = "DIR")]
+    pub new: Option<PathBuf>,
+
+    /// A WSO2 Identity Server pack used as Key Manager
+    #[arg(long, value_name = "DIR")]
+    pub km: Option<PathBuf>,
+
+    /// The pack of an intermediate version
+    #[arg(long, value_name = "DIR")]
+    pub via: Option<PathBuf>,
+
+    /// A value for statements, in their `params` map (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Extra stock catalogue (TOML) for packs with WSO2 updates (repeatable)
+    #[arg(
+        long = "stock",
+        value_name = "FILE",
+        env = "APIM_MIGRATE_STOCK",
+        value_delimiter = ':'
+    )]
+    pub stock: Vec<PathBuf>,
+
+    /// A directory of Rhai modules for `import`, searched after the current directory (repeatable)
+    #[arg(long = "lib", value_name = "DIR")]
+    pub lib: Vec<PathBuf>,
+
+    /// Stop a statement that runs longer than this (seconds)
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub time_limit: u64,
+
+    /// Start with dry run on: statements are shown, not applied (`:dry-run off` changes it)
+    #[arg(long)]
+    pub dry_run: bool,
 }

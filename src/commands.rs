@@ -29,6 +29,7 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::Demo(args) => crate::demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs(&args),
         Command::Check(args) => check(&args),
+        Command::Repl(args) => crate::repl::repl(&args, verbose),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
@@ -66,7 +67,7 @@ fn check(args: &CheckArgs) -> CommandResult {
 }
 
 /// Identifies the pack given with `flag`, naming the flag in any error.
-fn open_pack(flag: &str, dir: &Path) -> CommandResult<Pack> {
+pub(crate) fn open_pack(flag: &str, dir: &Path) -> CommandResult<Pack> {
     Pack::identify(dir).map_err(|error| Failure::bad_input(format!("{flag}: {error:#}")))
 }
 
@@ -95,7 +96,7 @@ pub fn parse_params(values: &[String]) -> CommandResult<BTreeMap<String, String>
 }
 
 /// Refuses pack combinations that cannot be right, whatever the script.
-fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
+pub(crate) fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
     for (index, left) in slots.iter().enumerate() {
         for right in slots.iter().skip(index + 1) {
             if left.pack.home == right.pack.home {
@@ -220,7 +221,7 @@ fn rollback_commands(run: &RunLog) -> String {
 }
 
 /// A word of a shell command, quoted when it needs to be.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()
@@ -575,7 +576,7 @@ fn rollback(args: &RollbackArgs) -> CommandResult {
 }
 
 /// A `--lib` directory, which must exist.
-fn lib_dir(dir: &Path) -> CommandResult<PathBuf> {
+pub(crate) fn lib_dir(dir: &Path) -> CommandResult<PathBuf> {
     match dir.canonicalize() {
         Ok(path) if path.is_dir() => Ok(path),
         _ => Err(Failure::bad_input(format!(
@@ -613,6 +614,7 @@ fn history(args: &HistoryArgs) -> CommandResult {
                     "run_id": run.run_id,
                     "started": run.started(),
                     "script": run.script_name(),
+                    "statement": run.statement(),
                     "state": run.state(),
                     "changes": run.changes.len(),
                     "packs": run.packs(),
@@ -658,6 +660,11 @@ fn history(args: &HistoryArgs) -> CommandResult {
                 format!("  ({})", others.join(", "))
             }
         );
+        if let Some(statement) = run.statement() {
+            for line in statement.lines() {
+                crate::outln!("      > {line}");
+            }
+        }
         if let Some(from) = run.continues() {
             crate::outln!(
                 "      continues run {} from checkpoint `{}`",
@@ -788,12 +795,7 @@ fn docs(args: &DocsArgs) -> CommandResult {
         if index > 0 {
             crate::outln!();
         }
-        crate::outln!("{}", doc.signature);
-        crate::outln!("{}", crate::report::wrap(doc.summary, "    ", "    "));
-        crate::outln!("    example:");
-        for line in doc.example.lines() {
-            crate::outln!("        {line}");
-        }
+        crate::out!("{}", engine::render_doc(doc));
     }
     Ok(())
 }

@@ -125,6 +125,14 @@ impl RunLog {
         }
     }
 
+    /// The statement, for a run of a statement entered in the REPL.
+    pub fn statement(&self) -> Option<String> {
+        match &self.header {
+            Some(Record::Run { script, .. }) => script.source.clone(),
+            _ => None,
+        }
+    }
+
     pub fn started(&self) -> String {
         match &self.header {
             Some(Record::Run { started, .. }) => started.clone(),

@@ -15,6 +15,7 @@ pub mod output;
 pub mod pack;
 pub mod plan;
 pub mod planner;
+pub mod repl;
 pub mod report;
 pub mod sample;
 pub mod scripts;

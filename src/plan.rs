@@ -231,6 +231,9 @@ pub struct PackEntry {
 pub struct ScriptInfo {
     pub name: String,
     pub sha256: String,
+    /// The statement itself, for a statement entered in the REPL (a script has its file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A script or module a run used besides the script it was given: a step (`run_script`) or

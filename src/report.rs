@@ -155,37 +155,20 @@ impl Outcome<'_> {
 
     /// The human report. `verbose` lists unchanged actions one by one.
     pub fn human(&self, verbose: bool) -> String {
+        self.render(verbose, true)
+    }
+
+    /// The human report without its title and pack list (the REPL shows one per statement).
+    pub fn human_body(&self, verbose: bool) -> String {
+        self.render(verbose, false)
+    }
+
+    fn render(&self, verbose: bool, with_title: bool) -> String {
         let plan = self.plan;
         let mut out = String::new();
-        let title = match self.run_id {
-            Some(run_id) => format!("{} {} (run {run_id})", self.command, plan.script.name),
-            None => format!("{} {}", self.command, plan.script.name),
-        };
-        let _ = writeln!(out, "{title}");
-        for pack in &plan.packs {
-            let product = match pack.product.as_str() {
-                "wso2am" => "API-M",
-                "wso2is" => "IS",
-                other => other,
-            };
-            let _ = writeln!(
-                out,
-                "  {:<4} {}  {product} {}{}",
-                pack.role,
-                pack.home.display(),
-                pack.version,
-                if pack.target { "" } else { "  (read only)" }
-            );
+        if with_title {
+            self.render_title(&mut out);
         }
-
-        if let Some(continues) = &plan.continues {
-            let _ = writeln!(
-                out,
-                "  continues run {} from checkpoint `{}`",
-                continues.run_id, continues.checkpoint
-            );
-        }
-
         // The actions between two marks form a section; within one, actions are grouped by
         // primitive, in the order each first appears.
         let mut start = 0;
@@ -266,6 +249,38 @@ impl Outcome<'_> {
             }
         }
         out
+    }
+
+    fn render_title(&self, out: &mut String) {
+        let plan = self.plan;
+        let title = match self.run_id {
+            Some(run_id) => format!("{} {} (run {run_id})", self.command, plan.script.name),
+            None => format!("{} {}", self.command, plan.script.name),
+        };
+        let _ = writeln!(out, "{title}");
+        for pack in &plan.packs {
+            let product = match pack.product.as_str() {
+                "wso2am" => "API-M",
+                "wso2is" => "IS",
+                other => other,
+            };
+            let _ = writeln!(
+                out,
+                "  {:<4} {}  {product} {}{}",
+                pack.role,
+                pack.home.display(),
+                pack.version,
+                if pack.target { "" } else { "  (read only)" }
+            );
+        }
+
+        if let Some(continues) = &plan.continues {
+            let _ = writeln!(
+                out,
+                "  continues run {} from checkpoint `{}`",
+                continues.run_id, continues.checkpoint
+            );
+        }
     }
 }
 

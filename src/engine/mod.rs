@@ -37,6 +37,34 @@ pub struct Session {
     pub depth: usize,
     /// The steps and modules used so far (shared with the module resolver).
     pub sources: Rc<RefCell<Vec<crate::plan::Source>>>,
+    /// When the current evaluation started, for the time and memory limits.
+    pub budget: Rc<Budget>,
+}
+
+/// The time and memory an evaluation may use, counted from its start: a `run` has one
+/// evaluation, the REPL one per statement.
+#[derive(Debug)]
+pub struct Budget {
+    started: std::cell::Cell<Instant>,
+    memory_ceiling: std::cell::Cell<usize>,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        let budget = Budget {
+            started: std::cell::Cell::new(Instant::now()),
+            memory_ceiling: std::cell::Cell::new(0),
+        };
+        budget.restart();
+        budget
+    }
+
+    /// Starts counting again from now and from what the process holds now.
+    pub fn restart(&self) {
+        self.started.set(Instant::now());
+        self.memory_ceiling
+            .set(crate::allocated().saturating_add(MAX_SCRIPT_MEMORY));
+    }
 }
 
 impl Session {
@@ -56,6 +84,7 @@ impl Session {
             resumed: false,
             depth: 0,
             sources: Rc::default(),
+            budget: Rc::new(Budget::new()),
         }))
     }
 }
@@ -208,17 +237,17 @@ pub fn build_engine(session: &SharedSession) -> Engine {
             .collect();
         engine.set_module_resolver(scripts::ScriptModules::new(dirs, session.sources.clone()));
     }
-    let started = Instant::now();
     let time_limit = session.borrow().options.time_limit();
-    let memory_ceiling = crate::allocated().saturating_add(MAX_SCRIPT_MEMORY);
+    let budget = session.borrow().budget.clone();
+    budget.restart();
     engine.on_progress(move |_| {
-        if crate::allocated() > memory_ceiling {
+        if crate::allocated() > budget.memory_ceiling.get() {
             return Some(Dynamic::from(format!(
                 "the script used more than {} MiB of memory and was stopped (data growing without end?)",
                 MAX_SCRIPT_MEMORY / (1024 * 1024)
             )));
         }
-        (started.elapsed() > time_limit).then(|| {
+        (budget.started.get().elapsed() > time_limit).then(|| {
             Dynamic::from(format!(
                 "the script ran for more than {} seconds and was stopped (an endless loop? for very large packs, raise --time-limit)",
                 time_limit.as_secs()
@@ -415,6 +444,7 @@ pub fn plan(
     let info = ScriptInfo {
         name: script.name.clone(),
         sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
+        source: None,
     };
     let mut plan = session.planner.into_plan(info, params);
     plan.sources = session.sources.take();
@@ -445,6 +475,17 @@ pub(crate) fn script_error(error: anyhow::Error) -> Box<EvalAltResult> {
 
 /// Shorthand for primitives' results.
 pub(crate) type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// One primitive's documentation as text: signature, summary, example (`docs NAME`, `:help`).
+pub fn render_doc(doc: &PrimitiveDoc) -> String {
+    let mut out = format!("{}\n", doc.signature);
+    out.push_str(&crate::report::wrap(doc.summary, "    ", "    "));
+    out.push_str("\n    example:\n");
+    for line in doc.example.lines() {
+        out.push_str(&format!("        {line}\n"));
+    }
+    out
+}
 
 /// The primitive reference as Markdown, for README.md (kept fresh by a test).
 pub fn primitive_reference_markdown() -> String {

@@ -193,6 +193,7 @@ fn run_script(
             script: ScriptInfo {
                 name: script.name.clone(),
                 sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
+                source: None,
             },
             packs: roles,
         });
