@@ -273,9 +273,8 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
 pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
     let script = Script::load(&args.script)?;
     let mut params = parse_params(&args.set)?;
-    script
-        .header()?
-        .complete_params(&script.name, &mut params)?;
+    let header = script.header()?;
+    header.complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = vec![
         PackSlot {
@@ -307,6 +306,11 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         });
     }
     check_pack_roles(&slots)?;
+    let given: Vec<(&str, &Pack)> = slots
+        .iter()
+        .map(|slot| (slot.role.as_str(), &slot.pack))
+        .collect();
+    header.check_packs(&script.name, &given)?;
 
     // A run locks its targets before it reads their history or plans, so that nothing
     // changes between the plan and its application.

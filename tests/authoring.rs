@@ -2,6 +2,7 @@
 
 mod common;
 
+use apim_migrate::sample::PackBuilder;
 use common::*;
 
 fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
@@ -324,4 +325,151 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
         .expect("plan");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--lib: `/no/such/dir` is not a directory"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// @accepts
+// ---------------------------------------------------------------------------------------------
+
+/// A site script's header: it accepts 3.0.0 to 4.1.0, with an IS 5.11.0 Key Manager it needs.
+const SITE_ACCEPTS: &str = "//! Site migration with the Key Manager.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts km wso2is 5.11.0\n//! @params none\ncopy_keystores(old, new);\ncopy_keystores(old, km);\n";
+
+/// Runs `cmd`, expects exit 2 and exactly `expected` on stderr, and every directory unchanged
+/// (history included).
+fn refused_with(cmd: &mut assert_cmd::Command, dirs: &[&std::path::Path], expected: &str) {
+    let before: Vec<_> = dirs.iter().map(|dir| tree(dir, true)).collect();
+    let output = cmd.output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stderr(&output), format!("error: {expected}\n"));
+    assert_eq!(stdout(&output), "");
+    for (dir, before) in dirs.iter().zip(before) {
+        assert_eq!(tree(dir, true), before, "{} changed", dir.display());
+    }
+}
+
+#[test]
+fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    for command in ["run", "plan"] {
+        refused_with(
+            &mut packs.cmd(command, &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!("`{site}` needs --km: it declares `@accepts km wso2is 5.11.0` (line 4); give an IS 5.11.0 pack with --km"),
+        );
+    }
+
+    // With the Key Manager, it runs.
+    let packs = Packs::build(
+        old_3_0_0(),
+        new_4_1_0(),
+        Some(PackBuilder::identity_server("5.11.0")),
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    let output = packs.cmd("run", &site).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let km = packs.km.as_ref().expect("km");
+    assert_eq!(
+        bytes(km.join(SECURITY).join("wso2carbon.jks")),
+        bytes(packs.old.join(SECURITY).join("wso2carbon.jks"))
+    );
+}
+
+#[test]
+fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it() {
+    // A wrong pack is named before a missing one (--km): what is there says the most.
+    let packs = Packs::build(
+        PackBuilder::api_manager("1.9.0"),
+        PackBuilder::api_manager("4.0.0"),
+        None,
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    for command in ["run", "plan"] {
+        refused_with(
+            &mut packs.cmd(command, &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!(
+                "--old (`{}`) is API-M 1.9.0, but `{site}` accepts API-M 3.0.0 as --old (line 2: `@accepts old wso2am 3.0.0`); give an API-M 3.0.0 pack as --old; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+                packs.old.display()
+            ),
+        );
+    }
+
+    // A pack of the wrong product names the flag, the pack and what it is.
+    let packs = Packs::build(
+        old_3_0_0(),
+        new_4_1_0(),
+        Some(PackBuilder::api_manager("4.1.0")),
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    let km = packs.km.clone().expect("km");
+    refused_with(
+        &mut packs.cmd("plan", &site),
+        &[&packs.old, &packs.new, &km, packs.dir.path()],
+        &format!(
+            "--km (`{}`) is API-M 4.1.0, but `{site}` accepts IS 5.11.0 as --km (line 4: `@accepts km wso2is 5.11.0`); give an IS 5.11.0 pack as --km",
+            km.display()
+        ),
+    );
+}
+
+#[test]
+fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_takes_any() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let via = PackBuilder::api_manager("3.2.0")
+        .write(&packs.dir.path().join("via"))
+        .expect("write via");
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    refused_with(
+        packs.cmd("run", &site).arg("--via").arg(&via),
+        &[&packs.old, &packs.new, &via, packs.dir.path()],
+        &format!(
+            "`{site}` takes no --via: its header accepts --old, --new, --km only; leave --via out"
+        ),
+    );
+
+    // No @accepts: the packs are not checked against the header (the script's own checks decide).
+    let free = script(
+        &packs,
+        "free",
+        "//! Any packs.\n//! @params none\nprint(`${old.version} ${via.version} ${new.version}`);\n",
+    );
+    let output = packs
+        .cmd("plan", &free)
+        .arg("--via")
+        .arg(&via)
+        .arg("--json")
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output.stdout)["output"][0], "3.0.0 3.2.0 4.1.0");
+}
+
+#[test]
+fn a_malformed_accepts_line_is_refused_at_its_line() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    for (header, expected) in [
+        (
+            "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.x\n",
+            "line 3: `@accepts new wso2am 4.1.x`: `4.1.x` is not an exact version; write each one in full, like 3.0.0, separated by commas",
+        ),
+        (
+            "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts nwe wso2am 4.1.0\n",
+            "line 3: `@accepts nwe wso2am 4.1.0`: unknown role `nwe`; the roles are old, new, km and via, as the flags name them",
+        ),
+        (
+            "//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts new wso2am 4.2.0\n",
+            "line 3: the role `new` is declared twice (first on line 2); list its versions on one line, separated by commas",
+        ),
+    ] {
+        let site = script(&packs, "site", &format!("{header}print(1);\n"));
+        refused_with(
+            &mut packs.cmd("run", &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!("script `{site}`: {expected}"),
+        );
+        let output = bin().args(["check", &site]).output().expect("check");
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    }
 }
