@@ -174,6 +174,23 @@ pub enum ScriptsAction {
         /// The script's name
         name: String,
     },
+    /// Write a new site script, NAME.rhai: from a bundled script (--from), or a skeleton
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new script's file (a path; `.rhai` is added when missing)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Start from this bundled script: its body unchanged, under a header that names it and its SHA-256
+    #[arg(long, value_name = "STANDARD")]
+    pub from: Option<String>,
+
+    /// Overwrite NAME.rhai if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use crate::apply;
 use crate::cli::{
-    CheckArgs, Cli, Command, DetectArgs, DocsArgs, HistoryArgs, RollbackArgs, RunArgs,
+    CheckArgs, Cli, Command, DetectArgs, DocsArgs, HistoryArgs, NewArgs, RollbackArgs, RunArgs,
     ScriptsAction, ScriptsArgs,
 };
 use crate::engine::{self, PlanOptions, Resume};
@@ -752,6 +752,7 @@ fn scripts_command(args: &ScriptsArgs) -> CommandResult {
             let script = Script::load(name)?;
             crate::out!("{}", script.source);
         }
+        Some(ScriptsAction::New(args)) => new_script(args)?,
         None => {
             crate::outln!(
                 "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`; two-step paths also take `--via DIR`):"
@@ -769,6 +770,43 @@ fn scripts_command(args: &ScriptsArgs) -> CommandResult {
             }
         }
     }
+    Ok(())
+}
+
+/// `scripts new NAME [--from STANDARD] [--force]`: writes the script and says what comes next.
+fn new_script(args: &NewArgs) -> CommandResult {
+    let new = crate::scaffold::new_script(args.from.as_deref())?;
+    let path = crate::scaffold::script_path(&args.name)?;
+    crate::scaffold::write_script(&path, &new.source, args.force)?;
+    let shown = shell_word(&path.display().to_string());
+    match &new.based_on {
+        Some(based_on) => crate::outln!(
+            "wrote {}: {} (the body unchanged; its header names the standard and its SHA-256)",
+            path.display(),
+            based_on.line()
+        ),
+        None => crate::outln!(
+            "wrote {}: a skeleton for the packs of `{}`, with a walk-through of the primitives",
+            path.display(),
+            crate::scaffold::DEFAULT_STANDARD
+        ),
+    }
+    let mut packs = Vec::new();
+    for role in ["old", "via", "new", "km"] {
+        if let Some(accepts) = new.accepts.iter().find(|accepts| accepts.role == role) {
+            let product = accepts.product.as_str();
+            let version = accepts.versions.first().map(String::as_str).unwrap_or("");
+            let flag = format!("--{role} /opt/{product}-{version}");
+            packs.push(if accepts.optional {
+                format!("[{flag}]")
+            } else {
+                flag
+            });
+        }
+    }
+    crate::outln!("next: describe it in its header and change what your site needs, then");
+    crate::outln!("  apim-migrate check {shown}");
+    crate::outln!("  apim-migrate plan {shown} {}", packs.join(" "));
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod planner;
 pub mod report;
 pub mod sample;
+pub mod scaffold;
 pub mod scripts;
 pub mod stock;
 pub mod toml_ops;

@@ -118,10 +118,11 @@ impl Script {
 }
 
 /// The description of a script: the text of its `//!` header lines, tags left out.
+/// The line that says where a site script came from (see `BasedOn`) is left out too.
 pub fn description_of(source: &str) -> String {
     header_lines(source)
         .map(|(_, text)| text)
-        .filter(|text| !text.is_empty() && !text.starts_with('@'))
+        .filter(|text| !text.is_empty() && !text.starts_with('@') && BasedOn::parse(text).is_none())
         .collect::<Vec<_>>()
         .join(" ")
         .trim()
@@ -135,6 +136,55 @@ fn header_lines(source: &str) -> impl Iterator<Item = (usize, &str)> {
         .enumerate()
         .take_while(|(_, line)| line.starts_with("//!"))
         .map(|(index, line)| (index + 1, line.trim_start_matches("//!").trim()))
+}
+
+/// What comes after the `//!` header of a script, byte for byte.
+pub fn body_of(source: &str) -> &str {
+    let mut rest = source;
+    while rest.starts_with("//!") {
+        rest = match rest.find('\n') {
+            Some(end) => &rest[end + 1..],
+            None => "",
+        };
+    }
+    rest
+}
+
+/// The standard a site script was started from, as `scripts new --from` writes it in the
+/// header, so that a team can later compare the script with the standard it began as:
+/// `//! Based on 3.0.0-to-4.1.0 (sha256 HEX) from apim-migrate 0.1.0`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasedOn {
+    /// The bundled script's name.
+    pub script: String,
+    /// The SHA-256 of its source then (what `scripts show NAME` printed).
+    pub sha256: String,
+    /// The version of apim-migrate that held it.
+    pub version: String,
+}
+
+impl BasedOn {
+    /// The header text (without `//! `).
+    pub fn line(&self) -> String {
+        format!(
+            "Based on {} (sha256 {}) from apim-migrate {}",
+            self.script, self.sha256, self.version
+        )
+    }
+
+    /// Reads the text of a header line, if it is such a line.
+    pub fn parse(text: &str) -> Option<BasedOn> {
+        let rest = text.strip_prefix("Based on ")?;
+        let (script, rest) = rest.split_once(" (sha256 ")?;
+        let (sha256, version) = rest.split_once(") from apim-migrate ")?;
+        let word = |text: &str| !text.is_empty() && !text.contains(char::is_whitespace);
+        let hex = sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit());
+        (word(script) && hex && word(version)).then(|| BasedOn {
+            script: script.to_string(),
+            sha256: sha256.to_string(),
+            version: version.to_string(),
+        })
+    }
 }
 
 /// What a script's header declares besides its description: the packs it accepts and the
@@ -156,6 +206,8 @@ pub struct Header {
     pub accepts: Vec<Accepts>,
     /// `None` when the script does not declare its parameters.
     pub params: Option<Vec<Param>>,
+    /// The standard the script was started from, when `scripts new --from` wrote it.
+    pub based_on: Option<BasedOn>,
 }
 
 /// A declared parameter: `--set NAME=VALUE` overrides `default`.
@@ -323,6 +375,9 @@ impl Header {
         let mut header = Header::default();
         for (line, text) in header_lines(source) {
             let Some(tag) = text.strip_prefix('@') else {
+                if let Some(based_on) = BasedOn::parse(text) {
+                    header.based_on = Some(based_on);
+                }
                 continue;
             };
             let (tag, rest) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));

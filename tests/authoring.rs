@@ -473,3 +473,262 @@ fn a_malformed_accepts_line_is_refused_at_its_line() {
         assert!(stderr(&output).contains(expected), "{}", stderr(&output));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// scripts new
+// ---------------------------------------------------------------------------------------------
+
+/// `plan --json` of `script` on these packs (and `via`), which must succeed.
+fn plan_json(packs: &Packs, script: &str, via: Option<&std::path::Path>) -> serde_json::Value {
+    let mut cmd = packs.cmd("plan", script);
+    if let Some(via) = via {
+        cmd.arg("--via").arg(via);
+    }
+    let output = cmd.arg("--json").output().expect("plan");
+    assert!(output.status.success(), "{script}: {}", stderr(&output));
+    json(&output.stdout)
+}
+
+#[test]
+fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_check_and_plans_the_same(
+) {
+    let am = PackBuilder::api_manager;
+    let is = PackBuilder::identity_server;
+    let cases = [
+        (
+            "3.0.0-to-4.1.0",
+            old_3_0_0(),
+            new_4_1_0(),
+            Some(is("5.11.0")),
+            None,
+        ),
+        (
+            "2.0.0-to-4.0.0",
+            am("2.0.0"),
+            am("4.0.0"),
+            Some(is("5.10.0")),
+            None,
+        ),
+        ("1.x-to-2.0.0", am("1.9.0"), am("2.0.0"), None, None),
+        (
+            "1.x-to-4.0.0",
+            am("1.9.0"),
+            am("4.0.0"),
+            None,
+            Some(am("2.0.0")),
+        ),
+    ];
+    for (standard, old, new, km, via) in cases {
+        let packs = Packs::build(old, new, km);
+        let via = via.map(|via| via.write(&packs.dir.path().join("via")).expect("via"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["scripts", "new", "site", "--from", standard])
+            .output()
+            .expect("scripts new");
+        assert!(output.status.success(), "{standard}: {}", stderr(&output));
+        let written = dir.path().join("site.rhai");
+        let source = read(&written);
+
+        // The standard as `scripts show` prints it: its hash is in the header, its body follows.
+        let shown = bin()
+            .args(["scripts", "show", standard])
+            .output()
+            .expect("show");
+        let standard_source = stdout(&shown);
+        let hash = apim_migrate::fsx::sha256_bytes(standard_source.as_bytes());
+        let provenance = format!(
+            "Based on {standard} (sha256 {hash}) from apim-migrate {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(
+            source.starts_with(&format!("//! Site script based on {standard}: ")),
+            "{source}"
+        );
+        assert!(
+            source.contains(&format!("\n//! {provenance}\n")),
+            "{source}"
+        );
+        assert!(
+            source.ends_with(apim_migrate::scripts::body_of(&standard_source)),
+            "{standard}: the body is the standard's"
+        );
+        for line in standard_source
+            .lines()
+            .filter(|line| line.starts_with("//! @"))
+        {
+            assert!(
+                source.contains(&format!("\n{line}\n")),
+                "{standard}: {line}"
+            );
+        }
+        let mut flags = String::from("--old /opt/wso2am-");
+        flags.push_str(match standard {
+            "3.0.0-to-4.1.0" => "3.0.0",
+            "2.0.0-to-4.0.0" => "2.0.0",
+            _ => "1.8.0",
+        });
+        assert_eq!(
+            stdout(&output).lines().next().expect("first line"),
+            format!("wrote site.rhai: {provenance} (the body unchanged; its header names the standard and its SHA-256)")
+        );
+        assert!(
+            stdout(&output).contains("\n  apim-migrate check site.rhai\n"),
+            "{}",
+            stdout(&output)
+        );
+        assert!(
+            stdout(&output).contains(&format!("\n  apim-migrate plan site.rhai {flags}")),
+            "{}",
+            stdout(&output)
+        );
+
+        // `check` passes it, and it plans exactly what the standard plans.
+        let path = written.display().to_string();
+        let output = bin().args(["check", &path]).output().expect("check");
+        assert!(output.status.success(), "{standard}: {}", stderr(&output));
+        assert_eq!(stdout(&output), format!("ok: {path}\n"));
+        let site = plan_json(&packs, &path, via.as_deref());
+        let bundled = plan_json(&packs, standard, via.as_deref());
+        assert!(
+            !bundled["actions"].as_array().expect("actions").is_empty(),
+            "{standard} plans something"
+        );
+        for key in ["actions", "reminders", "findings", "warnings", "marks"] {
+            assert_eq!(site[key], bundled[key], "{standard}: {key}");
+        }
+        assert_eq!(site["script"]["name"], path);
+    }
+}
+
+#[test]
+fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_other_packs() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let dir = packs.dir.path().join("site-scripts");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let output = bin()
+        .current_dir(packs.dir.path())
+        .args(["scripts", "new", "site-scripts/gateway.v2"])
+        .output()
+        .expect("scripts new");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "wrote site-scripts/gateway.v2.rhai: a skeleton for the packs of `3.0.0-to-4.1.0`, with a walk-through of the primitives\n\
+         next: describe it in its header and change what your site needs, then\n  \
+         apim-migrate check site-scripts/gateway.v2.rhai\n  \
+         apim-migrate plan site-scripts/gateway.v2.rhai --old /opt/wso2am-3.0.0 --new /opt/wso2am-4.1.0 [--km /opt/wso2is-5.11.0]\n"
+    );
+    let path = dir.join("gateway.v2.rhai");
+    let source = read(&path);
+    assert!(
+        source.starts_with("//! Describe this site script here"),
+        "{source}"
+    );
+    assert!(!source.contains("Based on"), "{source}");
+    for line in [
+        "//! @accepts old wso2am 3.0.0",
+        "//! @accepts new wso2am 4.1.0",
+        "//! @accepts km wso2is 5.11.0 optional",
+        "//! @params none",
+        "//     //! @param gateway=yes  also remind about the load balancer in front of the gateways",
+        "import \"apim\" as apim;",
+        "require_version(old, \"wso2am\", [\"3.0.0\"], apim::path_hint(old.version));",
+    ] {
+        assert!(source.lines().any(|text| text == line), "{line}:\n{source}");
+    }
+    // The walk-through names every primitive, from the documentation.
+    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    for signature in docs.lines().filter(|line| !line.starts_with(' ')) {
+        if !signature.is_empty() {
+            assert!(
+                source.contains(&format!("\n// {signature}\n")),
+                "{signature}"
+            );
+        }
+    }
+
+    let shown = path.display().to_string();
+    let output = bin().args(["check", &shown]).output().expect("check");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan = plan_json(&packs, &shown, None);
+    assert_eq!(plan["actions"], serde_json::json!([]));
+
+    // Its header refuses a pack of another version, before anything changes.
+    let other = Packs::build(
+        PackBuilder::api_manager("2.0.0"),
+        PackBuilder::api_manager("4.0.0"),
+        None,
+    );
+    let output = other.cmd("plan", &shown).output().expect("plan");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "error: --old (`{}`) is API-M 2.0.0, but `{shown}` accepts API-M 3.0.0 as --old (line 4: `@accepts old wso2am 3.0.0`)",
+            other.old.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let existing = dir.path().join("site.rhai");
+    std::fs::write(&existing, "// my work\n").expect("write");
+    let new_in = |args: &[&str]| {
+        bin()
+            .current_dir(dir.path())
+            .args(["scripts", "new"])
+            .args(args)
+            .output()
+            .expect("scripts new")
+    };
+    let before = tree(dir.path(), true);
+    for (args, expected) in [
+        (
+            vec!["site"],
+            "error: `site.rhai` exists; give another name, or add --force to overwrite it\n",
+        ),
+        (
+            vec!["site.rhai", "--from", "3.0.0-to-4.1.0"],
+            "error: `site.rhai` exists; give another name, or add --force to overwrite it\n",
+        ),
+        (
+            vec!["team/site"],
+            "error: `team/site.rhai`: the directory `team` does not exist; create it first (`mkdir -p team`) or give another path\n",
+        ),
+        (
+            vec!["site2", "--from", "3.0.0-to-4.2.0"],
+            "error: --from `3.0.0-to-4.2.0`: not a bundled script; give one of 3.0.0-to-4.1.0, 1.x-to-4.0.0, 1.x-to-2.0.0, 2.0.0-to-4.0.0 (a site script of your own is copied with `cp`)\n",
+        ),
+        (
+            vec!["team/"],
+            "error: `team/`: give the new script's file name, like `site` or `scripts/site.rhai`\n",
+        ),
+    ] {
+        let output = new_in(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&output), expected, "{args:?}");
+        assert_eq!(stdout(&output), "", "{args:?}");
+        assert_eq!(tree(dir.path(), true), before, "{args:?} changed nothing");
+    }
+    std::fs::create_dir(dir.path().join("dir.rhai")).expect("mkdir");
+    let output = new_in(&["dir.rhai", "--force"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: `dir.rhai` is a directory; give the new script's file name\n"
+    );
+
+    let output = new_in(&["site", "--from", "2.0.0-to-4.0.0", "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let source = read(&existing);
+    assert!(
+        source.starts_with("//! Site script based on 2.0.0-to-4.0.0: "),
+        "{source}"
+    );
+    assert_eq!(mode(&existing), 0o644);
+}
