@@ -42,7 +42,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Say what each directory is: product, version, and what a migration must carry over
     Detect(DetectArgs),
-    /// List the bundled scripts, or print one to start a site script from
+    /// List the bundled scripts and the site scripts of a directory (what each accepts and takes), print one, or start a new one
     Scripts(ScriptsArgs),
     /// Build sample 3.0.0 and 4.1.0 packs and migrate them with the standard script
     Demo(DemoArgs),
@@ -162,9 +162,18 @@ pub struct DetectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ScriptsArgs {
     #[command(subcommand)]
     pub action: Option<ScriptsAction>,
+
+    /// Where the site scripts are: the `*.rhai` files directly in DIR are listed
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -753,24 +753,116 @@ fn scripts_command(args: &ScriptsArgs) -> CommandResult {
             crate::out!("{}", script.source);
         }
         Some(ScriptsAction::New(args)) => new_script(args)?,
-        None => {
-            crate::outln!(
-                "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`; two-step paths also take `--via DIR`):"
-            );
-            for (name, source) in scripts::BUNDLED {
-                crate::outln!("\n  {name}");
-                crate::outln!(
-                    "{}",
-                    crate::report::wrap(&scripts::description_of(source), "      ", "      ")
-                );
-            }
-            crate::outln!("\nbundled library modules (`import \"NAME\" as NAME;`):");
-            for (name, _) in scripts::STDLIB {
-                crate::outln!("  {name}");
+        None => list_scripts(&args.dir, args.json)?,
+    }
+    Ok(())
+}
+
+/// `scripts [--dir DIR] [--json]`: the bundled scripts, then the site scripts of DIR.
+fn list_scripts(dir: &Path, json: bool) -> CommandResult {
+    let bundled = scripts::listed_bundled();
+    let local = scripts::listed_in(dir)?;
+    let modules: Vec<&str> = scripts::STDLIB.iter().map(|(name, _)| *name).collect();
+    if json {
+        let document = serde_json::json!({
+            "dir": dir,
+            "scripts": bundled.iter().chain(&local).collect::<Vec<_>>(),
+            "modules": modules,
+        });
+        crate::outln!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    crate::outln!(
+        "bundled scripts (run one with `apim-migrate run NAME --old DIR --new DIR`; two-step paths also take `--via DIR`):"
+    );
+    for listed in &bundled {
+        print_listed(listed);
+    }
+    if local.is_empty() {
+        crate::outln!(
+            "\nno site scripts (`*.rhai`) in `{}`; `apim-migrate scripts new NAME --from STANDARD` starts one",
+            dir.display()
+        );
+    } else {
+        crate::outln!(
+            "\nsite scripts in `{}` (run one with `apim-migrate run PATH ...`):",
+            dir.display()
+        );
+        for listed in &local {
+            print_listed(listed);
+        }
+    }
+    crate::outln!("\nbundled library modules (`import \"NAME\" as NAME;`):");
+    for name in modules {
+        crate::outln!("  {name}");
+    }
+    Ok(())
+}
+
+/// One script of the `scripts` listing: name (and path), description, packs, parameters.
+fn print_listed(listed: &scripts::Listed) {
+    const INDENT: &str = "      ";
+    match &listed.path {
+        Some(path) => crate::outln!("\n  {}  ({})", listed.name, path.display()),
+        None => crate::outln!("\n  {}", listed.name),
+    }
+    if !listed.description.is_empty() {
+        crate::outln!(
+            "{}",
+            crate::report::wrap(&listed.description, INDENT, INDENT)
+        );
+    }
+    if let Some(error) = &listed.error {
+        crate::outln!("{INDENT}error: {error}");
+        return;
+    }
+    if let Some(based_on) = &listed.based_on {
+        let now = match listed.standard_unchanged {
+            Some(true) => "the bundled one is still the same",
+            _ => "the bundled one has changed since",
+        };
+        crate::outln!(
+            "{INDENT}based on: {} (sha256 {}) from apim-migrate {}; {now}",
+            based_on.script,
+            based_on.sha256,
+            based_on.version
+        );
+    }
+    if listed.accepts.is_empty() {
+        crate::outln!("{INDENT}accepts:  not declared (the script's own checks decide)");
+    } else {
+        let accepts: Vec<String> = listed
+            .accepts
+            .iter()
+            .map(|accepts| {
+                format!(
+                    "--{} {}{}",
+                    accepts.role,
+                    accepts.wanted(),
+                    if accepts.optional { " (optional)" } else { "" }
+                )
+            })
+            .collect();
+        crate::outln!("{INDENT}accepts:  {}", accepts.join("; "));
+    }
+    match &listed.params {
+        None => crate::outln!("{INDENT}params:   not declared (any --set is passed on)"),
+        Some(params) if params.is_empty() => crate::outln!("{INDENT}params:   none"),
+        Some(params) => {
+            for (index, param) in params.iter().enumerate() {
+                let label = if index == 0 { "params:  " } else { "         " };
+                let text = if param.description.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", param.description)
+                };
+                crate::outln!("{INDENT}{label} {}={}{text}", param.name, param.default);
             }
         }
     }
-    Ok(())
 }
 
 /// `scripts new NAME [--from STANDARD] [--force]`: writes the script and says what comes next.

@@ -732,3 +732,200 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
     );
     assert_eq!(mode(&existing), 0o644);
 }
+
+// ---------------------------------------------------------------------------------------------
+// scripts (the listing)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let output = bin()
+        .current_dir(root)
+        .args([
+            "scripts",
+            "new",
+            "from-standard",
+            "--from",
+            "2.0.0-to-4.0.0",
+        ])
+        .output()
+        .expect("scripts new");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let standard_hash = apim_migrate::fsx::sha256_bytes(
+        apim_migrate::scripts::BUNDLED
+            .iter()
+            .find(|(name, _)| *name == "2.0.0-to-4.0.0")
+            .expect("bundled")
+            .1
+            .as_bytes(),
+    );
+    // A script begun from an older standard: its recorded hash is not today's.
+    let older = read(root.join("from-standard.rhai")).replace(&standard_hash, &"a".repeat(64));
+    std::fs::write(root.join("older.rhai"), &older).expect("write");
+    std::fs::write(
+        root.join("gateway.rhai"),
+        "//! Gateway nodes only.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @param gateway=yes  remind about the load balancer\n//! @param label=\nprint(1);\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("broken.rhai"), "//! Typo.\n//! @parm x=1\n").expect("write");
+    std::fs::write(root.join("latin1.rhai"), b"//! caf\xe9\n").expect("write");
+    std::fs::write(root.join("plain.rhai"), "print(1);\n").expect("write");
+    // Not listed: definitions, other files, directories, scripts in subdirectories.
+    std::fs::write(root.join("__static__.d.rhai"), "module static;\n").expect("write");
+    std::fs::write(root.join("notes.txt"), "x").expect("write");
+    std::fs::create_dir_all(root.join("lib.rhai")).expect("mkdir");
+    std::fs::create_dir_all(root.join("common")).expect("mkdir");
+    std::fs::write(root.join("common/names.rhai"), "fn a() { 1 }\n").expect("write");
+    let before = tree(root, true);
+
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(root)
+        .arg("--json")
+        .output()
+        .expect("scripts --json");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let document = json(&output.stdout);
+    assert_eq!(document["modules"], serde_json::json!(["apim"]));
+    let scripts = document["scripts"].as_array().expect("scripts");
+    let names: Vec<&str> = scripts
+        .iter()
+        .map(|script| script["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "3.0.0-to-4.1.0",
+            "1.x-to-4.0.0",
+            "1.x-to-2.0.0",
+            "2.0.0-to-4.0.0",
+            "broken.rhai",
+            "from-standard.rhai",
+            "gateway.rhai",
+            "latin1.rhai",
+            "older.rhai",
+            "plain.rhai",
+        ]
+    );
+    let by_name = |name: &str| {
+        scripts
+            .iter()
+            .find(|script| script["name"] == name)
+            .expect("listed")
+    };
+    let bundled = by_name("3.0.0-to-4.1.0");
+    assert_eq!(bundled["path"], serde_json::Value::Null);
+    assert_eq!(
+        bundled["accepts"],
+        serde_json::json!([
+            {"role": "old", "product": "wso2am", "versions": ["3.0.0"], "optional": false},
+            {"role": "new", "product": "wso2am", "versions": ["4.1.0"], "optional": false},
+            {"role": "km", "product": "wso2is", "versions": ["5.11.0"], "optional": true},
+        ])
+    );
+    assert_eq!(bundled["params"], serde_json::json!([]));
+    assert_eq!(bundled["error"], serde_json::Value::Null);
+    assert!(bundled["description"]
+        .as_str()
+        .expect("description")
+        .starts_with("WSO2 API-M 3.0.0 to 4.1.0: keystores"));
+
+    let gateway = by_name("gateway.rhai");
+    assert_eq!(
+        gateway["path"],
+        root.join("gateway.rhai").display().to_string()
+    );
+    assert_eq!(gateway["description"], "Gateway nodes only.");
+    assert_eq!(
+        gateway["params"],
+        serde_json::json!([
+            {"name": "gateway", "default": "yes", "description": "remind about the load balancer"},
+            {"name": "label", "default": "", "description": ""},
+        ])
+    );
+    assert_eq!(
+        gateway["accepts"][1]["versions"],
+        serde_json::json!(["4.1.0"])
+    );
+
+    let from_standard = by_name("from-standard.rhai");
+    assert_eq!(from_standard["based_on"]["script"], "2.0.0-to-4.0.0");
+    assert_eq!(from_standard["based_on"]["sha256"], standard_hash);
+    assert_eq!(from_standard["standard_unchanged"], true);
+    assert_eq!(
+        from_standard["accepts"],
+        by_name("2.0.0-to-4.0.0")["accepts"]
+    );
+    assert_eq!(by_name("older.rhai")["based_on"]["sha256"], "a".repeat(64));
+    assert_eq!(by_name("older.rhai")["standard_unchanged"], false);
+
+    assert_eq!(
+        by_name("broken.rhai")["error"],
+        "line 2: unknown header tag `@parm` (known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param NAME=DEFAULT  text`, `@params none`)"
+    );
+    assert_eq!(by_name("broken.rhai")["description"], "Typo.");
+    assert!(by_name("latin1.rhai")["error"]
+        .as_str()
+        .expect("error")
+        .contains("is not UTF-8 text"));
+    let plain = by_name("plain.rhai");
+    assert_eq!(plain["accepts"], serde_json::json!([]));
+    assert_eq!(plain["params"], serde_json::Value::Null);
+    assert_eq!(plain["error"], serde_json::Value::Null);
+
+    // The human listing, from the current directory by default, says the same.
+    let output = bin()
+        .current_dir(root)
+        .arg("scripts")
+        .output()
+        .expect("scripts");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "\nsite scripts in `.` (run one with `apim-migrate run PATH ...`):\n",
+        "\n  gateway.rhai  (./gateway.rhai)\n      Gateway nodes only.\n      accepts:  --old API-M 3.0.0; --new API-M 4.1.0\n      params:   gateway=yes  remind about the load balancer\n                label=\n",
+        "\n  broken.rhai  (./broken.rhai)\n      Typo.\n      error: line 2: unknown header tag `@parm`",
+        "\n  plain.rhai  (./plain.rhai)\n      accepts:  not declared (the script's own checks decide)\n      params:   not declared (any --set is passed on)\n",
+        &format!("      based on: 2.0.0-to-4.0.0 (sha256 {standard_hash}) from apim-migrate {}; the bundled one is still the same\n", env!("CARGO_PKG_VERSION")),
+        "; the bundled one has changed since\n",
+        "\n  1.x-to-4.0.0\n",
+        "      accepts:  --old API-M 1.8.0, 1.9.0 or 1.9.1; --via API-M 2.0.0; --new API-M 4.0.0; --km IS 5.10.0 (optional)\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    assert!(
+        !text.contains("names.rhai") && !text.contains("__static__"),
+        "{text}"
+    );
+    assert_eq!(tree(root, true), before, "listing changes nothing");
+
+    // An empty directory says how to start; a missing one is refused.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(empty.path())
+        .output()
+        .expect("scripts");
+    assert!(stdout(&output).contains(&format!(
+        "\nno site scripts (`*.rhai`) in `{}`; `apim-migrate scripts new NAME --from STANDARD` starts one\n",
+        empty.path().display()
+    )));
+    let missing = root.join("nowhere");
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(&missing)
+        .output()
+        .expect("scripts");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "error: --dir `{}`: cannot read it (give the directory that holds your site scripts): ",
+            missing.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
