@@ -50,6 +50,8 @@ pub enum Command {
     Docs(DocsArgs),
     /// Check scripts without touching any pack: header, syntax, undefined variables, unknown functions
     Check(CheckArgs),
+    /// Write Rhai definition files (`*.d.rhai`) for editors: the primitives with their documentation, the packs and params, the bundled modules
+    Defs(DefsArgs),
     /// Print a shell completion script (e.g. `apim-migrate completions bash > /etc/bash_completion.d/apim-migrate`)
     Completions(CompletionsArgs),
 }
@@ -221,6 +223,13 @@ pub struct CheckArgs {
     /// Bundled script names or `.rhai` paths
     #[arg(value_name = "SCRIPT", required = true)]
     pub scripts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DefsArgs {
+    /// Where to write them (created if missing), e.g. `.rhai/definitions` beside the site scripts
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

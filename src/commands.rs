@@ -2,8 +2,8 @@
 
 use crate::apply;
 use crate::cli::{
-    CheckArgs, Cli, Command, DetectArgs, DocsArgs, HistoryArgs, NewArgs, RollbackArgs, RunArgs,
-    ScriptsAction, ScriptsArgs,
+    CheckArgs, Cli, Command, DefsArgs, DetectArgs, DocsArgs, HistoryArgs, NewArgs, RollbackArgs,
+    RunArgs, ScriptsAction, ScriptsArgs,
 };
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
@@ -29,6 +29,7 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::Demo(args) => crate::demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs(&args),
         Command::Check(args) => check(&args),
+        Command::Defs(args) => defs(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
@@ -899,6 +900,20 @@ fn new_script(args: &NewArgs) -> CommandResult {
     crate::outln!("next: describe it in its header and change what your site needs, then");
     crate::outln!("  apim-migrate check {shown}");
     crate::outln!("  apim-migrate plan {shown} {}", packs.join(" "));
+    Ok(())
+}
+
+/// `defs DIR`: the definition files for editors, and where they went.
+fn defs(args: &DefsArgs) -> CommandResult {
+    let written = crate::defs::write(&args.dir)?;
+    crate::outln!(
+        "wrote {} Rhai definition files into `{}`, for the Rhai language server of your editor:",
+        written.len(),
+        args.dir.display()
+    );
+    for (path, bytes) in written {
+        crate::outln!("  {} ({bytes} bytes)", path.display());
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod defs;
 pub mod demo;
 pub mod detect;
 pub mod engine;

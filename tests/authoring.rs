@@ -929,3 +929,113 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     );
     assert_eq!(stderr(&output).lines().count(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// defs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = dir.path().join(".rhai/definitions");
+    let output = bin().arg("defs").arg(&first).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files = [
+        "__builtin__.d.rhai",
+        "__builtin-operators__.d.rhai",
+        "__static__.d.rhai",
+        "__scope__.d.rhai",
+        "apim.d.rhai",
+    ];
+    let mut expected = format!(
+        "wrote {} Rhai definition files into `{}`, for the Rhai language server of your editor:\n",
+        files.len(),
+        first.display()
+    );
+    for file in files {
+        let path = first.join(file);
+        expected.push_str(&format!(
+            "  {} ({} bytes)\n",
+            path.display(),
+            bytes(&path).len()
+        ));
+        assert!(!bytes(&path).is_empty(), "{file} is empty");
+    }
+    assert_eq!(stdout(&output), expected);
+    let written: Vec<String> = std::fs::read_dir(&first)
+        .expect("read dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(written.len(), files.len(), "{written:?}");
+
+    // Every primitive `docs` lists is defined, with its parameters, and documented.
+    let statics = read(first.join("__static__.d.rhai"));
+    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    let mut names = 0;
+    for signature in docs
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with(' '))
+    {
+        for alternative in signature.split(" | ") {
+            let Some((name, _)) = alternative.split_once('(') else {
+                continue;
+            };
+            if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                names += 1;
+                assert!(
+                    statics.contains(&format!("\nfn {name}(")),
+                    "`{name}` is not defined"
+                );
+            }
+        }
+    }
+    assert!(names >= 25, "{names} names in:\n{docs}");
+    for name in apim_migrate::engine::primitive_docs()
+        .iter()
+        .map(|doc| doc.name)
+        .filter(|name| *name != "Pack")
+    {
+        assert!(statics.contains(&format!("fn {name}(")), "{name}");
+    }
+    assert!(statics.contains(
+        "/// ```rhai\n/// copy_keystores(old, new);\n/// if km != () { copy_keystores(old, km); }\n/// ```\nfn copy_keystores(from: Pack, to: Pack);\n"
+    ));
+    assert!(statics.contains("fn get version(_: Pack) -> string;"));
+    let scope = read(first.join("__scope__.d.rhai"));
+    assert_eq!(
+        scope,
+        "module static;\n\nconst old: Pack;\n\nconst new: Pack;\n\nconst km: Pack;\n\nconst via: Pack;\n\nconst params: map;\n"
+    );
+    let apim = read(first.join("apim.d.rhai"));
+    assert!(apim.contains("fn path_hint(version: ?) -> ?;"), "{apim}");
+
+    // A second run, elsewhere and over the first, writes the same bytes.
+    let second = dir.path().join("again");
+    let output = bin().arg("defs").arg(&second).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = bin().arg("defs").arg(&first).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in files {
+        assert_eq!(bytes(first.join(file)), bytes(second.join(file)), "{file}");
+    }
+
+    // A file where the directory should be is refused, and left alone.
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "x").expect("write");
+    let output = bin().arg("defs").arg(&file).output().expect("defs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: `{}` is not a directory; give the directory to write the definition files into (it is created if missing)\n",
+            file.display()
+        )
+    );
+    assert_eq!(read(&file), "x");
+}
