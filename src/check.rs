@@ -2,10 +2,8 @@
 //! and reports every problem it can find before a run: the header, the syntax, variables used
 //! before they are defined, and calls of functions that do not exist (a typo of a primitive).
 
-use crate::engine::{self, ScriptError, Session};
-use crate::planner::Planner;
+use crate::engine::{self, ScriptError};
 use crate::scripts::{self, Script};
-use crate::stock::Catalogue;
 use rhai::{ASTNode, Engine, Expr, Position, Stmt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,13 +28,7 @@ pub struct Checked {
 
 /// Checks each script; a script that cannot be loaded is an error of its own.
 pub fn check(names: &[String]) -> Vec<Checked> {
-    let session = Session::shared(
-        Planner::new(Vec::new()),
-        Catalogue::builtin(),
-        BTreeMap::new(),
-        engine::PlanOptions::default(),
-    );
-    let mut engine = engine::build_engine(&session);
+    let mut engine = engine::engine_without_packs();
     let known = known_functions(&engine);
     let module_functions = module_functions(&engine);
     names

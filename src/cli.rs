@@ -42,7 +42,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Say what each directory is: product, version, and what a migration must carry over
     Detect(DetectArgs),
-    /// List the bundled scripts, or print one to start a site script from
+    /// List the bundled scripts and the site scripts of a directory (what each accepts and takes), print one, or start a new one
     Scripts(ScriptsArgs),
     /// Build sample 3.0.0 and 4.1.0 packs and migrate them with the standard script
     Demo(DemoArgs),
@@ -52,6 +52,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Try statements interactively on open packs; each change is shown, applied and undoable
     Repl(ReplArgs),
+    /// Write Rhai definition files (`*.d.rhai`) for editors: the primitives with their documentation, the packs and params, the bundled modules
+    Defs(DefsArgs),
     /// Print a shell completion script (e.g. `apim-migrate completions bash > /etc/bash_completion.d/apim-migrate`)
     Completions(CompletionsArgs),
 }
@@ -164,9 +166,18 @@ pub struct DetectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ScriptsArgs {
     #[command(subcommand)]
     pub action: Option<ScriptsAction>,
+
+    /// Where the site scripts are: the `*.rhai` files directly in DIR are listed
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +187,23 @@ pub enum ScriptsAction {
         /// The script's name
         name: String,
     },
+    /// Write a new site script, NAME.rhai: from a bundled script (--from), or a skeleton
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The new script's file (a path; `.rhai` is added when missing)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Start from this bundled script: its body unchanged, under a header that names it and its SHA-256
+    #[arg(long, value_name = "STANDARD")]
+    pub from: Option<String>,
+
+    /// Overwrite NAME.rhai if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +225,13 @@ pub struct CheckArgs {
     /// Bundled script names or `.rhai` paths
     #[arg(value_name = "SCRIPT", required = true)]
     pub scripts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DefsArgs {
+    /// Where to write them (created if missing), e.g. `.rhai/definitions` beside the site scripts
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,11 @@
 //! Migration scripts: the bundled ones (compiled into the binary from `scripts/`), site
 //! scripts given by path, and the bundled Rhai library in `stdlib/` that scripts `import`.
 
+use crate::pack::{Pack, Product};
 use crate::plan::Source;
 use anyhow::{bail, Context, Result};
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
+use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -116,10 +118,11 @@ impl Script {
 }
 
 /// The description of a script: the text of its `//!` header lines, tags left out.
+/// The line that says where a site script came from (see `BasedOn`) is left out too.
 pub fn description_of(source: &str) -> String {
     header_lines(source)
         .map(|(_, text)| text)
-        .filter(|text| !text.is_empty() && !text.starts_with('@'))
+        .filter(|text| !text.is_empty() && !text.starts_with('@') && BasedOn::parse(text).is_none())
         .collect::<Vec<_>>()
         .join(" ")
         .trim()
@@ -135,26 +138,236 @@ fn header_lines(source: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(|(index, line)| (index + 1, line.trim_start_matches("//!").trim()))
 }
 
-/// What a script's header declares besides its description: the parameters it takes.
+/// What comes after the `//!` header of a script, byte for byte.
+pub fn body_of(source: &str) -> &str {
+    let mut rest = source;
+    while rest.starts_with("//!") {
+        rest = match rest.find('\n') {
+            Some(end) => &rest[end + 1..],
+            None => "",
+        };
+    }
+    rest
+}
+
+/// The standard a site script was started from, as `scripts new --from` writes it in the
+/// header, so that a team can later compare the script with the standard it began as:
+/// `//! Based on 3.0.0-to-4.1.0 (sha256 HEX) from apim-migrate 0.1.0`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasedOn {
+    /// The bundled script's name.
+    pub script: String,
+    /// The SHA-256 of its source then (what `scripts show NAME` printed).
+    pub sha256: String,
+    /// The version of apim-migrate that held it.
+    pub version: String,
+}
+
+impl BasedOn {
+    /// The header text (without `//! `).
+    pub fn line(&self) -> String {
+        format!(
+            "Based on {} (sha256 {}) from apim-migrate {}",
+            self.script, self.sha256, self.version
+        )
+    }
+
+    /// Reads the text of a header line, if it is such a line.
+    pub fn parse(text: &str) -> Option<BasedOn> {
+        let rest = text.strip_prefix("Based on ")?;
+        let (script, rest) = rest.split_once(" (sha256 ")?;
+        let (sha256, version) = rest.split_once(") from apim-migrate ")?;
+        let word = |text: &str| !text.is_empty() && !text.contains(char::is_whitespace);
+        let hex = sha256.len() == 64 && sha256.chars().all(|c| c.is_ascii_hexdigit());
+        (word(script) && hex && word(version)).then(|| BasedOn {
+            script: script.to_string(),
+            sha256: sha256.to_string(),
+            version: version.to_string(),
+        })
+    }
+}
+
+/// What a script's header declares besides its description: the packs it accepts and the
+/// parameters it takes.
 ///
 /// ```text
+/// //! @accepts old wso2am 3.0.0
+/// //! @accepts new wso2am 4.1.0
+/// //! @accepts km wso2is 5.11.0 optional
 /// //! @param gateway_only=false  copy only what a gateway node needs
 /// //! @params none               (the script takes no parameters)
 /// ```
 ///
-/// A script with neither tag does not declare its parameters, and any `--set` is passed on.
+/// A script without `@accepts` lines takes any packs (its own checks decide); one without
+/// `@param`/`@params` does not declare its parameters, and any `--set` is passed on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header {
+    /// The packs the script accepts, one per role; empty when it declares none.
+    pub accepts: Vec<Accepts>,
     /// `None` when the script does not declare its parameters.
     pub params: Option<Vec<Param>>,
+    /// The standard the script was started from, when `scripts new --from` wrote it.
+    pub based_on: Option<BasedOn>,
 }
 
 /// A declared parameter: `--set NAME=VALUE` overrides `default`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Param {
     pub name: String,
     pub default: String,
     pub description: String,
+}
+
+/// The pack roles, as the command-line flags name them.
+pub const ROLES: [&str; 4] = ["old", "new", "km", "via"];
+
+/// The written form of the `@accepts` tag, for messages.
+const ACCEPTS_FORM: &str = "`//! @accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`";
+
+/// A pack a script accepts in one role: `//! @accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Accepts {
+    /// `old`, `new`, `km` or `via`.
+    pub role: String,
+    /// The product key (`wso2am`, `wso2is`), as `Pack.product.key()` gives it.
+    pub product: String,
+    /// Exact versions, like `3.0.0`.
+    pub versions: Vec<String>,
+    /// The script also runs without this pack (`km` and `via` only).
+    pub optional: bool,
+    /// The header line that declares it.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+impl Accepts {
+    /// The tag as a header writes it: `@accepts km wso2is 5.11.0 optional`.
+    pub fn tag(&self) -> String {
+        format!(
+            "@accepts {} {} {}{}",
+            self.role,
+            self.product,
+            self.versions.join(","),
+            if self.optional { " optional" } else { "" }
+        )
+    }
+
+    /// What it accepts, as people say it: `API-M 3.0.0`, `API-M 1.8.0, 1.9.0 or 1.9.1`.
+    pub fn wanted(&self) -> String {
+        let product = Product::from_key(&self.product)
+            .map(Product::short_name)
+            .unwrap_or(&self.product);
+        let versions = match self.versions.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => self.versions.join(""),
+        };
+        format!("{product} {versions}")
+    }
+
+    /// Whether `pack` is one of the packs this line accepts.
+    pub fn takes(&self, pack: &Pack) -> bool {
+        pack.product.key() == self.product && self.versions.contains(&pack.version)
+    }
+
+    fn parse(line: usize, rest: &str) -> Result<Accepts> {
+        let mut words: Vec<&str> = rest.split_whitespace().collect();
+        let optional = words.last() == Some(&"optional");
+        if optional {
+            words.pop();
+        }
+        let [role, product, versions @ ..] = words.as_slice() else {
+            bail!("line {line}: `@accepts {rest}`: write {ACCEPTS_FORM}, e.g. `//! @accepts old wso2am 3.0.0`");
+        };
+        if versions.is_empty() {
+            bail!("line {line}: `@accepts {rest}`: write {ACCEPTS_FORM}, e.g. `//! @accepts old wso2am 3.0.0`");
+        }
+        if !ROLES.contains(role) {
+            bail!("line {line}: `@accepts {rest}`: unknown role `{role}`; the roles are old, new, km and via, as the flags name them");
+        }
+        if Product::from_key(product).is_none() {
+            bail!("line {line}: `@accepts {rest}`: unknown product `{product}`; write wso2am (API Manager) or wso2is (Identity Server)");
+        }
+        let mut accepted: Vec<String> = Vec::new();
+        for version in versions
+            .join(",")
+            .split(',')
+            .map(str::trim)
+            .filter(|version| !version.is_empty())
+        {
+            let exact = version.split('.').count() == 3
+                && version
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+            if !exact {
+                bail!("line {line}: `@accepts {rest}`: `{version}` is not an exact version; write each one in full, like 3.0.0, separated by commas");
+            }
+            if accepted.iter().any(|known| known == version) {
+                bail!("line {line}: `@accepts {rest}`: version `{version}` is listed twice");
+            }
+            accepted.push(version.to_string());
+        }
+        if optional && matches!(*role, "old" | "new") {
+            bail!("line {line}: `@accepts {rest}`: only km and via can be optional (--old and --new are always given); remove `optional`");
+        }
+        Ok(Accepts {
+            role: role.to_string(),
+            product: product.to_string(),
+            versions: accepted,
+            optional,
+            line,
+        })
+    }
+}
+
+/// The bundled scripts whose header accepts `pack` as `role`: those that also accept every
+/// other pack given, or else, with `or_any`, all of them.
+fn bundled_taking(
+    role: &str,
+    pack: &Pack,
+    given: &[(&str, &Pack)],
+    or_any: bool,
+) -> Vec<&'static str> {
+    let takes = |header: &Header, role: &str, pack: &Pack| {
+        header
+            .accepts
+            .iter()
+            .any(|accepts| accepts.role == role && accepts.takes(pack))
+    };
+    let candidates: Vec<(&'static str, Header)> = BUNDLED
+        .iter()
+        .filter_map(|(name, source)| Header::parse(source).ok().map(|header| (*name, header)))
+        .filter(|(_, header)| takes(header, role, pack))
+        .collect();
+    let fitting: Vec<&'static str> = candidates
+        .iter()
+        .filter(|(_, header)| given.iter().all(|(role, pack)| takes(header, role, pack)))
+        .map(|(name, _)| *name)
+        .collect();
+    if fitting.is_empty() && or_any {
+        candidates.iter().map(|(name, _)| *name).collect()
+    } else {
+        fitting
+    }
+}
+
+/// `; the bundled script `X` accepts API-M 1.9.0 as --old`, or nothing (see `bundled_taking`).
+fn bundled_hint(role: &str, pack: &Pack, given: &[(&str, &Pack)], or_any: bool) -> String {
+    let what = format!("{} {}", pack.product.short_name(), pack.version);
+    let names: Vec<String> = bundled_taking(role, pack, given, or_any)
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect();
+    match names.as_slice() {
+        [] if role == "old" => {
+            format!("; no bundled script takes {what} as --old (`apim-migrate scripts` lists them)")
+        }
+        [] => String::new(),
+        [name] => format!("; the bundled script {name} accepts {what} as --{role}"),
+        _ => format!(
+            "; the bundled scripts {} accept {what} as --{role}",
+            names.join(", ")
+        ),
+    }
 }
 
 impl Header {
@@ -162,6 +375,9 @@ impl Header {
         let mut header = Header::default();
         for (line, text) in header_lines(source) {
             let Some(tag) = text.strip_prefix('@') else {
+                if let Some(based_on) = BasedOn::parse(text) {
+                    header.based_on = Some(based_on);
+                }
                 continue;
             };
             let (tag, rest) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
@@ -197,12 +413,94 @@ impl Header {
                         description: description.trim().to_string(),
                     });
                 }
+                "accepts" => {
+                    let accepts = Accepts::parse(line, rest)?;
+                    if let Some(first) = header
+                        .accepts
+                        .iter()
+                        .find(|known| known.role == accepts.role)
+                    {
+                        bail!(
+                            "line {line}: the role `{}` is declared twice (first on line {}); list its versions on one line, separated by commas",
+                            accepts.role,
+                            first.line
+                        );
+                    }
+                    header.accepts.push(accepts);
+                }
                 other => bail!(
-                    "line {line}: unknown header tag `@{other}` (known: `@param NAME=DEFAULT  text`, `@params none`)"
+                    "line {line}: unknown header tag `@{other}` (known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param NAME=DEFAULT  text`, `@params none`)"
                 ),
             }
         }
+        if let Some(first) = header.accepts.first() {
+            for role in ["old", "new"] {
+                if !header.accepts.iter().any(|accepts| accepts.role == role) {
+                    bail!(
+                        "line {}: a header with `@accepts` lines declares both old and new (--old and --new are always given); add `//! @accepts {role} PRODUCT VERSION`",
+                        first.line
+                    );
+                }
+            }
+        }
         Ok(header)
+    }
+
+    /// Refuses the packs given on the command line (`given`: role and pack) that the header
+    /// does not accept: a pack of another product or version, a role it does not declare, a
+    /// role it needs that was not given. Nothing is checked for a script without `@accepts`.
+    pub fn check_packs(&self, script: &str, given: &[(&str, &Pack)]) -> Result<()> {
+        if self.accepts.is_empty() {
+            return Ok(());
+        }
+        // What a given pack is says the most: wrong packs first, in the order of the path.
+        for role in ["old", "via", "new", "km"] {
+            let Some((_, pack)) = given.iter().find(|(given, _)| *given == role) else {
+                continue;
+            };
+            let Some(accepts) = self.accepts.iter().find(|accepts| accepts.role == role) else {
+                continue;
+            };
+            if !accepts.takes(pack) {
+                bail!(
+                    "--{role} (`{}`) is {} {}, but `{script}` accepts {} as --{role} (line {}: `{}`); give an {} pack as --{role}{}",
+                    pack.home.display(),
+                    pack.product.short_name(),
+                    pack.version,
+                    accepts.wanted(),
+                    accepts.line,
+                    accepts.tag(),
+                    accepts.wanted(),
+                    bundled_hint(role, pack, given, role == "old")
+                );
+            }
+        }
+        for (role, pack) in given {
+            if !self.accepts.iter().any(|accepts| accepts.role == *role) {
+                let declared: Vec<String> = self
+                    .accepts
+                    .iter()
+                    .map(|accepts| format!("--{}", accepts.role))
+                    .collect();
+                bail!(
+                    "`{script}` takes no --{role}: its header accepts {} only; leave --{role} out{}",
+                    declared.join(", "),
+                    bundled_hint(role, pack, given, true)
+                );
+            }
+        }
+        for accepts in self.accepts.iter().filter(|accepts| !accepts.optional) {
+            if !given.iter().any(|(role, _)| *role == accepts.role) {
+                bail!(
+                    "`{script}` needs --{role}: it declares `{}` (line {}); give an {} pack with --{role}",
+                    accepts.tag(),
+                    accepts.line,
+                    accepts.wanted(),
+                    role = accepts.role
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Checks `--set` values against the declared parameters and adds the defaults of those
@@ -234,6 +532,106 @@ impl Header {
         }
         Ok(())
     }
+}
+
+/// A script as `apim-migrate scripts` lists it: what its header says, or why it cannot be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    /// The bundled name, or the file name.
+    pub name: String,
+    /// The file; `None` for a bundled script.
+    pub path: Option<PathBuf>,
+    pub description: String,
+    /// The packs it accepts; empty when it declares none.
+    pub accepts: Vec<Accepts>,
+    /// `None` when it does not declare its parameters.
+    pub params: Option<Vec<Param>>,
+    /// The standard it was started from, if its header says.
+    pub based_on: Option<BasedOn>,
+    /// With `based_on`: whether the bundled script of that name is still the one it began as.
+    pub standard_unchanged: Option<bool>,
+    /// Why its header (or the file) could not be read; the rest is what could be.
+    pub error: Option<String>,
+}
+
+impl Listed {
+    fn new(name: String, path: Option<PathBuf>, source: Result<String>) -> Listed {
+        let mut listed = Listed {
+            name,
+            path,
+            description: String::new(),
+            accepts: Vec::new(),
+            params: None,
+            based_on: None,
+            standard_unchanged: None,
+            error: None,
+        };
+        let source = match source {
+            Ok(source) => source,
+            Err(error) => {
+                listed.error = Some(format!("{error:#}"));
+                return listed;
+            }
+        };
+        listed.description = description_of(&source);
+        match Header::parse(&source) {
+            Ok(header) => {
+                listed.standard_unchanged = header.based_on.as_ref().map(|based_on| {
+                    BUNDLED.iter().any(|(name, source)| {
+                        *name == based_on.script
+                            && crate::fsx::sha256_bytes(source.as_bytes()) == based_on.sha256
+                    })
+                });
+                listed.accepts = header.accepts;
+                listed.params = header.params;
+                listed.based_on = header.based_on;
+            }
+            Err(error) => listed.error = Some(format!("{error:#}")),
+        }
+        listed
+    }
+}
+
+/// The bundled scripts, as `scripts` lists them.
+pub fn listed_bundled() -> Vec<Listed> {
+    BUNDLED
+        .iter()
+        .map(|(name, source)| Listed::new(name.to_string(), None, Ok(source.to_string())))
+        .collect()
+}
+
+/// The site scripts directly in `dir` (`*.rhai`, not the `*.d.rhai` definitions of `defs`),
+/// sorted by name. A file that cannot be read or whose header is malformed is listed with
+/// its error.
+pub fn listed_in(dir: &Path) -> Result<Vec<Listed>> {
+    let entries = std::fs::read_dir(dir).with_context(|| {
+        format!(
+            "--dir `{}`: cannot read it (give the directory that holds your site scripts)",
+            dir.display()
+        )
+    })?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("--dir `{}`: cannot read it", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let is_file = std::fs::metadata(entry.path()).is_ok_and(|metadata| metadata.is_file());
+        if is_file && name.ends_with(".rhai") && !name.ends_with(".d.rhai") {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            let shown = path.display().to_string();
+            let source = match crate::fsx::read_regular(&path) {
+                Ok(bytes) => crate::fsx::utf8_text(bytes, &shown).map_err(anyhow::Error::from),
+                Err(error) => Err(anyhow::anyhow!("cannot read `{shown}`: {error}")),
+            };
+            Listed::new(name, Some(path), source)
+        })
+        .collect())
 }
 
 /// Resolves `import "NAME"`: a bundled library module, or `NAME.rhai` in the directory of
@@ -412,6 +810,46 @@ mod tests {
             ),
             ("//! @params some\n", "line 1"),
             ("//! @param a=1\n//! @params none\n", "line 2"),
+            (
+                "//! a\n//! @accepts old wso2am\n",
+                "line 2: `@accepts old wso2am`: write `//! @accepts ROLE PRODUCT",
+            ),
+            (
+                "//! @accepts gateway wso2am 3.0.0\n",
+                "line 1: `@accepts gateway wso2am 3.0.0`: unknown role `gateway`; the roles are old, new, km and via",
+            ),
+            (
+                "//! @accepts old wso2apim 3.0.0\n",
+                "line 1: `@accepts old wso2apim 3.0.0`: unknown product `wso2apim`; write wso2am (API Manager) or wso2is (Identity Server)",
+            ),
+            (
+                "//! @accepts old wso2am 1.x\n",
+                "line 1: `@accepts old wso2am 1.x`: `1.x` is not an exact version",
+            ),
+            (
+                "//! @accepts old wso2am 3.0\n",
+                "`3.0` is not an exact version",
+            ),
+            (
+                "//! @accepts old wso2am 3.0.0,3.0.0\n",
+                "version `3.0.0` is listed twice",
+            ),
+            (
+                "//! @accepts old wso2am 3.0.0 optional\n",
+                "line 1: `@accepts old wso2am 3.0.0 optional`: only km and via can be optional",
+            ),
+            (
+                "//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts old wso2am 2.0.0\n",
+                "line 3: the role `old` is declared twice (first on line 1)",
+            ),
+            (
+                "//! x\n//! @accepts old wso2am 3.0.0\n//! @accepts km wso2is 5.11.0\n",
+                "line 2: a header with `@accepts` lines declares both old and new",
+            ),
+            (
+                "//! @acepts old wso2am 3.0.0\n",
+                "line 1: unknown header tag `@acepts` (known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param NAME=DEFAULT  text`, `@params none`)",
+            ),
         ] {
             let message = format!("{:#}", Header::parse(source).expect_err(source));
             assert!(message.contains(expected), "{source:?}: {message}");
@@ -419,10 +857,53 @@ mod tests {
     }
 
     #[test]
-    fn every_bundled_script_declares_its_parameters() {
+    fn every_bundled_script_declares_its_parameters_and_the_packs_it_accepts() {
         for (name, source) in BUNDLED {
             let header = Header::parse(source).unwrap_or_else(|error| panic!("{name}: {error}"));
             assert!(header.params.is_some(), "{name} declares its parameters");
+            assert!(!header.accepts.is_empty(), "{name} declares its packs");
+            // The script's own checks (kept for a copy that lost its header) agree with it.
+            for accepts in &header.accepts {
+                let quoted: Vec<String> = accepts
+                    .versions
+                    .iter()
+                    .map(|version| format!("\"{version}\""))
+                    .collect();
+                let call = format!(
+                    "require_version({}, \"{}\", [{}]",
+                    accepts.role,
+                    accepts.product,
+                    quoted.join(", ")
+                );
+                assert!(source.contains(&call), "{name}: no `{call}`");
+            }
         }
+    }
+
+    #[test]
+    fn accepts_lines_list_exact_versions_and_say_what_they_want() {
+        let header = Header::parse(
+            "//! Site.\n//! @accepts old wso2am 1.8.0, 1.9.0,1.9.1\n//! @accepts new wso2am 4.0.0\n//! @accepts km  wso2is 5.10.0   optional\n//! @params none\n",
+        )
+        .expect("header");
+        let accepts = &header.accepts;
+        assert_eq!(accepts.len(), 3);
+        assert_eq!(accepts[0].versions, ["1.8.0", "1.9.0", "1.9.1"]);
+        assert_eq!(accepts[0].line, 2);
+        assert_eq!(accepts[0].tag(), "@accepts old wso2am 1.8.0,1.9.0,1.9.1");
+        assert_eq!(accepts[0].wanted(), "API-M 1.8.0, 1.9.0 or 1.9.1");
+        assert!(!accepts[1].optional);
+        assert_eq!(accepts[1].wanted(), "API-M 4.0.0");
+        assert!(accepts[2].optional);
+        assert_eq!(accepts[2].tag(), "@accepts km wso2is 5.10.0 optional");
+        assert_eq!(accepts[2].wanted(), "IS 5.10.0");
+        assert_eq!(
+            description_of("//! Site.\n//! @accepts old wso2am 3.0.0\n"),
+            "Site."
+        );
+        assert!(Header::parse("//! Old style.\n")
+            .expect("header")
+            .accepts
+            .is_empty());
     }
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+use apim_migrate::sample::PackBuilder;
 use common::*;
 
 fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
@@ -324,4 +325,717 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
         .expect("plan");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--lib: `/no/such/dir` is not a directory"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// @accepts
+// ---------------------------------------------------------------------------------------------
+
+/// A site script's header: it accepts 3.0.0 to 4.1.0, with an IS 5.11.0 Key Manager it needs.
+const SITE_ACCEPTS: &str = "//! Site migration with the Key Manager.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts km wso2is 5.11.0\n//! @params none\ncopy_keystores(old, new);\ncopy_keystores(old, km);\n";
+
+/// Runs `cmd`, expects exit 2 and exactly `expected` on stderr, and every directory unchanged
+/// (history included).
+fn refused_with(cmd: &mut assert_cmd::Command, dirs: &[&std::path::Path], expected: &str) {
+    let before: Vec<_> = dirs.iter().map(|dir| tree(dir, true)).collect();
+    let output = cmd.output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stderr(&output), format!("error: {expected}\n"));
+    assert_eq!(stdout(&output), "");
+    for (dir, before) in dirs.iter().zip(before) {
+        assert_eq!(tree(dir, true), before, "{} changed", dir.display());
+    }
+}
+
+#[test]
+fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    for command in ["run", "plan"] {
+        refused_with(
+            &mut packs.cmd(command, &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!("`{site}` needs --km: it declares `@accepts km wso2is 5.11.0` (line 4); give an IS 5.11.0 pack with --km"),
+        );
+    }
+
+    // With the Key Manager, it runs.
+    let packs = Packs::build(
+        old_3_0_0(),
+        new_4_1_0(),
+        Some(PackBuilder::identity_server("5.11.0")),
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    let output = packs.cmd("run", &site).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let km = packs.km.as_ref().expect("km");
+    assert_eq!(
+        bytes(km.join(SECURITY).join("wso2carbon.jks")),
+        bytes(packs.old.join(SECURITY).join("wso2carbon.jks"))
+    );
+}
+
+#[test]
+fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it() {
+    // A wrong pack is named before a missing one (--km): what is there says the most.
+    let packs = Packs::build(
+        PackBuilder::api_manager("1.9.0"),
+        PackBuilder::api_manager("4.0.0"),
+        None,
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    for command in ["run", "plan"] {
+        refused_with(
+            &mut packs.cmd(command, &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!(
+                "--old (`{}`) is API-M 1.9.0, but `{site}` accepts API-M 3.0.0 as --old (line 2: `@accepts old wso2am 3.0.0`); give an API-M 3.0.0 pack as --old; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+                packs.old.display()
+            ),
+        );
+    }
+
+    // A pack of the wrong product names the flag, the pack and what it is.
+    let packs = Packs::build(
+        old_3_0_0(),
+        new_4_1_0(),
+        Some(PackBuilder::api_manager("4.1.0")),
+    );
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    let km = packs.km.clone().expect("km");
+    refused_with(
+        &mut packs.cmd("plan", &site),
+        &[&packs.old, &packs.new, &km, packs.dir.path()],
+        &format!(
+            "--km (`{}`) is API-M 4.1.0, but `{site}` accepts IS 5.11.0 as --km (line 4: `@accepts km wso2is 5.11.0`); give an IS 5.11.0 pack as --km",
+            km.display()
+        ),
+    );
+}
+
+#[test]
+fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_takes_any() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let via = PackBuilder::api_manager("3.2.0")
+        .write(&packs.dir.path().join("via"))
+        .expect("write via");
+    let site = script(&packs, "site", SITE_ACCEPTS);
+    refused_with(
+        packs.cmd("run", &site).arg("--via").arg(&via),
+        &[&packs.old, &packs.new, &via, packs.dir.path()],
+        &format!(
+            "`{site}` takes no --via: its header accepts --old, --new, --km only; leave --via out"
+        ),
+    );
+
+    // No @accepts: the packs are not checked against the header (the script's own checks decide).
+    let free = script(
+        &packs,
+        "free",
+        "//! Any packs.\n//! @params none\nprint(`${old.version} ${via.version} ${new.version}`);\n",
+    );
+    let output = packs
+        .cmd("plan", &free)
+        .arg("--via")
+        .arg(&via)
+        .arg("--json")
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output.stdout)["output"][0], "3.0.0 3.2.0 4.1.0");
+}
+
+#[test]
+fn a_malformed_accepts_line_is_refused_at_its_line() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    for (header, expected) in [
+        (
+            "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.x\n",
+            "line 3: `@accepts new wso2am 4.1.x`: `4.1.x` is not an exact version; write each one in full, like 3.0.0, separated by commas",
+        ),
+        (
+            "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts nwe wso2am 4.1.0\n",
+            "line 3: `@accepts nwe wso2am 4.1.0`: unknown role `nwe`; the roles are old, new, km and via, as the flags name them",
+        ),
+        (
+            "//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts new wso2am 4.2.0\n",
+            "line 3: the role `new` is declared twice (first on line 2); list its versions on one line, separated by commas",
+        ),
+    ] {
+        let site = script(&packs, "site", &format!("{header}print(1);\n"));
+        refused_with(
+            &mut packs.cmd("run", &site),
+            &[&packs.old, &packs.new, packs.dir.path()],
+            &format!("script `{site}`: {expected}"),
+        );
+        let output = bin().args(["check", &site]).output().expect("check");
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scripts new
+// ---------------------------------------------------------------------------------------------
+
+/// `plan --json` of `script` on these packs (and `via`), which must succeed.
+fn plan_json(packs: &Packs, script: &str, via: Option<&std::path::Path>) -> serde_json::Value {
+    let mut cmd = packs.cmd("plan", script);
+    if let Some(via) = via {
+        cmd.arg("--via").arg(via);
+    }
+    let output = cmd.arg("--json").output().expect("plan");
+    assert!(output.status.success(), "{script}: {}", stderr(&output));
+    json(&output.stdout)
+}
+
+#[test]
+fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_check_and_plans_the_same(
+) {
+    let am = PackBuilder::api_manager;
+    let is = PackBuilder::identity_server;
+    let cases = [
+        (
+            "3.0.0-to-4.1.0",
+            old_3_0_0(),
+            new_4_1_0(),
+            Some(is("5.11.0")),
+            None,
+        ),
+        (
+            "2.0.0-to-4.0.0",
+            am("2.0.0"),
+            am("4.0.0"),
+            Some(is("5.10.0")),
+            None,
+        ),
+        ("1.x-to-2.0.0", am("1.9.0"), am("2.0.0"), None, None),
+        (
+            "1.x-to-4.0.0",
+            am("1.9.0"),
+            am("4.0.0"),
+            None,
+            Some(am("2.0.0")),
+        ),
+    ];
+    for (standard, old, new, km, via) in cases {
+        let packs = Packs::build(old, new, km);
+        let via = via.map(|via| via.write(&packs.dir.path().join("via")).expect("via"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["scripts", "new", "site", "--from", standard])
+            .output()
+            .expect("scripts new");
+        assert!(output.status.success(), "{standard}: {}", stderr(&output));
+        let written = dir.path().join("site.rhai");
+        let source = read(&written);
+
+        // The standard as `scripts show` prints it: its hash is in the header, its body follows.
+        let shown = bin()
+            .args(["scripts", "show", standard])
+            .output()
+            .expect("show");
+        let standard_source = stdout(&shown);
+        let hash = apim_migrate::fsx::sha256_bytes(standard_source.as_bytes());
+        let provenance = format!(
+            "Based on {standard} (sha256 {hash}) from apim-migrate {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(
+            source.starts_with(&format!("//! Site script based on {standard}: ")),
+            "{source}"
+        );
+        assert!(
+            source.contains(&format!("\n//! {provenance}\n")),
+            "{source}"
+        );
+        assert!(
+            source.ends_with(apim_migrate::scripts::body_of(&standard_source)),
+            "{standard}: the body is the standard's"
+        );
+        for line in standard_source
+            .lines()
+            .filter(|line| line.starts_with("//! @"))
+        {
+            assert!(
+                source.contains(&format!("\n{line}\n")),
+                "{standard}: {line}"
+            );
+        }
+        let mut flags = String::from("--old /opt/wso2am-");
+        flags.push_str(match standard {
+            "3.0.0-to-4.1.0" => "3.0.0",
+            "2.0.0-to-4.0.0" => "2.0.0",
+            _ => "1.8.0",
+        });
+        assert_eq!(
+            stdout(&output).lines().next().expect("first line"),
+            format!("wrote site.rhai: {provenance} (the body unchanged; its header names the standard and its SHA-256)")
+        );
+        assert!(
+            stdout(&output).contains("\n  apim-migrate check site.rhai\n"),
+            "{}",
+            stdout(&output)
+        );
+        assert!(
+            stdout(&output).contains(&format!("\n  apim-migrate plan site.rhai {flags}")),
+            "{}",
+            stdout(&output)
+        );
+
+        // `check` passes it, and it plans exactly what the standard plans.
+        let path = written.display().to_string();
+        let output = bin().args(["check", &path]).output().expect("check");
+        assert!(output.status.success(), "{standard}: {}", stderr(&output));
+        assert_eq!(stdout(&output), format!("ok: {path}\n"));
+        let site = plan_json(&packs, &path, via.as_deref());
+        let bundled = plan_json(&packs, standard, via.as_deref());
+        assert!(
+            !bundled["actions"].as_array().expect("actions").is_empty(),
+            "{standard} plans something"
+        );
+        for key in ["actions", "reminders", "findings", "warnings", "marks"] {
+            assert_eq!(site[key], bundled[key], "{standard}: {key}");
+        }
+        assert_eq!(site["script"]["name"], path);
+    }
+}
+
+#[test]
+fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_other_packs() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let dir = packs.dir.path().join("site-scripts");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let output = bin()
+        .current_dir(packs.dir.path())
+        .args(["scripts", "new", "site-scripts/gateway.v2"])
+        .output()
+        .expect("scripts new");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "wrote site-scripts/gateway.v2.rhai: a skeleton for the packs of `3.0.0-to-4.1.0`, with a walk-through of the primitives\n\
+         next: describe it in its header and change what your site needs, then\n  \
+         apim-migrate check site-scripts/gateway.v2.rhai\n  \
+         apim-migrate plan site-scripts/gateway.v2.rhai --old /opt/wso2am-3.0.0 --new /opt/wso2am-4.1.0 [--km /opt/wso2is-5.11.0]\n"
+    );
+    let path = dir.join("gateway.v2.rhai");
+    let source = read(&path);
+    assert!(
+        source.starts_with("//! Describe this site script here"),
+        "{source}"
+    );
+    assert!(!source.contains("Based on"), "{source}");
+    for line in [
+        "//! @accepts old wso2am 3.0.0",
+        "//! @accepts new wso2am 4.1.0",
+        "//! @accepts km wso2is 5.11.0 optional",
+        "//! @params none",
+        "//     //! @param gateway=yes  also remind about the load balancer in front of the gateways",
+        "import \"apim\" as apim;",
+        "require_version(old, \"wso2am\", [\"3.0.0\"], apim::path_hint(old.version));",
+    ] {
+        assert!(source.lines().any(|text| text == line), "{line}:\n{source}");
+    }
+    // The walk-through names every primitive, from the documentation.
+    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    for signature in docs.lines().filter(|line| !line.starts_with(' ')) {
+        if !signature.is_empty() {
+            assert!(
+                source.contains(&format!("\n// {signature}\n")),
+                "{signature}"
+            );
+        }
+    }
+
+    let shown = path.display().to_string();
+    let output = bin().args(["check", &shown]).output().expect("check");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan = plan_json(&packs, &shown, None);
+    assert_eq!(plan["actions"], serde_json::json!([]));
+
+    // Its header refuses a pack of another version, before anything changes.
+    let other = Packs::build(
+        PackBuilder::api_manager("2.0.0"),
+        PackBuilder::api_manager("4.0.0"),
+        None,
+    );
+    let output = other.cmd("plan", &shown).output().expect("plan");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "error: --old (`{}`) is API-M 2.0.0, but `{shown}` accepts API-M 3.0.0 as --old (line 4: `@accepts old wso2am 3.0.0`)",
+            other.old.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let existing = dir.path().join("site.rhai");
+    std::fs::write(&existing, "// my work\n").expect("write");
+    let new_in = |args: &[&str]| {
+        bin()
+            .current_dir(dir.path())
+            .args(["scripts", "new"])
+            .args(args)
+            .output()
+            .expect("scripts new")
+    };
+    let before = tree(dir.path(), true);
+    for (args, expected) in [
+        (
+            vec!["site"],
+            "error: `site.rhai` exists; give another name, or add --force to overwrite it\n",
+        ),
+        (
+            vec!["site.rhai", "--from", "3.0.0-to-4.1.0"],
+            "error: `site.rhai` exists; give another name, or add --force to overwrite it\n",
+        ),
+        (
+            vec!["team/site"],
+            "error: `team/site.rhai`: the directory `team` does not exist; create it first (`mkdir -p team`) or give another path\n",
+        ),
+        (
+            vec!["site2", "--from", "3.0.0-to-4.2.0"],
+            "error: --from `3.0.0-to-4.2.0`: not a bundled script; give one of 3.0.0-to-4.1.0, 1.x-to-4.0.0, 1.x-to-2.0.0, 2.0.0-to-4.0.0 (a site script of your own is copied with `cp`)\n",
+        ),
+        (
+            vec!["team/"],
+            "error: `team/`: give the new script's file name, like `site` or `scripts/site.rhai`\n",
+        ),
+    ] {
+        let output = new_in(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&output), expected, "{args:?}");
+        assert_eq!(stdout(&output), "", "{args:?}");
+        assert_eq!(tree(dir.path(), true), before, "{args:?} changed nothing");
+    }
+    std::fs::create_dir(dir.path().join("dir.rhai")).expect("mkdir");
+    let output = new_in(&["dir.rhai", "--force"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: `dir.rhai` is a directory; give the new script's file name\n"
+    );
+
+    let output = new_in(&["site", "--from", "2.0.0-to-4.0.0", "--force"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let source = read(&existing);
+    assert!(
+        source.starts_with("//! Site script based on 2.0.0-to-4.0.0: "),
+        "{source}"
+    );
+    assert_eq!(mode(&existing), 0o644);
+}
+
+// ---------------------------------------------------------------------------------------------
+// scripts (the listing)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let output = bin()
+        .current_dir(root)
+        .args([
+            "scripts",
+            "new",
+            "from-standard",
+            "--from",
+            "2.0.0-to-4.0.0",
+        ])
+        .output()
+        .expect("scripts new");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let standard_hash = apim_migrate::fsx::sha256_bytes(
+        apim_migrate::scripts::BUNDLED
+            .iter()
+            .find(|(name, _)| *name == "2.0.0-to-4.0.0")
+            .expect("bundled")
+            .1
+            .as_bytes(),
+    );
+    // A script begun from an older standard: its recorded hash is not today's.
+    let older = read(root.join("from-standard.rhai")).replace(&standard_hash, &"a".repeat(64));
+    std::fs::write(root.join("older.rhai"), &older).expect("write");
+    std::fs::write(
+        root.join("gateway.rhai"),
+        "//! Gateway nodes only.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @param gateway=yes  remind about the load balancer\n//! @param label=\nprint(1);\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("broken.rhai"), "//! Typo.\n//! @parm x=1\n").expect("write");
+    std::fs::write(root.join("latin1.rhai"), b"//! caf\xe9\n").expect("write");
+    std::fs::write(root.join("plain.rhai"), "print(1);\n").expect("write");
+    // Not listed: definitions, other files, directories, scripts in subdirectories.
+    std::fs::write(root.join("__static__.d.rhai"), "module static;\n").expect("write");
+    std::fs::write(root.join("notes.txt"), "x").expect("write");
+    std::fs::create_dir_all(root.join("lib.rhai")).expect("mkdir");
+    std::fs::create_dir_all(root.join("common")).expect("mkdir");
+    std::fs::write(root.join("common/names.rhai"), "fn a() { 1 }\n").expect("write");
+    let before = tree(root, true);
+
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(root)
+        .arg("--json")
+        .output()
+        .expect("scripts --json");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let document = json(&output.stdout);
+    assert_eq!(document["modules"], serde_json::json!(["apim"]));
+    let scripts = document["scripts"].as_array().expect("scripts");
+    let names: Vec<&str> = scripts
+        .iter()
+        .map(|script| script["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "3.0.0-to-4.1.0",
+            "1.x-to-4.0.0",
+            "1.x-to-2.0.0",
+            "2.0.0-to-4.0.0",
+            "broken.rhai",
+            "from-standard.rhai",
+            "gateway.rhai",
+            "latin1.rhai",
+            "older.rhai",
+            "plain.rhai",
+        ]
+    );
+    let by_name = |name: &str| {
+        scripts
+            .iter()
+            .find(|script| script["name"] == name)
+            .expect("listed")
+    };
+    let bundled = by_name("3.0.0-to-4.1.0");
+    assert_eq!(bundled["path"], serde_json::Value::Null);
+    assert_eq!(
+        bundled["accepts"],
+        serde_json::json!([
+            {"role": "old", "product": "wso2am", "versions": ["3.0.0"], "optional": false},
+            {"role": "new", "product": "wso2am", "versions": ["4.1.0"], "optional": false},
+            {"role": "km", "product": "wso2is", "versions": ["5.11.0"], "optional": true},
+        ])
+    );
+    assert_eq!(bundled["params"], serde_json::json!([]));
+    assert_eq!(bundled["error"], serde_json::Value::Null);
+    assert!(bundled["description"]
+        .as_str()
+        .expect("description")
+        .starts_with("WSO2 API-M 3.0.0 to 4.1.0: keystores"));
+
+    let gateway = by_name("gateway.rhai");
+    assert_eq!(
+        gateway["path"],
+        root.join("gateway.rhai").display().to_string()
+    );
+    assert_eq!(gateway["description"], "Gateway nodes only.");
+    assert_eq!(
+        gateway["params"],
+        serde_json::json!([
+            {"name": "gateway", "default": "yes", "description": "remind about the load balancer"},
+            {"name": "label", "default": "", "description": ""},
+        ])
+    );
+    assert_eq!(
+        gateway["accepts"][1]["versions"],
+        serde_json::json!(["4.1.0"])
+    );
+
+    let from_standard = by_name("from-standard.rhai");
+    assert_eq!(from_standard["based_on"]["script"], "2.0.0-to-4.0.0");
+    assert_eq!(from_standard["based_on"]["sha256"], standard_hash);
+    assert_eq!(from_standard["standard_unchanged"], true);
+    assert_eq!(
+        from_standard["accepts"],
+        by_name("2.0.0-to-4.0.0")["accepts"]
+    );
+    assert_eq!(by_name("older.rhai")["based_on"]["sha256"], "a".repeat(64));
+    assert_eq!(by_name("older.rhai")["standard_unchanged"], false);
+
+    assert_eq!(
+        by_name("broken.rhai")["error"],
+        "line 2: unknown header tag `@parm` (known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param NAME=DEFAULT  text`, `@params none`)"
+    );
+    assert_eq!(by_name("broken.rhai")["description"], "Typo.");
+    assert!(by_name("latin1.rhai")["error"]
+        .as_str()
+        .expect("error")
+        .contains("is not UTF-8 text"));
+    let plain = by_name("plain.rhai");
+    assert_eq!(plain["accepts"], serde_json::json!([]));
+    assert_eq!(plain["params"], serde_json::Value::Null);
+    assert_eq!(plain["error"], serde_json::Value::Null);
+
+    // The human listing, from the current directory by default, says the same.
+    let output = bin()
+        .current_dir(root)
+        .arg("scripts")
+        .output()
+        .expect("scripts");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "\nsite scripts in `.` (run one with `apim-migrate run PATH ...`):\n",
+        "\n  gateway.rhai  (./gateway.rhai)\n      Gateway nodes only.\n      accepts:  --old API-M 3.0.0; --new API-M 4.1.0\n      params:   gateway=yes  remind about the load balancer\n                label=\n",
+        "\n  broken.rhai  (./broken.rhai)\n      Typo.\n      error: line 2: unknown header tag `@parm`",
+        "\n  plain.rhai  (./plain.rhai)\n      accepts:  not declared (the script's own checks decide)\n      params:   not declared (any --set is passed on)\n",
+        &format!("      based on: 2.0.0-to-4.0.0 (sha256 {standard_hash}) from apim-migrate {}; the bundled one is still the same\n", env!("CARGO_PKG_VERSION")),
+        "; the bundled one has changed since\n",
+        "\n  1.x-to-4.0.0\n",
+        "      accepts:  --old API-M 1.8.0, 1.9.0 or 1.9.1; --via API-M 2.0.0; --new API-M 4.0.0; --km IS 5.10.0 (optional)\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    assert!(
+        !text.contains("names.rhai") && !text.contains("__static__"),
+        "{text}"
+    );
+    assert_eq!(tree(root, true), before, "listing changes nothing");
+
+    // An empty directory says how to start; a missing one is refused.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(empty.path())
+        .output()
+        .expect("scripts");
+    assert!(stdout(&output).contains(&format!(
+        "\nno site scripts (`*.rhai`) in `{}`; `apim-migrate scripts new NAME --from STANDARD` starts one\n",
+        empty.path().display()
+    )));
+    let missing = root.join("nowhere");
+    let output = bin()
+        .args(["scripts", "--dir"])
+        .arg(&missing)
+        .output()
+        .expect("scripts");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "error: --dir `{}`: cannot read it (give the directory that holds your site scripts): ",
+            missing.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// defs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = dir.path().join(".rhai/definitions");
+    let output = bin().arg("defs").arg(&first).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files = [
+        "__builtin__.d.rhai",
+        "__builtin-operators__.d.rhai",
+        "__static__.d.rhai",
+        "__scope__.d.rhai",
+        "apim.d.rhai",
+    ];
+    let mut expected = format!(
+        "wrote {} Rhai definition files into `{}`, for the Rhai language server of your editor:\n",
+        files.len(),
+        first.display()
+    );
+    for file in files {
+        let path = first.join(file);
+        expected.push_str(&format!(
+            "  {} ({} bytes)\n",
+            path.display(),
+            bytes(&path).len()
+        ));
+        assert!(!bytes(&path).is_empty(), "{file} is empty");
+    }
+    assert_eq!(stdout(&output), expected);
+    let written: Vec<String> = std::fs::read_dir(&first)
+        .expect("read dir")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(written.len(), files.len(), "{written:?}");
+
+    // Every primitive `docs` lists is defined, with its parameters, and documented.
+    let statics = read(first.join("__static__.d.rhai"));
+    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    let mut names = 0;
+    for signature in docs
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with(' '))
+    {
+        for alternative in signature.split(" | ") {
+            let Some((name, _)) = alternative.split_once('(') else {
+                continue;
+            };
+            if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                names += 1;
+                assert!(
+                    statics.contains(&format!("\nfn {name}(")),
+                    "`{name}` is not defined"
+                );
+            }
+        }
+    }
+    assert!(names >= 25, "{names} names in:\n{docs}");
+    for name in apim_migrate::engine::primitive_docs()
+        .iter()
+        .map(|doc| doc.name)
+        .filter(|name| *name != "Pack")
+    {
+        assert!(statics.contains(&format!("fn {name}(")), "{name}");
+    }
+    assert!(statics.contains(
+        "/// ```rhai\n/// copy_keystores(old, new);\n/// if km != () { copy_keystores(old, km); }\n/// ```\nfn copy_keystores(from: Pack, to: Pack);\n"
+    ));
+    assert!(statics.contains("fn get version(_: Pack) -> string;"));
+    let scope = read(first.join("__scope__.d.rhai"));
+    assert_eq!(
+        scope,
+        "module static;\n\nconst old: Pack;\n\nconst new: Pack;\n\nconst km: Pack;\n\nconst via: Pack;\n\nconst params: map;\n"
+    );
+    let apim = read(first.join("apim.d.rhai"));
+    assert!(apim.contains("fn path_hint(version: ?) -> ?;"), "{apim}");
+
+    // A second run, elsewhere and over the first, writes the same bytes.
+    let second = dir.path().join("again");
+    let output = bin().arg("defs").arg(&second).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = bin().arg("defs").arg(&first).output().expect("defs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in files {
+        assert_eq!(bytes(first.join(file)), bytes(second.join(file)), "{file}");
+    }
+
+    // A file where the directory should be is refused, and left alone.
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "x").expect("write");
+    let output = bin().arg("defs").arg(&file).output().expect("defs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: `{}` is not a directory; give the directory to write the definition files into (it is created if missing)\n",
+            file.display()
+        )
+    );
+    assert_eq!(read(&file), "x");
 }

@@ -590,11 +590,11 @@ fn via_is_not_a_pack() {
 fn old_is_an_identity_server_pack() {
     let packs = Packs::build(PackBuilder::identity_server("5.11.0"), new_4_1_0(), None);
     Case::packs(&packs, packs.cmd("run", SCRIPT))
-        .says("--old")
-        .says("Identity Server 5.11.0")
-        .says("API Manager 3.0.0")
-        .advises(&["apim-migrate scripts", "give", "use"])
-        .in_bundled_script()
+        .says(format!("--old (`{}`) is IS 5.11.0", shown(&packs.old)))
+        .says(format!("`{SCRIPT}` accepts API-M 3.0.0 as --old"))
+        .says("(line 5: `@accepts old wso2am 3.0.0`)")
+        .says("no bundled script takes IS 5.11.0 as --old")
+        .advises(&["give an API-M 3.0.0 pack as --old"])
         .check();
 }
 
@@ -603,11 +603,10 @@ fn old_is_an_identity_server_pack() {
 fn old_is_the_wrong_version() {
     let packs = Packs::build(PackBuilder::api_manager("2.6.0"), new_4_1_0(), None);
     Case::packs(&packs, packs.cmd("run", SCRIPT))
-        .says("--old")
-        .says("2.6.0")
-        .says("3.0.0")
-        .advises(&["apim-migrate scripts", "give", "use"])
-        .in_bundled_script()
+        .says(format!("--old (`{}`) is API-M 2.6.0", shown(&packs.old)))
+        .says("accepts API-M 3.0.0 as --old (line 5: `@accepts old wso2am 3.0.0`)")
+        .says("(`apim-migrate scripts` lists them)")
+        .advises(&["give an API-M 3.0.0 pack as --old"])
         .check();
 }
 
@@ -616,11 +615,9 @@ fn old_is_the_wrong_version() {
 fn new_is_the_wrong_version() {
     let packs = Packs::build(old_3_0_0(), PackBuilder::api_manager("4.0.0"), None);
     Case::packs(&packs, packs.cmd("run", SCRIPT))
-        .says("--new")
-        .says("4.0.0")
-        .says("4.1.0")
-        .advises(&["give"])
-        .in_bundled_script()
+        .says(format!("--new (`{}`) is API-M 4.0.0", shown(&packs.new)))
+        .says("accepts API-M 4.1.0 as --new (line 6: `@accepts new wso2am 4.1.0`)")
+        .advises(&["give an API-M 4.1.0 pack as --new"])
         .check();
 }
 
@@ -749,12 +746,11 @@ fn api_manager_pack_as_km() {
         new_4_1_0(),
         Some(PackBuilder::api_manager("4.0.0")),
     );
+    let km = packs.km.clone().expect("km");
     Case::packs(&packs, packs.cmd("run", SCRIPT))
-        .says("--km")
-        .says("API Manager 4.0.0")
-        .says("Identity Server 5.11.0")
-        .advises(&["IS 5.11.0", "give"])
-        .in_bundled_script()
+        .says(format!("--km (`{}`) is API-M 4.0.0", shown(&km)))
+        .says("accepts IS 5.11.0 as --km (line 7: `@accepts km wso2is 5.11.0 optional`)")
+        .advises(&["give an IS 5.11.0 pack as --km"])
         .check();
 }
 
@@ -913,7 +909,7 @@ fn site_script_header_with_an_unknown_tag() {
     Case::packs(&packs, packs.cmd("run", &script.path))
         .says(&script.path)
         .says("line 2: unknown header tag `@parm`")
-        .advises(&["known: `@param"])
+        .advises(&["known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param"])
         .check();
 }
 

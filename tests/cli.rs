@@ -343,6 +343,7 @@ fn help_mentions_every_subcommand() {
         "demo",
         "docs",
         "check",
+        "defs",
         "completions",
     ] {
         assert!(

@@ -1335,18 +1335,79 @@ fn step_2_alone_gives_the_cipher_tool_reminder_for_a_2_0_0_secure_vault() {
 fn wrong_versions_are_refused_before_anything_changes() {
     let v1_9 = || PackBuilder::api_manager("1.9.0").without_version_txt();
     let am = PackBuilder::api_manager;
+    // (old, new, script, the flag refused, what it is, the header line, what to do, which
+    // bundled script would take it)
     let cases = [
-        (v1_9(), am("4.0.0"), STEP_2, "1.x-to-4.0.0"),
-        (v1_9(), am("4.1.0"), "3.0.0-to-4.1.0", "1.x-to-4.0.0"),
-        (am("2.0.0"), am("4.1.0"), "3.0.0-to-4.1.0", "2.0.0-to-4.0.0"),
-        (am("2.0.0"), am("4.1.0"), STEP_2, "4.0.0"),
-        (v1_9(), am("4.0.0"), STEP_1, "2.0.0"),
+        (
+            v1_9(),
+            am("4.0.0"),
+            STEP_2,
+            "--old",
+            "API-M 1.9.0",
+            "@accepts old wso2am 2.0.0",
+            "give an API-M 2.0.0 pack as --old",
+            "; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+        ),
+        (
+            v1_9(),
+            am("4.1.0"),
+            "3.0.0-to-4.1.0",
+            "--old",
+            "API-M 1.9.0",
+            "@accepts old wso2am 3.0.0",
+            "give an API-M 3.0.0 pack as --old",
+            "; the bundled scripts `1.x-to-4.0.0`, `1.x-to-2.0.0` accept API-M 1.9.0 as --old",
+        ),
+        (
+            am("2.0.0"),
+            am("4.1.0"),
+            "3.0.0-to-4.1.0",
+            "--old",
+            "API-M 2.0.0",
+            "@accepts old wso2am 3.0.0",
+            "give an API-M 3.0.0 pack as --old",
+            "; the bundled script `2.0.0-to-4.0.0` accepts API-M 2.0.0 as --old",
+        ),
+        (
+            am("2.0.0"),
+            am("4.1.0"),
+            STEP_2,
+            "--new",
+            "API-M 4.1.0",
+            "@accepts new wso2am 4.0.0",
+            "give an API-M 4.0.0 pack as --new",
+            "",
+        ),
+        (
+            v1_9(),
+            am("4.0.0"),
+            STEP_1,
+            "--new",
+            "API-M 4.0.0",
+            "@accepts new wso2am 2.0.0",
+            "give an API-M 2.0.0 pack as --new",
+            "; the bundled script `1.x-to-4.0.0` accepts API-M 4.0.0 as --new",
+        ),
     ];
-    for (old, new, script, named) in cases {
+    for (old, new, script, flag, what, tag, advice, hint) in cases {
         let packs = Packs::build(old, new, None);
         let message = refused(&mut packs.cmd("run", script), packs.dir.path());
-        assert!(message.contains(named), "{script}: {message}");
-        assert!(message.contains("expects"), "{script}: {message}");
+        let home = if flag == "--old" {
+            &packs.old
+        } else {
+            &packs.new
+        };
+        let wanted = advice
+            .trim_start_matches("give an ")
+            .split(" pack")
+            .next()
+            .expect("wanted");
+        let expected = format!(
+            "error: {flag} (`{}`) is {what}, but `{script}` accepts {wanted} as {flag} {}; {advice}{hint}\n",
+            home.display(),
+            header_line(script, tag)
+        );
+        assert_eq!(message, expected, "{script}");
     }
 }
 
@@ -1354,10 +1415,14 @@ fn wrong_versions_are_refused_before_anything_changes() {
 fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
     // No --via.
     let packs = Packs::build(old_1_9_0(), PackBuilder::api_manager("4.0.0"), None);
+    let needs_via = format!(
+        "error: `{CHAIN}` needs --via: it declares `@accepts via wso2am 2.0.0` (line {}); give an API-M 2.0.0 pack with --via\n",
+        tag_line(CHAIN, "@accepts via wso2am 2.0.0")
+    );
     let message = refused(&mut packs.cmd("run", CHAIN), packs.dir.path());
-    assert!(message.contains("--via"), "{message}");
+    assert_eq!(message, needs_via);
     let message = refused(&mut packs.cmd("plan", CHAIN), packs.dir.path());
-    assert!(message.contains("--via"), "{message}");
+    assert_eq!(message, needs_via);
 
     // --via not a 2.0.0 pack.
     let chain = Chain::build(
@@ -1367,8 +1432,14 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         None,
     );
     let message = refused(&mut chain.cmd("run"), chain.dir.path());
-    assert!(message.contains("--via"), "{message}");
-    assert!(message.contains("2.0.0"), "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "error: --via (`{}`) is API-M 3.0.0, but `{CHAIN}` accepts API-M 2.0.0 as --via {}; give an API-M 2.0.0 pack as --via\n",
+            chain.via.display(),
+            header_line(CHAIN, "@accepts via wso2am 2.0.0")
+        )
+    );
 
     // --km not IS 5.10.0.
     let chain = Chain::build(
@@ -1378,7 +1449,14 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         Some(PackBuilder::identity_server("5.11.0")),
     );
     let message = refused(&mut chain.cmd("run"), chain.dir.path());
-    assert!(message.contains("5.10.0"), "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "error: --km (`{}`) is IS 5.11.0, but `{CHAIN}` accepts IS 5.10.0 as --km {}; give an IS 5.10.0 pack as --km\n",
+            chain.km.as_ref().expect("km").display(),
+            header_line(CHAIN, "@accepts km wso2is 5.10.0 optional")
+        )
+    );
 
     // --via older than --old.
     let chain = Chain::build(
@@ -1398,8 +1476,12 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         Some(PackBuilder::identity_server("5.10.0")),
     );
     let message = refused(&mut packs.cmd("run", STEP_1), packs.dir.path());
-    assert!(message.contains("--km"), "{message}");
-    assert!(message.contains(STEP_2), "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "error: `{STEP_1}` takes no --km: its header accepts --old, --new only; leave --km out; the bundled scripts `{CHAIN}`, `{STEP_2}` accept IS 5.10.0 as --km\n"
+        )
+    );
 }
 
 #[test]

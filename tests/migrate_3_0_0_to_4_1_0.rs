@@ -347,24 +347,51 @@ fn json_report_has_the_documented_fields() {
 
 #[test]
 fn wrong_versions_are_refused_before_anything_changes() {
+    // (old, new, the refusal without its pack directory, after `error: --ROLE (`DIR`) is`)
     let cases = [
-        (PackBuilder::api_manager("2.0.0"), new_4_1_0(), "2.0.0"),
-        (old_3_0_0(), PackBuilder::api_manager("4.0.0"), "4.0.0"),
+        (
+            PackBuilder::api_manager("2.0.0"),
+            new_4_1_0(),
+            "--old",
+            format!(
+                "API-M 2.0.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; the bundled script `2.0.0-to-4.0.0` accepts API-M 2.0.0 as --old",
+                header_line(SCRIPT, "@accepts old wso2am 3.0.0")
+            ),
+        ),
+        (
+            old_3_0_0(),
+            PackBuilder::api_manager("4.0.0"),
+            "--new",
+            format!(
+                "API-M 4.0.0, but `{SCRIPT}` accepts API-M 4.1.0 as --new {}; give an API-M 4.1.0 pack as --new",
+                header_line(SCRIPT, "@accepts new wso2am 4.1.0")
+            ),
+        ),
         (
             PackBuilder::api_manager("1.9.0").without_version_txt(),
             new_4_1_0(),
-            "1.9.0",
+            "--old",
+            format!(
+                "API-M 1.9.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; the bundled scripts `1.x-to-4.0.0`, `1.x-to-2.0.0` accept API-M 1.9.0 as --old",
+                header_line(SCRIPT, "@accepts old wso2am 3.0.0")
+            ),
         ),
     ];
-    for (old, new, named) in cases {
+    for (old, new, flag, refusal) in cases {
         let packs = Packs::build(old, new, None);
         let old_before = tree(&packs.old, true);
         let new_before = tree(&packs.new, true);
         let output = packs.cmd("run", SCRIPT).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-        let message = stderr(&output);
-        assert!(message.contains(named), "{message}");
-        assert!(message.contains("expects"), "{message}");
+        let home = if flag == "--old" {
+            &packs.old
+        } else {
+            &packs.new
+        };
+        assert_eq!(
+            stderr(&output),
+            format!("error: {flag} (`{}`) is {refusal}\n", home.display())
+        );
         assert_eq!(tree(&packs.old, true), old_before);
         assert_eq!(tree(&packs.new, true), new_before);
     }

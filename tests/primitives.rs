@@ -968,7 +968,7 @@ fn a_runtime_error_is_shown_at_its_script_line_with_a_caret() {
 }
 
 #[test]
-fn the_standard_script_refuses_an_api_manager_pack_as_key_manager() {
+fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_its_header() {
     let packs = Packs::build(
         old_3_0_0(),
         new_4_1_0(),
@@ -977,13 +977,49 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager() {
     let km = packs.km.clone().expect("km");
     let before = snapshot(&packs);
     let km_before = tree(&km, true);
+    // The header's `@accepts` refuses it first.
     let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: --km (`{}`) is API-M 4.0.0, but `3.0.0-to-4.1.0` accepts IS 5.11.0 as --km {}; give an IS 5.11.0 pack as --km\n",
+            km.display(),
+            header_line("3.0.0-to-4.1.0", "@accepts km wso2is 5.11.0 optional")
+        )
+    );
+    assert_eq!(snapshot(&packs), before);
+    assert_eq!(tree(&km, true), km_before);
+
+    // A copy that lost its header still refuses it, by `require_version`, at the script line.
+    let source = apim_migrate::scripts::BUNDLED
+        .iter()
+        .find(|(name, _)| *name == "3.0.0-to-4.1.0")
+        .expect("bundled")
+        .1;
+    let body: String = source
+        .lines()
+        .filter(|line| !line.starts_with("//!"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let line = body
+        .lines()
+        .position(|line| line.starts_with("    require_version(km,"))
+        .expect("require_version(km, ...)")
+        + 1;
+    let path = script(&packs, "headless", &body);
+    let output = packs.cmd("run", &path).output().expect("run");
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     let first = message.lines().next().expect("a message");
-    assert!(first.contains("--km"), "{message}");
-    assert!(first.contains("5.11.0"), "{message}");
-    assert!(first.contains("API Manager"), "{message}");
+    assert_eq!(
+        first,
+        format!(
+            "error: `--km` ({}) is WSO2 API Manager 4.0.0, but this script expects WSO2 Identity Server 5.11.0; the Key Manager for API-M 4.1.0 is WSO2 IS 5.11.0",
+            km.display()
+        )
+    );
+    assert_located(&message, &path, line);
     assert_eq!(snapshot(&packs), before);
     assert_eq!(tree(&km, true), km_before);
 }

@@ -328,3 +328,82 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
     assert!(stderr(&output).contains("ended inside a statement"));
     assert!(!packs.new.join("conf-3.0.0").exists());
 }
+
+/// `:load` checks a script's header as `run` does: declared parameters, accepted packs.
+#[test]
+fn load_checks_the_header_and_keeps_the_scripts_functions() {
+    let (packs, _home, history) = packs();
+    let site = packs.dir.path().join("site");
+    std::fs::create_dir_all(&site).expect("site dir");
+    write_file(
+        &site.join("names.rhai"),
+        b"fn team() { \"platform\" }\n",
+        0o644,
+    );
+    write_file(
+        &site.join("site.rhai"),
+        b"//! A site script.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @param who=ops  who runs it\nimport \"names\" as names;\nfn owner() { `${names::team()}/${params.who}` }\ncopy_keystores(old, new);\n",
+        0o644,
+    );
+    write_file(
+        &site.join("old-only.rhai"),
+        b"//! For 2.0.0 only.\n//! @accepts old wso2am 2.0.0\n//! @accepts new wso2am 4.0.0\ncopy_keystores(old, new);\n",
+        0o644,
+    );
+    let run = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+            .arg("repl")
+            .arg("--old")
+            .arg(&packs.old)
+            .arg("--new")
+            .arg(&packs.new)
+            .env("APIM_MIGRATE_HISTORY", &history)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let before = tree(&packs.new, true);
+    let output = run(&format!(":load {}\n", site.join("old-only.rhai").display()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is API-M 3.0.0, but"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&format!(
+        ":load {} wh0=me\n",
+        site.join("site.rhai").display()
+    ));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has no parameter `wh0`"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        tree(&packs.new, true),
+        before,
+        "refused before anything changed"
+    );
+
+    let output = run(&format!(
+        ":load {} who=me\nowner()\nnames::team()\n",
+        site.join("site.rhai").display()
+    ));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("applied as run"), "{text}");
+    assert!(text.contains("=> \"platform/me\""), "{text}");
+    assert!(text.contains("=> \"platform\""), "imports stay: {text}");
+    assert!(packs.new.join(KEYSTORE).exists());
+}

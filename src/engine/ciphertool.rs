@@ -1,7 +1,9 @@
 //! `remind_ciphertool`: when the old pack used secure vault, the exact cipher-tool steps for
 //! the new one.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::{secure_vault, DEPLOYMENT_TOML};
 use rhai::Engine;
 
@@ -16,8 +18,10 @@ pub const DOCS: &[PrimitiveDoc] = &[PrimitiveDoc {
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "remind_ciphertool",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             remind_ciphertool(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },

@@ -1,7 +1,9 @@
 //! General helpers for site scripts: reminders, warnings, copies by relative path, TOML keys,
 //! listings and tests of paths, parameters.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::fsx;
 use crate::pack::DEPLOYMENT_TOML;
 use crate::toml_ops;
@@ -67,89 +69,114 @@ pub const DOCS: &[PrimitiveDoc] = &[
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn("remind", move |id: &str, message: &str| {
-        shared.borrow_mut().planner.remind(id, message);
-    });
+    primitive(
+        engine,
+        "remind",
+        ["id", "message"],
+        move |id: &str, message: &str| {
+            shared.borrow_mut().planner.remind(id, message);
+        },
+    );
     let shared = session.clone();
-    engine.register_fn("remind", move |message: &str| {
+    primitive(engine, "remind", ["message"], move |message: &str| {
         let mut session = shared.borrow_mut();
         let id = format!("note-{}", session.planner.reminders().len() + 1);
         session.planner.remind(&id, message);
     });
     let shared = session.clone();
-    engine.register_fn("warn", move |message: &str| {
+    primitive(engine, "warn", ["message"], move |message: &str| {
         shared.borrow_mut().planner.warn("", message, None);
     });
 
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_file",
+        ["from", "path", "to"],
         move |from: PackHandle, path: &str, to: PackHandle| -> ScriptResult<()> {
             copy_file(&mut shared.borrow_mut(), &from, path, &to, path).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_file",
+        ["from", "path", "to", "dest_path"],
         move |from: PackHandle, path: &str, to: PackHandle, dest: &str| -> ScriptResult<()> {
             copy_file(&mut shared.borrow_mut(), &from, path, &to, dest).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_dir",
+        ["from", "path", "to"],
         move |from: PackHandle, path: &str, to: PackHandle| -> ScriptResult<()> {
             copy_dir(&mut shared.borrow_mut(), &from, path, &to, path).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_dir",
+        ["from", "path", "to", "dest_path"],
         move |from: PackHandle, path: &str, to: PackHandle, dest: &str| -> ScriptResult<()> {
             copy_dir(&mut shared.borrow_mut(), &from, path, &to, dest).map_err(script_error)
         },
     );
 
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "read_toml",
+        ["pack", "key"],
         move |pack: PackHandle, key: &str| -> ScriptResult<Dynamic> {
             read_toml(&shared.borrow(), &pack, DEPLOYMENT_TOML, key).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "read_toml",
+        ["pack", "file", "key"],
         move |pack: PackHandle, file: &str, key: &str| -> ScriptResult<Dynamic> {
             read_toml(&shared.borrow(), &pack, file, key).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "set_toml",
+        ["pack", "key", "value"],
         move |pack: PackHandle, key: &str, value: Dynamic| -> ScriptResult<()> {
             set_toml(&mut shared.borrow_mut(), &pack, DEPLOYMENT_TOML, key, value)
                 .map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "set_toml",
+        ["pack", "file", "key", "value"],
         move |pack: PackHandle, file: &str, key: &str, value: Dynamic| -> ScriptResult<()> {
             set_toml(&mut shared.borrow_mut(), &pack, file, key, value).map_err(script_error)
         },
     );
 
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "list",
+        ["pack", "dir"],
         move |pack: PackHandle, dir: &str| -> ScriptResult<Array> {
             list(&shared.borrow(), &pack, dir).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "exists",
+        ["pack", "path"],
         move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
             shared
                 .borrow()
@@ -159,28 +186,37 @@ pub fn register(engine: &mut Engine, session: &SharedSession) {
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "is_file",
+        ["pack", "path"],
         move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
             path_kind(&shared.borrow(), &pack, path, true).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "is_dir",
+        ["pack", "path"],
         move |pack: PackHandle, path: &str| -> ScriptResult<bool> {
             path_kind(&shared.borrow(), &pack, path, false).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn("param", move |name: &str, default: &str| -> String {
-        shared
-            .borrow()
-            .params
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
-    });
+    primitive(
+        engine,
+        "param",
+        ["name", "default"],
+        move |name: &str, default: &str| -> String {
+            shared
+                .borrow()
+                .params
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| default.to_string())
+        },
+    );
 }
 
 fn copy_file(

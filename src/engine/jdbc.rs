@@ -1,7 +1,9 @@
 //! `place_jdbc`: JDBC driver jars, from the old pack or from a path, with checks for missing
 //! drivers and for two versions of one driver.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::jdbc::{self, DriverJar};
 use crate::pack::COMPONENTS_LIB;
 use anyhow::bail;
@@ -20,15 +22,19 @@ place_jdbc(new, "/opt/drivers/mysql-connector-j-8.0.33.jar");"#,
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "place_jdbc",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             place_from_pack(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "place_jdbc",
+        ["to", "jar_path"],
         move |to: PackHandle, jar: &str| -> ScriptResult<()> {
             place_from_path(&mut shared.borrow_mut(), &to, Path::new(jar)).map_err(script_error)
         },

@@ -1,7 +1,9 @@
 //! `copy_keystores`: keystores and truststores, with the checks that keep certificates and
 //! encrypted secrets usable on the new pack.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::keystores::{self, Location};
 use crate::pack::SECURITY_DIR;
 use rhai::Engine;
@@ -18,8 +20,10 @@ if km != () { copy_keystores(old, km); }"#,
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_keystores",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             copy_keystores(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },

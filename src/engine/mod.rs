@@ -185,6 +185,52 @@ pub fn primitive_docs() -> Vec<PrimitiveDoc> {
         .collect()
 }
 
+/// Registers a primitive with the names of its parameters and its documentation (the `DOCS`
+/// entry whose signature shows it), so that the definitions `defs` writes for editors show
+/// `copy_file(from: Pack, path: string, to: Pack)` with its summary and example.
+pub(crate) fn primitive<
+    A: 'static,
+    const N: usize,
+    const X: bool,
+    R: rhai::Variant + Clone,
+    const F: bool,
+    FUNC: rhai::RhaiNativeFunc<A, N, X, R, F> + 'static,
+>(
+    engine: &mut Engine,
+    name: &str,
+    params: [&str; N],
+    func: FUNC,
+) {
+    let mut info: Vec<String> = params
+        .iter()
+        .zip(FUNC::param_names())
+        .map(|(param, type_name)| format!("{param}: {type_name}"))
+        .collect();
+    info.push(std::any::type_name::<R>().to_string());
+    rhai::FuncRegistration::new(name)
+        .with_params_info(info)
+        .with_comments(primitive_comment(name))
+        .register_into_engine(engine, func);
+}
+
+/// The doc comment of a primitive for definition files: its summary and its example.
+fn primitive_comment(name: &str) -> Option<String> {
+    let call = format!("{name}(");
+    let doc = primitive_docs().into_iter().find(|doc| {
+        doc.signature
+            .split(" | ")
+            .any(|alternative| alternative.starts_with(&call))
+    })?;
+    let mut comment = crate::report::wrap(doc.summary, "/// ", "/// ");
+    comment.push_str("\n///\n/// ```rhai");
+    for line in doc.example.lines() {
+        comment.push_str("\n/// ");
+        comment.push_str(line);
+    }
+    comment.push_str("\n/// ```");
+    Some(comment)
+}
+
 /// Limits that keep a buggy or hostile script from running away. An endless loop of plain
 /// statements reaches `MAX_OPERATIONS` in well under a second (release build); one that
 /// calls slow primitives meets the time limit; data that grows without bound meets the size
@@ -267,6 +313,18 @@ pub fn build_engine(session: &SharedSession) -> Engine {
         (group.register)(&mut engine, session);
     }
     engine
+}
+
+/// An engine built as a run builds it, with no packs and nothing planned: for what can be
+/// known of scripts without running them (`check`, `defs`).
+pub fn engine_without_packs() -> Engine {
+    let session = Session::shared(
+        Planner::new(Vec::new()),
+        Catalogue::builtin(),
+        BTreeMap::new(),
+        PlanOptions::default(),
+    );
+    build_engine(&session)
 }
 
 /// A script error located in its source, rendered with the line and a caret.

@@ -1,6 +1,6 @@
 //! The `Pack` type scripts see as `old`, `new`, `km` and `via`, and checks on packs.
 
-use super::{script_error, PrimitiveDoc, ScriptResult, SharedSession};
+use super::{primitive, script_error, PrimitiveDoc, ScriptResult, SharedSession};
 use crate::planner::PackSlot;
 use rhai::{Array, Engine, NativeCallContext};
 
@@ -81,8 +81,10 @@ pub fn register(engine: &mut Engine, _session: &SharedSession) {
             format!("Pack({}: {} {})", pack.role, pack.product, pack.version)
         });
 
-    engine.register_fn(
+    primitive(
+        engine,
         "require_version",
+        ["pack", "product", "versions", "hint"],
         |_context: NativeCallContext,
          pack: PackHandle,
          product: &str,

@@ -1,7 +1,9 @@
 //! `add_skip_sequences`: custom global sequences, copied and protected by the 4.x gateway skip
 //! list; customised stock sequences reported for a manual port.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::sequences::{self, SequenceKind};
 use crate::pack::{DEPLOYMENT_TOML, SEQUENCES_DIR};
 use crate::plan::Finding;
@@ -22,15 +24,19 @@ add_skip_sequences(old, new, ["audit_log", "cors_override.xml"]);"#,
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "add_skip_sequences",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             add_skip_sequences(&mut shared.borrow_mut(), &from, &to, None).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "add_skip_sequences",
+        ["from", "to", "names"],
         move |from: PackHandle, to: PackHandle, names: Array| -> ScriptResult<()> {
             let names: Vec<String> = names
                 .iter()

@@ -3,7 +3,8 @@
 //! later with `--continue`.
 
 use super::{
-    script_error, script_scope, PackHandle, PrimitiveDoc, ScriptError, ScriptResult, SharedSession,
+    primitive, script_error, script_scope, PackHandle, PrimitiveDoc, ScriptError, ScriptResult,
+    SharedSession,
 };
 use crate::plan::{Checkpoint, CheckpointState, MarkKind, ScriptInfo};
 use crate::scripts::Script;
@@ -35,15 +36,19 @@ run_script("2.0.0-to-4.0.0", #{ old: via, new: new, km: km });"#,
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "checkpoint",
+        ["name", "message"],
         move |context: NativeCallContext, name: &str, message: &str| -> ScriptResult<()> {
             checkpoint(&shared, &context, name, message)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "run_script",
+        ["script", "packs"],
         move |context: NativeCallContext, script: &str, packs: Map| -> ScriptResult<()> {
             run_script(&shared, &context, script, packs)
         },

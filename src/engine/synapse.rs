@@ -2,7 +2,9 @@
 //! `report_fault_sequences` (the fault sequences 4.0.0 changed to answer in JSON).
 
 use super::sequences::{customised_id, diff_between};
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::sequences::FAULT_SEQUENCES_CHANGED_IN_4;
 use crate::pack::{userstores, Pack, SEQUENCES_DIR, SYNAPSE_DEFAULT, TENANTS_DIR};
 use crate::plan::{Finding, Status};
@@ -37,15 +39,19 @@ pub const DOCS: &[PrimitiveDoc] = &[
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_synapse_artifacts",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             copy_synapse_artifacts(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },
     );
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "report_fault_sequences",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             report_fault_sequences(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },

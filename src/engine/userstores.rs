@@ -1,6 +1,8 @@
 //! `copy_tenant_userstores`: secondary user stores of the super tenant and every tenant.
 
-use super::{script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession};
+use super::{
+    primitive, script_error, PackHandle, PrimitiveDoc, ScriptResult, Session, SharedSession,
+};
 use crate::pack::{userstores, TENANTS_DIR};
 use rhai::Engine;
 
@@ -16,8 +18,10 @@ if km != () { copy_tenant_userstores(old, km); }"#,
 
 pub fn register(engine: &mut Engine, session: &SharedSession) {
     let shared = session.clone();
-    engine.register_fn(
+    primitive(
+        engine,
         "copy_tenant_userstores",
+        ["from", "to"],
         move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
             copy_tenant_userstores(&mut shared.borrow_mut(), &from, &to).map_err(script_error)
         },

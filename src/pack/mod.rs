@@ -66,7 +66,8 @@ impl Product {
         }
     }
 
-    fn from_key(key: &str) -> Option<Product> {
+    /// The product of a key (`wso2am`, `wso2is`).
+    pub fn from_key(key: &str) -> Option<Product> {
         match key.trim() {
             "wso2am" => Some(Product::ApiManager),
             "wso2is" => Some(Product::IdentityServer),

@@ -174,6 +174,7 @@ impl Evaluator {
 
     /// Runs a script file (or bundled script) in the session, as one statement: its
     /// functions and variables stay available afterwards. `params` are its `--set` values.
+    /// Its header is checked first, as `run` checks it: parameters and accepted packs.
     pub fn load(
         &mut self,
         script: &Script,
@@ -181,9 +182,17 @@ impl Evaluator {
         mode: Mode,
         continue_with: &str,
     ) -> Result<Evaluated, ScriptError> {
+        let given: Vec<(&str, &crate::pack::Pack)> = self
+            .slots
+            .iter()
+            .map(|slot| (slot.role.as_str(), &slot.pack))
+            .collect();
         let outcome = script
             .header()
-            .and_then(|header| header.complete_params(&script.name, &mut params))
+            .and_then(|header| {
+                header.complete_params(&script.name, &mut params)?;
+                header.check_packs(&script.name, &given)
+            })
             .map_err(|error| ScriptError {
                 message: format!("{error:#}"),
                 source_name: script.name.clone(),

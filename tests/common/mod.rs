@@ -190,3 +190,21 @@ pub const SEQUENCES: &str = "repository/deployment/server/synapse-configs/defaul
 pub const SECURITY: &str = "repository/resources/security";
 pub const LIB: &str = "repository/components/lib";
 pub const TOML: &str = "repository/conf/deployment.toml";
+
+/// The line of a bundled script's header that declares `tag` (`@accepts old wso2am 3.0.0`).
+pub fn tag_line(script: &str, tag: &str) -> usize {
+    let (_, source) = apim_migrate::scripts::BUNDLED
+        .iter()
+        .find(|(name, _)| *name == script)
+        .unwrap_or_else(|| panic!("no bundled script {script}"));
+    source
+        .lines()
+        .position(|line| line == format!("//! {tag}"))
+        .unwrap_or_else(|| panic!("{script} has no `//! {tag}` line"))
+        + 1
+}
+
+/// `(line N: `TAG`)`: the header line of a bundled script, as refusals of a pack cite it.
+pub fn header_line(script: &str, tag: &str) -> String {
+    format!("(line {}: `{tag}`)", tag_line(script, tag))
+}
