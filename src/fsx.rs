@@ -123,6 +123,47 @@ pub fn atomic_write(
     content: &mut dyn Read,
     expected: Option<&str>,
 ) -> Result<String> {
+    write_replacing(dest, mode, content, expected, true)
+}
+
+/// `atomic_write` without the flushes: the file is renamed into place, so a reader still sees
+/// the old file or the new one, but the new one reaches the disk when the caller flushes the
+/// filesystem (`sync_filesystem`). For many files in a row, one flush of the filesystem costs
+/// far less than two for each file.
+pub fn atomic_write_unsynced(
+    dest: &Path,
+    mode: u32,
+    content: &mut dyn Read,
+    expected: Option<&str>,
+) -> Result<String> {
+    write_replacing(dest, mode, content, expected, false)
+}
+
+/// Flushes everything written to the filesystem that holds `path` (Linux: `syncfs`; other
+/// systems: `sync`).
+pub fn sync_filesystem(path: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let handle = File::open(path)
+            .with_context(|| format!("cannot open `{}` to flush it", path.display()))?;
+        nix::unistd::syncfs(&handle)
+            .with_context(|| format!("cannot flush the filesystem of `{}`", path.display()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        nix::unistd::sync();
+        Ok(())
+    }
+}
+
+fn write_replacing(
+    dest: &Path,
+    mode: u32,
+    content: &mut dyn Read,
+    expected: Option<&str>,
+    durable: bool,
+) -> Result<String> {
     let dir = dest
         .parent()
         .with_context(|| format!("`{}` has no parent directory", dest.display()))?;
@@ -155,13 +196,17 @@ pub fn atomic_write(
     }
     fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of `{}`", dest.display()))?;
-    temp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot flush `{}`", dest.display()))?;
+    if durable {
+        temp.as_file()
+            .sync_all()
+            .with_context(|| format!("cannot flush `{}`", dest.display()))?;
+    }
     temp.persist(dest)
         .map_err(|error| error.error)
         .with_context(|| format!("cannot rename into `{}`", dest.display()))?;
-    sync_dir(dir)?;
+    if durable {
+        sync_dir(dir)?;
+    }
     Ok(sha256)
 }
 

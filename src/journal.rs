@@ -212,11 +212,13 @@ pub fn run_dir(pack_home: &Path, run_id: &str) -> PathBuf {
     state_dir(pack_home).join(RUNS_DIR).join(run_id)
 }
 
-/// Appends records to one run's journal, flushing each before returning.
+/// Appends records to one run's journal: `append` writes and flushes at once; `queue` keeps
+/// records until the next `flush` (or `append`), for changes applied in batches.
 pub struct JournalWriter {
     file: File,
     path: PathBuf,
     pub run_dir: PathBuf,
+    queued: String,
 }
 
 impl JournalWriter {
@@ -237,6 +239,7 @@ impl JournalWriter {
             file,
             path,
             run_dir,
+            queued: String::new(),
         })
     }
 
@@ -250,14 +253,29 @@ impl JournalWriter {
             file,
             path,
             run_dir: run_dir.to_path_buf(),
+            queued: String::new(),
         })
     }
 
+    /// Writes `record` (after any queued ones) and flushes the journal to disk.
     pub fn append(&mut self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_string(record).context("cannot encode a journal record")?;
-        line.push('\n');
+        self.queue(record)?;
+        self.flush()
+    }
+
+    /// Keeps `record` for the next `flush`.
+    pub fn queue(&mut self, record: &Record) -> Result<()> {
+        let line = serde_json::to_string(record).context("cannot encode a journal record")?;
+        self.queued.push_str(&line);
+        self.queued.push('\n');
+        Ok(())
+    }
+
+    /// Writes the queued records and flushes the journal to disk.
+    pub fn flush(&mut self) -> Result<()> {
+        let queued = std::mem::take(&mut self.queued);
         self.file
-            .write_all(line.as_bytes())
+            .write_all(queued.as_bytes())
             .and_then(|()| self.file.sync_data())
             .with_context(|| format!("cannot write the journal `{}`", self.path.display()))
     }
