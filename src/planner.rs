@@ -162,7 +162,7 @@ impl Planner {
         if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
             bail!("`{relative}` is the tool's own history; scripts cannot write there");
         }
-        fsx::ensure_no_links(&slot.pack.home, &relative)?;
+        slot.pack.target_metadata(&relative)?;
         let absolute = fsx::join(&slot.pack.home, &relative);
         Ok((relative, absolute))
     }
@@ -176,6 +176,10 @@ impl Planner {
     ) -> Result<Option<FileState>> {
         if let Some(planned) = self.overlay.get(&(role.to_string(), relative.to_string())) {
             return Ok(Some(planned.state.clone()));
+        }
+        // Most targets of a large run do not exist yet: one cached walk says so.
+        if self.slot(role)?.pack.target_metadata(relative)?.is_none() {
+            return Ok(None);
         }
         Ok(fsx::file_state(absolute)?.map(|(sha256, mode)| FileState { sha256, mode }))
     }
@@ -252,24 +256,28 @@ impl Planner {
         }
         let from = self.slot(from_role)?.pack.clone();
         let source = fsx::join(&from.home, &source_relative);
-        // Resolving the whole path catches links anywhere in it, not only the last component:
-        // a link is followed only while it stays inside its pack.
-        let resolved = source
-            .canonicalize()
-            .with_context(|| format!("cannot read `{}`", source.display()))?;
-        if !resolved.starts_with(&from.home) {
-            let reason = format!(
-                "`{label}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
-                resolved.display()
-            );
-            self.warn(primitive, &reason, None);
-            self.skip(primitive, to_role, dest_relative, &reason)?;
-            return Ok(Status::Skipped);
-        }
-        if !resolved.is_file() {
+        // Links anywhere in the path count, not only in the last component: a link is
+        // followed only while it stays inside its pack.
+        let metadata = match from
+            .reach(&source_relative)
+            .with_context(|| format!("cannot read `{}`", source.display()))?
+        {
+            crate::pack::Reach::Outside(real) => {
+                let reason = format!(
+                    "`{label}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
+                    real.display()
+                );
+                self.warn(primitive, &reason, None);
+                self.skip(primitive, to_role, dest_relative, &reason)?;
+                return Ok(Status::Skipped);
+            }
+            crate::pack::Reach::Inside(metadata) => metadata,
+        };
+        if !metadata.is_file() {
             bail!("`{}` is not a regular file", source.display());
         }
-        self.copy_file(primitive, &resolved, label, to_role, dest_relative)
+        let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
+        self.copy_file(primitive, &source, mode, label, to_role, dest_relative)
     }
 
     /// Plans a copy of a file from anywhere (for example a JDBC driver given by path).
@@ -289,13 +297,15 @@ impl Planner {
             .canonicalize()
             .with_context(|| format!("cannot resolve `{}`", source.display()))?;
         let label = source.display().to_string();
-        self.copy_file(primitive, &source, label, to_role, dest_relative)
+        let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
+        self.copy_file(primitive, &source, mode, label, to_role, dest_relative)
     }
 
     fn copy_file(
         &mut self,
         primitive: &str,
         source: &Path,
+        mode: u32,
         source_label: String,
         to_role: &str,
         dest_relative: &str,
@@ -303,11 +313,7 @@ impl Planner {
         let (relative, absolute) = self.target_path(to_role, dest_relative)?;
         let after = FileState {
             sha256: fsx::sha256_file(source)?,
-            mode: fs::metadata(source)
-                .map(|metadata| {
-                    std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777
-                })
-                .with_context(|| format!("cannot stat `{}`", source.display()))?,
+            mode,
         };
         let before = self.current_state(to_role, &relative, &absolute)?;
         let content = Content::File(source.to_path_buf());

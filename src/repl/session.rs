@@ -120,6 +120,17 @@ impl Evaluator {
         }
     }
 
+    /// The packs for a new statement's plan: earlier statements may have written to them.
+    fn fresh_slots(&self) -> Vec<PackSlot> {
+        self.slots
+            .iter()
+            .map(|slot| PackSlot {
+                pack: slot.pack.rechecked(),
+                ..slot.clone()
+            })
+            .collect()
+    }
+
     pub fn slots(&self) -> &[PackSlot] {
         &self.slots
     }
@@ -247,7 +258,7 @@ impl Evaluator {
         let loading = script.path.is_some() || params.is_some();
         {
             let mut session = self.session.borrow_mut();
-            session.planner = Planner::new(self.slots.clone());
+            session.planner = Planner::new(self.fresh_slots());
             session.output.clear();
             session.sources.borrow_mut().clear();
             session.depth = 0;
@@ -282,7 +293,7 @@ impl Evaluator {
             self.scope.push_constant("params", map);
         }
         let mut session = self.session.borrow_mut();
-        let planner = std::mem::replace(&mut session.planner, Planner::new(self.slots.clone()));
+        let planner = std::mem::replace(&mut session.planner, Planner::new(self.fresh_slots()));
         let value = match result {
             Ok(value) => value,
             // A checkpoint ends the statement; anything else is an error and nothing applies.
