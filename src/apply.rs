@@ -29,7 +29,12 @@ pub fn refuse_unfinished(role: &str, home: &Path, runs: &[RunLog]) -> Result<(),
 /// Applies the changes of `plan` as run `run_id`, updating each action's status. The caller
 /// holds the locks of the target packs, taken before it read their history (and refused an
 /// unfinished run) and planned, so that nothing changes between the plan and its application.
-pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), Failure> {
+pub fn apply(
+    plan: &mut Plan,
+    run_id: &str,
+    locks: &TargetLocks,
+    progress: &crate::progress::Progress,
+) -> Result<(), Failure> {
     let targets: Vec<(String, PathBuf)> = plan
         .packs
         .iter()
@@ -119,6 +124,7 @@ pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), F
                 Ok(()) => {
                     plan.actions[*index].status = Status::Changed;
                     performed.push(*index);
+                    progress.set(attempted);
                 }
                 Err(error) => {
                     failure = Some((*index, error));
@@ -142,6 +148,7 @@ pub fn apply(plan: &mut Plan, run_id: &str, locks: &TargetLocks) -> Result<(), F
             }
         }
     }
+    progress.finish();
     if failure.is_some() {
         // The undo below reads the journals back: everything queued must be in them.
         for writer in writers.values_mut() {

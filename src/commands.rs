@@ -420,6 +420,7 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
             .iter()
             .map(|dir| lib_dir(dir))
             .collect::<CommandResult<_>>()?,
+        show_progress: crate::progress::Progress::wanted(quiet),
     };
     let continue_with = continue_command(args, &script, &slots);
     let mut outcome = execute(
@@ -480,6 +481,7 @@ pub fn execute(
     locks: Option<&TargetLocks>,
 ) -> CommandResult<Executed> {
     let apply = options.stop_at_checkpoint;
+    let show_progress = options.show_progress;
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
@@ -500,7 +502,13 @@ pub fn execute(
         )));
     };
     let run_id = journal::new_run_id();
-    let error = match apply::apply(&mut plan, &run_id, locks) {
+    let changes = plan
+        .actions
+        .iter()
+        .filter(|action| action.is_change())
+        .count();
+    let progress = crate::progress::Progress::applying(show_progress, changes);
+    let error = match apply::apply(&mut plan, &run_id, locks, &progress) {
         Ok(()) => None,
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),

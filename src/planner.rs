@@ -51,6 +51,8 @@ pub struct Planner {
     /// The steps (`run_script`) being run, outermost first: reminders made inside a step
     /// are named after it, so that two steps' `data-migration` reminders both stay.
     steps: Vec<String>,
+    /// Shows how many actions are planned (hidden unless asked for).
+    progress: crate::progress::Progress,
 }
 
 impl Planner {
@@ -68,7 +70,13 @@ impl Planner {
             stopped_at: None,
             continues: None,
             steps: Vec::new(),
+            progress: crate::progress::Progress::hidden(),
         }
+    }
+
+    /// Shows the count of planned actions on `progress` as they are recorded.
+    pub fn set_progress(&mut self, progress: crate::progress::Progress) {
+        self.progress = progress;
     }
 
     /// Enters a step (reminder ids get `script/` in front) until `leave_step`.
@@ -408,6 +416,7 @@ impl Planner {
                 },
             );
         }
+        self.progress.set(self.actions.len() + 1);
         self.actions.push(Action {
             seq: self.actions.len() + 1,
             primitive: primitive.to_string(),
@@ -463,6 +472,7 @@ impl Planner {
             return Ok(());
         }
         let path = fsx::confined_relative(path).unwrap_or_else(|_| path.to_string());
+        self.progress.set(self.actions.len() + 1);
         self.actions.push(Action {
             seq: self.actions.len() + 1,
             primitive: primitive.to_string(),

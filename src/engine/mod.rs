@@ -103,6 +103,8 @@ pub struct PlanOptions {
     pub time_limit: Option<Duration>,
     /// `--lib` directories, where `import` looks after the script's own directory.
     pub libs: Vec<std::path::PathBuf>,
+    /// Show progress on stderr (a terminal, not `--quiet`).
+    pub show_progress: bool,
 }
 
 impl PlanOptions {
@@ -453,6 +455,8 @@ pub fn plan(
         .collect();
     let resume = options.resume.clone();
     let mut planner = Planner::new(slots);
+    let progress = crate::progress::Progress::planning(options.show_progress);
+    planner.set_progress(progress.clone());
     if let Some(resume) = &resume {
         // Everything before the checkpoint resumed from was done by the earlier run.
         planner.set_discarding(true);
@@ -469,7 +473,9 @@ pub fn plan(
         .compile(&script.source)
         .map_err(|error| ScriptError::at(script, error.0.to_string(), error.1))?;
     ast.set_source(script.name.as_str());
-    if let Err(error) = engine.run_ast_with_scope(&mut scope, &ast) {
+    let result = engine.run_ast_with_scope(&mut scope, &ast);
+    progress.finish();
+    if let Err(error) = result {
         // A checkpoint ends a `run` by terminating the script; anything else is an error.
         if session.borrow().planner.stopped_at().is_none() {
             return Err(ScriptError::new(script, &error));

@@ -79,6 +79,8 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
             .iter()
             .map(|dir| lib_dir(dir))
             .collect::<CommandResult<_>>()?,
+        // A statement's report follows at once; a bar would only flicker.
+        show_progress: false,
     };
     let evaluator = Evaluator::new(slots, params, catalogue, options, locks);
     let mut repl = Repl {

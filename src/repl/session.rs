@@ -336,7 +336,8 @@ impl Evaluator {
             });
         };
         let run_id = journal::new_run_id();
-        match apply::apply(&mut evaluated.plan, &run_id, locks) {
+        let progress = crate::progress::Progress::applying(self.options.show_progress, changes);
+        match apply::apply(&mut evaluated.plan, &run_id, locks, &progress) {
             Ok(()) => {}
             Err(Failure::RunFailed(error)) => evaluated.error = Some(format!("{error:#}")),
             Err(failure @ Failure::BadInput(_)) => {
