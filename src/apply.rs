@@ -81,14 +81,14 @@ pub fn apply(
     // the filesystems are flushed once; only then are the changes recorded as done. So the
     // journal describes every change before it starts, and a change recorded as done is on
     // the disk, as when every file was flushed by itself, at a fraction of the flushes.
+    let mut dirs = TargetDirs::default();
     for batch in batches(plan, &changes) {
         let batch = batch.as_slice();
         let mut prepared: Vec<(usize, Prepared)> = Vec::new();
-        let mut claimed: HashSet<(String, String)> = HashSet::new();
         for &index in batch {
             let action = &plan.actions[index];
             let step = match (homes.get(&action.pack), writers.get_mut(&action.pack)) {
-                (Some(home), Some(writer)) => prepare(home, writer, action, &mut claimed),
+                (Some(home), Some(writer)) => prepare(home, writer, action, &mut dirs),
                 (None, _) => Err(anyhow::anyhow!("`{}` is not a target pack", action.pack)),
                 (_, None) => Err(anyhow::anyhow!("no journal for `{}`", action.pack)),
             };
@@ -108,28 +108,30 @@ pub fn apply(
         if failure.is_some() {
             break;
         }
+        // The position in this batch of the change at which to fail, for the tests.
+        let injected = inject_failure_at
+            .and_then(|at| at.checked_sub(attempted + 1))
+            .filter(|position| *position < prepared.len());
+        let results = write_batch(
+            &plan.actions,
+            &homes,
+            &prepared,
+            injected,
+            progress,
+            attempted,
+        );
+        attempted += prepared.len();
         let mut performed = Vec::new();
-        for (index, ready) in &prepared {
-            attempted += 1;
-            if inject_failure_at == Some(attempted) {
-                failure = Some((
-                    *index,
-                    anyhow::anyhow!("injected failure (APIM_MIGRATE_INJECT_FAILURE)"),
-                ));
-                break;
-            }
-            let action = &plan.actions[*index];
-            let home = &homes[&action.pack];
-            match perform(home, action, ready) {
-                Ok(()) => {
+        for ((index, _), result) in prepared.iter().zip(results) {
+            match result {
+                Some(Ok(())) => {
                     plan.actions[*index].status = Status::Changed;
                     performed.push(*index);
-                    progress.set(attempted);
                 }
-                Err(error) => {
-                    failure = Some((*index, error));
-                    break;
+                Some(Err(error)) => {
+                    failure.get_or_insert((*index, error));
                 }
+                None => {}
             }
         }
         if failure.is_some() {
@@ -139,6 +141,7 @@ pub fn apply(
             failure = Some((batch[batch.len() - 1], error));
             break;
         }
+        dirs.settle();
         for index in performed {
             let action = &plan.actions[index];
             if let Some(writer) = writers.get_mut(&action.pack) {
@@ -184,7 +187,7 @@ pub fn apply(
             action.reason = Some(format!("{error:#}"));
             let failed_path = format!("{}:{}", action.pack, action.path);
             for later in plan.actions.iter_mut().skip(index + 1) {
-                if later.is_change() {
+                if later.is_change() && later.status != Status::Changed {
                     later.status = Status::Skipped;
                     later.reason = Some("not attempted: an earlier change failed".to_string());
                 }
@@ -259,14 +262,74 @@ struct Prepared {
     created_dirs: Vec<String>,
 }
 
+/// What applying knows of the directories of the targets: those seen to be real (not
+/// links), and those that changes already journaled will create. With thousands of new
+/// tenant folders, looking each path up component by component was most of the system calls
+/// of a run.
+#[derive(Default)]
+struct TargetDirs {
+    real: HashSet<PathBuf>,
+    /// To be created by changes of the current batch (real once it is written).
+    pending: HashSet<PathBuf>,
+}
+
+impl TargetDirs {
+    /// Refuses a link on the way to `relative` below `home`; returns the directories that
+    /// are missing and not yet claimed (outermost first, now claimed), and whether the
+    /// file's directory exists on disk already.
+    fn walk(&mut self, home: &Path, relative: &str) -> Result<(Vec<String>, bool)> {
+        let parts: Vec<&str> = relative.split('/').collect();
+        let mut missing = Vec::new();
+        let mut on_disk = true;
+        let mut dir = home.to_path_buf();
+        for (index, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
+            dir.push(part);
+            if self.real.contains(&dir) {
+                continue;
+            }
+            if self.pending.contains(&dir) {
+                on_disk = false;
+                continue;
+            }
+            if on_disk {
+                match fs::symlink_metadata(&dir) {
+                    Ok(metadata) if metadata.file_type().is_symlink() => bail!(
+                        "`{}` is a symbolic link; the tool does not write through links",
+                        dir.display()
+                    ),
+                    Ok(metadata) if metadata.is_dir() => {
+                        self.real.insert(dir.clone());
+                        continue;
+                    }
+                    Ok(_) => bail!("`{}` is not a directory", dir.display()),
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                        on_disk = false;
+                    }
+                    Err(error) => {
+                        return Err(error)
+                            .with_context(|| format!("cannot stat `{}`", dir.display()))
+                    }
+                }
+            }
+            self.pending.insert(dir.clone());
+            missing.push(parts[..=index].join("/"));
+        }
+        Ok((missing, on_disk))
+    }
+
+    /// The batch is written: the directories it created are real.
+    fn settle(&mut self) {
+        self.real.extend(self.pending.drain());
+    }
+}
+
 /// Checks that the target is still as planned, backs up a file about to be replaced (the
-/// backup flushed), and queues the change's `Begin` record. `claimed` holds the directories
-/// earlier changes of the batch will create, so that each is recorded once.
+/// backup flushed), and queues the change's `Begin` record.
 fn prepare(
     home: &Path,
     writer: &mut JournalWriter,
     action: &crate::plan::Action,
-    claimed: &mut HashSet<(String, String)>,
+    dirs: &mut TargetDirs,
 ) -> Result<Prepared> {
     let Some(after) = action.after.clone() else {
         bail!("internal: change without an after state");
@@ -274,21 +337,21 @@ fn prepare(
     let Some(effect) = action.effect else {
         bail!("internal: change without an effect");
     };
-    fsx::ensure_no_links(home, &action.path)?;
+    let (created_dirs, dir_on_disk) = dirs.walk(home, &action.path)?;
     let dest = fsx::join(home, &action.path);
     // The plan's view of the target must still hold: someone may have changed the pack
     // between planning and applying.
-    let now = fsx::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode });
+    let now = if dir_on_disk {
+        fsx::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode })
+    } else {
+        None
+    };
     if now != action.before {
         bail!(
             "`{}` changed after it was planned; plan again",
             dest.display()
         );
     }
-    let created_dirs: Vec<String> = fsx::missing_dirs(home, &action.path)
-        .into_iter()
-        .filter(|dir| claimed.insert((action.pack.clone(), dir.clone())))
-        .collect();
     let backup = match effect {
         Effect::Replace => {
             let name = format!("{}/{:06}", journal::BACKUP_DIR, action.seq);
@@ -323,17 +386,114 @@ fn prepare(
     })
 }
 
+/// Writes the prepared changes of a batch: on several threads when there are many (the
+/// work is the kernel's, creating inodes, and spreads over the cores), the files of one
+/// directory on one thread, in order. Returns, for each change, how writing it went, or
+/// `None` when it was not attempted (its thread stopped at an earlier failure).
+fn write_batch(
+    actions: &[crate::plan::Action],
+    homes: &BTreeMap<String, PathBuf>,
+    prepared: &[(usize, Prepared)],
+    injected: Option<usize>,
+    progress: &crate::progress::Progress,
+    done_before: usize,
+) -> Vec<Option<Result<()>>> {
+    let threads = if prepared.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |cores| cores.get().min(MAX_THREADS))
+    };
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    for (position, (index, _)) in prepared.iter().enumerate() {
+        let action = &actions[*index];
+        let parent = action.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(action.pack.as_str(), parent), &mut hasher);
+        lanes[(std::hash::Hasher::finish(&hasher) % threads as u64) as usize].push(position);
+    }
+    let done = std::sync::atomic::AtomicUsize::new(done_before);
+    let write_lane = |lane: &[usize]| -> Vec<(usize, Result<()>)> {
+        let mut results = Vec::new();
+        for &position in lane {
+            let (index, ready) = &prepared[position];
+            let action = &actions[*index];
+            let result = if injected == Some(position) {
+                Err(anyhow::anyhow!(
+                    "injected failure (APIM_MIGRATE_INJECT_FAILURE)"
+                ))
+            } else {
+                perform(&homes[&action.pack], action, ready)
+            };
+            let failed = result.is_err();
+            results.push((position, result));
+            progress.set(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            if failed {
+                break;
+            }
+        }
+        results
+    };
+    let mut outcome: Vec<Option<Result<()>>> = prepared.iter().map(|_| None).collect();
+    let finished: Vec<Vec<(usize, Result<()>)>> = if threads == 1 {
+        vec![write_lane(&lanes[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes
+                .iter()
+                .map(|lane| scope.spawn(|| write_lane(lane)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        vec![(
+                            usize::MAX,
+                            Err(anyhow::anyhow!("internal: a writing thread panicked")),
+                        )]
+                    })
+                })
+                .collect()
+        })
+    };
+    for (position, result) in finished.into_iter().flatten() {
+        match outcome.get_mut(position) {
+            Some(slot) => *slot = Some(result),
+            None => {
+                // A thread that panicked: count it against the first change not written.
+                if let Some(slot) = outcome.iter_mut().find(|slot| slot.is_none()) {
+                    *slot = Some(result);
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// Below this many changes in a batch, one thread writes them.
+const PARALLEL_FROM: usize = 64;
+/// At most this many writing threads.
+const MAX_THREADS: usize = 4;
+
 /// Writes one prepared change: its directories, then the file, renamed into place.
 fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Result<()> {
     let dest = fsx::join(home, &action.path);
     for dir in &ready.created_dirs {
         let path = fsx::join(home, dir);
-        match fs::create_dir(&path) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot create `{}`", path.display()))
+        let created = match fs::create_dir(&path) {
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {
+                Ok(())
             }
+            // A directory above it is claimed by a change written on another thread.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => fs::create_dir_all(&path),
+            other => other,
+        };
+        created.with_context(|| format!("cannot create `{}`", path.display()))?;
+    }
+    // The file's own directory may be claimed by a change written on another thread.
+    if let Some(parent) = dest.parent() {
+        if ready.created_dirs.is_empty() && !parent.is_dir() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
         }
     }
     let after = &ready.after;

@@ -52,7 +52,12 @@ fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::plan::Plan {
 
 fn apply_in_process(packs: &Packs, plan: &mut apim_migrate::plan::Plan) -> Result<(), Failure> {
     let locks = TargetLocks::acquire([packs.new.as_path()], "test").expect("lock");
-    apply::apply(plan, "20260101T000000000Z-00001-0", &locks)
+    apply::apply(
+        plan,
+        "20260101T000000000Z-00001-0",
+        &locks,
+        &apim_migrate::progress::Progress::hidden(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,4 +467,55 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
     assert_eq!(tree(&packs.new, false), pristine);
     let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// A batch of many changes is written on several threads; a failure in the middle of one
+/// is taken back like any other, and the same run then goes through.
+#[test]
+fn a_failure_among_changes_written_in_parallel_is_taken_back() {
+    let mut old = apim_migrate::sample::PackBuilder::api_manager("3.0.0");
+    for tenant in 1..=150 {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+        if tenant % 2 == 0 {
+            old = old.userstore(
+                Some(tenant),
+                &format!("partners.tenant{tenant}.example.com"),
+            );
+        }
+    }
+    let packs = Packs::build(old, new_4_1_0(), None);
+    let before = tree(&packs.new, false);
+    let output = packs
+        .cmd("run", "3.0.0-to-4.1.0")
+        .arg("--json")
+        .env("APIM_MIGRATE_INJECT_FAILURE", "120")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    let changes = report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|action| action["effect"].is_string())
+        .count();
+    assert!(
+        changes > 200,
+        "enough changes for parallel writing: {changes}"
+    );
+    assert_eq!(tree(&packs.new, false), before, "everything taken back");
+
+    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    for tenant in [1, 75, 150] {
+        let relative =
+            format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");
+        assert_eq!(
+            bytes(packs.new.join(&relative)),
+            bytes(packs.old.join(&relative)),
+            "{relative}"
+        );
+    }
 }
