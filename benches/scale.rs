@@ -249,39 +249,7 @@ fn userstores(tenants: u32) -> u32 {
 /// The 3.0.0 pack of the benchmark: `tenants` tenants, two user stores each except one in
 /// three, 300 custom global sequences, several keystores, a JDBC driver, secure vault.
 fn large_old_pack(tenants: u32) -> PackBuilder {
-    let mut pack = PackBuilder::api_manager("3.0.0")
-        .userstore(None, "corp.example.com")
-        .userstore(None, "partners.example.com")
-        .jdbc_driver(DRIVER, "com.mysql.cj.jdbc.Driver")
-        .database(
-            "apim_db",
-            "mysql",
-            "jdbc:mysql://db.example.com:3306/apim_db",
-        )
-        .secure_vault(&["super_admin_password", "apim_db_password"]);
-    for index in 0..KEYSTORES {
-        let file = if index % 2 == 0 {
-            format!("partner-{index}-truststore.jks")
-        } else {
-            format!("gateway-{index}-tls.p12")
-        };
-        pack = pack.keystore(&file, &format!("keystore seed {index}"));
-    }
-    for index in 0..CUSTOM_SEQUENCES {
-        pack = pack.custom_sequence(&format!("site_mediation_{index:03}"));
-    }
-    for tenant in 1..=tenants {
-        pack = pack.tenant(tenant);
-        if tenant % 3 != 0 {
-            pack = pack
-                .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"))
-                .userstore(
-                    Some(tenant),
-                    &format!("customers.tenant{tenant}.example.com"),
-                );
-        }
-    }
-    pack
+    sample::large_api_manager_3_0_0(tenants, CUSTOM_SEQUENCES, KEYSTORES)
 }
 
 fn tool_args(command: &str, old: &Path, new: &Path, stock: &Path) -> Vec<String> {

@@ -247,40 +247,6 @@ pub fn confined_relative(path: &str) -> Result<String> {
     Ok(parts.join("/"))
 }
 
-/// Checks that no existing component of `relative` below `root` is a symbolic link, so that
-/// a write under `root` cannot be redirected out of it.
-pub fn ensure_no_links(root: &Path, relative: &str) -> Result<()> {
-    let mut current = root.to_path_buf();
-    for part in relative.split('/') {
-        current.push(part);
-        match fs::symlink_metadata(&current) {
-            Ok(metadata) if metadata.file_type().is_symlink() => anyhow::bail!(
-                "`{}` is a symbolic link; the tool does not write through links",
-                current.display()
-            ),
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot stat `{}`", current.display()))
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The directories of `relative` (below `root`) that do not exist yet, outermost first.
-pub fn missing_dirs(root: &Path, relative: &str) -> Vec<String> {
-    let mut missing = Vec::new();
-    let parts: Vec<&str> = relative.split('/').collect();
-    for end in 1..parts.len() {
-        let dir = parts[..end].join("/");
-        if !root.join(&dir).exists() {
-            missing.push(dir);
-        }
-    }
-    missing
-}
-
 /// Joins a `/`-separated relative path onto a root.
 pub fn join(root: &Path, relative: &str) -> PathBuf {
     relative

@@ -55,50 +55,9 @@ const TENANTS: u32 = 700;
 const CUSTOM_SEQUENCES: usize = 100;
 const KEYSTORES: usize = 6;
 
-/// A 3.0.0 pack with many tenants (two user stores each, a third of them none), many custom
-/// global sequences, several keystores, a JDBC driver, and user stores of the super tenant.
+/// The large 3.0.0 pack of these tests.
 fn large_old_pack() -> PackBuilder {
-    let mut pack = PackBuilder::api_manager("3.0.0")
-        .userstore(None, "corp.example.com")
-        .userstore(None, "partners.example.com")
-        .jdbc_driver(
-            "mysql-connector-java-8.0.28.jar",
-            "com.mysql.cj.jdbc.Driver",
-        )
-        .database(
-            "apim_db",
-            "mysql",
-            "jdbc:mysql://db.example.com:3306/apim_db",
-        )
-        .database(
-            "shared_db",
-            "mysql",
-            "jdbc:mysql://db.example.com:3306/shared_db",
-        )
-        .secure_vault(&["super_admin_password", "apim_db_password"]);
-    for index in 0..KEYSTORES {
-        let file = if index % 2 == 0 {
-            format!("partner-{index}-truststore.jks")
-        } else {
-            format!("gateway-{index}-tls.p12")
-        };
-        pack = pack.keystore(&file, &format!("keystore seed {index}"));
-    }
-    for index in 0..CUSTOM_SEQUENCES {
-        pack = pack.custom_sequence(&format!("site_mediation_{index:03}"));
-    }
-    for tenant in 1..=TENANTS {
-        pack = pack.tenant(tenant);
-        if tenant % 3 != 0 {
-            pack = pack
-                .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"))
-                .userstore(
-                    Some(tenant),
-                    &format!("customers.tenant{tenant}.example.com"),
-                );
-        }
-    }
-    pack
+    apim_migrate::sample::large_api_manager_3_0_0(TENANTS, CUSTOM_SEQUENCES, KEYSTORES)
 }
 
 /// A small xorshift64 generator: enough to pick kill moments, and replayable from its seed.

@@ -56,6 +56,30 @@ fn quit(mut session: PtySession) {
     session.exp_eof().expect("the REPL ends");
 }
 
+/// A REPL on the packs reading `input` from a pipe.
+fn piped(packs: &Packs, history: &Path, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+        .arg("repl")
+        .arg("--old")
+        .arg(&packs.old)
+        .arg("--new")
+        .arg(&packs.new)
+        .env("APIM_MIGRATE_HISTORY", history)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
 fn packs() -> (Packs, tempfile::TempDir, PathBuf) {
     let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
     let home = tempfile::tempdir().expect("temp dir");
@@ -257,28 +281,7 @@ fn the_session_holds_its_target_packs() {
 #[test]
 fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
     let (packs, _home, history) = packs();
-    let run = |input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
-            .arg("repl")
-            .arg("--old")
-            .arg(&packs.old)
-            .arg("--new")
-            .arg(&packs.new)
-            .env("APIM_MIGRATE_HISTORY", &history)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        child.wait_with_output().expect("wait")
-    };
+    let run = |input: &str| piped(&packs, &history, input);
     let output = run(
         "copy_keystores(old, new);\nif true {\n  copy_tenant_userstores(old, new);\n}\nno_such_thing(old);\nplace_jdbc(old, new);\n",
     );
@@ -350,28 +353,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
         b"//! For 2.0.0 only.\n//! @accepts old wso2am 2.0.0\n//! @accepts new wso2am 4.0.0\ncopy_keystores(old, new);\n",
         0o644,
     );
-    let run = |input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
-            .arg("repl")
-            .arg("--old")
-            .arg(&packs.old)
-            .arg("--new")
-            .arg(&packs.new)
-            .env("APIM_MIGRATE_HISTORY", &history)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        child.wait_with_output().expect("wait")
-    };
+    let run = |input: &str| piped(&packs, &history, input);
     let before = tree(&packs.new, true);
     let output = run(&format!(":load {}\n", site.join("old-only.rhai").display()));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
