@@ -166,12 +166,7 @@ impl Planner {
     /// Checks a target-relative path and returns its absolute location.
     fn target_path(&self, role: &str, relative: &str) -> Result<(String, std::path::PathBuf)> {
         let slot = self.target(role)?;
-        let relative = fsx::confined_relative(relative)?;
-        if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
-            bail!("`{relative}` is the tool's own history; scripts cannot write there");
-        }
-        slot.pack.target_metadata(&relative)?;
-        let absolute = fsx::join(&slot.pack.home, &relative);
+        let (relative, absolute, _) = target_file(&slot.pack, relative)?;
         Ok((relative, absolute))
     }
 
@@ -286,6 +281,60 @@ impl Planner {
         }
         let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
         self.copy_file(primitive, &source, mode, label, to_role, dest_relative)
+    }
+
+    /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
+    /// does one by one. What does not depend on the plan so far (where each source leads,
+    /// its hash and mode, the target's state on disk) is looked up on all cores first: with
+    /// thousands of tenants, those lookups were most of the time of planning.
+    pub fn copy_all_from_pack(
+        &mut self,
+        primitive: &str,
+        from_role: &str,
+        to_role: &str,
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        let from = self.slot(from_role)?.pack.clone();
+        let to = self.target(to_role)?.pack.clone();
+        let looked_up = on_all_cores(pairs, |(source, dest)| {
+            look_up_copy(&from, &to, source, dest)
+        });
+        for ((source, dest), looked) in pairs.iter().zip(looked_up) {
+            let from_overlay = fsx::confined_relative(source).is_ok_and(|relative| {
+                self.overlay
+                    .contains_key(&(from_role.to_string(), relative))
+            });
+            if from_overlay {
+                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+                continue;
+            }
+            let looked = looked?;
+            let Some((mode, sha256)) = looked.source else {
+                // Reached through a link that leaves the pack: the one-by-one path warns and
+                // skips it.
+                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+                continue;
+            };
+            let before = match self
+                .overlay
+                .get(&(to_role.to_string(), looked.dest_relative.clone()))
+            {
+                Some(planned) => Some(planned.state.clone()),
+                None => looked.dest_state,
+            };
+            self.record_change(
+                primitive,
+                ActionKind::Copy,
+                to_role,
+                looked.dest_relative,
+                Some(format!("{from_role}:{}", looked.source_relative)),
+                before,
+                FileState { sha256, mode },
+                Content::File(looked.source_path),
+                None,
+            );
+        }
+        Ok(())
     }
 
     /// Plans a copy of a file from anywhere (for example a JDBC driver given by path).
@@ -556,6 +605,86 @@ impl Planner {
             sources: Vec::new(),
         }
     }
+}
+
+/// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
+/// with its absolute location and what is there on disk.
+fn target_file(
+    pack: &Pack,
+    relative: &str,
+) -> Result<(String, std::path::PathBuf, Option<fs::Metadata>)> {
+    let relative = fsx::confined_relative(relative)?;
+    if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
+        bail!("`{relative}` is the tool's own history; scripts cannot write there");
+    }
+    let metadata = pack.target_metadata(&relative)?;
+    let absolute = fsx::join(&pack.home, &relative);
+    Ok((relative, absolute, metadata))
+}
+
+/// What `copy_all_from_pack` looks up for one copy, without the plan so far.
+struct LookedUp {
+    source_relative: String,
+    source_path: std::path::PathBuf,
+    /// Mode and hash; `None` when a link takes the source out of its pack.
+    source: Option<(u32, String)>,
+    dest_relative: String,
+    /// The target file on disk.
+    dest_state: Option<FileState>,
+}
+
+fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
+    let source_relative = fsx::confined_relative(source)?;
+    let source_path = fsx::join(&from.home, &source_relative);
+    let source_state = match from
+        .reach(&source_relative)
+        .with_context(|| format!("cannot read `{}`", source_path.display()))?
+    {
+        crate::pack::Reach::Outside(_) => None,
+        crate::pack::Reach::Inside(metadata) => {
+            if !metadata.is_file() {
+                bail!("`{}` is not a regular file", source_path.display());
+            }
+            let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
+            Some((mode, fsx::sha256_file(&source_path)?))
+        }
+    };
+    let (dest_relative, absolute, metadata) = target_file(to, dest)?;
+    let dest_state = match metadata {
+        None => None,
+        Some(_) => fsx::file_state(&absolute)?.map(|(sha256, mode)| FileState { sha256, mode }),
+    };
+    Ok(LookedUp {
+        source_relative,
+        source_path,
+        source: source_state,
+        dest_relative,
+        dest_state,
+    })
+}
+
+/// `items` mapped by `work` on the available cores (up to four), in order; below 64 items,
+/// on this thread.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    if items.len() < 64 || threads < 2 {
+        return items.iter().map(&work).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// A unified diff of two texts, or `None` when either is not UTF-8.

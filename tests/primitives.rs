@@ -1023,3 +1023,61 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
     assert_eq!(snapshot(&packs), before);
     assert_eq!(tree(&km, true), km_before);
 }
+
+/// Many user stores are looked up on all cores, then planned in order: the same actions,
+/// statuses and warnings as one by one, including a store reached through a link that leaves
+/// the pack, and targets that already hold the same or other content.
+#[test]
+fn many_user_stores_plan_as_one_by_one() {
+    let mut old = apim_migrate::sample::PackBuilder::api_manager("3.0.0");
+    for tenant in 1..=80 {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    let packs = Packs::build(old, new_4_1_0(), None);
+    let store = |tenant: u32| {
+        format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml")
+    };
+    let outside = packs.dir.path().join("outside.xml");
+    write_file(&outside, b"<UserStoreManager/>", 0o644);
+    std::fs::remove_file(packs.old.join(store(7))).expect("remove");
+    std::os::unix::fs::symlink(&outside, packs.old.join(store(7))).expect("link");
+    for (tenant, content) in [(3, bytes(packs.old.join(store(3)))), (5, b"other".to_vec())] {
+        let path = packs.new.join(store(tenant));
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        write_file(&path, &content, 0o644);
+    }
+    let script = script(&packs, "stores.rhai", "copy_tenant_userstores(old, new);\n");
+    let output = packs
+        .cmd("plan", &script)
+        .arg("--json")
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    let actions = report["actions"].as_array().expect("actions");
+    let find = |tenant: u32| {
+        actions
+            .iter()
+            .find(|action| action["path"] == store(tenant))
+            .unwrap_or_else(|| panic!("no action for tenant {tenant}"))
+    };
+    assert_eq!(actions.len(), 80);
+    assert_eq!(find(1)["effect"], "create");
+    assert_eq!(find(1)["source"], format!("old:{}", store(1)));
+    assert_eq!(find(3)["status"], "unchanged");
+    assert_eq!(find(5)["effect"], "replace");
+    assert_eq!(find(7)["status"], "skipped");
+    assert!(find(7)["reason"]
+        .as_str()
+        .is_some_and(|reason| reason.contains("outside the `old` pack")));
+    assert!(messages(&report, "warnings")
+        .iter()
+        .any(|warning| warning.contains("outside the `old` pack")));
+    let seqs: Vec<u64> = actions
+        .iter()
+        .map(|action| action["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "planned in order");
+}

@@ -46,8 +46,10 @@ fn copy_tenant_userstores(
         )?;
         return Ok(());
     }
-    for store in &found {
-        planner.copy_from_pack(PRIMITIVE, &from.role, &store.path, &to.role, &store.path)?;
-    }
+    let pairs: Vec<(String, String)> = found
+        .iter()
+        .map(|store| (store.path.clone(), store.path.clone()))
+        .collect();
+    planner.copy_all_from_pack(PRIMITIVE, &from.role, &to.role, &pairs)?;
     Ok(())
 }
