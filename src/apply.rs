@@ -145,10 +145,13 @@ pub fn apply(
         for index in performed {
             let action = &plan.actions[index];
             if let Some(writer) = writers.get_mut(&action.pack) {
-                writer
-                    .queue(&Record::Done { seq: action.seq })
-                    .map_err(Failure::RunFailed)?;
+                if let Err(error) = writer.queue(&Record::Done { seq: action.seq }) {
+                    failure.get_or_insert((index, error));
+                }
             }
+        }
+        if failure.is_some() {
+            break;
         }
     }
     progress.finish();
