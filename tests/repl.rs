@@ -217,6 +217,9 @@ fn an_error_shows_a_caret_and_the_session_goes_on() {
     send(&mut session, "copy_keystore(old, new);\r");
     expect(&mut session, "did you mean `copy_keystores`?");
     ready(&mut session);
+    send(&mut session, "copy_keystores(old);\r");
+    expect(&mut session, "it is called as copy_keystores(from, to)");
+    ready(&mut session);
     send(&mut session, "40 + 2\r");
     expect(&mut session, "=> 42");
     quit(session);

@@ -360,7 +360,14 @@ impl Repl {
                     .unwrap_or_default()
                     .to_string();
                 let names = self.names.borrow();
-                if let Some(near) = crate::check::closest(&name, names.functions.keys()) {
+                if let Some(signatures) = names.functions.get(&name) {
+                    // The name is right; the arguments are not.
+                    error.message = format!(
+                        "{} (it is called as {})",
+                        error.message,
+                        signatures.join(" or ")
+                    );
+                } else if let Some(near) = crate::check::closest(&name, names.functions.keys()) {
                     error.message = format!("{} (did you mean `{near}`?)", error.message);
                 }
             }
@@ -591,7 +598,10 @@ impl Repl {
             .iter()
             .find(|(command, _, _)| command.trim_start_matches(':') == name)
         {
-            crate::outln!("{} {arguments}\n    {text}", command);
+            crate::outln!(
+                "{}\n    {text}",
+                format!("{command} {arguments}").trim_end()
+            );
             return Ok(());
         }
         let name = argument.trim_end_matches("()");
