@@ -650,9 +650,14 @@ fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<Look
         }
     };
     let (dest_relative, absolute, metadata) = target_file(to, dest)?;
+    // `target_metadata` has looked at the file already (and refused a link).
     let dest_state = match metadata {
         None => None,
-        Some(_) => fsx::file_state(&absolute)?.map(|(sha256, mode)| FileState { sha256, mode }),
+        Some(metadata) if metadata.is_file() => Some(FileState {
+            sha256: fsx::sha256_file(&absolute)?,
+            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
+        }),
+        Some(_) => bail!("`{}` exists and is not a regular file", absolute.display()),
     };
     Ok(LookedUp {
         source_relative,
