@@ -80,6 +80,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub via: Option<PathBuf>,
 
+    /// The part of a distributed deployment the new pack's node runs (4.x: control-plane, gateway-worker, traffic-manager, all-in-one); default: what the new pack's deployment.toml says, else what the old pack's profile becomes, else all-in-one
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The profile of the old pack's node (3.x: api-publisher, api-devportal, api-key-manager, gateway-worker, traffic-manager, all-in-one); default: detected from its deployment.toml
+    #[arg(long, value_name = "NAME")]
+    pub old_profile: Option<String>,
+
     /// Go on from the checkpoint the last run of this script on these packs stopped at
     #[arg(long = "continue")]
     pub resume: bool,

@@ -148,6 +148,108 @@ pub(crate) fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
     Ok(())
 }
 
+/// Settles the profile of each pack: `--old-profile` and `--profile` when given, else what
+/// the pack says; a fresh new pack (all-in-one by its stock deployment.toml) takes what the
+/// old node's profile becomes. Refuses a new profile the old one cannot become. Returns notes
+/// for the report.
+pub(crate) fn resolve_profiles(
+    slots: &mut [PackSlot],
+    profile: Option<&str>,
+    old_profile: Option<&str>,
+) -> CommandResult<Vec<String>> {
+    use crate::profile::{self, Generation, NodeProfile, ALL_IN_ONE};
+    let mut notes = Vec::new();
+    let position = |slots: &[PackSlot], role: &str| slots.iter().position(|slot| slot.role == role);
+    let old = position(slots, "old");
+    if let (Some(name), Some(old)) = (old_profile, old) {
+        slots[old].profile =
+            profile::given(&slots[old].pack, name, "--old-profile").map_err(Failure::bad_input)?;
+    }
+    let old_node = old.map(|old| {
+        (
+            Generation::of_pack(&slots[old].pack),
+            slots[old].profile.clone(),
+        )
+    });
+    // A node's profile in a later generation: its first successor.
+    let successor = |generation: Option<Generation>| -> Option<NodeProfile> {
+        let (Some((Some(old_generation), old_profile)), Some(generation)) = (&old_node, generation)
+        else {
+            return None;
+        };
+        if old_profile.name == ALL_IN_ONE {
+            return None;
+        }
+        let next = *old_generation
+            .successors(&old_profile.name, generation)
+            .first()?;
+        Some(NodeProfile::new(
+            next,
+            if next == old_profile.name {
+                format!("the old pack's profile ({})", old_profile.decided_by)
+            } else {
+                format!(
+                    "the old pack's profile, {} ({}), becomes {next} in {}",
+                    old_profile.name,
+                    old_profile.decided_by,
+                    generation.label()
+                )
+            },
+        ))
+    };
+    for role in ["via", "new"] {
+        let Some(index) = position(slots, role) else {
+            continue;
+        };
+        let generation = Generation::of_pack(&slots[index].pack);
+        let detected = slots[index].profile.clone();
+        if role == "new" {
+            if let Some(name) = profile {
+                let chosen = profile::given(&slots[index].pack, name, "--profile")
+                    .map_err(Failure::bad_input)?;
+                if detected.name != ALL_IN_ONE && detected.name != chosen.name {
+                    notes.push(format!(
+                        "--new says its profile is {} ({}); planned for {} as --profile says",
+                        detected.name, detected.decided_by, chosen.name
+                    ));
+                }
+                slots[index].profile = chosen;
+                continue;
+            }
+        }
+        if detected.name == ALL_IN_ONE {
+            if let Some(next) = successor(generation) {
+                slots[index].profile = next;
+            }
+        }
+    }
+    // What each later pack's node became must be a successor of the old node's profile.
+    if let Some((Some(old_generation), old_profile)) = &old_node {
+        for role in ["via", "new"] {
+            let Some(index) = position(slots, role) else {
+                continue;
+            };
+            let Some(generation) = Generation::of_pack(&slots[index].pack) else {
+                continue;
+            };
+            let became = &slots[index].profile;
+            let allowed = old_generation.successors(&old_profile.name, generation);
+            if !allowed.contains(&became.name.as_str()) {
+                return Err(Failure::bad_input(format!(
+                    "--{role} is to be a {} node ({}), but the old pack is a {} node ({}), which becomes {} in {}: give the right --profile, or --old-profile if the old node's profile was misread",
+                    became.name,
+                    became.decided_by,
+                    old_profile.name,
+                    old_profile.decided_by,
+                    allowed.join(" or "),
+                    generation.label()
+                )));
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// Where the runs of a script with checkpoints stand on exactly these packs.
 enum Chain {
     /// This run stopped at a checkpoint, and no later run has gone on from it.
@@ -250,6 +352,15 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
             words.push(slot.pack.home.display().to_string());
         }
     }
+    for (flag, value) in [
+        ("--profile", &args.profile),
+        ("--old-profile", &args.old_profile),
+    ] {
+        if let Some(value) = value {
+            words.push(flag.to_string());
+            words.push(value.clone());
+        }
+    }
     for value in &args.set {
         words.push("--set".to_string());
         words.push(value.clone());
@@ -279,35 +390,21 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     header.complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = vec![
-        PackSlot {
-            role: "old".to_string(),
-            pack: open_pack("--old", &args.old)?,
-            target: false,
-        },
-        PackSlot {
-            role: "new".to_string(),
-            pack: open_pack("--new", &args.new)?,
-            target: true,
-        },
+        PackSlot::new("old", open_pack("--old", &args.old)?, false),
+        PackSlot::new("new", open_pack("--new", &args.new)?, true),
     ];
     if let Some(via) = &args.via {
-        slots.insert(
-            1,
-            PackSlot {
-                role: "via".to_string(),
-                pack: open_pack("--via", via)?,
-                target: true,
-            },
-        );
+        slots.insert(1, PackSlot::new("via", open_pack("--via", via)?, true));
     }
     if let Some(km) = &args.km {
-        slots.push(PackSlot {
-            role: "km".to_string(),
-            pack: open_pack("--km", km)?,
-            target: true,
-        });
+        slots.push(PackSlot::new("km", open_pack("--km", km)?, true));
     }
     check_pack_roles(&slots)?;
+    let mut notes = resolve_profiles(
+        &mut slots,
+        args.profile.as_deref(),
+        args.old_profile.as_deref(),
+    )?;
     let given: Vec<(&str, &Pack)> = slots
         .iter()
         .map(|slot| (slot.role.as_str(), &slot.pack))
@@ -321,7 +418,6 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     } else {
         None
     };
-    let mut notes = Vec::new();
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
         let runs = journal::read_runs(&slot.pack.home)?;

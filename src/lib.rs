@@ -16,6 +16,7 @@ pub mod output;
 pub mod pack;
 pub mod plan;
 pub mod planner;
+pub mod profile;
 pub mod progress;
 pub mod repl;
 pub mod report;
