@@ -384,14 +384,68 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
 
 /// Plans (and with `apply`, runs) a script; prints the report.
 pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
+    if let Some(inventory) = &args.inventory {
+        return crate::inventory::run(args, inventory, apply, verbose, quiet);
+    }
     let script = Script::load(&args.script)?;
+    let prepared = prepare(args, script, apply, quiet)?;
+    let locks = prepared.locks;
+    let mut outcome = execute(
+        &prepared.script,
+        prepared.slots,
+        prepared.params,
+        prepared.catalogue,
+        prepared.options,
+        &prepared.continue_with,
+        locks.as_ref(),
+    )?;
+    for note in prepared.notes {
+        outcome.plan.warnings.push(crate::plan::Warning {
+            message: note,
+            primitive: None,
+            detail: None,
+        });
+    }
+    print_outcome(&outcome, args.json, verbose, quiet);
+    match outcome.error {
+        Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
+        None => Ok(()),
+    }
+}
+
+/// A run or plan ready to be planned: packs opened and checked against the script and each
+/// other, profiles settled, history read; a run holds the locks of its targets.
+pub(crate) struct Prepared {
+    pub script: Script,
+    pub slots: Vec<PackSlot>,
+    pub params: BTreeMap<String, String>,
+    pub catalogue: Catalogue,
+    pub options: PlanOptions,
+    pub continue_with: String,
+    pub locks: Option<TargetLocks>,
+    /// For the report's warnings.
+    pub notes: Vec<String>,
+}
+
+/// Everything `run` and `plan` check before planning (see `Prepared`).
+pub(crate) fn prepare(
+    args: &RunArgs,
+    script: Script,
+    apply: bool,
+    quiet: bool,
+) -> CommandResult<Prepared> {
+    let (Some(old), Some(new)) = (&args.old, &args.new) else {
+        return Err(Failure::bad_input(
+            "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
+        ));
+    };
     let mut params = parse_params(&args.set)?;
     let header = script.header()?;
     header.complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = vec![
-        PackSlot::new("old", open_pack("--old", &args.old)?, false),
-        PackSlot::new("new", open_pack("--new", &args.new)?, true),
+        PackSlot::new("old", open_pack("--old", old)?, false),
+        PackSlot::new("new", open_pack("--new", new)?, true),
     ];
     if let Some(via) = &args.via {
         slots.insert(1, PackSlot::new("via", open_pack("--via", via)?, true));
@@ -519,27 +573,16 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         show_progress: crate::progress::Progress::wanted(quiet),
     };
     let continue_with = continue_command(args, &script, &slots);
-    let mut outcome = execute(
-        &script,
+    Ok(Prepared {
+        script,
         slots,
         params,
         catalogue,
         options,
-        &continue_with,
-        locks.as_ref(),
-    )?;
-    for note in notes {
-        outcome.plan.warnings.push(crate::plan::Warning {
-            message: note,
-            primitive: None,
-            detail: None,
-        });
-    }
-    print_outcome(&outcome, args.json, verbose, quiet);
-    match outcome.error {
-        Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
-        None => Ok(()),
-    }
+        continue_with,
+        locks,
+        notes,
+    })
 }
 
 /// What `execute` produced: the plan with final statuses, the run id, any failure.
@@ -576,46 +619,66 @@ pub fn execute(
     continue_with: &str,
     locks: Option<&TargetLocks>,
 ) -> CommandResult<Executed> {
-    let apply = options.stop_at_checkpoint;
     let show_progress = options.show_progress;
+    let mut executed = plan_script(script, slots, params, catalogue, options, continue_with)?;
+    if executed.command == "run" {
+        let Some(locks) = locks else {
+            return Err(Failure::RunFailed(anyhow::anyhow!(
+                "internal: a run without the locks of its packs"
+            )));
+        };
+        apply_planned(&mut executed, locks, show_progress)?;
+    }
+    Ok(executed)
+}
+
+/// Runs the script to a plan: `command` is `run` when `options.stop_at_checkpoint` (the plan
+/// is to be applied by `apply_planned`), else `plan`. Script errors are bad input.
+pub(crate) fn plan_script(
+    script: &Script,
+    slots: Vec<PackSlot>,
+    params: BTreeMap<String, String>,
+    catalogue: Catalogue,
+    options: PlanOptions,
+    continue_with: &str,
+) -> CommandResult<Executed> {
+    let apply = options.stop_at_checkpoint;
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
-    if !apply {
-        return Ok(Executed {
-            command: "plan",
-            run_id: None,
-            plan,
-            output,
-            error: None,
-        });
-    }
-    let Some(locks) = locks else {
-        return Err(Failure::RunFailed(anyhow::anyhow!(
-            "internal: a run without the locks of its packs"
-        )));
-    };
+    Ok(Executed {
+        command: if apply { "run" } else { "plan" },
+        run_id: None,
+        plan,
+        output,
+        error: None,
+    })
+}
+
+/// Applies what `plan_script` planned for a run, under the locks of its targets; a failure
+/// that was taken back is reported in `error`.
+pub(crate) fn apply_planned(
+    executed: &mut Executed,
+    locks: &TargetLocks,
+    show_progress: bool,
+) -> CommandResult {
     let run_id = journal::new_run_id();
-    let changes = plan
+    let changes = executed
+        .plan
         .actions
         .iter()
         .filter(|action| action.is_change())
         .count();
     let progress = crate::progress::Progress::applying(show_progress, changes);
-    let error = match apply::apply(&mut plan, &run_id, locks, &progress) {
+    executed.error = match apply::apply(&mut executed.plan, &run_id, locks, &progress) {
         Ok(()) => None,
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),
     };
-    Ok(Executed {
-        command: "run",
-        run_id: Some(run_id),
-        plan,
-        output,
-        error,
-    })
+    executed.run_id = Some(run_id);
+    Ok(())
 }
 
 impl Executed {
