@@ -388,7 +388,11 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         return crate::inventory::run(args, inventory, apply, verbose, quiet);
     }
     let script = Script::load(&args.script)?;
-    let prepared = prepare(args, script, apply, quiet)?;
+    let Some(prepared) = prepare(args, script, apply, quiet, false)? else {
+        return Err(Failure::bad_input(
+            "--continue: no run is waiting at a checkpoint",
+        ));
+    };
     let locks = prepared.locks;
     let mut outcome = execute(
         &prepared.script,
@@ -427,13 +431,16 @@ pub(crate) struct Prepared {
     pub notes: Vec<String>,
 }
 
-/// Everything `run` and `plan` check before planning (see `Prepared`).
+/// Everything `run` and `plan` check before planning (see `Prepared`). With `--continue` and
+/// `only_waiting`, packs with no run waiting at a checkpoint give `None` instead of an error
+/// (a deployment's nodes that went through in one go).
 pub(crate) fn prepare(
     args: &RunArgs,
     script: Script,
     apply: bool,
     quiet: bool,
-) -> CommandResult<Prepared> {
+    only_waiting: bool,
+) -> CommandResult<Option<Prepared>> {
     let (Some(old), Some(new)) = (&args.old, &args.new) else {
         return Err(Failure::bad_input(
             "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
@@ -504,6 +511,7 @@ pub(crate) fn prepare(
                 findings: checkpoint.findings,
             })
         }
+        (true, Some(Chain::Complete { .. }) | None) if only_waiting => return Ok(None),
         (true, Some(Chain::Complete { stopped, continuing })) => {
             return Err(Failure::bad_input(format!(
                 "--continue: run {} already went on from the checkpoint of run {}, and no run of `{}` is waiting at a checkpoint on these packs (`apim-migrate history DIR` shows the runs)",
@@ -573,7 +581,7 @@ pub(crate) fn prepare(
         show_progress: crate::progress::Progress::wanted(quiet),
     };
     let continue_with = continue_command(args, &script, &slots);
-    Ok(Prepared {
+    Ok(Some(Prepared {
         script,
         slots,
         params,
@@ -582,7 +590,7 @@ pub(crate) fn prepare(
         continue_with,
         locks,
         notes,
-    })
+    }))
 }
 
 /// What `execute` produced: the plan with final statuses, the run id, any failure.

@@ -357,6 +357,9 @@ fn required(generation: Generation) -> Vec<Vec<&'static str>> {
 enum NodeRun {
     /// Its packs are not on this machine.
     Elsewhere,
+    /// Under `--continue`: no run of the script waits at a checkpoint on its packs (it went
+    /// through in one go, or was continued already).
+    NothingToContinue,
     /// Planned (and, for a run, applied when `applied`).
     Here {
         executed: Box<Executed>,
@@ -404,10 +407,11 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
 
     // Prepare every node here (packs, profiles, history; a run locks them all), then plan
     // them all: a problem with any node stops everything before anything changes.
-    let mut prepared: Vec<Option<Prepared>> = Vec::new();
+    // `Ok(None)`: elsewhere; `Err(())`: nothing to continue.
+    let mut prepared: Vec<Result<Option<Prepared>, ()>> = Vec::new();
     for (node, here) in inventory.nodes.iter().zip(&here) {
         if !here {
-            prepared.push(None);
+            prepared.push(Ok(None));
             continue;
         }
         let mut node_args = args.clone();
@@ -418,8 +422,13 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
         node_args.via = node.via.clone();
         node_args.profile = Some(node.new_profile.clone());
         node_args.old_profile = Some(node.old_profile.clone());
-        let mut node_prepared = commands::prepare(&node_args, script.clone(), apply, quiet)
-            .map_err(|failure| in_node(&node.name, failure))?;
+        let Some(mut node_prepared) =
+            commands::prepare(&node_args, script.clone(), apply, quiet, true)
+                .map_err(|failure| in_node(&node.name, failure))?
+        else {
+            prepared.push(Err(()));
+            continue;
+        };
         if let Some(runs_it) = &inventory.migration_client {
             if runs_it != &node.name {
                 for slot in node_prepared.slots.iter_mut().filter(|slot| slot.target) {
@@ -427,14 +436,21 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
                 }
             }
         }
-        prepared.push(Some(node_prepared));
+        prepared.push(Ok(Some(node_prepared)));
     }
     let mut runs = Vec::new();
     let mut locks = Vec::new();
     for (node, node_prepared) in inventory.nodes.iter().zip(prepared) {
-        let Some(node_prepared) = node_prepared else {
-            runs.push(NodeRun::Elsewhere);
-            continue;
+        let node_prepared = match node_prepared {
+            Ok(Some(node_prepared)) => node_prepared,
+            Ok(None) => {
+                runs.push(NodeRun::Elsewhere);
+                continue;
+            }
+            Err(()) => {
+                runs.push(NodeRun::NothingToContinue);
+                continue;
+            }
         };
         let mut executed = commands::plan_script(
             &node_prepared.script,
@@ -527,6 +543,7 @@ impl Combined<'_> {
     fn node_outcome(&self, run: &NodeRun) -> &'static str {
         match run {
             NodeRun::Elsewhere => "elsewhere",
+            NodeRun::NothingToContinue => "nothing to continue",
             NodeRun::Here { executed, applied } => {
                 if self.command == "run" && !applied {
                     "not run"
@@ -559,7 +576,7 @@ impl Combined<'_> {
                         serde_json::from_str(&executed.outcome().json())
                             .unwrap_or(serde_json::Value::Null)
                     }
-                    NodeRun::Elsewhere => serde_json::Value::Null,
+                    NodeRun::Elsewhere | NodeRun::NothingToContinue => serde_json::Value::Null,
                 };
                 serde_json::json!({
                     "name": node.name,
@@ -631,6 +648,7 @@ impl Combined<'_> {
                 node.change(),
                 match run {
                     NodeRun::Elsewhere => "elsewhere (its packs are not on this machine)",
+                    NodeRun::NothingToContinue => "here (no run waits at a checkpoint)",
                     NodeRun::Here { .. } => "here",
                 }
             );
@@ -654,7 +672,7 @@ impl Combined<'_> {
                 NodeRun::Here { executed, .. } => {
                     format!(" ({})", crate::report::Summary::of(&executed.plan).line())
                 }
-                NodeRun::Elsewhere => String::new(),
+                NodeRun::Elsewhere | NodeRun::NothingToContinue => String::new(),
             };
             let _ = writeln!(
                 out,
