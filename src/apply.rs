@@ -801,6 +801,7 @@ mod batch_tests {
             actions,
             reminders: Vec::new(),
             warnings: Vec::new(),
+            skipped_for_profile: Vec::new(),
             findings: Vec::new(),
             marks: Vec::new(),
             stopped_at: None,

@@ -58,19 +58,19 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
     #[arg(value_name = "SCRIPT")]
     pub script: String,
 
     /// The pack migrated from; it is only read, never written
-    #[arg(long, value_name = "DIR")]
-    pub old: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "inventory")]
+    pub old: Option<PathBuf>,
 
     /// The fresh pack migrated into
-    #[arg(long, value_name = "DIR")]
-    pub new: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "inventory")]
+    pub new: Option<PathBuf>,
 
     /// A WSO2 Identity Server pack used as Key Manager, which receives keystores and user stores too
     #[arg(long, value_name = "DIR")]
@@ -79,6 +79,18 @@ pub struct RunArgs {
     /// The pack of an intermediate version, for paths that take two steps (1.x-to-4.0.0: a fresh 2.0.0 pack)
     #[arg(long, value_name = "DIR")]
     pub via: Option<PathBuf>,
+
+    /// The part of a distributed deployment the new pack's node runs (4.x: control-plane, gateway-worker, traffic-manager, all-in-one); default: what the new pack's deployment.toml says, else what the old pack's profile becomes, else all-in-one
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The profile of the old pack's node (3.x: api-publisher, api-devportal, api-key-manager, gateway-worker, traffic-manager, all-in-one); default: detected from its deployment.toml
+    #[arg(long, value_name = "NAME")]
+    pub old_profile: Option<String>,
+
+    /// The nodes of a distributed deployment (TOML: name, old and new profile, old and new pack, optional km and via pack per node): plans, then runs, every node whose packs are on this machine, control plane first, with one report
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["old", "new", "km", "via", "profile", "old_profile"])]
+    pub inventory: Option<PathBuf>,
 
     /// Go on from the checkpoint the last run of this script on these packs stopped at
     #[arg(long = "continue")]

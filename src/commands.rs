@@ -148,6 +148,108 @@ pub(crate) fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
     Ok(())
 }
 
+/// Settles the profile of each pack: `--old-profile` and `--profile` when given, else what
+/// the pack says; a fresh new pack (all-in-one by its stock deployment.toml) takes what the
+/// old node's profile becomes. Refuses a new profile the old one cannot become. Returns notes
+/// for the report.
+pub(crate) fn resolve_profiles(
+    slots: &mut [PackSlot],
+    profile: Option<&str>,
+    old_profile: Option<&str>,
+) -> CommandResult<Vec<String>> {
+    use crate::profile::{self, Generation, NodeProfile, ALL_IN_ONE};
+    let mut notes = Vec::new();
+    let position = |slots: &[PackSlot], role: &str| slots.iter().position(|slot| slot.role == role);
+    let old = position(slots, "old");
+    if let (Some(name), Some(old)) = (old_profile, old) {
+        slots[old].profile =
+            profile::given(&slots[old].pack, name, "--old-profile").map_err(Failure::bad_input)?;
+    }
+    let old_node = old.map(|old| {
+        (
+            Generation::of_pack(&slots[old].pack),
+            slots[old].profile.clone(),
+        )
+    });
+    // A node's profile in a later generation: its first successor.
+    let successor = |generation: Option<Generation>| -> Option<NodeProfile> {
+        let (Some((Some(old_generation), old_profile)), Some(generation)) = (&old_node, generation)
+        else {
+            return None;
+        };
+        if old_profile.name == ALL_IN_ONE {
+            return None;
+        }
+        let next = *old_generation
+            .successors(&old_profile.name, generation)
+            .first()?;
+        Some(NodeProfile::new(
+            next,
+            if next == old_profile.name {
+                format!("the old pack's profile ({})", old_profile.decided_by)
+            } else {
+                format!(
+                    "the old pack's profile, {} ({}), becomes {next} in {}",
+                    old_profile.name,
+                    old_profile.decided_by,
+                    generation.label()
+                )
+            },
+        ))
+    };
+    for role in ["via", "new"] {
+        let Some(index) = position(slots, role) else {
+            continue;
+        };
+        let generation = Generation::of_pack(&slots[index].pack);
+        let detected = slots[index].profile.clone();
+        if role == "new" {
+            if let Some(name) = profile {
+                let chosen = profile::given(&slots[index].pack, name, "--profile")
+                    .map_err(Failure::bad_input)?;
+                if detected.name != ALL_IN_ONE && detected.name != chosen.name {
+                    notes.push(format!(
+                        "--new says its profile is {} ({}); planned for {} as --profile says",
+                        detected.name, detected.decided_by, chosen.name
+                    ));
+                }
+                slots[index].profile = chosen;
+                continue;
+            }
+        }
+        if detected.name == ALL_IN_ONE {
+            if let Some(next) = successor(generation) {
+                slots[index].profile = next;
+            }
+        }
+    }
+    // What each later pack's node became must be a successor of the old node's profile.
+    if let Some((Some(old_generation), old_profile)) = &old_node {
+        for role in ["via", "new"] {
+            let Some(index) = position(slots, role) else {
+                continue;
+            };
+            let Some(generation) = Generation::of_pack(&slots[index].pack) else {
+                continue;
+            };
+            let became = &slots[index].profile;
+            let allowed = old_generation.successors(&old_profile.name, generation);
+            if !allowed.contains(&became.name.as_str()) {
+                return Err(Failure::bad_input(format!(
+                    "--{role} is to be a {} node ({}), but the old pack is a {} node ({}), which becomes {} in {}: give the right --profile, or --old-profile if the old node's profile was misread",
+                    became.name,
+                    became.decided_by,
+                    old_profile.name,
+                    old_profile.decided_by,
+                    allowed.join(" or "),
+                    generation.label()
+                )));
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// Where the runs of a script with checkpoints stand on exactly these packs.
 enum Chain {
     /// This run stopped at a checkpoint, and no later run has gone on from it.
@@ -250,6 +352,15 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
             words.push(slot.pack.home.display().to_string());
         }
     }
+    for (flag, value) in [
+        ("--profile", &args.profile),
+        ("--old-profile", &args.old_profile),
+    ] {
+        if let Some(value) = value {
+            words.push(flag.to_string());
+            words.push(value.clone());
+        }
+    }
     for value in &args.set {
         words.push("--set".to_string());
         words.push(value.clone());
@@ -273,41 +384,88 @@ fn continue_command(args: &RunArgs, script: &Script, slots: &[PackSlot]) -> Stri
 
 /// Plans (and with `apply`, runs) a script; prints the report.
 pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
+    if let Some(inventory) = &args.inventory {
+        return crate::inventory::run(args, inventory, apply, verbose, quiet);
+    }
     let script = Script::load(&args.script)?;
+    let Some(prepared) = prepare(args, script, apply, quiet, false)? else {
+        return Err(Failure::bad_input(
+            "--continue: no run is waiting at a checkpoint",
+        ));
+    };
+    let locks = prepared.locks;
+    let mut outcome = execute(
+        &prepared.script,
+        prepared.slots,
+        prepared.params,
+        prepared.catalogue,
+        prepared.options,
+        &prepared.continue_with,
+        locks.as_ref(),
+    )?;
+    for note in prepared.notes {
+        outcome.plan.warnings.push(crate::plan::Warning {
+            message: note,
+            primitive: None,
+            detail: None,
+        });
+    }
+    print_outcome(&outcome, args.json, verbose, quiet);
+    match outcome.error {
+        Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
+        None => Ok(()),
+    }
+}
+
+/// A run or plan ready to be planned: packs opened and checked against the script and each
+/// other, profiles settled, history read; a run holds the locks of its targets.
+pub(crate) struct Prepared {
+    pub script: Script,
+    pub slots: Vec<PackSlot>,
+    pub params: BTreeMap<String, String>,
+    pub catalogue: Catalogue,
+    pub options: PlanOptions,
+    pub continue_with: String,
+    pub locks: Option<TargetLocks>,
+    /// For the report's warnings.
+    pub notes: Vec<String>,
+}
+
+/// Everything `run` and `plan` check before planning (see `Prepared`). With `--continue` and
+/// `only_waiting`, packs with no run waiting at a checkpoint give `None` instead of an error
+/// (a deployment's nodes that went through in one go).
+pub(crate) fn prepare(
+    args: &RunArgs,
+    script: Script,
+    apply: bool,
+    quiet: bool,
+    only_waiting: bool,
+) -> CommandResult<Option<Prepared>> {
+    let (Some(old), Some(new)) = (&args.old, &args.new) else {
+        return Err(Failure::bad_input(
+            "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
+        ));
+    };
     let mut params = parse_params(&args.set)?;
     let header = script.header()?;
     header.complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = vec![
-        PackSlot {
-            role: "old".to_string(),
-            pack: open_pack("--old", &args.old)?,
-            target: false,
-        },
-        PackSlot {
-            role: "new".to_string(),
-            pack: open_pack("--new", &args.new)?,
-            target: true,
-        },
+        PackSlot::new("old", open_pack("--old", old)?, false),
+        PackSlot::new("new", open_pack("--new", new)?, true),
     ];
     if let Some(via) = &args.via {
-        slots.insert(
-            1,
-            PackSlot {
-                role: "via".to_string(),
-                pack: open_pack("--via", via)?,
-                target: true,
-            },
-        );
+        slots.insert(1, PackSlot::new("via", open_pack("--via", via)?, true));
     }
     if let Some(km) = &args.km {
-        slots.push(PackSlot {
-            role: "km".to_string(),
-            pack: open_pack("--km", km)?,
-            target: true,
-        });
+        slots.push(PackSlot::new("km", open_pack("--km", km)?, true));
     }
     check_pack_roles(&slots)?;
+    let mut notes = resolve_profiles(
+        &mut slots,
+        args.profile.as_deref(),
+        args.old_profile.as_deref(),
+    )?;
     let given: Vec<(&str, &Pack)> = slots
         .iter()
         .map(|slot| (slot.role.as_str(), &slot.pack))
@@ -321,7 +479,6 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     } else {
         None
     };
-    let mut notes = Vec::new();
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
         let runs = journal::read_runs(&slot.pack.home)?;
@@ -354,6 +511,7 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
                 findings: checkpoint.findings,
             })
         }
+        (true, Some(Chain::Complete { .. }) | None) if only_waiting => return Ok(None),
         (true, Some(Chain::Complete { stopped, continuing })) => {
             return Err(Failure::bad_input(format!(
                 "--continue: run {} already went on from the checkpoint of run {}, and no run of `{}` is waiting at a checkpoint on these packs (`apim-migrate history DIR` shows the runs)",
@@ -423,27 +581,16 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         show_progress: crate::progress::Progress::wanted(quiet),
     };
     let continue_with = continue_command(args, &script, &slots);
-    let mut outcome = execute(
-        &script,
+    Ok(Some(Prepared {
+        script,
         slots,
         params,
         catalogue,
         options,
-        &continue_with,
-        locks.as_ref(),
-    )?;
-    for note in notes {
-        outcome.plan.warnings.push(crate::plan::Warning {
-            message: note,
-            primitive: None,
-            detail: None,
-        });
-    }
-    print_outcome(&outcome, args.json, verbose, quiet);
-    match outcome.error {
-        Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
-        None => Ok(()),
-    }
+        continue_with,
+        locks,
+        notes,
+    }))
 }
 
 /// What `execute` produced: the plan with final statuses, the run id, any failure.
@@ -480,46 +627,66 @@ pub fn execute(
     continue_with: &str,
     locks: Option<&TargetLocks>,
 ) -> CommandResult<Executed> {
-    let apply = options.stop_at_checkpoint;
     let show_progress = options.show_progress;
+    let mut executed = plan_script(script, slots, params, catalogue, options, continue_with)?;
+    if executed.command == "run" {
+        let Some(locks) = locks else {
+            return Err(Failure::RunFailed(anyhow::anyhow!(
+                "internal: a run without the locks of its packs"
+            )));
+        };
+        apply_planned(&mut executed, locks, show_progress)?;
+    }
+    Ok(executed)
+}
+
+/// Runs the script to a plan: `command` is `run` when `options.stop_at_checkpoint` (the plan
+/// is to be applied by `apply_planned`), else `plan`. Script errors are bad input.
+pub(crate) fn plan_script(
+    script: &Script,
+    slots: Vec<PackSlot>,
+    params: BTreeMap<String, String>,
+    catalogue: Catalogue,
+    options: PlanOptions,
+    continue_with: &str,
+) -> CommandResult<Executed> {
+    let apply = options.stop_at_checkpoint;
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
-    if !apply {
-        return Ok(Executed {
-            command: "plan",
-            run_id: None,
-            plan,
-            output,
-            error: None,
-        });
-    }
-    let Some(locks) = locks else {
-        return Err(Failure::RunFailed(anyhow::anyhow!(
-            "internal: a run without the locks of its packs"
-        )));
-    };
+    Ok(Executed {
+        command: if apply { "run" } else { "plan" },
+        run_id: None,
+        plan,
+        output,
+        error: None,
+    })
+}
+
+/// Applies what `plan_script` planned for a run, under the locks of its targets; a failure
+/// that was taken back is reported in `error`.
+pub(crate) fn apply_planned(
+    executed: &mut Executed,
+    locks: &TargetLocks,
+    show_progress: bool,
+) -> CommandResult {
     let run_id = journal::new_run_id();
-    let changes = plan
+    let changes = executed
+        .plan
         .actions
         .iter()
         .filter(|action| action.is_change())
         .count();
     let progress = crate::progress::Progress::applying(show_progress, changes);
-    let error = match apply::apply(&mut plan, &run_id, locks, &progress) {
+    executed.error = match apply::apply(&mut executed.plan, &run_id, locks, &progress) {
         Ok(()) => None,
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),
     };
-    Ok(Executed {
-        command: "run",
-        run_id: Some(run_id),
-        plan,
-        output,
-        error,
-    })
+    executed.run_id = Some(run_id);
+    Ok(())
 }
 
 impl Executed {

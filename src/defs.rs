@@ -71,6 +71,8 @@ fn placeholder(role: &str) -> PackHandle {
         version: String::new(),
         marker: String::new(),
         target: role != "old",
+        profile: crate::profile::NodeProfile::new(crate::profile::ALL_IN_ONE, ""),
+        generation: None,
     }
 }
 

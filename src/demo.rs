@@ -111,16 +111,8 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     let script = Script::load("3.0.0-to-4.1.0")?;
     let slots = || -> CommandResult<Vec<PackSlot>> {
         Ok(vec![
-            PackSlot {
-                role: "old".to_string(),
-                pack: Pack::identify(&root.join("wso2am-3.0.0"))?,
-                target: false,
-            },
-            PackSlot {
-                role: "new".to_string(),
-                pack: Pack::identify(&root.join("wso2am-4.1.0"))?,
-                target: true,
-            },
+            PackSlot::new("old", Pack::identify(&root.join("wso2am-3.0.0"))?, false),
+            PackSlot::new("new", Pack::identify(&root.join("wso2am-4.1.0"))?, true),
         ])
     };
     let catalogue = || Catalogue::with_files(std::slice::from_ref(&catalogue_path));

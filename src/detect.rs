@@ -37,6 +37,9 @@ pub struct Detection {
     pub decided_by: String,
     pub markers: Vec<MarkerReading>,
     pub disagreements: Vec<String>,
+    /// The part of a distributed deployment the pack's node runs (API-M only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::NodeProfile>,
     pub secure_vault: SecureVault,
     pub keystores: Vec<KeystoreFinding>,
     /// User store files, the super tenant's first, then by tenant id.
@@ -133,6 +136,7 @@ pub fn detect(pack: &Pack, catalogue: &Catalogue) -> Result<Detection> {
         decided_by: pack.marker.to_string(),
         markers: pack.readings.clone(),
         disagreements: pack.disagreements.clone(),
+        profile: crate::profile::Generation::of_pack(pack).map(|_| crate::profile::detect(pack)),
         secure_vault,
         keystores: keystore_findings,
         userstores: userstore_groups,
@@ -166,6 +170,13 @@ impl Detection {
         );
         for disagreement in &self.disagreements {
             let _ = writeln!(out, "  ! markers disagree: {disagreement}");
+        }
+        if let Some(profile) = &self.profile {
+            let _ = writeln!(
+                out,
+                "  profile           {} ({})",
+                profile.name, profile.decided_by
+            );
         }
         let vault = if self.secure_vault.in_use {
             format!("in use ({})", self.secure_vault.evidence.join("; "))

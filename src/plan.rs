@@ -141,6 +141,19 @@ pub struct Warning {
     pub detail: Option<String>,
 }
 
+/// A step left out because of a node's profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileSkip {
+    /// The role of the pack whose profile decided (`new`, `via`, …).
+    pub pack: String,
+    pub profile: String,
+    /// `gateway`, `users` or `migration-client`.
+    pub capability: String,
+    /// What was left out, in the script's words.
+    pub what: String,
+    pub reason: String,
+}
+
 /// Something found in the packs that needs the operator's hand in the new pack (a
 /// customisation to port, for example), kept in the journal so a later step can report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,6 +237,9 @@ pub struct PackEntry {
     pub version: String,
     /// Whether the run may write it.
     pub target: bool,
+    /// The part of the deployment the pack's node runs, as the plan assumed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::NodeProfile>,
 }
 
 /// The script a plan came from.
@@ -260,6 +276,9 @@ pub struct Plan {
     pub reminders: Vec<Reminder>,
     pub warnings: Vec<Warning>,
     pub findings: Vec<Finding>,
+    /// Steps a script left out because of a node's profile (`profile_has`).
+    #[serde(default)]
+    pub skipped_for_profile: Vec<ProfileSkip>,
     /// Steps and checkpoints, in order.
     pub marks: Vec<Mark>,
     /// Set when `run` stopped at a checkpoint.

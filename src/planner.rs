@@ -6,7 +6,7 @@ use crate::fsx;
 use crate::pack::{Overlaid, Pack, STATE_DIR};
 use crate::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
-    PackEntry, Plan, Reminder, ScriptInfo, Status, Warning,
+    PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +21,21 @@ pub struct PackSlot {
     pub pack: Pack,
     /// Whether this run may change it.
     pub target: bool,
+    /// The part of the deployment the pack's node runs (detected, or given).
+    pub profile: crate::profile::NodeProfile,
+}
+
+impl PackSlot {
+    /// A slot with the profile the pack's files say.
+    pub fn new(role: &str, pack: Pack, target: bool) -> PackSlot {
+        let profile = crate::profile::detect(&pack);
+        PackSlot {
+            role: role.to_string(),
+            pack,
+            target,
+            profile,
+        }
+    }
 }
 
 /// A file as it will be once the actions planned so far are applied.
@@ -37,6 +52,7 @@ pub struct Planner {
     actions: Vec<Action>,
     reminders: Vec<Reminder>,
     warnings: Vec<Warning>,
+    skipped_for_profile: Vec<ProfileSkip>,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
     overlay: HashMap<(String, String), Planned>,
@@ -62,6 +78,7 @@ impl Planner {
             actions: Vec::new(),
             reminders: Vec::new(),
             warnings: Vec::new(),
+            skipped_for_profile: Vec::new(),
             findings: Vec::new(),
             marks: Vec::new(),
             overlay: HashMap::new(),
@@ -565,6 +582,13 @@ impl Planner {
         &self.reminders
     }
 
+    /// Records a step left out because of a node's profile (an identical one once).
+    pub fn skip_for_profile(&mut self, skip: ProfileSkip) {
+        if !self.discarding && !self.skipped_for_profile.contains(&skip) {
+            self.skipped_for_profile.push(skip);
+        }
+    }
+
     /// Adds a warning (an identical one is not repeated).
     pub fn warn(&mut self, primitive: &str, message: &str, detail: Option<String>) {
         if self.discarding {
@@ -592,11 +616,13 @@ impl Planner {
                     product: slot.pack.product.key().to_string(),
                     version: slot.pack.version.clone(),
                     target: slot.target,
+                    profile: Some(slot.profile.clone()),
                 })
                 .collect(),
             params,
             actions: self.actions,
             reminders: self.reminders,
+            skipped_for_profile: self.skipped_for_profile,
             warnings: self.warnings,
             findings: self.findings,
             marks: self.marks,

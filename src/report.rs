@@ -84,6 +84,8 @@ pub struct JsonReport<'a> {
     pub reminders: &'a [crate::plan::Reminder],
     pub warnings: &'a [crate::plan::Warning],
     pub findings: &'a [crate::plan::Finding],
+    /// Steps the script left out because of a node's profile.
+    pub skipped_for_profile: &'a [crate::plan::ProfileSkip],
     /// Steps and checkpoints: each stands before the action numbered `before + 1`.
     pub marks: &'a [crate::plan::Mark],
     /// Set when the run stopped at a checkpoint: what to do, and `continue_with`.
@@ -141,6 +143,7 @@ impl Outcome<'_> {
             reminders: &self.plan.reminders,
             warnings: &self.plan.warnings,
             findings: &self.plan.findings,
+            skipped_for_profile: &self.plan.skipped_for_profile,
             marks: &self.plan.marks,
             stopped_at: self.plan.stopped_at.as_ref(),
             continues: self.plan.continues.as_ref(),
@@ -187,6 +190,16 @@ impl Outcome<'_> {
             let _ = writeln!(out, "\nscript output");
             for line in self.output {
                 let _ = writeln!(out, "  {line}");
+            }
+        }
+        if !plan.skipped_for_profile.is_empty() {
+            let _ = writeln!(out, "\nskipped for the profile");
+            for skip in &plan.skipped_for_profile {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&format!("{}: {}", skip.what, skip.reason), "  - ", "    ")
+                );
             }
         }
         if !plan.reminders.is_empty() {
@@ -264,9 +277,15 @@ impl Outcome<'_> {
                 "wso2is" => "IS",
                 other => other,
             };
+            let profile = pack
+                .profile
+                .as_ref()
+                .filter(|_| pack.product == "wso2am")
+                .map(|profile| format!(", {}", profile.name))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<4} {}  {product} {}{}",
+                "  {:<4} {}  {product} {}{profile}{}",
                 pack.role,
                 pack.home.display(),
                 pack.version,

@@ -153,6 +153,7 @@ pub struct PackBuilder {
     secure_vault_aliases: Option<Vec<String>>,
     toml_extras: Vec<String>,
     profile_templates: bool,
+    server_role: String,
 }
 
 impl PackBuilder {
@@ -175,6 +176,7 @@ impl PackBuilder {
             secure_vault_aliases: None,
             toml_extras: Vec::new(),
             profile_templates: false,
+            server_role: "default".to_string(),
         }
     }
 
@@ -299,6 +301,14 @@ impl PackBuilder {
     /// Text appended verbatim to deployment.toml, before `[secrets]` (3.x+ and IS only).
     pub fn deployment_toml_extra(mut self, text: &str) -> Self {
         self.toml_extras.push(text.to_string());
+        self
+    }
+
+    /// A node of a distributed deployment (3.x/4.x): `server_role` in deployment.toml names
+    /// `profile` (as `profileSetup.sh` leaves it), and the profile templates are written.
+    pub fn profile(mut self, profile: &str) -> Self {
+        self.server_role = profile.to_string();
+        self.profile_templates = true;
         self
     }
 
@@ -887,9 +897,9 @@ impl PackBuilder {
         }
         text.push_str(
             "base_path = \"${carbon.protocol}://${carbon.host}:${carbon.management.port}\"\n\
-             #discard_empty_caches = false\n\
-             server_role = \"default\"\n\n",
+             #discard_empty_caches = false\n",
         );
+        text.push_str(&format!("server_role = \"{}\"\n\n", self.server_role));
         text.push_str(&format!(
             "[super_admin]\nusername = \"admin\"\npassword = {}\ncreate_admin_account = true\n\n",
             self.password_value(0, "admin")

@@ -24,16 +24,8 @@ fn plain() -> Packs {
 /// Plans `source` against the packs in this process, as `run` does before applying.
 fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::plan::Plan {
     let slots = vec![
-        PackSlot {
-            role: "old".to_string(),
-            pack: Pack::identify(&packs.old).expect("old"),
-            target: false,
-        },
-        PackSlot {
-            role: "new".to_string(),
-            pack: Pack::identify(&packs.new).expect("new"),
-            target: true,
-        },
+        PackSlot::new("old", Pack::identify(&packs.old).expect("old"), false),
+        PackSlot::new("new", Pack::identify(&packs.new).expect("new"), true),
     ];
     let script = Script {
         name: "inline.rhai".to_string(),

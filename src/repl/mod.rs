@@ -44,11 +44,11 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         ("km", &args.km, true),
     ] {
         if let Some(dir) = dir {
-            slots.push(PackSlot {
-                role: role.to_string(),
-                pack: open_pack(&format!("--{role}"), dir)?,
+            slots.push(PackSlot::new(
+                role,
+                open_pack(&format!("--{role}"), dir)?,
                 target,
-            });
+            ));
         }
     }
     check_pack_roles(&slots)?;

@@ -1,0 +1,405 @@
+//! Profiles: detection from deployment.toml and the templates, `--profile`/`--old-profile`,
+//! and the standard scripts acting per profile, with the report saying what was skipped.
+
+mod common;
+
+use apim_migrate::sample::PackBuilder;
+use common::*;
+
+const SCRIPT: &str = "3.0.0-to-4.1.0";
+const TOML: &str = "repository/conf/deployment.toml";
+const SECURITY: &str = "repository/resources/security";
+const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
+const USERSTORES: &str = "repository/deployment/server/userstores";
+const LIB: &str = "repository/components/lib";
+
+/// The realistic 3.0.0 pack, as a node of `profile`.
+fn old_node(profile: &str) -> PackBuilder {
+    old_3_0_0().profile(profile)
+}
+
+fn fresh_4_1_0() -> PackBuilder {
+    new_4_1_0().profile_template_files()
+}
+
+/// The text with every run of whitespace made one space (the report wraps long lines).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["skipped_for_profile"]
+        .as_array()
+        .expect("skipped_for_profile")
+        .iter()
+        .map(|skip| {
+            (
+                skip["capability"].as_str().expect("capability").to_string(),
+                skip["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
+    report["reminders"]
+        .as_array()
+        .expect("reminders")
+        .iter()
+        .map(|reminder| reminder["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn detect_tells_the_profile_from_server_role_and_the_templates() {
+    let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
+    let output = bin()
+        .arg("detect")
+        .arg(&packs.old)
+        .arg(&packs.new)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "profile           gateway-worker (server_role = \"gateway-worker\" in repository/conf/deployment.toml, as in deployment-templates/gateway-worker.toml)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("profile           all-in-one (server_role = \"default\" in repository/conf/deployment.toml)"),
+        "{text}"
+    );
+
+    // `profileSetup.sh` copies the template over deployment.toml.
+    let template = bytes(
+        packs
+            .new
+            .join("repository/resources/conf/deployment-templates/traffic-manager.toml"),
+    );
+    write_file(&packs.new.join(TOML), &template, 0o644);
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&packs.new)
+        .output()
+        .expect("run");
+    let detected = json(&output.stdout);
+    assert_eq!(
+        detected[0]["profile"]["name"], "traffic-manager",
+        "{detected}"
+    );
+    assert_eq!(
+        detected[0]["profile"]["decided_by"],
+        "repository/conf/deployment.toml is deployment-templates/traffic-manager.toml"
+    );
+
+    // 2.x packs have no deployment.toml: nothing to tell from.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old_2 = PackBuilder::api_manager("2.0.0")
+        .write(&dir.path().join("am2"))
+        .expect("write");
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&old_2)
+        .output()
+        .expect("run");
+    let detected = json(&output.stdout);
+    assert_eq!(detected[0]["profile"]["name"], "all-in-one");
+    assert!(detected[0]["profile"]["decided_by"]
+        .as_str()
+        .expect("decided_by")
+        .contains("-Dprofile"));
+}
+
+#[test]
+fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
+    // The new pack is fresh (all-in-one by its stock deployment.toml): it becomes what the
+    // old node's profile becomes, a gateway-worker.
+    let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
+    let output = packs
+        .cmd("run", SCRIPT)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report["packs"]["new"]["profile"]["name"], "gateway-worker");
+    assert!(report["packs"]["new"]["profile"]["decided_by"]
+        .as_str()
+        .expect("decided_by")
+        .starts_with("the old pack's profile"));
+    assert_eq!(report["packs"]["old"]["profile"]["name"], "gateway-worker");
+
+    assert_eq!(
+        bytes(packs.new.join(SECURITY).join("partner-truststore.jks")),
+        bytes(packs.old.join(SECURITY).join("partner-truststore.jks"))
+    );
+    assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
+    assert!(read(packs.new.join(TOML)).contains("skip_list"));
+    assert!(packs
+        .new
+        .join(LIB)
+        .join("mysql-connector-java-8.0.28.jar")
+        .is_file());
+    assert!(!packs
+        .new
+        .join(USERSTORES)
+        .join("corp_example_com.xml")
+        .exists());
+    assert!(!packs.new.join("repository/tenants/1").exists());
+
+    let skips = skipped(&report);
+    assert_eq!(
+        skips,
+        [
+            (
+                "users".to_string(),
+                "`new` is a gateway-worker node, which does not manage users".to_string()
+            ),
+            (
+                "migration-client".to_string(),
+                "`new` is a gateway-worker node, which does not run the API-M migration client"
+                    .to_string()
+            ),
+        ]
+    );
+    let reminders = reminder_ids(&report);
+    assert!(reminders.contains(&"config-migration".to_string()));
+    assert!(
+        !reminders.contains(&"data-migration".to_string()),
+        "{reminders:?}"
+    );
+    assert!(!reminders.contains(&"reindex".to_string()));
+
+    // The human report says the same.
+    let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
+    let output = packs.cmd("plan", SCRIPT).output().expect("run");
+    let text = stdout(&output);
+    assert!(text.contains("API-M 4.1.0, gateway-worker"), "{text}");
+    assert!(
+        flat(&text).contains("skipped for the profile - secondary user stores (super tenant and tenants): `new` is a gateway-worker node, which does not manage users - the data migration"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_traffic_manager_takes_only_what_every_node_needs() {
+    let packs = Packs::build(old_node("traffic-manager"), fresh_4_1_0(), None);
+    let toml_before = bytes(packs.new.join(TOML));
+    let output = packs
+        .cmd("run", SCRIPT)
+        .args(["--profile", "traffic-manager", "--json"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report["packs"]["new"]["profile"]["decided_by"], "--profile");
+    assert_eq!(bytes(packs.new.join(TOML)), toml_before, "no skip list");
+    assert!(!packs.new.join(SEQUENCES).join("audit_log.xml").exists());
+    assert!(!packs
+        .new
+        .join(USERSTORES)
+        .join("corp_example_com.xml")
+        .exists());
+    assert!(packs.new.join(SECURITY).join("gateway-tls.p12").is_file());
+    assert!(packs
+        .new
+        .join(LIB)
+        .join("mysql-connector-java-8.0.28.jar")
+        .is_file());
+    let capabilities: Vec<String> = skipped(&report).into_iter().map(|(key, _)| key).collect();
+    assert_eq!(capabilities, ["users", "gateway", "migration-client"]);
+}
+
+#[test]
+fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
+    let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
+    let output = packs
+        .cmd("run", SCRIPT)
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(report["packs"]["new"]["profile"]["name"], "control-plane");
+    assert!(report["packs"]["new"]["profile"]["decided_by"]
+        .as_str()
+        .expect("decided_by")
+        .contains("api-key-manager"));
+    assert_eq!(skipped(&report), []);
+    assert!(packs
+        .new
+        .join(USERSTORES)
+        .join("corp_example_com.xml")
+        .is_file());
+    assert!(packs
+        .new
+        .join("repository/tenants/2/userstores/retail_example_com.xml")
+        .is_file());
+    assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
+    let reminders = reminder_ids(&report);
+    assert!(reminders.contains(&"data-migration".to_string()));
+    assert!(reminders.contains(&"reindex".to_string()));
+}
+
+#[test]
+fn an_all_in_one_pack_migrates_as_before() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let output = packs
+        .cmd("plan", SCRIPT)
+        .arg("--json")
+        .output()
+        .expect("run");
+    let report = json(&output.stdout);
+    assert_eq!(report["packs"]["new"]["profile"]["name"], "all-in-one");
+    assert_eq!(skipped(&report), []);
+    assert!(stdout(&packs.cmd("plan", SCRIPT).output().expect("run"))
+        .contains("API-M 4.1.0, all-in-one"));
+}
+
+#[test]
+fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
+    let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
+    let before = tree(&packs.new, true);
+    let output = packs
+        .cmd("run", SCRIPT)
+        .args(["--profile", "control-plane"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(
+        error.contains("--new is to be a control-plane node (--profile), but the old pack is a gateway-worker node (server_role = \"gateway-worker\""),
+        "{error}"
+    );
+    assert!(
+        error.contains("which becomes gateway-worker in API-M 4.x"),
+        "{error}"
+    );
+    assert_eq!(error.trim().lines().count(), 1, "{error}");
+    assert_eq!(tree(&packs.new, true), before);
+
+    // `--old-profile` corrects a misread old node.
+    let output = packs
+        .cmd("plan", SCRIPT)
+        .args([
+            "--profile",
+            "control-plane",
+            "--old-profile",
+            "api-publisher",
+        ])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn an_unknown_profile_lists_the_profiles_of_the_pack() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let output = packs
+        .cmd("plan", SCRIPT)
+        .args(["--profile", "api-publisher"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--profile `api-publisher` is no profile of API-M 4.1.0"));
+    assert!(stderr(&output)
+        .contains("give one of all-in-one, control-plane, gateway-worker, traffic-manager"));
+    let output = packs
+        .cmd("plan", SCRIPT)
+        .args(["--old-profile", "control-plane"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--old-profile `control-plane` is no profile of API-M 3.0.0"));
+}
+
+#[test]
+fn a_profile_given_against_the_new_pack_s_own_is_noted() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0().profile("gateway-worker"), None);
+    let output = packs
+        .cmd("plan", SCRIPT)
+        .args(["--profile", "traffic-manager"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = flat(&stdout(&output));
+    assert!(
+        text.contains("--new says its profile is gateway-worker"),
+        "{text}"
+    );
+    assert!(
+        text.contains("planned for traffic-manager as --profile says"),
+        "{text}"
+    );
+}
+
+#[test]
+fn profile_has_refuses_an_unknown_capability() {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let path = script(
+        &packs,
+        "site.rhai",
+        r#"if profile_has(new, "gatway", "sequences") { add_skip_sequences(old, new); }"#,
+    );
+    let output = packs.cmd("plan", &path).output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "profile_has: no capability `gatway`; one of gateway, users, migration-client"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = PackBuilder::api_manager("1.9.0")
+        .keystore("partner.jks", "partner")
+        .custom_sequence("audit_log")
+        .write(&dir.path().join("old"))
+        .expect("write");
+    let via = PackBuilder::api_manager("2.0.0")
+        .write(&dir.path().join("via"))
+        .expect("write");
+    let new = PackBuilder::api_manager("4.0.0")
+        .write(&dir.path().join("new"))
+        .expect("write");
+    let run = |profile: &str| {
+        bin()
+            .args(["run", "1.x-to-4.0.0", "--json"])
+            .arg("--old")
+            .arg(&old)
+            .arg("--via")
+            .arg(&via)
+            .arg("--new")
+            .arg(&new)
+            .args(["--old-profile", "gateway-worker", "--profile", profile])
+            .output()
+            .expect("run")
+    };
+    let output = run("gateway-worker");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(
+        report["outcome"], "done",
+        "a gateway goes through both steps"
+    );
+    assert_eq!(report["packs"]["via"]["profile"]["name"], "gateway-worker");
+    assert!(new
+        .join("repository/deployment/server/synapse-configs/default/sequences/audit_log.xml")
+        .is_file());
+    let what: Vec<&str> = report["skipped_for_profile"]
+        .as_array()
+        .expect("skips")
+        .iter()
+        .map(|skip| skip["what"].as_str().expect("what"))
+        .collect();
+    assert!(
+        what.contains(&"the checkpoint for the 2.0.0 data migration"),
+        "{what:?}"
+    );
+}
