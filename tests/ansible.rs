@@ -23,7 +23,7 @@ use std::time::Instant;
 const ANSIBLE_CORE: &str = "ansible-core>=2.15,<2.18";
 
 const HOSTS: [(&str, &str, &str); 4] = [
-    ("cp-1", "control-plane", "api-publisher"),
+    ("cp-1", "control-plane", "api-key-manager"),
     ("gw-1", "gateway-worker", "gateway-worker"),
     ("gw-2", "gateway-worker", "gateway-worker"),
     ("tm-1", "traffic-manager", "traffic-manager"),
@@ -109,13 +109,6 @@ fn create_venv() -> Result<PathBuf, String> {
         started.elapsed()
     );
     Ok(bin)
-}
-
-/// Whether the binary takes the node profiles (`--profile`, `--old-profile`).
-fn takes_profiles() -> bool {
-    let help = bin().args(["run", "--help"]).output().expect("run --help");
-    let text = stdout(&help);
-    text.contains("--profile") && text.contains("--old-profile")
 }
 
 /// A host of the inventory: its packs and where the role installs and reports.
@@ -307,15 +300,12 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
     venv();
     let temp = tempfile::tempdir().expect("temp dir");
     let root = temp.path();
-    let profiles = takes_profiles();
     let hosts: Vec<Host> = HOSTS
         .iter()
         .map(|(name, profile, old_profile)| {
             let mut host = Host::build(root, name, old_node(name), new_4_1_0());
-            if profiles {
-                host.set("apim_migrate_profile", serde_json::json!(profile));
-                host.set("apim_migrate_old_profile", serde_json::json!(old_profile));
-            }
+            host.set("apim_migrate_profile", serde_json::json!(profile));
+            host.set("apim_migrate_old_profile", serde_json::json!(old_profile));
             host
         })
         .collect();
@@ -353,7 +343,9 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
     assert!(run.success, "{}", run.stdout);
     for (index, host) in hosts.iter().enumerate() {
         let name = &host.name;
+        let (_, profile, old_profile) = HOSTS[index];
         assert_eq!(tree(&host.old, true), old_before[index], "{name}: old pack");
+        // Every node: keystores (its own among them) and the JDBC driver.
         for keystore in [format!("{name}-tls.jks"), "partner-truststore.jks".into()] {
             assert_eq!(
                 bytes(host.new.join(SECURITY).join(&keystore)),
@@ -373,15 +365,18 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
             bytes(host.old.join(LIB).join("mysql-connector-java-8.0.28.jar")),
             "{name}: JDBC driver"
         );
-        assert!(
-            host.new.join(SEQUENCES).join("audit_log.xml").exists(),
-            "{name}"
-        );
-        assert!(
+        // Per profile: user stores where users sign in, sequences where a gateway runs.
+        assert_eq!(
             host.new
                 .join("repository/tenants/1/userstores/partner_example_com.xml")
                 .exists(),
-            "{name}"
+            profile == "control-plane",
+            "{name}: user stores on a {profile} node"
+        );
+        assert_eq!(
+            host.new.join(SEQUENCES).join("audit_log.xml").exists(),
+            profile != "traffic-manager",
+            "{name}: sequences on a {profile} node"
         );
         let installed = host
             .new
@@ -397,6 +392,15 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
         let done = report(fetched.join(format!("{name}.json")));
         assert_eq!(done["command"], "run", "{name}");
         assert_eq!(done["outcome"], "done", "{name}");
+        assert_eq!(done["packs"]["new"]["profile"]["name"], profile, "{name}");
+        assert_eq!(
+            done["packs"]["new"]["profile"]["decided_by"], "--profile",
+            "{name}"
+        );
+        assert_eq!(
+            done["packs"]["old"]["profile"]["name"], old_profile,
+            "{name}"
+        );
         assert_eq!(
             done,
             report(
