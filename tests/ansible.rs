@@ -431,6 +431,29 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
         assert_eq!(tree(&host.new, false), migrated[index], "{name}");
     }
 
+    // --tags rollback --check: says which run it would take back, changes nothing.
+    let would = play(
+        root,
+        &inventory,
+        extra.clone(),
+        &["--tags", "rollback", "--check"],
+    );
+    assert!(would.success, "{}", would.stdout);
+    for (index, host) in hosts.iter().enumerate() {
+        let name = &host.name;
+        assert!(
+            would.count(name, "changed") > 0,
+            "{name}:\n{}",
+            would.stdout
+        );
+        assert_eq!(tree(&host.new, false), migrated[index], "{name}");
+    }
+    assert!(
+        would.stdout.contains("would take back run "),
+        "{}",
+        would.stdout
+    );
+
     // --tags rollback: the new packs as they were, but for the tool's history.
     let rollback = play(root, &inventory, extra.clone(), &["--tags", "rollback"]);
     assert!(rollback.success, "{}", rollback.stdout);
