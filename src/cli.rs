@@ -88,7 +88,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub old_profile: Option<String>,
 
-    /// The nodes of a distributed deployment (TOML: name, old and new profile, old and new pack, optional km and via pack per node): plans, then runs, every node whose packs are on this machine, control plane first, with one report
+    /// The nodes of a distributed deployment (TOML: name, old and new profile, old and new pack, optional km and via pack per node): plans, then runs, every node of this machine (by its `host`, else by its packs), control plane first, with one report
     #[arg(long, value_name = "FILE", conflicts_with_all = ["old", "new", "km", "via", "profile", "old_profile"])]
     pub inventory: Option<PathBuf>,
 

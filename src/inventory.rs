@@ -373,9 +373,28 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
     let mut inventory = load(path)?;
     inventory.check(&script)?;
 
-    // Which nodes are here: all of a node's packs, or none of them.
+    // Which nodes are here: a node with a `host` is here on that host only; then all of its
+    // packs must be, or (without `host`) all or none of them.
+    let this_host = this_host();
     let mut here = Vec::new();
     for node in &inventory.nodes {
+        if let Some(host) = &node.host {
+            if !same_host(host, &this_host) {
+                here.push(false);
+                continue;
+            }
+            if let Some((role, missing)) = node.paths().into_iter().find(|(_, path)| !path.exists())
+            {
+                return Err(Failure::bad_input(format!(
+                    "--inventory `{}`: node `{}` is on this host (`{host}`), but its {role} pack `{}` does not exist: fix the path",
+                    path.display(),
+                    node.name,
+                    missing.display()
+                )));
+            }
+            here.push(true);
+            continue;
+        }
         let present: Vec<bool> = node.paths().iter().map(|(_, path)| path.exists()).collect();
         if present.iter().all(|present| *present) {
             here.push(true);
@@ -395,6 +414,35 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
             )));
         } else {
             here.push(false);
+        }
+    }
+    // Two nodes here cannot write the same pack (nodes on different hosts may share paths).
+    let here_nodes: Vec<&Node> = inventory
+        .nodes
+        .iter()
+        .zip(&here)
+        .filter(|(_, here)| **here)
+        .map(|(node, _)| node)
+        .collect();
+    for (index, node) in here_nodes.iter().enumerate() {
+        for other in &here_nodes[index + 1..] {
+            let targets = |node: &Node| -> Vec<PathBuf> {
+                node.paths()
+                    .into_iter()
+                    .filter(|(role, _)| *role != "old")
+                    .map(|(_, path)| path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
+                    .collect()
+            };
+            let theirs = targets(other);
+            if let Some(shared) = targets(node).into_iter().find(|path| theirs.contains(path)) {
+                return Err(Failure::bad_input(format!(
+                    "--inventory `{}`: nodes `{}` and `{}` are both on this machine and both migrate into `{}`: give each node its own packs, or each its `host`",
+                    path.display(),
+                    node.name,
+                    other.name,
+                    shared.display()
+                )));
+            }
         }
     }
     if !here.iter().any(|here| *here) {
@@ -518,6 +566,31 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
         ))),
         None => Ok(()),
     }
+}
+
+/// This machine's name: `APIM_MIGRATE_HOSTNAME` when set, else the system's.
+fn this_host() -> String {
+    std::env::var("APIM_MIGRATE_HOSTNAME")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// Whether an inventory `host` names this machine: the same name ignoring case, or one the
+/// short form (first label) of the other; `localhost` always.
+fn same_host(host: &str, this: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let this = this.trim().to_ascii_lowercase();
+    if host == "localhost" || host == "127.0.0.1" || host == this {
+        return true;
+    }
+    let short = |name: &str| name.split('.').next().unwrap_or_default().to_string();
+    (!host.contains('.') && host == short(&this)) || (!this.contains('.') && this == short(&host))
 }
 
 fn in_node(name: &str, failure: Failure) -> Failure {
@@ -647,7 +720,8 @@ impl Combined<'_> {
                 node.name,
                 node.change(),
                 match run {
-                    NodeRun::Elsewhere => "elsewhere (its packs are not on this machine)",
+                    NodeRun::Elsewhere =>
+                        "elsewhere (not this host, or its packs are not on this machine)",
                     NodeRun::NothingToContinue => "here (no run waits at a checkpoint)",
                     NodeRun::Here { .. } => "here",
                 }
@@ -721,4 +795,19 @@ impl Combined<'_> {
 
 fn outcome_word(executed: &Executed) -> &'static str {
     executed.outcome().outcome()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_host;
+
+    #[test]
+    fn a_host_matches_its_short_and_full_names() {
+        assert!(same_host("gw1.example.com", "gw1.example.com"));
+        assert!(same_host("GW1.example.com", "gw1"));
+        assert!(same_host("gw1", "gw1.example.com"));
+        assert!(same_host("localhost", "anything"));
+        assert!(!same_host("gw1.example.com", "gw1.other.com"));
+        assert!(!same_host("gw2", "gw1.example.com"));
+    }
 }

@@ -33,7 +33,7 @@ impl Fleet {
             new.write(&dir.path().join(name).join("wso2am-4.1.0"))
                 .expect("write new");
             text.push_str(&format!(
-                "\n[[node]]\nname = \"{name}\"\nhost = \"{name}.example.com\"\nold_profile = \"{old_profile}\"\nnew_profile = \"{new_profile}\"\nold = \"{name}/wso2am-3.0.0\"\nnew = \"{name}/wso2am-4.1.0\"\n"
+                "\n[[node]]\nname = \"{name}\"\nold_profile = \"{old_profile}\"\nnew_profile = \"{new_profile}\"\nold = \"{name}/wso2am-3.0.0\"\nnew = \"{name}/wso2am-4.1.0\"\n"
             ));
             builders.push(old);
             builders.push(new);
@@ -238,7 +238,7 @@ fn the_human_report_lists_the_nodes_then_each_report_then_the_deployment() {
     );
     assert!(
         flat(&text).contains(
-            "gw-3 gateway-worker -> gateway-worker elsewhere (its packs are not on this machine)"
+            "gw-3 gateway-worker -> gateway-worker elsewhere (not this host, or its packs are not on this machine)"
         ),
         "{text}"
     );
@@ -573,4 +573,60 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
         .path()
         .join("pub-1/new/repository/resources/security/partner.jks")
         .is_file());
+}
+
+#[test]
+fn a_node_with_a_host_runs_on_that_host_only() {
+    // The same paths on every host, as a playbook lays packs out.
+    let fleet = standard_fleet("");
+    let mut text = String::new();
+    for (name, host, old_profile, new_profile) in [
+        (
+            "cp-1",
+            "cp1.example.com",
+            "api-key-manager",
+            "control-plane",
+        ),
+        (
+            "gw-1",
+            "gw1.example.com",
+            "gateway-worker",
+            "gateway-worker",
+        ),
+        (
+            "gw-2",
+            "gw2.example.com",
+            "gateway-worker",
+            "gateway-worker",
+        ),
+    ] {
+        text.push_str(&format!(
+            "[[node]]\nname = \"{name}\"\nhost = \"{host}\"\nold_profile = \"{old_profile}\"\nnew_profile = \"{new_profile}\"\nold = \"gw-1/wso2am-3.0.0\"\nnew = \"gw-1/wso2am-4.1.0\"\n\n"
+        ));
+    }
+    std::fs::write(&fleet.inventory, &text).expect("write");
+    let output = fleet
+        .cmd("run")
+        .arg("--json")
+        .env("APIM_MIGRATE_HOSTNAME", "gw1")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output.stdout);
+    assert_eq!(node(&report, "cp-1")["outcome"], "elsewhere");
+    assert_eq!(node(&report, "gw-1")["outcome"], "done");
+    assert_eq!(node(&report, "gw-2")["outcome"], "elsewhere");
+    assert!(!fleet
+        .new_pack("gw-1")
+        .join(USERSTORES)
+        .join("corp_example_com.xml")
+        .exists());
+
+    // Without hosts, the same packs for two nodes on one machine are refused.
+    let text = text.replace("host = ", "# host = ");
+    let error = refused(&fleet, &text);
+    assert!(
+        error.contains("nodes `cp-1` and `gw-1` both migrate into"),
+        "{error}"
+    );
 }
