@@ -477,6 +477,8 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
             prepared.push(Err(()));
             continue;
         };
+        // Going on from a checkpoint goes through the inventory too.
+        node_prepared.continue_with = continue_command(args, path, &node_prepared.script);
         if let Some(runs_it) = &inventory.migration_client {
             if runs_it != &node.name {
                 for slot in node_prepared.slots.iter_mut().filter(|slot| slot.target) {
@@ -566,6 +568,42 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
         ))),
         None => Ok(()),
     }
+}
+
+/// `apim-migrate run SCRIPT --inventory FILE [--set …] [--stock …] --continue`, with absolute
+/// paths.
+fn continue_command(args: &RunArgs, inventory: &Path, script: &Script) -> String {
+    let absolute = |path: &Path| {
+        path.canonicalize()
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()
+    };
+    let mut words = vec![
+        "apim-migrate".to_string(),
+        "run".to_string(),
+        script
+            .path
+            .as_deref()
+            .map(absolute)
+            .unwrap_or_else(|| script.name.clone()),
+        "--inventory".to_string(),
+        absolute(inventory),
+    ];
+    for value in &args.set {
+        words.push("--set".to_string());
+        words.push(value.clone());
+    }
+    for file in &args.stock {
+        words.push("--stock".to_string());
+        words.push(absolute(file));
+    }
+    words.push("--continue".to_string());
+    words
+        .iter()
+        .map(|word| commands::shell_word(word))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// This machine's name: `APIM_MIGRATE_HOSTNAME` when set, else the system's.

@@ -552,6 +552,13 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "checkpoint");
     assert_eq!(node(&report, "pub-1")["outcome"], "checkpoint");
+    assert_eq!(
+        node(&report, "pub-1")["report"]["stopped_at"]["continue_with"],
+        format!(
+            "apim-migrate run 1.x-to-4.0.0 --inventory {} --continue",
+            inventory.canonicalize().expect("canonical").display()
+        )
+    );
     assert_eq!(node(&report, "gw-1")["outcome"], "done");
     let sequence = "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml";
     assert!(dir.path().join("gw-1/new").join(sequence).is_file());
