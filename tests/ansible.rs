@@ -1,6 +1,8 @@
 //! The Ansible role of `contrib/ansible`, run by `ansible-playbook` on local hosts, each with
 //! packs of its own: check mode plans, a run migrates, a second run has nothing to do,
-//! `--tags rollback` takes the run back, and a host that fails fails alone.
+//! `--tags rollback` takes the run back, and a host that fails fails alone. By default each
+//! host runs as its node of a deployment inventory of all the hosts: the migration client's
+//! reminders go to one control plane, and a deployment error fails every host.
 //!
 //! ansible-core is installed from PyPI into a virtual environment kept in
 //! `target/tmp/ansible-venv` and reused while it holds the version asked for. Without PyPI the
@@ -292,6 +294,15 @@ fn report(path: impl AsRef<Path>) -> serde_json::Value {
     json(&bytes(path))
 }
 
+fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
+    report["reminders"]
+        .as_array()
+        .expect("reminders")
+        .iter()
+        .map(|reminder| reminder["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
 #[test]
 fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
     if skipped() {
@@ -411,6 +422,27 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
             ),
             "{name}: the fetched report is the host's"
         );
+        // The deployment check: the data migration is the control plane's alone, and the
+        // combined report has every host, this one run here and the others elsewhere.
+        assert_eq!(
+            reminder_ids(&done).contains(&"data-migration".to_string()),
+            profile == "control-plane",
+            "{name}: {:?}",
+            reminder_ids(&done)
+        );
+        let deployment = report(fetched.join(format!("{name}.deployment.json")));
+        assert_eq!(deployment["command"], "run", "{name}");
+        assert_eq!(deployment["migration_client"], "cp-1", "{name}");
+        let nodes = deployment["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), HOSTS.len(), "{name}");
+        for node in nodes {
+            if node["name"] == name.as_str() {
+                assert_eq!(node["outcome"], "done", "{name}");
+                assert_eq!(node["report"], done, "{name}");
+            } else {
+                assert_eq!(node["outcome"], "elsewhere", "{name}: {node}");
+            }
+        }
         assert!(run.count(name, "changed") > 0, "{name}:\n{}", run.stdout);
         assert_eq!(run.count(name, "failed"), 0, "{name}");
     }
@@ -548,10 +580,14 @@ fn a_host_that_fails_fails_alone_with_the_tools_error() {
     let inventory = inventory(root, &hosts);
     let fetched = root.join("reports");
 
+    // Each host alone: the deployment check would stop every host at the first bad pack.
     let play = play(
         root,
         &inventory,
-        serde_json::json!({ "apim_migrate_fetch_dir": fetched }),
+        serde_json::json!({
+            "apim_migrate_fetch_dir": fetched,
+            "apim_migrate_deployment_check": false,
+        }),
         &[],
     );
     assert!(!play.success, "{}", play.stdout);
@@ -599,4 +635,133 @@ fn a_host_that_fails_fails_alone_with_the_tools_error() {
         "{cp}"
     );
     assert_eq!(report(fetched.join("cp-1.json"))["command"], "run");
+}
+
+#[test]
+fn the_deployment_check_refuses_a_wrong_deployment_and_runs_the_migration_client_once() {
+    if skipped() {
+        return;
+    }
+    venv();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = temp.path();
+    let binary = env!("CARGO_BIN_EXE_apim-migrate");
+    let nodes = [
+        ("cp-1", "control-plane", "api-key-manager"),
+        ("cp-2", "control-plane", "api-publisher"),
+        ("gw-1", "gateway-worker", "gateway-worker"),
+    ];
+    let mut hosts: Vec<Host> = nodes
+        .iter()
+        .map(|(name, profile, old_profile)| {
+            let mut host = Host::build(root, name, old_node(name), new_4_1_0());
+            host.set("apim_migrate_profile", serde_json::json!(profile));
+            host.set("apim_migrate_old_profile", serde_json::json!(old_profile));
+            host.set("apim_migrate_install", serde_json::json!(false));
+            host.set("apim_migrate_install_path", serde_json::json!(binary));
+            host
+        })
+        .collect();
+    let new_before: Vec<_> = hosts.iter().map(|host| tree(&host.new, false)).collect();
+    // The report directories exist, so that a host that changes nothing reports no change.
+    for host in &hosts {
+        let reports = host.new.parent().expect("host dir").join("reports");
+        std::fs::create_dir_all(&reports).expect("reports dir");
+        std::fs::set_permissions(
+            &reports,
+            std::os::unix::fs::PermissionsExt::from_mode(0o750),
+        )
+        .expect("reports dir mode");
+    }
+
+    // A gateway cannot become a control plane: every host fails with the tool's error, which
+    // names its deployment inventory and the node, and no pack changes.
+    hosts[2].set("apim_migrate_profile", serde_json::json!("control-plane"));
+    let wrong = root.join("wrong-reports");
+    let refused = play(
+        root,
+        &inventory(root, &hosts),
+        serde_json::json!({ "apim_migrate_fetch_dir": wrong }),
+        &[],
+    );
+    assert!(!refused.success, "{}", refused.stdout);
+    for (index, host) in hosts.iter().enumerate() {
+        let name = &host.name;
+        assert_eq!(
+            refused.count(name, "failed"),
+            1,
+            "{name}:\n{}",
+            refused.stdout
+        );
+        assert_eq!(refused.count(name, "changed"), 0, "{name}");
+        assert_eq!(
+            tree(&host.new, false),
+            new_before[index],
+            "{name}: unchanged"
+        );
+        let failed = report(wrong.join(format!("{name}.json")));
+        assert_eq!(failed["outcome"], "failed", "{name}: {failed}");
+        let error = failed["error"].as_str().expect("error");
+        let file = host
+            .new
+            .parent()
+            .expect("host dir")
+            .join("reports/deployment.toml");
+        assert!(
+            error.contains(&format!("--inventory `{}`", file.display()))
+                && error.contains("node `gw-1`")
+                && error.contains("control-plane"),
+            "{name}: {error}"
+        );
+        let fatal = refused.fatal(name);
+        assert!(
+            fatal.contains("exit 2") && fatal.contains("node `gw-1`"),
+            "{fatal}"
+        );
+        assert!(!wrong.join(format!("{name}.deployment.json")).exists());
+    }
+
+    // Two control planes: the first in the play runs the migration client, the second says so.
+    hosts[2].set("apim_migrate_profile", serde_json::json!("gateway-worker"));
+    let fetched = root.join("reports");
+    let check = play(
+        root,
+        &inventory(root, &hosts),
+        serde_json::json!({ "apim_migrate_fetch_dir": fetched }),
+        &["--check"],
+    );
+    assert!(check.success, "{}", check.stdout);
+    let first = report(fetched.join("cp-1.json"));
+    assert!(reminder_ids(&first).contains(&"data-migration".to_string()));
+    let second = report(fetched.join("cp-2.json"));
+    assert_eq!(second["outcome"], "planned", "{second}");
+    assert!(!reminder_ids(&second).contains(&"data-migration".to_string()));
+    let skipped = second["skipped_for_profile"].as_array().expect("skipped");
+    assert!(
+        skipped.iter().any(|skip| skip["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("once, on node `cp-1`"))),
+        "{second}"
+    );
+    // The deployment inventory the role wrote: one node per host, run on that host only.
+    let written = std::fs::read_to_string(root.join("hosts/cp-1/reports/deployment.toml"))
+        .expect("deployment inventory");
+    let written: toml_edit::DocumentMut = written.parse().expect("TOML");
+    let listed = written["node"].as_array_of_tables().expect("nodes");
+    assert_eq!(listed.len(), hosts.len(), "{written}");
+    for (node, host) in listed.iter().zip(&hosts) {
+        assert_eq!(node["name"].as_str(), Some(host.name.as_str()), "{written}");
+        assert_eq!(node["host"].as_str(), Some(host.name.as_str()), "{written}");
+        assert_eq!(node["new"].as_str(), host.new.to_str(), "{written}");
+        assert!(
+            !node.contains_key("km") && !node.contains_key("via"),
+            "{written}"
+        );
+    }
+    for (index, host) in hosts.iter().enumerate() {
+        assert_eq!(tree(&host.new, false), new_before[index], "{}", host.name);
+        let deployment = report(fetched.join(format!("{}.deployment.json", host.name)));
+        assert_eq!(deployment["command"], "plan");
+        assert_eq!(deployment["migration_client"], "cp-1");
+    }
 }
