@@ -279,6 +279,14 @@ pub struct ReplArgs {
     #[arg(long, value_name = "DIR")]
     pub via: Option<PathBuf>,
 
+    /// The new pack's profile in a distributed deployment (as for `run`); default: detected
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The old pack's profile (as for `run`); default: detected
+    #[arg(long, value_name = "NAME")]
+    pub old_profile: Option<String>,
+
     /// A value for statements, in their `params` map (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,

@@ -403,3 +403,51 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
         "{what:?}"
     );
 }
+
+#[test]
+fn the_repl_takes_a_profile_and_scripts_see_it() {
+    use std::io::Write;
+    let packs = Packs::build(old_node("api-publisher"), fresh_4_1_0(), None);
+    let history = packs.dir.path().join("history");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+        .arg("repl")
+        .arg("--old")
+        .arg(&packs.old)
+        .arg("--new")
+        .arg(&packs.new)
+        .args(["--profile", "control-plane"])
+        .env("APIM_MIGRATE_HISTORY", &history)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            b"print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n",
+        )
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("api-publisher -> control-plane by --profile"),
+        "{text}"
+    );
+    assert!(text.contains("true"), "{text}");
+
+    let output = bin()
+        .arg("repl")
+        .arg("--old")
+        .arg(&packs.old)
+        .args(["--profile", "control-plane"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")
+    );
+}

@@ -52,6 +52,23 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         }
     }
     check_pack_roles(&slots)?;
+    if args.profile.is_some() && args.new.is_none() {
+        return Err(Failure::bad_input(
+            "--profile is the new pack's profile: give the pack with --new",
+        ));
+    }
+    if args.old_profile.is_some() && args.old.is_none() {
+        return Err(Failure::bad_input(
+            "--old-profile is the old pack's profile: give the pack with --old",
+        ));
+    }
+    for note in crate::commands::resolve_profiles(
+        &mut slots,
+        args.profile.as_deref(),
+        args.old_profile.as_deref(),
+    )? {
+        eprintln!("warning: {note}");
+    }
     let targets: Vec<&PackSlot> = slots.iter().filter(|slot| slot.target).collect();
     // The session holds its target packs, like a run, until it ends.
     let locks = if targets.is_empty() {
