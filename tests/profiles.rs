@@ -94,6 +94,24 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         "repository/conf/deployment.toml is deployment-templates/traffic-manager.toml"
     );
 
+    // A server_role no template has: all-in-one, and the report says why.
+    let text = read(packs.old.join(TOML)).replace(
+        "server_role = \"gateway-worker\"",
+        "server_role = \"edge-gateway\"",
+    );
+    write_file(&packs.old.join(TOML), text.as_bytes(), 0o644);
+    let output = bin()
+        .args(["detect", "--json"])
+        .arg(&packs.old)
+        .output()
+        .expect("run");
+    let detected = json(&output.stdout);
+    assert_eq!(detected[0]["profile"]["name"], "all-in-one");
+    assert_eq!(
+        detected[0]["profile"]["decided_by"],
+        "server_role = \"edge-gateway\" in repository/conf/deployment.toml, which is no profile of API-M 3.x: all-in-one assumed"
+    );
+
     // 2.x packs have no deployment.toml: nothing to tell from.
     let dir = tempfile::tempdir().expect("temp dir");
     let old_2 = PackBuilder::api_manager("2.0.0")
