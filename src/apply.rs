@@ -80,8 +80,12 @@ pub fn apply(
     // once; the files are written (each renamed into place, so never seen half-written);
     // the filesystems are flushed once; only then are the changes recorded as done. So the
     // journal describes every change before it starts, and a change recorded as done is on
-    // the disk, as when every file was flushed by itself, at a fraction of the flushes.
+    // the disk, as when every file was flushed by itself, at a fraction of the flushes. The
+    // flush of a batch runs on its own thread while the next batch is checked and written
+    // (the disk works while the CPU does); its changes are recorded as done when it returns,
+    // since a flush started after the last write of its batch covers all of them.
     let mut dirs = TargetDirs::default();
+    let mut flushing: Option<Flushing> = None;
     for batch in batches(plan, &changes) {
         let batch = batch.as_slice();
         let mut prepared: Vec<(usize, Prepared)> = Vec::new();
@@ -137,21 +141,21 @@ pub fn apply(
         if failure.is_some() {
             break;
         }
-        if let Err(error) = sync_filesystems(homes.values()) {
-            failure = Some((batch[batch.len() - 1], error));
-            break;
-        }
+        // The directories this batch created are there for the next batch to see.
         dirs.settle();
-        for index in performed {
-            let action = &plan.actions[index];
-            if let Some(writer) = writers.get_mut(&action.pack) {
-                if let Err(error) = writer.queue(&Record::Done { seq: action.seq }) {
-                    failure.get_or_insert((index, error));
-                }
+        if let Some(earlier) = flushing.take() {
+            if let Err((index, error)) = earlier.finish(&plan.actions, &mut writers) {
+                failure = Some((index, error));
+                break;
             }
         }
-        if failure.is_some() {
-            break;
+        flushing = Some(Flushing::start(&homes, performed, batch[batch.len() - 1]));
+    }
+    // The last batch's flush; after a failure, the flush of the batch before it, which the
+    // undo below must not race, and whose changes it takes back whether recorded or not.
+    if let Some(last) = flushing.take() {
+        if let Err((index, error)) = last.finish(&plan.actions, &mut writers) {
+            failure.get_or_insert((index, error));
         }
     }
     progress.finish();
@@ -534,6 +538,50 @@ fn sync_filesystems<'a>(homes: impl Iterator<Item = &'a PathBuf>) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// The flush of the filesystems after a batch, running on its own thread, with the changes
+/// of the batch it makes durable.
+struct Flushing {
+    thread: std::thread::JoinHandle<Result<()>>,
+    performed: Vec<usize>,
+    /// The change a failed flush is reported against: the batch's last.
+    last: usize,
+}
+
+impl Flushing {
+    /// Starts flushing the filesystems of `homes`; every write of the batch has returned.
+    fn start(homes: &BTreeMap<String, PathBuf>, performed: Vec<usize>, last: usize) -> Flushing {
+        let homes: Vec<PathBuf> = homes.values().cloned().collect();
+        Flushing {
+            thread: std::thread::spawn(move || sync_filesystems(homes.iter())),
+            performed,
+            last,
+        }
+    }
+
+    /// Waits for the flush, then queues the `Done` records of the batch's changes.
+    fn finish(
+        self,
+        actions: &[crate::plan::Action],
+        writers: &mut BTreeMap<String, JournalWriter>,
+    ) -> Result<(), (usize, anyhow::Error)> {
+        let flushed = self.thread.join().unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "internal: the thread flushing the filesystems panicked"
+            ))
+        });
+        flushed.map_err(|error| (self.last, error))?;
+        for index in self.performed {
+            let action = &actions[index];
+            if let Some(writer) = writers.get_mut(&action.pack) {
+                writer
+                    .queue(&Record::Done { seq: action.seq })
+                    .map_err(|error| (index, error))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What taking runs back did.
