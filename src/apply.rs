@@ -77,13 +77,14 @@ pub fn apply(
     let mut failure = None;
     // Changes go in batches. For each: the targets are checked and the replaced files backed
     // up (each backup flushed); the batch's records are written to the journal and flushed
-    // once; the files are written (each renamed into place, so never seen half-written);
-    // the filesystems are flushed once; only then are the changes recorded as done. So the
-    // journal describes every change before it starts, and a change recorded as done is on
-    // the disk, as when every file was flushed by itself, at a fraction of the flushes. The
-    // flush of a batch runs on its own thread while the next batch is checked and written
-    // (the disk works while the CPU does); its changes are recorded as done when it returns,
-    // since a flush started after the last write of its batch covers all of them.
+    // once; the files are written (new ones linked in once written, others renamed into
+    // place, so never seen half-written); the filesystems are flushed once; only then are
+    // the changes recorded as done. So the journal describes every change before it starts,
+    // and a change recorded as done is on the disk, as when every file was flushed by
+    // itself, at a fraction of the flushes. The flush of a batch runs on its own thread while
+    // the next batch is checked and written (the disk works while the CPU does); its changes
+    // are recorded as done when it returns, since a flush started after the last write of
+    // its batch covers all of them.
     let mut dirs = TargetDirs::default();
     let mut flushing: Option<Flushing> = None;
     for batch in batches(plan, &changes) {
@@ -481,7 +482,7 @@ const PARALLEL_FROM: usize = 64;
 /// At most this many writing threads.
 const MAX_THREADS: usize = 4;
 
-/// Writes one prepared change: its directories, then the file, renamed into place.
+/// Writes one prepared change: its directories, then the file, linked or renamed into place.
 fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Result<()> {
     let dest = fsx::join(home, &action.path);
     for dir in &ready.created_dirs {
@@ -504,15 +505,21 @@ fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Resul
         }
     }
     let after = &ready.after;
+    // A new file is linked in once written (nothing to replace); an existing one replaced by
+    // a rename.
+    let write = match action.effect {
+        Some(Effect::Create) => fsx::write_new_unsynced,
+        _ => fsx::atomic_write_unsynced,
+    };
     let written = match &action.content {
         Content::File(source) => {
             let mut reader = File::open(source)
                 .with_context(|| format!("cannot read `{}`", source.display()))?;
-            fsx::atomic_write_unsynced(&dest, after.mode, &mut reader, Some(&after.sha256))?
+            write(&dest, after.mode, &mut reader, Some(&after.sha256))?
         }
         Content::Bytes(bytes) => {
             let mut reader: &[u8] = bytes;
-            fsx::atomic_write_unsynced(
+            write(
                 &dest,
                 after.mode,
                 &mut reader as &mut dyn Read,
