@@ -4,6 +4,7 @@
 
 use crate::error::Failure;
 use crate::fsx;
+use crate::hashcache::HashCache;
 use crate::journal::{self, Change, JournalWriter, Record, RunLog, TargetLocks};
 use crate::plan::{Content, Effect, FileState, Plan, Status};
 use anyhow::{bail, Context, Result};
@@ -34,6 +35,7 @@ pub fn apply(
     run_id: &str,
     locks: &TargetLocks,
     progress: &crate::progress::Progress,
+    hashes: &HashCache,
 ) -> Result<(), Failure> {
     let targets: Vec<(String, PathBuf)> = plan
         .packs
@@ -124,6 +126,7 @@ pub fn apply(
             injected,
             progress,
             attempted,
+            hashes,
         );
         attempted += prepared.len();
         let mut performed = Vec::new();
@@ -405,6 +408,7 @@ fn write_batch(
     injected: Option<usize>,
     progress: &crate::progress::Progress,
     done_before: usize,
+    hashes: &HashCache,
 ) -> Vec<Option<Result<()>>> {
     let threads = if prepared.len() < PARALLEL_FROM {
         1
@@ -430,7 +434,7 @@ fn write_batch(
                     "injected failure (APIM_MIGRATE_INJECT_FAILURE)"
                 ))
             } else {
-                perform(&homes[&action.pack], action, ready)
+                perform(&homes[&action.pack], action, ready, hashes)
             };
             let failed = result.is_err();
             results.push((position, result));
@@ -483,7 +487,12 @@ const PARALLEL_FROM: usize = 64;
 const MAX_THREADS: usize = 4;
 
 /// Writes one prepared change: its directories, then the file, linked or renamed into place.
-fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Result<()> {
+fn perform(
+    home: &Path,
+    action: &crate::plan::Action,
+    ready: &Prepared,
+    hashes: &HashCache,
+) -> Result<()> {
     let dest = fsx::join(home, &action.path);
     for dir in &ready.created_dirs {
         let path = fsx::join(home, dir);
@@ -511,24 +520,43 @@ fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Resul
         Some(Effect::Create) => fsx::write_new_unsynced,
         _ => fsx::atomic_write_unsynced,
     };
-    let written = match &action.content {
+    let started = std::time::SystemTime::now();
+    let (written, kept) = match &action.content {
         Content::File(source) => {
             let mut reader = File::open(source)
                 .with_context(|| format!("cannot read `{}`", source.display()))?;
-            write(&dest, after.mode, &mut reader, Some(&after.sha256))?
+            // A copy keeps its source's modification time, as `cp -p` does; that is also
+            // what lets the hash cache trust it later (see `hashcache`).
+            let kept = reader
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .with_context(|| format!("cannot stat `{}`", source.display()))?;
+            let written = write(
+                &dest,
+                after.mode,
+                &mut reader,
+                Some(&after.sha256),
+                Some(kept),
+            )?;
+            (written, Some(kept))
         }
         Content::Bytes(bytes) => {
             let mut reader: &[u8] = bytes;
-            write(
+            let written = write(
                 &dest,
                 after.mode,
                 &mut reader as &mut dyn Read,
                 Some(&after.sha256),
-            )?
+                None,
+            )?;
+            (written, None)
         }
         Content::None => bail!("internal: change without content"),
     };
-    debug_assert_eq!(written, after.sha256);
+    debug_assert_eq!(written.sha256, after.sha256);
+    if let (Some(placed), Some(kept)) = (&written.placed, kept) {
+        hashes.record_written(placed, kept, started, &written.sha256);
+    }
     Ok(())
 }
 

@@ -308,6 +308,16 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         });
     }
     check_pack_roles(&slots)?;
+    // The hashes of files known from the targets' earlier runs, for all the packs.
+    let hashes = std::sync::Arc::new(crate::hashcache::HashCache::load(
+        slots
+            .iter()
+            .filter(|slot| slot.target)
+            .map(|slot| slot.pack.home.as_path()),
+    ));
+    for slot in &mut slots {
+        slot.pack.hashes = hashes.clone();
+    }
     let given: Vec<(&str, &Pack)> = slots
         .iter()
         .map(|slot| (slot.role.as_str(), &slot.pack))
@@ -482,6 +492,10 @@ pub fn execute(
 ) -> CommandResult<Executed> {
     let apply = options.stop_at_checkpoint;
     let show_progress = options.show_progress;
+    let hashes = slots
+        .first()
+        .map(|slot| slot.pack.hashes.clone())
+        .unwrap_or_default();
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
@@ -508,8 +522,13 @@ pub fn execute(
         .filter(|action| action.is_change())
         .count();
     let progress = crate::progress::Progress::applying(show_progress, changes);
-    let error = match apply::apply(&mut plan, &run_id, locks, &progress) {
-        Ok(()) => None,
+    let error = match apply::apply(&mut plan, &run_id, locks, &progress, &hashes) {
+        Ok(()) => {
+            // Losing the cache costs only time: a failure to save it is not the run's.
+            let targets = plan.packs.iter().filter(|pack| pack.target);
+            let _ = hashes.save(targets.map(|pack| pack.home.as_path()));
+            None
+        }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),
     };

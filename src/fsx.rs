@@ -123,7 +123,8 @@ pub fn atomic_write(
     content: &mut dyn Read,
     expected: Option<&str>,
 ) -> Result<String> {
-    write_through_temp(dest, mode, content, expected, Through::Durable)
+    write_through_temp(dest, mode, content, expected, Through::Durable, None)
+        .map(|written| written.sha256)
 }
 
 /// `atomic_write` without the flushes: the file is renamed into place, so a reader still sees
@@ -135,8 +136,18 @@ pub fn atomic_write_unsynced(
     mode: u32,
     content: &mut dyn Read,
     expected: Option<&str>,
-) -> Result<String> {
-    write_through_temp(dest, mode, content, expected, Through::Unsynced)
+    modified: Option<std::time::SystemTime>,
+) -> Result<Written> {
+    write_through_temp(dest, mode, content, expected, Through::Unsynced, modified)
+}
+
+/// What an unsynced write wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The SHA-256 of the content.
+    pub sha256: String,
+    /// With a modification time to set: the file's `fstat` once in place.
+    pub placed: Option<fs::Metadata>,
 }
 
 /// Writes a new file at `dest`, which must not exist, as `atomic_write_unsynced` does: the
@@ -150,14 +161,15 @@ pub fn write_new_unsynced(
     mode: u32,
     content: &mut dyn Read,
     expected: Option<&str>,
-) -> Result<String> {
+    modified: Option<std::time::SystemTime>,
+) -> Result<Written> {
     #[cfg(target_os = "linux")]
     {
-        if let Some(written) = write_unnamed(dest, mode, content, expected)? {
+        if let Some(written) = write_unnamed(dest, mode, content, expected, modified)? {
             return Ok(written);
         }
     }
-    write_through_temp(dest, mode, content, expected, Through::New)
+    write_through_temp(dest, mode, content, expected, Through::New, modified)
 }
 
 /// `write_new_unsynced` through `O_TMPFILE` and `linkat`; `None`, with nothing read from
@@ -168,7 +180,8 @@ fn write_unnamed(
     mode: u32,
     content: &mut dyn Read,
     expected: Option<&str>,
-) -> Result<Option<String>> {
+    modified: Option<std::time::SystemTime>,
+) -> Result<Option<Written>> {
     use nix::errno::Errno;
     use nix::fcntl::{OFlag, AT_FDCWD};
     use std::os::fd::AsRawFd;
@@ -206,6 +219,10 @@ fn write_unnamed(
     }
     file.set_permissions(fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of `{}`", dest.display()))?;
+    if let Some(modified) = modified {
+        file.set_modified(modified)
+            .with_context(|| format!("cannot set the time of `{}`", dest.display()))?;
+    }
     let name = format!("/proc/self/fd/{}", file.as_raw_fd());
     match nix::unistd::linkat(
         AT_FDCWD,
@@ -214,7 +231,10 @@ fn write_unnamed(
         dest,
         nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
     ) {
-        Ok(()) => Ok(Some(sha256)),
+        Ok(()) => Ok(Some(Written {
+            placed: placed(&file, modified, dest)?,
+            sha256,
+        })),
         Err(Errno::EEXIST) => anyhow::bail!(
             "`{}` appeared after it was planned; plan again",
             dest.display()
@@ -277,7 +297,8 @@ fn write_through_temp(
     content: &mut dyn Read,
     expected: Option<&str>,
     how: Through,
-) -> Result<String> {
+    modified: Option<std::time::SystemTime>,
+) -> Result<Written> {
     let dir = dest
         .parent()
         .with_context(|| format!("`{}` has no parent directory", dest.display()))?;
@@ -298,23 +319,46 @@ fn write_through_temp(
     temp.as_file()
         .set_permissions(fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of `{}`", dest.display()))?;
+    if let Some(modified) = modified {
+        temp.as_file()
+            .set_modified(modified)
+            .with_context(|| format!("cannot set the time of `{}`", dest.display()))?;
+    }
     if how == Through::Durable {
         temp.as_file()
             .sync_all()
             .with_context(|| format!("cannot flush `{}`", dest.display()))?;
     }
-    let placed = if how == Through::New {
+    let placed_file = if how == Through::New {
         temp.persist_noclobber(dest)
     } else {
         temp.persist(dest)
     };
-    placed
+    let file = placed_file
         .map_err(|error| error.error)
         .with_context(|| format!("cannot rename into `{}`", dest.display()))?;
     if how == Through::Durable {
         sync_dir(dir)?;
     }
-    Ok(sha256)
+    Ok(Written {
+        placed: placed(&file, modified, dest)?,
+        sha256,
+    })
+}
+
+/// The `fstat` of a file just put in place, when its modification time was set.
+fn placed(
+    file: &File,
+    modified: Option<std::time::SystemTime>,
+    dest: &Path,
+) -> Result<Option<fs::Metadata>> {
+    match modified {
+        Some(_) => file
+            .metadata()
+            .map(Some)
+            .with_context(|| format!("cannot stat `{}`", dest.display())),
+        None => Ok(None),
+    }
 }
 
 /// Flushes a directory so that a rename or unlink in it survives a power loss.
@@ -411,9 +455,10 @@ mod tests {
         let dest = dir.path().join("new.xml");
         let content = b"<userstore/>".to_vec();
         let expected = sha256_bytes(&content);
-        let written = write_new_unsynced(&dest, 0o640, &mut content.as_slice(), Some(&expected))
-            .expect("written");
-        assert_eq!(written, expected);
+        let written =
+            write_new_unsynced(&dest, 0o640, &mut content.as_slice(), Some(&expected), None)
+                .expect("written");
+        assert_eq!(written.sha256, expected);
         assert_eq!(fs::read(&dest).expect("read"), content);
         assert_eq!(mode_of(&dest).expect("mode"), 0o640);
         // No temporary file is left beside it.
@@ -423,7 +468,7 @@ mod tests {
         );
 
         // A file that appeared at the path is an error, and stays as it is.
-        let error = write_new_unsynced(&dest, 0o644, &mut &b"other"[..], None)
+        let error = write_new_unsynced(&dest, 0o644, &mut &b"other"[..], None, None)
             .expect_err("the path is taken");
         assert!(format!("{error:#}").contains("new.xml"), "{error:#}");
         assert_eq!(fs::read(&dest).expect("read"), content);
@@ -434,7 +479,7 @@ mod tests {
 
         // Content that does not hash as planned is never linked in.
         let other = dir.path().join("other.xml");
-        assert!(write_new_unsynced(&other, 0o644, &mut &b"x"[..], Some(&expected)).is_err());
+        assert!(write_new_unsynced(&other, 0o644, &mut &b"x"[..], Some(&expected), None).is_err());
         assert!(!other.exists());
         assert_eq!(
             list_dir(dir.path()).expect("list"),

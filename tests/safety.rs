@@ -57,6 +57,7 @@ fn apply_in_process(packs: &Packs, plan: &mut apim_migrate::plan::Plan) -> Resul
         "20260101T000000000Z-00001-0",
         &locks,
         &apim_migrate::progress::Progress::hidden(),
+        &apim_migrate::hashcache::HashCache::default(),
     )
 }
 
