@@ -308,13 +308,19 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         });
     }
     check_pack_roles(&slots)?;
-    // The hashes of files known from the targets' earlier runs, for all the packs.
-    let hashes = std::sync::Arc::new(crate::hashcache::HashCache::load(
+    // The hashes of files known from the targets' earlier runs, for all the packs; only a
+    // run keeps what it learns, to save it.
+    let hashes = crate::hashcache::HashCache::load(
         slots
             .iter()
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.home.as_path()),
-    ));
+    );
+    let hashes = std::sync::Arc::new(if apply {
+        hashes
+    } else {
+        hashes.without_recording()
+    });
     for slot in &mut slots {
         slot.pack.hashes = hashes.clone();
     }

@@ -89,6 +89,8 @@ pub struct HashCache {
     seen: Mutex<Entries>,
     /// Taken before any file was looked at through this cache.
     since: SystemTime,
+    /// Whether what is found is kept, to be saved (not for `plan`, which writes nothing).
+    recording: bool,
 }
 
 impl Default for HashCache {
@@ -97,6 +99,7 @@ impl Default for HashCache {
             known: Entries::new(),
             seen: Mutex::new(Entries::new()),
             since: SystemTime::now(),
+            recording: true,
         }
     }
 }
@@ -115,6 +118,14 @@ impl HashCache {
         cache
     }
 
+    /// The same cache, keeping nothing of what it finds (for a command that never saves it).
+    pub fn without_recording(self) -> HashCache {
+        HashCache {
+            recording: false,
+            ..self
+        }
+    }
+
     /// Whether an entry read matches this `stat` of a file.
     pub fn covers(&self, metadata: &fs::Metadata) -> bool {
         self.known
@@ -129,8 +140,10 @@ impl HashCache {
         let stamp = Stamp::of(metadata);
         if let Some((known, sha256)) = self.known.get(&key) {
             if *known == stamp {
-                if let Ok(mut seen) = self.seen.lock() {
-                    seen.insert(key, (stamp, *sha256));
+                if self.recording {
+                    if let Ok(mut seen) = self.seen.lock() {
+                        seen.insert(key, (stamp, *sha256));
+                    }
                 }
                 return Ok(crate::fsx::to_hex(sha256));
             }
@@ -154,7 +167,9 @@ impl HashCache {
         }
         let digest: [u8; 32] = hasher.finalize().into();
         let stamp = Stamp::of(&opened);
-        if stamp.ctime < split(self.since.checked_sub(SETTLED).unwrap_or(self.since)) {
+        if self.recording
+            && stamp.ctime < split(self.since.checked_sub(SETTLED).unwrap_or(self.since))
+        {
             if let Ok(mut seen) = self.seen.lock() {
                 seen.insert(self::key(&opened), (stamp, digest));
             }
@@ -189,7 +204,7 @@ impl HashCache {
         let Some(settled) = written.checked_sub(SETTLED) else {
             return;
         };
-        if stamp.mtime != split(kept) || kept >= settled || !placed.is_file() {
+        if !self.recording || stamp.mtime != split(kept) || kept >= settled || !placed.is_file() {
             return;
         }
         let Some(digest) = from_hex(sha256) else {
