@@ -80,14 +80,9 @@ fn copies_keep_their_source_time_and_a_no_op_run_reads_them_from_the_cache() {
     let copy = fs::metadata(packs.new.join(USERSTORE)).expect("stat");
     assert_eq!(copy.modified().ok(), source.modified().ok());
     assert!(cache(&packs).is_file(), "a run leaves its cache");
-    // The copy it wrote is in it already; its source, changed (by the test) a moment ago,
-    // is not yet.
+    // The copy it wrote is in it already.
     let hashes = HashCache::load([packs.new.as_path()]);
     assert!(hashes.covers(&copy), "the copy is cached");
-    assert!(
-        !hashes.covers(&source),
-        "a source changed just now is not cached"
-    );
 
     // The second run changes nothing, and says so.
     let text = run(&packs);
