@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Each round, on fresh copies of the 4.1.0 pack: `plan`; `run`; the same `run` again (a
-//! no-op); the shell baseline. Peak memory is each process's maximum resident set, read with
+//! no-op); the shell baseline. Each command starts with nothing left to write back (`sync`
+//! before it, not timed). Peak memory is each process's maximum resident set, read with
 //! `getrusage` by a small wrapper process (this binary, re-run with `APIM_MIGRATE_BENCH_CHILD`).
 //! Start-up is `apim-migrate --version`. The packs live in a temp dir (`TMPDIR`) on the same
 //! filesystem for all measurements; with `APIM_MIGRATE_BENCH_DIR=DIR` they are built in
@@ -311,8 +312,13 @@ fn fresh_copy(pristine: &Path, target: &Path) {
 }
 
 /// Runs `program args` through a wrapper process that reports its peak RSS; returns the wall
-/// time and the peak in MB.
+/// time and the peak in MB. Everything written before (the packs just built, the copies, the
+/// command measured before) is flushed first, not timed: `run` flushes the filesystem to
+/// keep its journal's promise, and would otherwise be charged for writing back what the
+/// benchmark itself, or the baseline, left in the page cache.
 fn measure(program: &str, args: &[String]) -> (Duration, f64) {
+    let synced = Command::new("sync").status().expect("sync");
+    assert!(synced.success(), "sync failed");
     let started = Instant::now();
     let output = Command::new(std::env::current_exe().expect("this binary"))
         .env("APIM_MIGRATE_BENCH_CHILD", "1")

@@ -4,6 +4,7 @@
 
 use crate::error::Failure;
 use crate::fsx;
+use crate::hashcache::HashCache;
 use crate::journal::{self, Change, JournalWriter, Record, RunLog, TargetLocks};
 use crate::plan::{Content, Effect, FileState, Plan, Status};
 use anyhow::{bail, Context, Result};
@@ -34,6 +35,7 @@ pub fn apply(
     run_id: &str,
     locks: &TargetLocks,
     progress: &crate::progress::Progress,
+    hashes: &HashCache,
 ) -> Result<(), Failure> {
     let targets: Vec<(String, PathBuf)> = plan
         .packs
@@ -77,11 +79,16 @@ pub fn apply(
     let mut failure = None;
     // Changes go in batches. For each: the targets are checked and the replaced files backed
     // up (each backup flushed); the batch's records are written to the journal and flushed
-    // once; the files are written (each renamed into place, so never seen half-written);
-    // the filesystems are flushed once; only then are the changes recorded as done. So the
-    // journal describes every change before it starts, and a change recorded as done is on
-    // the disk, as when every file was flushed by itself, at a fraction of the flushes.
+    // once; the files are written (new ones linked in once written, others renamed into
+    // place, so never seen half-written); the filesystems are flushed once; only then are
+    // the changes recorded as done. So the journal describes every change before it starts,
+    // and a change recorded as done is on the disk, as when every file was flushed by
+    // itself, at a fraction of the flushes. The flush of a batch runs on its own thread while
+    // the next batch is checked and written (the disk works while the CPU does); its changes
+    // are recorded as done when it returns, since a flush started after the last write of
+    // its batch covers all of them.
     let mut dirs = TargetDirs::default();
+    let mut flushing: Option<Flushing> = None;
     for batch in batches(plan, &changes) {
         let batch = batch.as_slice();
         let mut prepared: Vec<(usize, Prepared)> = Vec::new();
@@ -119,6 +126,7 @@ pub fn apply(
             injected,
             progress,
             attempted,
+            hashes,
         );
         attempted += prepared.len();
         let mut performed = Vec::new();
@@ -137,21 +145,21 @@ pub fn apply(
         if failure.is_some() {
             break;
         }
-        if let Err(error) = sync_filesystems(homes.values()) {
-            failure = Some((batch[batch.len() - 1], error));
-            break;
-        }
+        // The directories this batch created are there for the next batch to see.
         dirs.settle();
-        for index in performed {
-            let action = &plan.actions[index];
-            if let Some(writer) = writers.get_mut(&action.pack) {
-                if let Err(error) = writer.queue(&Record::Done { seq: action.seq }) {
-                    failure.get_or_insert((index, error));
-                }
+        if let Some(earlier) = flushing.take() {
+            if let Err((index, error)) = earlier.finish(&plan.actions, &mut writers) {
+                failure = Some((index, error));
+                break;
             }
         }
-        if failure.is_some() {
-            break;
+        flushing = Some(Flushing::start(&homes, performed, batch[batch.len() - 1]));
+    }
+    // The last batch's flush; after a failure, the flush of the batch before it, which the
+    // undo below must not race, and whose changes it takes back whether recorded or not.
+    if let Some(last) = flushing.take() {
+        if let Err((index, error)) = last.finish(&plan.actions, &mut writers) {
+            failure.get_or_insert((index, error));
         }
     }
     progress.finish();
@@ -400,6 +408,7 @@ fn write_batch(
     injected: Option<usize>,
     progress: &crate::progress::Progress,
     done_before: usize,
+    hashes: &HashCache,
 ) -> Vec<Option<Result<()>>> {
     let threads = if prepared.len() < PARALLEL_FROM {
         1
@@ -425,7 +434,7 @@ fn write_batch(
                     "injected failure (APIM_MIGRATE_INJECT_FAILURE)"
                 ))
             } else {
-                perform(&homes[&action.pack], action, ready)
+                perform(&homes[&action.pack], action, ready, hashes)
             };
             let failed = result.is_err();
             results.push((position, result));
@@ -477,8 +486,13 @@ const PARALLEL_FROM: usize = 64;
 /// At most this many writing threads.
 const MAX_THREADS: usize = 4;
 
-/// Writes one prepared change: its directories, then the file, renamed into place.
-fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Result<()> {
+/// Writes one prepared change: its directories, then the file, linked or renamed into place.
+fn perform(
+    home: &Path,
+    action: &crate::plan::Action,
+    ready: &Prepared,
+    hashes: &HashCache,
+) -> Result<()> {
     let dest = fsx::join(home, &action.path);
     for dir in &ready.created_dirs {
         let path = fsx::join(home, dir);
@@ -500,24 +514,49 @@ fn perform(home: &Path, action: &crate::plan::Action, ready: &Prepared) -> Resul
         }
     }
     let after = &ready.after;
-    let written = match &action.content {
+    // A new file is linked in once written (nothing to replace); an existing one replaced by
+    // a rename.
+    let write = match action.effect {
+        Some(Effect::Create) => fsx::write_new_unsynced,
+        _ => fsx::atomic_write_unsynced,
+    };
+    let started = std::time::SystemTime::now();
+    let (written, kept) = match &action.content {
         Content::File(source) => {
             let mut reader = File::open(source)
                 .with_context(|| format!("cannot read `{}`", source.display()))?;
-            fsx::atomic_write_unsynced(&dest, after.mode, &mut reader, Some(&after.sha256))?
+            // A copy keeps its source's modification time, as `cp -p` does; that is also
+            // what lets the hash cache trust it later (see `hashcache`).
+            let kept = reader
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .with_context(|| format!("cannot stat `{}`", source.display()))?;
+            let written = write(
+                &dest,
+                after.mode,
+                &mut reader,
+                Some(&after.sha256),
+                Some(kept),
+            )?;
+            (written, Some(kept))
         }
         Content::Bytes(bytes) => {
             let mut reader: &[u8] = bytes;
-            fsx::atomic_write_unsynced(
+            let written = write(
                 &dest,
                 after.mode,
                 &mut reader as &mut dyn Read,
                 Some(&after.sha256),
-            )?
+                None,
+            )?;
+            (written, None)
         }
         Content::None => bail!("internal: change without content"),
     };
-    debug_assert_eq!(written, after.sha256);
+    debug_assert_eq!(written.sha256, after.sha256);
+    if let (Some(placed), Some(kept)) = (&written.placed, kept) {
+        hashes.record_written(placed, kept, started, &written.sha256);
+    }
     Ok(())
 }
 
@@ -534,6 +573,50 @@ fn sync_filesystems<'a>(homes: impl Iterator<Item = &'a PathBuf>) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// The flush of the filesystems after a batch, running on its own thread, with the changes
+/// of the batch it makes durable.
+struct Flushing {
+    thread: std::thread::JoinHandle<Result<()>>,
+    performed: Vec<usize>,
+    /// The change a failed flush is reported against: the batch's last.
+    last: usize,
+}
+
+impl Flushing {
+    /// Starts flushing the filesystems of `homes`; every write of the batch has returned.
+    fn start(homes: &BTreeMap<String, PathBuf>, performed: Vec<usize>, last: usize) -> Flushing {
+        let homes: Vec<PathBuf> = homes.values().cloned().collect();
+        Flushing {
+            thread: std::thread::spawn(move || sync_filesystems(homes.iter())),
+            performed,
+            last,
+        }
+    }
+
+    /// Waits for the flush, then queues the `Done` records of the batch's changes.
+    fn finish(
+        self,
+        actions: &[crate::plan::Action],
+        writers: &mut BTreeMap<String, JournalWriter>,
+    ) -> Result<(), (usize, anyhow::Error)> {
+        let flushed = self.thread.join().unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "internal: the thread flushing the filesystems panicked"
+            ))
+        });
+        flushed.map_err(|error| (self.last, error))?;
+        for index in self.performed {
+            let action = &actions[index];
+            if let Some(writer) = writers.get_mut(&action.pack) {
+                writer
+                    .queue(&Record::Done { seq: action.seq })
+                    .map_err(|error| (index, error))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What taking runs back did.

@@ -466,6 +466,22 @@ pub(crate) fn prepare(
         args.profile.as_deref(),
         args.old_profile.as_deref(),
     )?;
+    // The hashes of files known from the targets' earlier runs, for all the packs; only a
+    // run keeps what it learns, to save it.
+    let hashes = crate::hashcache::HashCache::load(
+        slots
+            .iter()
+            .filter(|slot| slot.target)
+            .map(|slot| slot.pack.home.as_path()),
+    );
+    let hashes = std::sync::Arc::new(if apply {
+        hashes
+    } else {
+        hashes.without_recording()
+    });
+    for slot in &mut slots {
+        slot.pack.hashes = hashes.clone();
+    }
     let given: Vec<(&str, &Pack)> = slots
         .iter()
         .map(|slot| (slot.role.as_str(), &slot.pack))
@@ -600,6 +616,8 @@ pub struct Executed {
     pub plan: crate::plan::Plan,
     pub output: Vec<String>,
     pub error: Option<String>,
+    /// The hash cache the run's packs share (see `hashcache`).
+    pub(crate) hashes: std::sync::Arc<crate::hashcache::HashCache>,
 }
 
 /// Locks the target packs of a run (see `journal::PackLock`).
@@ -651,6 +669,11 @@ pub(crate) fn plan_script(
     continue_with: &str,
 ) -> CommandResult<Executed> {
     let apply = options.stop_at_checkpoint;
+    // The run's hash cache, shared by its packs; saved once the run is applied.
+    let hashes = slots
+        .first()
+        .map(|slot| slot.pack.hashes.clone())
+        .unwrap_or_default();
     let (mut plan, output) = engine::plan(script, slots, params, catalogue, options)
         .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
@@ -662,6 +685,7 @@ pub(crate) fn plan_script(
         plan,
         output,
         error: None,
+        hashes,
     })
 }
 
@@ -680,8 +704,14 @@ pub(crate) fn apply_planned(
         .filter(|action| action.is_change())
         .count();
     let progress = crate::progress::Progress::applying(show_progress, changes);
-    executed.error = match apply::apply(&mut executed.plan, &run_id, locks, &progress) {
-        Ok(()) => None,
+    let hashes = executed.hashes.clone();
+    executed.error = match apply::apply(&mut executed.plan, &run_id, locks, &progress, &hashes) {
+        Ok(()) => {
+            // Losing the cache costs only time: a failure to save it is not the run's.
+            let targets = executed.plan.packs.iter().filter(|pack| pack.target);
+            let _ = hashes.save(targets.map(|pack| pack.home.as_path()));
+            None
+        }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
         Err(failure @ Failure::BadInput(_)) => return Err(failure),
     };

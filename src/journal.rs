@@ -315,6 +315,9 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
         .collect::<std::io::Result<_>>()
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let count = lines.len();
+    // Where each change is in `changes`, by seq (the latest, should one be begun twice): a
+    // `Done` record comes a batch or two after its `Begin`, thousands of changes later.
+    let mut positions: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for (index, line) in lines.into_iter().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -339,23 +342,24 @@ pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
                 after,
                 created_dirs,
                 backup,
-            } => log.changes.push(Change {
-                seq,
-                primitive,
-                path,
-                effect,
-                before,
-                after,
-                created_dirs,
-                backup,
-                done: false,
-            }),
+            } => {
+                positions.insert(seq, log.changes.len());
+                log.changes.push(Change {
+                    seq,
+                    primitive,
+                    path,
+                    effect,
+                    before,
+                    after,
+                    created_dirs,
+                    backup,
+                    done: false,
+                })
+            }
             Record::Done { seq } => {
-                if let Some(change) = log
-                    .changes
-                    .iter_mut()
-                    .rev()
-                    .find(|change| change.seq == seq)
+                if let Some(change) = positions
+                    .get(&seq)
+                    .and_then(|position| log.changes.get_mut(*position))
                 {
                     change.done = true;
                 }

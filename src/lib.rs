@@ -11,6 +11,7 @@ pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod fsx;
+pub mod hashcache;
 pub mod inventory;
 pub mod journal;
 pub mod output;

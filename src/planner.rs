@@ -201,7 +201,10 @@ impl Planner {
         if self.slot(role)?.pack.target_metadata(relative)?.is_none() {
             return Ok(None);
         }
-        Ok(fsx::file_state(absolute)?.map(|(sha256, mode)| FileState { sha256, mode }))
+        let hashes = &self.slot(role)?.pack.hashes;
+        Ok(hashes
+            .file_state(absolute)?
+            .map(|(sha256, mode)| FileState { sha256, mode }))
     }
 
     /// Reads a file of any pack as it will be after the actions planned so far; `None`
@@ -241,8 +244,9 @@ impl Planner {
         Ok(fs::symlink_metadata(fsx::join(&slot.pack.home, &relative)).is_ok())
     }
 
-    /// Plans a copy of a file of a source pack into a target pack, keeping its mode. A
-    /// source that is a link is followed only while it stays inside its pack.
+    /// Plans a copy of a file of a source pack into a target pack, keeping its mode (and,
+    /// when applied, its modification time). A source that is a link is followed only while
+    /// it stays inside its pack.
     pub fn copy_from_pack(
         &mut self,
         primitive: &str,
@@ -296,8 +300,7 @@ impl Planner {
         if !metadata.is_file() {
             bail!("`{}` is not a regular file", source.display());
         }
-        let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
-        self.copy_file(primitive, &source, mode, label, to_role, dest_relative)
+        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
     }
 
     /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
@@ -371,23 +374,26 @@ impl Planner {
             .canonicalize()
             .with_context(|| format!("cannot resolve `{}`", source.display()))?;
         let label = source.display().to_string();
-        let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
-        self.copy_file(primitive, &source, mode, label, to_role, dest_relative)
+        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
     }
 
     fn copy_file(
         &mut self,
         primitive: &str,
         source: &Path,
-        mode: u32,
+        metadata: &fs::Metadata,
         source_label: String,
         to_role: &str,
         dest_relative: &str,
     ) -> Result<Status> {
         let (relative, absolute) = self.target_path(to_role, dest_relative)?;
         let after = FileState {
-            sha256: fsx::sha256_file(source)?,
-            mode,
+            sha256: self
+                .slot(to_role)?
+                .pack
+                .hashes
+                .sha256_file(source, metadata)?,
+            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
         };
         let before = self.current_state(to_role, &relative, &absolute)?;
         let content = Content::File(source.to_path_buf());
@@ -672,7 +678,7 @@ fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<Look
                 bail!("`{}` is not a regular file", source_path.display());
             }
             let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
-            Some((mode, fsx::sha256_file(&source_path)?))
+            Some((mode, from.hashes.sha256_file(&source_path, &metadata)?))
         }
     };
     let (dest_relative, absolute, metadata) = target_file(to, dest)?;
@@ -680,7 +686,7 @@ fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<Look
     let dest_state = match metadata {
         None => None,
         Some(metadata) if metadata.is_file() => Some(FileState {
-            sha256: fsx::sha256_file(&absolute)?,
+            sha256: to.hashes.sha256_file(&absolute, &metadata)?,
             mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
         }),
         Some(_) => bail!("`{}` exists and is not a regular file", absolute.display()),

@@ -49,6 +49,7 @@ fn apply_in_process(packs: &Packs, plan: &mut apim_migrate::plan::Plan) -> Resul
         "20260101T000000000Z-00001-0",
         &locks,
         &apim_migrate::progress::Progress::hidden(),
+        &apim_migrate::hashcache::HashCache::default(),
     )
 }
 
@@ -305,8 +306,12 @@ fn assert_stopped_within(source: &str, expected: &str, time_limit: u64) {
     let message = stderr(&output);
     assert!(message.starts_with("error: "), "{message}");
     assert!(message.contains(expected), "{source}: {message}");
-    assert!(message.contains(&format!("--> {path}:")), "{message}");
-    assert!(message.contains('^'), "a caret: {message}");
+    assert!(message.contains(&format!("--> {path}")), "{message}");
+    // A limit met inside a native operation (a map's index setter) has no position in the
+    // script: the file is named, without line and caret.
+    if message.contains(&format!("--> {path}:")) {
+        assert!(message.contains('^'), "a caret: {message}");
+    }
     // A guard against a script that is never stopped; how fast each limit strikes is not
     // measured here (debug builds on a busy machine are many times slower than release).
     assert!(

@@ -26,13 +26,13 @@ pub const DOCS: &[PrimitiveDoc] = &[
     PrimitiveDoc {
         name: "copy_file",
         signature: "copy_file(from, path, to) | copy_file(from, path, to, dest_path)",
-        summary: "Copies one file, by path relative to the packs, keeping its mode. Paths may not leave the pack (`..`, absolute paths, links out of it are refused).",
+        summary: "Copies one file, by path relative to the packs, keeping its mode and modification time. Paths may not leave the pack (`..`, absolute paths, links out of it are refused).",
         example: r#"copy_file(old, "repository/conf/log4j2.properties", new, "repository/conf/log4j2.properties.old");"#,
     },
     PrimitiveDoc {
         name: "copy_dir",
         signature: "copy_dir(from, path, to) | copy_dir(from, path, to, dest_path)",
-        summary: "Copies every file below a directory, by relative path, keeping modes; links that leave the source pack are reported and skipped.",
+        summary: "Copies every file below a directory, by relative path, keeping modes and modification times; links that leave the source pack are reported and skipped.",
         example: r#"copy_dir(old, "repository/deployment/server/webapps/custom", new);"#,
     },
     PrimitiveDoc {

@@ -117,6 +117,10 @@ pub struct Pack {
     /// a plan is made; `rechecked` forgets them).
     #[serde(skip)]
     missing_dirs: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// The hashes of files known from earlier runs (see `hashcache`); one cache is shared by
+    /// all the packs of a run.
+    #[serde(skip)]
+    pub hashes: Arc<crate::hashcache::HashCache>,
 }
 
 /// Where a pack path leads.
@@ -241,6 +245,7 @@ impl Pack {
             overlay: Arc::default(),
             real_dirs: Arc::default(),
             missing_dirs: Arc::default(),
+            hashes: Arc::default(),
         })
     }
 

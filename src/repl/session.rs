@@ -337,7 +337,8 @@ impl Evaluator {
         };
         let run_id = journal::new_run_id();
         let progress = crate::progress::Progress::applying(self.options.show_progress, changes);
-        match apply::apply(&mut evaluated.plan, &run_id, locks, &progress) {
+        let hashes = crate::hashcache::HashCache::default();
+        match apply::apply(&mut evaluated.plan, &run_id, locks, &progress, &hashes) {
             Ok(()) => {}
             Err(Failure::RunFailed(error)) => evaluated.error = Some(format!("{error:#}")),
             Err(failure @ Failure::BadInput(_)) => {

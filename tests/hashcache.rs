@@ -1,0 +1,150 @@
+//! The hash cache (`.apim-migrate/hashes`): a run that finds its copies in place reads them
+//! from the cache, and no state of the cache (stale, damaged, from another pack) can make a
+//! run or a plan miss a file that changed.
+
+mod common;
+
+use apim_migrate::hashcache::HashCache;
+use common::*;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+const SCRIPT: &str = "3.0.0-to-4.1.0";
+const USERSTORE: &str = "repository/tenants/1/userstores/partner_example_com.xml";
+const SEQUENCE: &str =
+    "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml";
+
+/// Packs whose old files were last modified an hour ago, as in a real old pack.
+fn aged() -> Packs {
+    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    for entry in walkdir::WalkDir::new(&packs.old) {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            File::options()
+                .write(true)
+                .open(entry.path())
+                .and_then(|file| file.set_modified(hour_ago))
+                .expect("set the time");
+        }
+    }
+    packs
+}
+
+fn cache(packs: &Packs) -> PathBuf {
+    packs.new.join(".apim-migrate").join("hashes")
+}
+
+fn run(packs: &Packs) -> String {
+    let output = packs.cmd("run", SCRIPT).output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
+/// `plan` after a file was changed: the change must be planned back.
+fn assert_planned_back(packs: &Packs, path: &str, context: &str) {
+    let output = packs.cmd("plan", SCRIPT).output().expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!("replace  new:{path}")),
+        "{context}: the plan must put `{path}` back:\n{text}"
+    );
+}
+
+/// Rewrites `path` with other bytes of the same size and gives it back its modification
+/// time, as a careless `cp -p` or an editor that keeps times would: only the change time
+/// tells.
+fn rewrite_keeping_size_and_time(path: &Path) {
+    let before = fs::metadata(path).expect("stat");
+    let mut bytes = fs::read(path).expect("read");
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'x' { b'y' } else { b'x' };
+    fs::write(path, &bytes).expect("write");
+    File::options()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_modified(before.modified().expect("mtime")))
+        .expect("set the time");
+    let after = fs::metadata(path).expect("stat");
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.modified().ok(), before.modified().ok());
+}
+
+#[test]
+fn copies_keep_their_source_time_and_a_no_op_run_reads_them_from_the_cache() {
+    let packs = aged();
+    run(&packs);
+    let source = fs::metadata(packs.old.join(USERSTORE)).expect("stat");
+    let copy = fs::metadata(packs.new.join(USERSTORE)).expect("stat");
+    assert_eq!(copy.modified().ok(), source.modified().ok());
+    assert!(cache(&packs).is_file(), "a run leaves its cache");
+    // The copy it wrote is in it already.
+    let hashes = HashCache::load([packs.new.as_path()]);
+    assert!(hashes.covers(&copy), "the copy is cached");
+
+    // The second run changes nothing, and says so.
+    let text = run(&packs);
+    assert!(text.contains("nothing to do"), "{text}");
+}
+
+#[test]
+fn a_file_changed_right_after_a_run_is_seen_whatever_its_size_and_time() {
+    let packs = aged();
+    run(&packs);
+    // At once, in the same second (and likely the same clock tick) as the run wrote it.
+    rewrite_keeping_size_and_time(&packs.new.join(USERSTORE));
+    assert_planned_back(&packs, USERSTORE, "changed right after the run");
+    // And by a run that applies it.
+    let text = run(&packs);
+    assert!(text.contains(&format!("new:{USERSTORE}")), "{text}");
+    assert_eq!(
+        fs::read(packs.new.join(USERSTORE)).expect("read"),
+        fs::read(packs.old.join(USERSTORE)).expect("read")
+    );
+}
+
+#[test]
+fn a_stale_cache_from_before_a_change_is_not_believed() {
+    let packs = aged();
+    run(&packs);
+    run(&packs);
+    let kept = fs::read(cache(&packs)).expect("read the cache");
+    rewrite_keeping_size_and_time(&packs.new.join(SEQUENCE));
+    // The cache written before the change, as if the change had happened behind its back.
+    fs::write(cache(&packs), &kept).expect("put the old cache back");
+    assert_planned_back(&packs, SEQUENCE, "stale cache");
+}
+
+#[test]
+fn a_damaged_or_foreign_cache_is_ignored() {
+    let packs = aged();
+    run(&packs);
+    rewrite_keeping_size_and_time(&packs.new.join(USERSTORE));
+
+    // Flipped bytes.
+    let mut bytes = fs::read(cache(&packs)).expect("read the cache");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(cache(&packs), &bytes).expect("damage the cache");
+    assert_planned_back(&packs, USERSTORE, "damaged cache");
+
+    // Cut short.
+    fs::write(cache(&packs), &bytes[..bytes.len() / 3]).expect("truncate the cache");
+    assert_planned_back(&packs, USERSTORE, "truncated cache");
+
+    // Not a cache at all.
+    fs::write(cache(&packs), b"not a cache").expect("replace the cache");
+    assert_planned_back(&packs, USERSTORE, "foreign cache");
+
+    // Another pack's cache, after a run of its own.
+    let other = aged();
+    run(&other);
+    fs::copy(cache(&other), cache(&packs)).expect("copy the other cache");
+    assert_planned_back(&packs, USERSTORE, "another pack's cache");
+
+    // Through all of it, a run still puts the file back.
+    let text = run(&packs);
+    assert!(text.contains(&format!("new:{USERSTORE}")), "{text}");
+}
