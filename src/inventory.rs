@@ -455,11 +455,11 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
 
     // Prepare every node here (packs, profiles, history; a run locks them all), then plan
     // them all: a problem with any node stops everything before anything changes.
-    // `Ok(None)`: elsewhere; `Err(())`: nothing to continue.
-    let mut prepared: Vec<Result<Option<Prepared>, ()>> = Vec::new();
+    // A node not to plan is already where the report will show it.
+    let mut prepared: Vec<Result<Prepared, NodeRun>> = Vec::new();
     for (node, here) in inventory.nodes.iter().zip(&here) {
         if !here {
-            prepared.push(Ok(None));
+            prepared.push(Err(NodeRun::Elsewhere));
             continue;
         }
         let mut node_args = args.clone();
@@ -474,7 +474,7 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
             commands::prepare(&node_args, script.clone(), apply, quiet, true)
                 .map_err(|failure| in_node(&node.name, failure))?
         else {
-            prepared.push(Err(()));
+            prepared.push(Err(NodeRun::NothingToContinue));
             continue;
         };
         // Going on from a checkpoint goes through the inventory too.
@@ -486,19 +486,15 @@ pub fn run(args: &RunArgs, path: &Path, apply: bool, verbose: bool, quiet: bool)
                 }
             }
         }
-        prepared.push(Ok(Some(node_prepared)));
+        prepared.push(Ok(node_prepared));
     }
     let mut runs = Vec::new();
     let mut locks = Vec::new();
     for (node, node_prepared) in inventory.nodes.iter().zip(prepared) {
         let node_prepared = match node_prepared {
-            Ok(Some(node_prepared)) => node_prepared,
-            Ok(None) => {
-                runs.push(NodeRun::Elsewhere);
-                continue;
-            }
-            Err(()) => {
-                runs.push(NodeRun::NothingToContinue);
+            Ok(node_prepared) => node_prepared,
+            Err(run) => {
+                runs.push(run);
                 continue;
             }
         };

@@ -294,15 +294,6 @@ fn report(path: impl AsRef<Path>) -> serde_json::Value {
     json(&bytes(path))
 }
 
-fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
-    report["reminders"]
-        .as_array()
-        .expect("reminders")
-        .iter()
-        .map(|reminder| reminder["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
 #[test]
 fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
     if skipped() {

@@ -95,11 +95,6 @@ fn standard_fleet(extra: &str) -> Fleet {
     )
 }
 
-/// The text with every run of whitespace made one space (the report wraps long lines).
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn node<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["nodes"]
         .as_array()
@@ -107,15 +102,6 @@ fn node<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value 
         .iter()
         .find(|node| node["name"] == name)
         .unwrap_or_else(|| panic!("no node {name} in {report}"))
-}
-
-fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
-    report["reminders"]
-        .as_array()
-        .expect("reminders")
-        .iter()
-        .map(|reminder| reminder["id"].as_str().expect("id").to_string())
-        .collect()
 }
 
 #[test]

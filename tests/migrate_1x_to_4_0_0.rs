@@ -167,11 +167,6 @@ fn changed_files(before: &Snapshot, after: &Snapshot) -> BTreeSet<String> {
         .collect()
 }
 
-/// Whitespace runs folded to one space, so that text wrapped by the report can be searched.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn array<'a>(report: &'a Value, field: &str) -> &'a Vec<Value> {
     report[field]
         .as_array()
@@ -183,13 +178,6 @@ fn reminder<'a>(report: &'a Value, id: &str) -> Option<&'a str> {
         .iter()
         .find(|reminder| reminder["id"] == id)
         .map(|reminder| reminder["message"].as_str().expect("reminder message"))
-}
-
-fn reminder_ids(report: &Value) -> Vec<String> {
-    array(report, "reminders")
-        .iter()
-        .map(|reminder| reminder["id"].as_str().expect("reminder id").to_string())
-        .collect()
 }
 
 fn finding<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {

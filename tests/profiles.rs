@@ -22,11 +22,6 @@ fn fresh_4_1_0() -> PackBuilder {
     new_4_1_0().profile_template_files()
 }
 
-/// The text with every run of whitespace made one space (the report wraps long lines).
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
     report["skipped_for_profile"]
         .as_array()
@@ -38,15 +33,6 @@ fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
                 skip["reason"].as_str().expect("reason").to_string(),
             )
         })
-        .collect()
-}
-
-fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
-    report["reminders"]
-        .as_array()
-        .expect("reminders")
-        .iter()
-        .map(|reminder| reminder["id"].as_str().expect("id").to_string())
         .collect()
 }
 

@@ -208,3 +208,18 @@ pub fn tag_line(script: &str, tag: &str) -> usize {
 pub fn header_line(script: &str, tag: &str) -> String {
     format!("(line {}: `{tag}`)", tag_line(script, tag))
 }
+
+/// Whitespace runs folded to one space, so that text wrapped by the report can be searched.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The ids of a JSON report's reminders, in order.
+pub fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
+    report["reminders"]
+        .as_array()
+        .expect("reminders")
+        .iter()
+        .map(|reminder| reminder["id"].as_str().expect("reminder id").to_string())
+        .collect()
+}
