@@ -16,7 +16,7 @@
 //! `DIR/tenants-N` and kept, to profile one command on them (`perf record -g apim-migrate run
 //! 3.0.0-to-4.1.0 --old DIR/tenants-N/old --new DIR/tenants-N/new --stock DIR/tenants-N/stock.toml`).
 
-use apim_migrate::sample::{self, PackBuilder};
+use sample_packs::{self as sample, PackBuilder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

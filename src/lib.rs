@@ -1,32 +1,20 @@
 //! apim-migrate: the file-level part of upgrading WSO2 API Manager packs, driven by Rhai
 //! scripts, with plan, journal and rollback. See ARCHITECTURE.md for the map.
 
-pub mod apply;
-pub mod check;
+pub mod authoring;
+pub mod change;
 pub mod cli;
 pub mod commands;
-pub mod defs;
-pub mod demo;
-pub mod detect;
 pub mod engine;
 pub mod error;
-pub mod fsx;
-pub mod hashcache;
 pub mod inventory;
-pub mod journal;
-pub mod output;
 pub mod pack;
-pub mod plan;
-pub mod planner;
-pub mod profile;
-pub mod progress;
+pub mod primitives;
 pub mod repl;
 pub mod report;
-pub mod sample;
-pub mod scaffold;
-pub mod scripts;
-pub mod stock;
-pub mod toml_ops;
+pub mod run;
+pub mod script;
+pub mod text;
 
 use clap::Parser;
 use std::process::ExitCode;

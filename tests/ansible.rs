@@ -13,8 +13,8 @@
 
 mod common;
 
-use apim_migrate::sample::{self, PackBuilder};
 use common::*;
+use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,8 @@
 
 mod common;
 
-use apim_migrate::sample::PackBuilder;
 use common::*;
+use sample_packs::PackBuilder;
 
 fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
     let path = dir.join(name);
@@ -194,7 +194,7 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
 // ---------------------------------------------------------------------------------------------
 
 fn sha256(text: &str) -> String {
-    apim_migrate::fsx::sha256_bytes(text.as_bytes())
+    apim_migrate::pack::files::sha256_bytes(text.as_bytes())
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
             )
         })
         .collect();
-    let bundled = apim_migrate::scripts::STDLIB[0].1;
+    let bundled = apim_migrate::script::STDLIB[0].1;
     assert_eq!(
         names,
         [
@@ -537,7 +537,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
             .output()
             .expect("show");
         let standard_source = stdout(&shown);
-        let hash = apim_migrate::fsx::sha256_bytes(standard_source.as_bytes());
+        let hash = apim_migrate::pack::files::sha256_bytes(standard_source.as_bytes());
         let provenance = format!(
             "Based on {standard} (sha256 {hash}) from apim-migrate {}",
             env!("CARGO_PKG_VERSION")
@@ -551,7 +551,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
             "{source}"
         );
         assert!(
-            source.ends_with(apim_migrate::scripts::body_of(&standard_source)),
+            source.ends_with(apim_migrate::script::body_of(&standard_source)),
             "{standard}: the body is the standard's"
         );
         for line in standard_source
@@ -753,8 +753,8 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
         .output()
         .expect("scripts new");
     assert!(output.status.success(), "{}", stderr(&output));
-    let standard_hash = apim_migrate::fsx::sha256_bytes(
-        apim_migrate::scripts::BUNDLED
+    let standard_hash = apim_migrate::pack::files::sha256_bytes(
+        apim_migrate::script::BUNDLED
             .iter()
             .find(|(name, _)| *name == "2.0.0-to-4.0.0")
             .expect("bundled")
@@ -996,7 +996,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
         }
     }
     assert!(names >= 25, "{names} names in:\n{docs}");
-    for name in apim_migrate::engine::primitive_docs()
+    for name in apim_migrate::primitives::docs()
         .iter()
         .map(|doc| doc.name)
         .filter(|name| *name != "Pack")

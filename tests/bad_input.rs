@@ -8,9 +8,9 @@
 
 mod common;
 
-use apim_migrate::sample::PackBuilder;
 use assert_cmd::Command;
 use common::*;
+use sample_packs::PackBuilder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -257,7 +257,7 @@ fn snapshot(dir: &Path) -> Option<BTreeMap<String, (String, String, u32)>> {
         } else if kind.is_dir() {
             ("dir".to_string(), String::new(), mode)
         } else if kind.is_file() {
-            let hash = apim_migrate::fsx::sha256_file(entry.path()).expect("hash");
+            let hash = apim_migrate::pack::files::sha256_file(entry.path()).expect("hash");
             ("file".to_string(), hash, mode)
         } else {
             ("special".to_string(), String::new(), mode)

@@ -3,8 +3,8 @@
 
 mod common;
 
-use apim_migrate::sample::PackBuilder;
 use common::*;
+use sample_packs::PackBuilder;
 use std::path::Path;
 
 const SCRIPT: &str = "3.0.0-to-4.1.0";

@@ -11,9 +11,9 @@
 
 mod common;
 
-use apim_migrate::fsx::{TEMP_PREFIX, TEMP_SUFFIX};
-use apim_migrate::sample::PackBuilder;
+use apim_migrate::pack::files::{TEMP_PREFIX, TEMP_SUFFIX};
 use common::*;
+use sample_packs::PackBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
@@ -57,7 +57,7 @@ const KEYSTORES: usize = 6;
 
 /// The large 3.0.0 pack of these tests.
 fn large_old_pack() -> PackBuilder {
-    apim_migrate::sample::large_api_manager_3_0_0(TENANTS, CUSTOM_SEQUENCES, KEYSTORES)
+    sample_packs::large_api_manager_3_0_0(TENANTS, CUSTOM_SEQUENCES, KEYSTORES)
 }
 
 /// A small xorshift64 generator: enough to pick kill moments, and replayable from its seed.

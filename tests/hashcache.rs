@@ -4,7 +4,7 @@
 
 mod common;
 
-use apim_migrate::hashcache::HashCache;
+use apim_migrate::pack::hashes::HashCache;
 use common::*;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

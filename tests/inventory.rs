@@ -3,8 +3,8 @@
 
 mod common;
 
-use apim_migrate::sample::PackBuilder;
 use common::*;
+use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
 
 const SCRIPT: &str = "3.0.0-to-4.1.0";
@@ -44,7 +44,7 @@ impl Fleet {
         let refs: Vec<&PackBuilder> = builders.iter().collect();
         std::fs::write(
             dir.path().join("stock.toml"),
-            apim_migrate::sample::stock_catalogue(&refs),
+            sample_packs::stock_catalogue(&refs),
         )
         .expect("write catalogue");
         Fleet { dir, inventory }

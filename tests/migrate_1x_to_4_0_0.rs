@@ -4,9 +4,9 @@
 
 mod common;
 
-use apim_migrate::sample::{self, PackBuilder};
 use assert_cmd::Command;
 use common::*;
+use sample_packs::{self as sample, PackBuilder};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

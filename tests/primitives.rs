@@ -3,8 +3,8 @@
 
 mod common;
 
-use apim_migrate::sample::PackBuilder;
 use common::*;
+use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -992,7 +992,7 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
     assert_eq!(tree(&km, true), km_before);
 
     // A copy that lost its header still refuses it, by `require_version`, at the script line.
-    let source = apim_migrate::scripts::BUNDLED
+    let source = apim_migrate::script::BUNDLED
         .iter()
         .find(|(name, _)| *name == "3.0.0-to-4.1.0")
         .expect("bundled")
@@ -1029,7 +1029,7 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
 /// the pack, and targets that already hold the same or other content.
 #[test]
 fn many_user_stores_plan_as_one_by_one() {
-    let mut old = apim_migrate::sample::PackBuilder::api_manager("3.0.0");
+    let mut old = sample_packs::PackBuilder::api_manager("3.0.0");
     for tenant in 1..=80 {
         old = old
             .tenant(tenant)

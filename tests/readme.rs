@@ -13,7 +13,7 @@ fn readme_primitive_reference_is_generated_from_the_code() {
         .find(END)
         .expect("README has the end marker")
         + start;
-    let generated = apim_migrate::engine::primitive_reference_markdown();
+    let generated = apim_migrate::primitives::reference_markdown();
     if readme[start..end] != generated {
         if std::env::var_os("UPDATE_README").is_some() {
             let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
@@ -27,7 +27,7 @@ fn readme_primitive_reference_is_generated_from_the_code() {
 #[test]
 fn every_primitive_has_an_example_that_compiles() {
     let engine = rhai::Engine::new();
-    for doc in apim_migrate::engine::primitive_docs() {
+    for doc in apim_migrate::primitives::docs() {
         assert!(
             !doc.example.trim().is_empty(),
             "`{}` has no example",
@@ -52,9 +52,9 @@ fn every_primitive_has_an_example_that_compiles() {
 
 #[test]
 fn every_bundled_script_and_module_compiles() {
-    for (name, source) in apim_migrate::scripts::BUNDLED
+    for (name, source) in apim_migrate::script::BUNDLED
         .iter()
-        .chain(apim_migrate::scripts::STDLIB)
+        .chain(apim_migrate::script::STDLIB)
     {
         let source = source.replace("new", "new_pack");
         let mut engine = rhai::Engine::new();

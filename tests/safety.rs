@@ -4,14 +4,14 @@
 
 mod common;
 
-use apim_migrate::apply;
+use apim_migrate::change::apply;
+use apim_migrate::change::journal::TargetLocks;
+use apim_migrate::change::planner::PackSlot;
 use apim_migrate::engine::{self, PlanOptions};
 use apim_migrate::error::Failure;
-use apim_migrate::journal::TargetLocks;
+use apim_migrate::pack::stock::Catalogue;
 use apim_migrate::pack::Pack;
-use apim_migrate::planner::PackSlot;
-use apim_migrate::scripts::Script;
-use apim_migrate::stock::Catalogue;
+use apim_migrate::script::Script;
 use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -22,7 +22,7 @@ fn plain() -> Packs {
 }
 
 /// Plans `source` against the packs in this process, as `run` does before applying.
-fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::plan::Plan {
+fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::change::plan::Plan {
     let slots = vec![
         PackSlot::new("old", Pack::identify(&packs.old).expect("old"), false),
         PackSlot::new("new", Pack::identify(&packs.new).expect("new"), true),
@@ -37,19 +37,29 @@ fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::plan::Plan {
         ..Default::default()
     };
     let catalogue = Catalogue::with_files(&[packs.stock.as_path()]).expect("catalogue");
-    let (plan, _) = engine::plan(&script, slots, BTreeMap::new(), catalogue, options)
-        .unwrap_or_else(|error| panic!("plan: {error}"));
+    let (plan, _) = engine::plan(
+        &script,
+        slots,
+        BTreeMap::new(),
+        catalogue,
+        options,
+        apim_migrate::primitives::register_all,
+    )
+    .unwrap_or_else(|error| panic!("plan: {error}"));
     plan
 }
 
-fn apply_in_process(packs: &Packs, plan: &mut apim_migrate::plan::Plan) -> Result<(), Failure> {
+fn apply_in_process(
+    packs: &Packs,
+    plan: &mut apim_migrate::change::plan::Plan,
+) -> Result<(), Failure> {
     let locks = TargetLocks::acquire([packs.new.as_path()], "test").expect("lock");
     apply::apply(
         plan,
         "20260101T000000000Z-00001-0",
         &locks,
-        &apim_migrate::progress::Progress::hidden(),
-        &apim_migrate::hashcache::HashCache::default(),
+        &apim_migrate::change::progress::Silent,
+        &apim_migrate::pack::hashes::HashCache::default(),
     )
 }
 
@@ -479,7 +489,7 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
 /// is taken back like any other, and the same run then goes through.
 #[test]
 fn a_failure_among_changes_written_in_parallel_is_taken_back() {
-    let mut old = apim_migrate::sample::PackBuilder::api_manager("3.0.0");
+    let mut old = sample_packs::PackBuilder::api_manager("3.0.0");
     for tenant in 1..=150 {
         old = old
             .tenant(tenant)

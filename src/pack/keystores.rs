@@ -97,7 +97,7 @@ pub fn find(pack: &Pack) -> Result<Keystores> {
     if let Some(document) = pack.deployment_toml()? {
         for key in TOML_KEYSTORE_KEYS {
             let path: Vec<String> = key.split('.').map(str::to_string).collect();
-            if let Some(value) = crate::toml_ops::get(&document, &path)
+            if let Some(value) = crate::pack::toml::get(&document, &path)
                 .and_then(|item| item.as_str())
                 .map(str::to_string)
             {

@@ -1,10 +1,16 @@
 //! What a directory is: a WSO2 pack's product, version and the marker that decided, plus the
 //! finders (keystores, user stores, sequences, JDBC drivers, secure vault) that read a pack.
 
+pub mod detect;
+pub mod files;
+pub mod hashes;
 pub mod jdbc;
 pub mod keystores;
+pub mod profile;
 pub mod secure_vault;
 pub mod sequences;
+pub mod stock;
+pub mod toml;
 pub mod userstores;
 
 use anyhow::{bail, Context, Result};
@@ -120,7 +126,7 @@ pub struct Pack {
     /// The hashes of files known from earlier runs (see `hashcache`); one cache is shared by
     /// all the packs of a run.
     #[serde(skip)]
-    pub hashes: Arc<crate::hashcache::HashCache>,
+    pub hashes: Arc<crate::pack::hashes::HashCache>,
 }
 
 /// Where a pack path leads.
@@ -168,7 +174,7 @@ impl Pack {
         let mut garbled = Vec::new();
         for (marker, reader) in MARKERS {
             let path = home.join(marker);
-            let text = match crate::fsx::read_regular(&path) {
+            let text = match crate::pack::files::read_regular(&path) {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(error) => return Err(read_error(&path, error)),
@@ -256,7 +262,7 @@ impl Pack {
 
     /// The absolute path of a pack-relative path.
     pub fn path(&self, relative: &str) -> PathBuf {
-        crate::fsx::join(&self.home, relative)
+        crate::pack::files::join(&self.home, relative)
     }
 
     /// The major version (`3` for 3.0.0), or 0 when it does not parse.
@@ -278,7 +284,7 @@ impl Pack {
         let text = self
             .read_to_string(DEPLOYMENT_TOML)
             .map_err(|error| read_error(&path, error))?;
-        let document = crate::toml_ops::parse(&text, &path.display().to_string())?;
+        let document = crate::pack::toml::parse(&text, &path.display().to_string())?;
         Ok(Some(document))
     }
 
@@ -315,7 +321,7 @@ impl Pack {
                     real.display()
                 ),
             )),
-            Reach::Inside(metadata) if !metadata.is_file() => Err(crate::fsx::not_regular(&path)),
+            Reach::Inside(metadata) if !metadata.is_file() => Err(crate::pack::files::not_regular(&path)),
             Reach::Inside(_) => Ok(path),
         }
     }
@@ -465,7 +471,7 @@ impl Pack {
 
     /// Reads a pack file as UTF-8 text.
     pub fn read_to_string(&self, relative: &str) -> std::io::Result<String> {
-        crate::fsx::utf8_text(
+        crate::pack::files::utf8_text(
             self.read(relative)?,
             &self.path(relative).display().to_string(),
         )
@@ -483,9 +489,9 @@ impl Pack {
     /// SHA-256 of a pack file.
     pub fn sha256(&self, relative: &str) -> Result<String> {
         match self.overlay.get(relative) {
-            Some(Overlaid::File(path)) => crate::fsx::sha256_file(path),
-            Some(Overlaid::Bytes(bytes)) => Ok(crate::fsx::sha256_bytes(bytes)),
-            None => crate::fsx::sha256_file(&self.contained(relative)?),
+            Some(Overlaid::File(path)) => crate::pack::files::sha256_file(path),
+            Some(Overlaid::Bytes(bytes)) => Ok(crate::pack::files::sha256_bytes(bytes)),
+            None => crate::pack::files::sha256_file(&self.contained(relative)?),
         }
     }
 
@@ -541,7 +547,7 @@ impl Pack {
 
     /// The names in a pack directory, sorted; empty when it does not exist.
     pub fn list_dir(&self, relative: &str) -> Result<Vec<String>> {
-        let mut names = crate::fsx::list_dir(&self.path(relative))?;
+        let mut names = crate::pack::files::list_dir(&self.path(relative))?;
         let skip = relative.len() + 1;
         let mut planned = self
             .overlaid_below(relative)
@@ -764,7 +770,7 @@ mod tests {
         );
         assert_eq!(
             view.sha256("a/c/deep/edit.toml").expect("hash"),
-            crate::fsx::sha256_bytes(b"x = 1")
+            crate::pack::files::sha256_bytes(b"x = 1")
         );
         assert_eq!(
             view.files_under("a").expect("walk"),

@@ -1,7 +1,7 @@
 //! Global sequences of a pack, told apart: stock, customised stock, custom, and API-specific.
 
 use super::{Pack, SEQUENCES_DIR};
-use crate::stock::{Catalogue, StockStatus};
+use crate::pack::stock::{Catalogue, StockStatus};
 use anyhow::Result;
 use serde::Serialize;
 

@@ -3,14 +3,14 @@
 //! is applied at once through `apply::apply`, with a journal run of its own, so `:undo` (and
 //! `apim-migrate rollback`) can take it back. Nothing here reads the terminal or prints.
 
-use crate::apply::{self, Rollback};
+use crate::change::apply::{self, Rollback};
+use crate::change::journal::{self, TargetLocks};
+use crate::change::plan::{Plan, ScriptInfo};
+use crate::change::planner::{PackSlot, Planner};
 use crate::engine::{self, PackHandle, PlanOptions, ScriptError, SharedSession};
 use crate::error::Failure;
-use crate::journal::{self, TargetLocks};
-use crate::plan::{Plan, ScriptInfo};
-use crate::planner::{PackSlot, Planner};
-use crate::scripts::{self, Script};
-use crate::stock::Catalogue;
+use crate::pack::stock::Catalogue;
+use crate::script::{self, Script};
 use rhai::{Dynamic, Engine, Scope, AST};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -104,7 +104,7 @@ impl Evaluator {
             params.clone(),
             options.clone(),
         );
-        let engine = engine::build_engine(&session);
+        let engine = engine::build_engine(&session, crate::primitives::register_all);
         let scope = engine::script_scope(packs, &params);
         Evaluator {
             engine,
@@ -173,7 +173,7 @@ impl Evaluator {
         };
         let info = ScriptInfo {
             name: STATEMENT_NAME.to_string(),
-            sha256: crate::fsx::sha256_bytes(text.as_bytes()),
+            sha256: crate::pack::files::sha256_bytes(text.as_bytes()),
             source: Some(text.to_string()),
         };
         let continue_with =
@@ -214,7 +214,7 @@ impl Evaluator {
             .and_then(|()| {
                 let info = ScriptInfo {
                     name: script.name.clone(),
-                    sha256: crate::fsx::sha256_bytes(script.source.as_bytes()),
+                    sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
                     source: None,
                 };
                 self.evaluate(script, info, Some(params), mode, continue_with)
@@ -336,9 +336,15 @@ impl Evaluator {
             });
         };
         let run_id = journal::new_run_id();
-        let progress = crate::progress::Progress::applying(self.options.show_progress, changes);
-        let hashes = crate::hashcache::HashCache::default();
-        match apply::apply(&mut evaluated.plan, &run_id, locks, &progress, &hashes) {
+        let progress = self.options.progress.applying(changes);
+        let hashes = crate::pack::hashes::HashCache::default();
+        match apply::apply(
+            &mut evaluated.plan,
+            &run_id,
+            locks,
+            progress.as_ref(),
+            &hashes,
+        ) {
             Ok(()) => {}
             Err(Failure::RunFailed(error)) => evaluated.error = Some(format!("{error:#}")),
             Err(failure @ Failure::BadInput(_)) => {
@@ -415,7 +421,7 @@ impl Evaluator {
             .collect();
         let used = self.session.borrow().sources.clone();
         self.engine
-            .set_module_resolver(scripts::ScriptModules::new(dirs, used));
+            .set_module_resolver(script::ScriptModules::new(dirs, used));
     }
 
     /// Takes back the last statement applied in this session that is still in effect.

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use apim_migrate::sample::{self, PackBuilder};
 use assert_cmd::Command;
+use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -67,7 +67,7 @@ pub fn bin() -> Command {
 
 /// The realistic 3.0.0 pack the standard script is tested on.
 pub fn old_3_0_0() -> PackBuilder {
-    apim_migrate::demo::sample_old_pack()
+    sample_packs::demo_old_pack()
 }
 
 pub fn new_4_1_0() -> PackBuilder {
@@ -108,7 +108,7 @@ pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, 
         } else {
             (
                 "file".to_string(),
-                apim_migrate::fsx::sha256_file(entry.path()).expect("hash"),
+                apim_migrate::pack::files::sha256_file(entry.path()).expect("hash"),
                 mode,
             )
         };
@@ -193,7 +193,7 @@ pub const TOML: &str = "repository/conf/deployment.toml";
 
 /// The line of a bundled script's header that declares `tag` (`@accepts old wso2am 3.0.0`).
 pub fn tag_line(script: &str, tag: &str) -> usize {
-    let (_, source) = apim_migrate::scripts::BUNDLED
+    let (_, source) = apim_migrate::script::BUNDLED
         .iter()
         .find(|(name, _)| *name == script)
         .unwrap_or_else(|| panic!("no bundled script {script}"));

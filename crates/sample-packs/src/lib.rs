@@ -1,0 +1,2998 @@
+//! Synthetic WSO2 packs (API Manager, Identity Server) written to disk for the `demo` command and for tests.
+//!
+//! Every byte written here is original sample text: the layout, file names and key names follow
+//! real packs, the contents are short stand-ins.
+//! Output is deterministic: the same builder always writes the same bytes, so tests can compare
+//! hashes and the stock catalogue of a builder matches what it writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+/// Marks every synthetic XML file so that nobody mistakes it for a file shipped by WSO2.
+const SAMPLE_NOTICE: &str =
+    "<!-- Synthetic sample written by apim-migrate's pack builder; not a WSO2 file. -->";
+
+const SYNAPSE_DEFAULT_DIR: &str = "repository/deployment/server/synapse-configs/default";
+const SECURITY_DIR: &str = "repository/resources/security";
+const CONF_SECURITY_DIR: &str = "repository/conf/security";
+const LIB_DIR: &str = "repository/components/lib";
+const DROPINS_DIR: &str = "repository/components/dropins";
+const USERSTORES_DIR: &str = "repository/deployment/server/userstores";
+const TENANTS_DIR: &str = "repository/tenants";
+const TEMPLATES_DIR: &str = "repository/resources/conf/deployment-templates";
+
+/// Non-driver jars that every synthetic pack ships in `components/lib`. They are the same in all
+/// versions so that comparing an old pack's lib folder with a new one only turns up what a site
+/// added itself, as it would between real packs.
+const STOCK_LIB_JARS: [&str; 2] = ["commons-text-1.9.jar", "json-path-2.7.0.jar"];
+
+/// Fault sequences that answer in JSON from 4.0.0 on; earlier packs answer with `<am:fault>` XML.
+/// The key-error and resource-mismatch sequences kept their XML body in 4.x, as the real ones did.
+const JSON_FAULT_SEQUENCES: [&str; 11] = [
+    "_auth_failure_handler_",
+    "_backend_failure_handler_",
+    "_block_api_handler_",
+    "_graphql_failure_handler_",
+    "_opa_policy_failure_handler_",
+    "_threat_fault_",
+    "_throttle_out_handler_",
+    "_token_fault_",
+    "fault",
+    "main",
+    "webhooksFaultSequence",
+];
+
+/// Header clean-up mediators that grew release after release; a file's revision decides how many
+/// of them it carries, so that contents change between versions where the real files changed.
+const CLEANUP_LINES: [&str; 9] = [
+    r#"<property name="RESPONSE" value="true"/>"#,
+    r#"<header name="To" action="remove"/>"#,
+    r#"<property name="NO_ENTITY_BODY" scope="axis2" action="remove"/>"#,
+    r#"<property name="ContentType" scope="axis2" action="remove"/>"#,
+    r#"<property name="Authorization" scope="transport" action="remove"/>"#,
+    r#"<property name="Host" scope="transport" action="remove"/>"#,
+    r#"<property name="Accept" scope="transport" action="remove"/>"#,
+    r#"<property name="X-JWT-Assertion" scope="transport" action="remove"/>"#,
+    r#"<property name="X-Forwarded-For" scope="transport" action="remove"/>"#,
+];
+
+/// The product a synthetic pack imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleProduct {
+    ApiManager,
+    IdentityServer,
+}
+
+impl SampleProduct {
+    /// Product key used in stock catalogues and in `updates/product.txt`.
+    pub fn catalogue_key(self) -> &'static str {
+        match self {
+            SampleProduct::ApiManager => "wso2am",
+            SampleProduct::IdentityServer => "wso2is",
+        }
+    }
+
+    /// Product name as `bin/version.txt` and `carbon.xml` spell it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            SampleProduct::ApiManager => "WSO2 API Manager",
+            SampleProduct::IdentityServer => "WSO2 Identity Server",
+        }
+    }
+
+    /// `<ServerKey>` of `carbon.xml`.
+    pub fn server_key(self) -> &'static str {
+        match self {
+            SampleProduct::ApiManager => "AM",
+            SampleProduct::IdentityServer => "IS",
+        }
+    }
+}
+
+/// A product version as three numbers, so that "later than 2.6.0" can be asked of any version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Version(u32, u32, u32);
+
+impl Version {
+    /// Lenient on purpose: the builder takes any version text, and a missing or odd part counts
+    /// as zero rather than failing a test set-up.
+    fn parse(text: &str) -> Self {
+        let mut parts = text
+            .trim()
+            .trim_start_matches('v')
+            .split('.')
+            .map(|part| part.parse::<u32>().unwrap_or(0));
+        Version(
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        )
+    }
+}
+
+const V1_9_1: Version = Version(1, 9, 1);
+const V2_0_0: Version = Version(2, 0, 0);
+const V2_1_0: Version = Version(2, 1, 0);
+const V2_2_0: Version = Version(2, 2, 0);
+const V2_6_0: Version = Version(2, 6, 0);
+const V3_0_0: Version = Version(3, 0, 0);
+const V4_0_0: Version = Version(4, 0, 0);
+const V4_1_0: Version = Version(4, 1, 0);
+
+/// A database the site configured: `[database.<name>]` in deployment.toml (3.x+) or a
+/// `<datasource>` in master-datasources.xml (1.x/2.x).
+#[derive(Debug, Clone)]
+struct SampleDatabase {
+    name: String,
+    db_type: String,
+    url: String,
+}
+
+/// Builds a synthetic pack; each method adds one site-specific feature on top of the stock files.
+#[derive(Debug, Clone)]
+pub struct PackBuilder {
+    product: SampleProduct,
+    version: String,
+    parsed_version: Version,
+    version_txt: bool,
+    keystores: Vec<(String, String)>,
+    userstores: Vec<(Option<u32>, String)>,
+    tenants: Vec<u32>,
+    custom_sequences: Vec<String>,
+    customised_stock_sequences: Vec<String>,
+    api_sequences: Vec<String>,
+    custom_artifacts: Vec<(String, String)>,
+    jdbc_drivers: Vec<(String, String)>,
+    plain_jars: Vec<String>,
+    databases: Vec<SampleDatabase>,
+    secure_vault_aliases: Option<Vec<String>>,
+    toml_extras: Vec<String>,
+    profile_templates: bool,
+    server_role: String,
+}
+
+impl PackBuilder {
+    fn new(product: SampleProduct, version: &str) -> Self {
+        PackBuilder {
+            product,
+            version: version.trim().to_string(),
+            parsed_version: Version::parse(version),
+            version_txt: true,
+            keystores: Vec::new(),
+            userstores: Vec::new(),
+            tenants: Vec::new(),
+            custom_sequences: Vec::new(),
+            customised_stock_sequences: Vec::new(),
+            api_sequences: Vec::new(),
+            custom_artifacts: Vec::new(),
+            jdbc_drivers: Vec::new(),
+            plain_jars: Vec::new(),
+            databases: Vec::new(),
+            secure_vault_aliases: None,
+            toml_extras: Vec::new(),
+            profile_templates: false,
+            server_role: "default".to_string(),
+        }
+    }
+
+    /// A WSO2 API Manager pack, e.g. "1.8.0", "1.9.0", "1.9.1", "2.0.0", "3.0.0", "4.0.0", "4.1.0".
+    pub fn api_manager(version: &str) -> Self {
+        Self::new(SampleProduct::ApiManager, version)
+    }
+
+    /// A WSO2 Identity Server pack, e.g. "5.10.0" or "5.11.0".
+    pub fn identity_server(version: &str) -> Self {
+        Self::new(SampleProduct::IdentityServer, version)
+    }
+
+    /// The product this builder imitates.
+    pub fn product(&self) -> SampleProduct {
+        self.product
+    }
+
+    /// The version text this builder was made with.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Leaves out `bin/version.txt`, as in 1.x packs where only `carbon.xml` tells the version.
+    pub fn without_version_txt(mut self) -> Self {
+        self.version_txt = false;
+        self
+    }
+
+    /// A site keystore in `repository/resources/security` with bytes derived from `seed`, mode
+    /// 0600. Naming it `wso2carbon.jks` replaces the stock keystore, as sites often do.
+    pub fn keystore(mut self, file_name: &str, seed: &str) -> Self {
+        self.keystores
+            .push((file_name.to_string(), seed.to_string()));
+        self
+    }
+
+    /// A secondary user store of the super tenant (`None`) or of a tenant, for the domain given.
+    pub fn userstore(mut self, tenant_id: Option<u32>, domain: &str) -> Self {
+        self.userstores.push((tenant_id, domain.to_string()));
+        self
+    }
+
+    /// A tenant folder holding content that data migration regenerates (tenant APIs and
+    /// sequences), which a resource migration must leave behind.
+    pub fn tenant(mut self, tenant_id: u32) -> Self {
+        if !self.tenants.contains(&tenant_id) {
+            self.tenants.push(tenant_id);
+        }
+        self
+    }
+
+    /// A site-written global sequence `<name>.xml` (the `.xml` suffix is optional).
+    pub fn custom_sequence(mut self, name: &str) -> Self {
+        self.custom_sequences.push(strip_xml(name).to_string());
+        self
+    }
+
+    /// Edits a stock sequence (e.g. "main" or "_auth_failure_handler_") so that it differs from
+    /// this builder's stock content; the catalogue keeps listing the stock hash.
+    pub fn customise_stock_sequence(mut self, name: &str) -> Self {
+        self.customised_stock_sequences
+            .push(strip_xml(name).to_string());
+        self
+    }
+
+    /// An API-specific sequence such as `admin--PizzaShack:v1.0.0--In.xml`; `version` may be
+    /// given with or without its leading `v`.
+    pub fn api_sequence(mut self, provider: &str, api: &str, version: &str, flow: &str) -> Self {
+        let version = if version.starts_with('v') {
+            version.to_string()
+        } else {
+            format!("v{version}")
+        };
+        self.api_sequences
+            .push(format!("{provider}--{api}:{version}--{flow}"));
+        self
+    }
+
+    /// A site artifact at `synapse-configs/default/<dir>/<name>.xml`, e.g. ("endpoints", "BackendEP").
+    pub fn custom_synapse_artifact(mut self, dir: &str, name: &str) -> Self {
+        self.custom_artifacts.push((
+            dir.trim_matches('/').to_string(),
+            strip_xml(name).to_string(),
+        ));
+        self
+    }
+
+    /// A JDBC 4 driver jar in `components/lib`: a real zip with a manifest, a
+    /// `META-INF/services/java.sql.Driver` naming `driver_class`, and a stand-in class file.
+    pub fn jdbc_driver(mut self, jar_name: &str, driver_class: &str) -> Self {
+        self.jdbc_drivers
+            .push((jar_name.to_string(), driver_class.to_string()));
+        self
+    }
+
+    /// A site jar in `components/lib` that is not a JDBC driver.
+    pub fn plain_jar(mut self, jar_name: &str) -> Self {
+        self.plain_jars.push(jar_name.to_string());
+        self
+    }
+
+    /// A configured database. 3.x+ and IS: a `[database.<name>]` table (same name as a stock one
+    /// replaces it). 1.x/2.x: a `<datasource>` with the matching `<driverClassName>`; the 3.x names
+    /// `apim_db` and `shared_db` stand for the stock `WSO2AM_DB` and `WSO2_CARBON_DB` there.
+    pub fn database(mut self, name: &str, db_type: &str, url: &str) -> Self {
+        self.databases.retain(|database| database.name != name);
+        self.databases.push(SampleDatabase {
+            name: name.to_string(),
+            db_type: db_type.to_string(),
+            url: url.to_string(),
+        });
+        self
+    }
+
+    /// Makes the pack look like `ciphertool.sh -Dconfigure` ran with these aliases.
+    pub fn secure_vault(mut self, aliases: &[&str]) -> Self {
+        self.secure_vault_aliases = Some(aliases.iter().map(|alias| alias.to_string()).collect());
+        self
+    }
+
+    /// Text appended verbatim to deployment.toml, before `[secrets]` (3.x+ and IS only).
+    pub fn deployment_toml_extra(mut self, text: &str) -> Self {
+        self.toml_extras.push(text.to_string());
+        self
+    }
+
+    /// A node of a distributed deployment (3.x/4.x): `server_role` in deployment.toml names
+    /// `profile` (as `profileSetup.sh` leaves it), and the profile templates are written.
+    pub fn profile(mut self, profile: &str) -> Self {
+        self.server_role = profile.to_string();
+        self.profile_templates = true;
+        self
+    }
+
+    /// Writes the profile templates of `repository/resources/conf/deployment-templates` (3.x/4.x).
+    pub fn profile_template_files(mut self) -> Self {
+        self.profile_templates = true;
+        self
+    }
+
+    /// Names (without `.xml`) of the stock global sequences of this product version.
+    pub fn stock_sequence_names(&self) -> Vec<&'static str> {
+        if self.product != SampleProduct::ApiManager {
+            return Vec::new();
+        }
+        let version = self.parsed_version;
+        let mut names = vec![
+            "_auth_failure_handler_",
+            "_build_",
+            "_cors_request_handler_",
+            "_production_key_error_",
+            "_resource_mismatch_handler_",
+            "_sandbox_key_error_",
+            "_throttle_out_handler_",
+            "_token_fault_",
+            "fault",
+            "main",
+        ];
+        if version >= V2_1_0 {
+            names.extend(["dispatchSeq", "outDispatchSeq"]);
+        }
+        if version >= V2_2_0 {
+            names.push("_threat_fault_");
+        }
+        if version >= V3_0_0 {
+            names.push("_graphql_failure_handler_");
+        }
+        if version >= V4_0_0 {
+            names.extend([
+                "_backend_failure_handler_",
+                "_block_api_handler_",
+                "webhooksFaultSequence",
+            ]);
+        }
+        if version >= V4_1_0 {
+            names.push("_opa_policy_failure_handler_");
+        }
+        names.sort_unstable();
+        names
+    }
+
+    /// Writes the pack into `dir` (created with its parents) and returns `dir`.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        let plan = self.plan()?;
+        fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create pack folder `{}`", dir.display()))?;
+        for relative in &plan.dirs {
+            let path = dir.join(relative);
+            fs::create_dir_all(&path)
+                .with_context(|| format!("failed to create `{}`", path.display()))?;
+        }
+        for (relative, file) in &plan.files {
+            let path = dir.join(relative);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("failed to create `{}`", parent.display()))?;
+            }
+            fs::write(&path, &file.bytes)
+                .with_context(|| format!("failed to write `{}`", path.display()))?;
+            set_mode(&path, file.mode)?;
+        }
+        Ok(dir.to_path_buf())
+    }
+
+    /// Stock catalogue (TOML) of this builder's own synthetic stock files for its version.
+    pub fn stock_catalogue(&self) -> String {
+        stock_catalogue(&[self])
+    }
+
+    /// Stock files under synapse-configs/default (pack-relative path, stock content), before any
+    /// customisation.
+    fn stock_synapse_files(&self) -> Vec<(String, String)> {
+        if self.product != SampleProduct::ApiManager {
+            return Vec::new();
+        }
+        let version = self.parsed_version;
+        let mut files = Vec::new();
+        for name in self.stock_sequence_names() {
+            files.push((
+                format!("sequences/{name}.xml"),
+                stock_sequence(name, version),
+            ));
+        }
+        let mut apis = Vec::new();
+        if version < V4_0_0 {
+            apis.extend(["_AuthorizeAPI_", "_RevokeAPI_", "_TokenAPI_"]);
+        }
+        if version >= V2_0_0 && version < V4_0_0 {
+            apis.push("_UserInfoAPI_");
+        }
+        if version >= V3_0_0 {
+            apis.push("_OpenService_");
+        }
+        for name in apis {
+            files.push((format!("api/{name}.xml"), stock_api(name, version)));
+        }
+        let mut inbound = Vec::new();
+        if version >= V2_1_0 {
+            inbound.extend(["SecureWebSocketInboundEndpoint", "WebSocketInboundEndpoint"]);
+        }
+        if version >= V4_0_0 {
+            inbound.extend(["SecureWebhookServer", "WebhookServer"]);
+        }
+        for name in inbound {
+            files.push((
+                format!("inbound-endpoints/{name}.xml"),
+                stock_inbound_endpoint(name, version),
+            ));
+        }
+        files.push((
+            "proxy-services/WorkflowCallbackService.xml".to_string(),
+            workflow_callback_proxy(version),
+        ));
+        files.push(("registry.xml".to_string(), registry_xml()));
+        files.push(("synapse.xml".to_string(), synapse_xml()));
+        files
+            .into_iter()
+            .map(|(relative, content)| (format!("{SYNAPSE_DEFAULT_DIR}/{relative}"), content))
+            .collect()
+    }
+
+    /// The stock keystores (pack-relative path, bytes); they differ per product version.
+    fn stock_keystores(&self) -> Vec<(String, Vec<u8>)> {
+        let seed = format!("{}-{}", self.product.catalogue_key(), self.version);
+        vec![
+            (
+                format!("{SECURITY_DIR}/wso2carbon.jks"),
+                jks_bytes(&format!("{seed}/wso2carbon.jks"), &["wso2carbon"], true),
+            ),
+            (
+                format!("{SECURITY_DIR}/client-truststore.jks"),
+                jks_bytes(
+                    &format!("{seed}/client-truststore.jks"),
+                    &["wso2carbon", "sample-root-ca", "sample-partner-ca"],
+                    false,
+                ),
+            ),
+        ]
+    }
+
+    fn is_api_manager(&self) -> bool {
+        self.product == SampleProduct::ApiManager
+    }
+
+    /// 3.0.0 and later (and every IS version handled here) are configured through deployment.toml.
+    fn uses_deployment_toml(&self) -> bool {
+        !self.is_api_manager() || self.parsed_version >= V3_0_0
+    }
+
+    fn is_api_manager_4(&self) -> bool {
+        self.is_api_manager() && self.parsed_version >= V4_0_0
+    }
+
+    fn vault_aliases(&self) -> &[String] {
+        self.secure_vault_aliases.as_deref().unwrap_or(&[])
+    }
+
+    /// Seed prefix that keeps derived bytes distinct between products and versions.
+    fn seed(&self, what: &str) -> String {
+        format!("{}-{}/{what}", self.product.catalogue_key(), self.version)
+    }
+
+    /// Everything the pack holds, by pack-relative path; a later entry for a path replaces an
+    /// earlier one, which is how site files replace stock ones.
+    fn plan(&self) -> Result<PackPlan> {
+        let mut plan = PackPlan::default();
+        self.plan_root_and_bin(&mut plan);
+        self.plan_configuration(&mut plan);
+        self.plan_security(&mut plan);
+        self.plan_synapse(&mut plan);
+        self.plan_libraries(&mut plan)?;
+        self.plan_userstores_and_tenants(&mut plan);
+        if self.profile_templates {
+            self.plan_profile_templates(&mut plan);
+        }
+        plan.dir("repository/logs");
+        Ok(plan)
+    }
+
+    fn plan_root_and_bin(&self, plan: &mut PackPlan) {
+        let name = self.product.display_name();
+        let version = &self.version;
+        plan.text(
+            "README.txt",
+            format!(
+                "{name} {version} (synthetic sample)\n\n\
+                 This folder imitates the layout of a {name} pack. It was written by\n\
+                 apim-migrate's sample builder for demos and tests; it contains no WSO2 software\n\
+                 and cannot be started.\n"
+            ),
+        );
+        plan.text(
+            "LICENSE.txt",
+            "Placeholder licence file of a synthetic sample pack.\n\
+             The real product is distributed by WSO2 under the Apache License, Version 2.0.\n",
+        );
+        if self.version_txt {
+            plan.text("bin/version.txt", format!("{name} v{version}\n"));
+        }
+        if !self.is_api_manager() || self.parsed_version >= V2_6_0 {
+            plan.text(
+                "updates/product.txt",
+                format!("{}-{version}", self.product.catalogue_key()),
+            );
+        }
+        let start_script = if self.is_api_manager_4() {
+            "bin/api-manager.sh"
+        } else {
+            "bin/wso2server.sh"
+        };
+        plan.file(
+            start_script,
+            start_script_text(name, version).into_bytes(),
+            0o755,
+        );
+        plan.file(
+            "bin/ciphertool.sh",
+            cipher_tool_script_text().into_bytes(),
+            0o755,
+        );
+    }
+
+    fn plan_configuration(&self, plan: &mut PackPlan) {
+        plan.text("repository/conf/carbon.xml", self.carbon_xml());
+        if self.uses_deployment_toml() {
+            let toml = if self.is_api_manager() {
+                self.api_manager_deployment_toml()
+            } else {
+                self.identity_server_deployment_toml()
+            };
+            plan.text("repository/conf/deployment.toml", toml);
+        } else {
+            plan.text("repository/conf/api-manager.xml", self.api_manager_xml());
+            plan.text(
+                "repository/conf/datasources/master-datasources.xml",
+                self.master_datasources_xml(),
+            );
+            plan.text("repository/conf/user-mgt.xml", self.user_mgt_xml());
+        }
+    }
+
+    fn plan_security(&self, plan: &mut PackPlan) {
+        for (path, bytes) in self.stock_keystores() {
+            plan.file(&path, bytes, 0o644);
+        }
+        if self.is_api_manager() && self.parsed_version >= V3_0_0 {
+            plan.text(
+                &format!("{SECURITY_DIR}/sslprofiles.xml"),
+                ssl_profiles_xml(),
+            );
+            plan.text(
+                &format!("{SECURITY_DIR}/listenerprofiles.xml"),
+                listener_profiles_xml(),
+            );
+        }
+        // Site keystores come last so that one named like a stock keystore replaces it.
+        for (file_name, seed) in &self.keystores {
+            plan.file(
+                &format!("{SECURITY_DIR}/{file_name}"),
+                custom_keystore_bytes(file_name, seed),
+                0o600,
+            );
+        }
+        plan.text(
+            &format!("{CONF_SECURITY_DIR}/cipher-text.properties"),
+            self.cipher_text_properties(),
+        );
+        plan.text(
+            &format!("{CONF_SECURITY_DIR}/cipher-tool.properties"),
+            self.cipher_tool_properties(),
+        );
+        if let Some(text) = self.secret_conf_properties() {
+            plan.text(&format!("{CONF_SECURITY_DIR}/secret-conf.properties"), text);
+        }
+    }
+
+    fn plan_synapse(&self, plan: &mut PackPlan) {
+        let sequences_dir = format!("{SYNAPSE_DEFAULT_DIR}/sequences");
+        for (path, content) in self.stock_synapse_files() {
+            plan.text(&path, content);
+        }
+        for name in &self.customised_stock_sequences {
+            let path = format!("{sequences_dir}/{name}.xml");
+            let content = match plan.files.get(&path) {
+                Some(stock) => customise_sequence(&String::from_utf8_lossy(&stock.bytes)),
+                // Nothing stock to edit in this version: the site's file is simply its own.
+                None => custom_sequence_xml(name),
+            };
+            plan.text(&path, content);
+        }
+        for name in &self.custom_sequences {
+            plan.text(
+                &format!("{sequences_dir}/{name}.xml"),
+                custom_sequence_xml(name),
+            );
+        }
+        for name in &self.api_sequences {
+            plan.text(
+                &format!("{sequences_dir}/{name}.xml"),
+                api_sequence_xml(name),
+            );
+        }
+        for (dir, name) in &self.custom_artifacts {
+            plan.text(
+                &format!("{SYNAPSE_DEFAULT_DIR}/{dir}/{name}.xml"),
+                custom_artifact_xml(dir, name),
+            );
+        }
+    }
+
+    fn plan_libraries(&self, plan: &mut PackPlan) -> Result<()> {
+        for jar_name in STOCK_LIB_JARS {
+            plan.file(
+                &format!("{LIB_DIR}/{jar_name}"),
+                plain_jar_bytes(jar_name)?,
+                0o644,
+            );
+        }
+        for jar_name in &self.plain_jars {
+            plan.file(
+                &format!("{LIB_DIR}/{jar_name}"),
+                plain_jar_bytes(jar_name)?,
+                0o644,
+            );
+        }
+        for (jar_name, driver_class) in &self.jdbc_drivers {
+            plan.file(
+                &format!("{LIB_DIR}/{jar_name}"),
+                driver_jar_bytes(jar_name, driver_class)?,
+                0o644,
+            );
+        }
+        plan.dir(DROPINS_DIR);
+        Ok(())
+    }
+
+    fn plan_userstores_and_tenants(&self, plan: &mut PackPlan) {
+        for (tenant_id, domain) in &self.userstores {
+            let file_name = format!("{}.xml", domain.replace('.', "_"));
+            let path = match tenant_id {
+                None => format!("{USERSTORES_DIR}/{file_name}"),
+                Some(id) => format!("{TENANTS_DIR}/{id}/userstores/{file_name}"),
+            };
+            plan.text(&path, self.userstore_xml(*tenant_id, domain));
+        }
+        for tenant_id in &self.tenants {
+            let tenant_domain = format!("tenant{tenant_id}.example.com");
+            let base = format!("{TENANTS_DIR}/{tenant_id}/synapse-configs/default");
+            let api_name = format!("admin-AT-{tenant_domain}--OrdersAPI");
+            plan.text(
+                &format!("{base}/api/{api_name}_v1.0.0.xml"),
+                tenant_api_xml(&api_name, &tenant_domain),
+            );
+            plan.text(
+                &format!("{base}/sequences/{api_name}:v1.0.0--In.xml"),
+                api_sequence_xml(&format!("{api_name}:v1.0.0--In")),
+            );
+            // Tenants get their own copies of the stock sequences when they are first loaded.
+            for name in ["main", "fault"] {
+                let content = if self.is_api_manager() {
+                    stock_sequence(name, self.parsed_version)
+                } else {
+                    custom_sequence_xml(name)
+                };
+                plan.text(&format!("{base}/sequences/{name}.xml"), content);
+            }
+            plan.text(&format!("{base}/synapse.xml"), synapse_xml());
+        }
+    }
+
+    fn plan_profile_templates(&self, plan: &mut PackPlan) {
+        if !self.is_api_manager() || self.parsed_version < V3_0_0 {
+            return;
+        }
+        let profiles: &[&str] = if self.is_api_manager_4() {
+            &[
+                "control-plane",
+                "gateway-worker",
+                "traffic-manager",
+                "api-publisher-deprecated",
+                "api-devportal-deprecated",
+                "api-key-manager-deprecated",
+            ]
+        } else {
+            &[
+                "api-publisher",
+                "api-devportal",
+                "gateway-worker",
+                "api-key-manager",
+                "traffic-manager",
+            ]
+        };
+        for profile in profiles {
+            plan.text(
+                &format!("{TEMPLATES_DIR}/{profile}.toml"),
+                self.profile_template(profile),
+            );
+        }
+    }
+
+    // ----- configuration files -----
+
+    fn carbon_xml(&self) -> String {
+        let legacy_vault = !self.uses_deployment_toml() && self.secure_vault_aliases.is_some();
+        let namespace = if legacy_vault {
+            r#" xmlns:svns="http://org.wso2.securevault/configuration""#
+        } else {
+            ""
+        };
+        let secret = |alias: &str, plain: &str| -> (String, String) {
+            if legacy_vault {
+                (
+                    format!(r#" svns:secretAlias="{alias}""#),
+                    "password".to_string(),
+                )
+            } else {
+                (String::new(), plain.to_string())
+            }
+        };
+        let (keystore_attr, keystore_password) =
+            secret("Carbon.Security.KeyStore.Password", "wso2carbon");
+        let (key_attr, key_password) = secret("Carbon.Security.KeyStore.KeyPassword", "wso2carbon");
+        let (trust_attr, trust_password) =
+            secret("Carbon.Security.TrustStore.Password", "wso2carbon");
+        let name = self.product.display_name();
+        let key = self.product.server_key();
+        let version = &self.version;
+        // 1.x files list the version before the server key; later kernels swapped the two.
+        let identity = if self.is_api_manager() && self.parsed_version < V2_0_0 {
+            format!(
+                "    <Name>{name}</Name>\n    <Version>{version}</Version>\n    <ServerKey>{key}</ServerKey>\n"
+            )
+        } else {
+            format!(
+                "    <Name>{name}</Name>\n    <ServerKey>{key}</ServerKey>\n    <Version>{version}</Version>\n"
+            )
+        };
+        let internal_keystore = if self.uses_deployment_toml() {
+            "        <!-- Keystore used to encrypt data kept in the databases. -->\n        \
+             <InternalKeyStore>\n            \
+             <Location>${carbon.home}/repository/resources/security/wso2carbon.jks</Location>\n            \
+             <Type>JKS</Type>\n            <Password>wso2carbon</Password>\n            \
+             <KeyAlias>wso2carbon</KeyAlias>\n            <KeyPassword>wso2carbon</KeyPassword>\n        \
+             </InternalKeyStore>\n"
+        } else {
+            ""
+        };
+        format!(
+            r#"<?xml version="1.0" encoding="ISO-8859-1"?>
+{SAMPLE_NOTICE}
+<!-- Server-wide settings of the Carbon kernel: identity of the product, ports, keystores. -->
+<Server xmlns="http://wso2.org/projects/carbon/carbon.xml"{namespace}>
+{identity}    <HostName>localhost</HostName>
+    <MgtHostName>localhost</MgtHostName>
+    <ServerURL>local:/${{carbon.context}}/services/</ServerURL>
+    <Ports>
+        <!-- Every port of the server is shifted by this offset. -->
+        <Offset>0</Offset>
+    </Ports>
+    <Security>
+        <!-- Primary keystore: signs tokens and encrypts secrets. -->
+        <KeyStore>
+            <Location>${{carbon.home}}/repository/resources/security/wso2carbon.jks</Location>
+            <Type>JKS</Type>
+            <Password{keystore_attr}>{keystore_password}</Password>
+            <KeyAlias>wso2carbon</KeyAlias>
+            <KeyPassword{key_attr}>{key_password}</KeyPassword>
+        </KeyStore>
+{internal_keystore}        <!-- Certificates of the parties this server trusts. -->
+        <TrustStore>
+            <Location>${{carbon.home}}/repository/resources/security/client-truststore.jks</Location>
+            <Type>JKS</Type>
+            <Password{trust_attr}>{trust_password}</Password>
+        </TrustStore>
+    </Security>
+    <WorkDirectory>${{carbon.home}}/tmp/work</WorkDirectory>
+</Server>
+"#
+        )
+    }
+
+    /// A TOML string value for a password key: a `$secret{}` reference when the secure vault holds
+    /// an alias for this slot, otherwise the plain text.
+    fn password_value(&self, slot: usize, plain: &str) -> String {
+        match self.vault_aliases().get(slot) {
+            Some(alias) => toml_string(&format!("$secret{{{alias}}}")),
+            None => toml_string(plain),
+        }
+    }
+
+    /// `[database.*]` tables: the stock ones (possibly replaced by the site's) then the site's own.
+    fn toml_databases(&self, stock: &[(&str, &str)]) -> String {
+        let mut text = String::new();
+        let mut written = BTreeSet::new();
+        for (slot_offset, (name, url)) in stock.iter().enumerate() {
+            let slot = 3 + slot_offset;
+            match self
+                .databases
+                .iter()
+                .find(|database| database.name == *name)
+            {
+                Some(database) => {
+                    text.push_str(&self.toml_database(database, Some(slot)));
+                }
+                None => {
+                    let database = SampleDatabase {
+                        name: name.to_string(),
+                        db_type: "h2".to_string(),
+                        url: url.to_string(),
+                    };
+                    text.push_str(&self.toml_database(&database, Some(slot)));
+                }
+            }
+            written.insert(name.to_string());
+        }
+        for database in &self.databases {
+            if !written.contains(&database.name) {
+                text.push_str(&self.toml_database(database, None));
+            }
+        }
+        text
+    }
+
+    fn toml_database(&self, database: &SampleDatabase, slot: Option<usize>) -> String {
+        let username = database_username(&database.db_type);
+        let password = match slot {
+            Some(slot) => self.password_value(slot, username),
+            None => toml_string(username),
+        };
+        format!(
+            "[database.{}]\ntype = {}\nurl = {}\nusername = {}\npassword = {password}\n\n",
+            toml_key(&database.name),
+            toml_string(&database.db_type),
+            toml_string(&database.url),
+            toml_string(username),
+        )
+    }
+
+    /// Site text and `[secrets]`, which must stay the last table of the file.
+    fn toml_tail(&self) -> String {
+        let mut text = String::new();
+        for extra in &self.toml_extras {
+            text.push('\n');
+            text.push_str(extra);
+            if !extra.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        if let Some(aliases) = &self.secure_vault_aliases {
+            text.push_str("\n[secrets]\n");
+            for alias in aliases {
+                text.push_str(&format!(
+                    "{} = {}\n",
+                    toml_key(alias),
+                    toml_string(&self.cipher_text(alias))
+                ));
+            }
+        }
+        text
+    }
+
+    fn api_manager_deployment_toml(&self) -> String {
+        let v4 = self.is_api_manager_4();
+        let mut text = format!(
+            "# Main configuration of a synthetic WSO2 API Manager {} pack, written by apim-migrate's\n\
+             # sample builder. The XML configs are rendered from this file at start-up. Shortened:\n\
+             # the file of a real pack carries many more commented-out examples.\n\n",
+            self.version
+        );
+        text.push_str("[server]\nhostname = \"localhost\"\n");
+        if !v4 {
+            text.push_str("node_ip = \"127.0.0.1\"\n");
+        }
+        text.push_str("#offset = 0\n");
+        if !v4 {
+            text.push_str("mode = \"single\" # single or ha\n");
+        }
+        text.push_str(
+            "base_path = \"${carbon.protocol}://${carbon.host}:${carbon.management.port}\"\n\
+             #discard_empty_caches = false\n",
+        );
+        text.push_str(&format!("server_role = \"{}\"\n\n", self.server_role));
+        text.push_str(&format!(
+            "[super_admin]\nusername = \"admin\"\npassword = {}\ncreate_admin_account = true\n\n",
+            self.password_value(0, "admin")
+        ));
+        text.push_str(&format!(
+            "[user_store]\ntype = \"{}\"\n\n",
+            if v4 { "database_unique_id" } else { "database" }
+        ));
+        text.push_str(&self.toml_databases(&[
+            (
+                "apim_db",
+                "jdbc:h2:./repository/database/WSO2AM_DB;AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=FALSE",
+            ),
+            (
+                "shared_db",
+                "jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE",
+            ),
+        ]));
+        text.push_str(&format!(
+            "[keystore.tls]\nfile_name = \"wso2carbon.jks\"\ntype = \"JKS\"\npassword = {}\n\
+             alias = \"wso2carbon\"\nkey_password = {}\n\n",
+            self.password_value(1, "wso2carbon"),
+            self.password_value(2, "wso2carbon")
+        ));
+        if v4 {
+            text.push_str(
+                "# From 4.0.0 the keystore that signs tokens can differ from the TLS one.\n\
+                 #[keystore.primary]\n#file_name = \"wso2carbon.jks\"\n#type = \"JKS\"\n\
+                 #password = \"wso2carbon\"\n#alias = \"wso2carbon\"\n#key_password = \"wso2carbon\"\n\n\
+                 #[keystore.internal]\n#file_name = \"wso2carbon.jks\"\n#type = \"JKS\"\n\
+                 #password = \"wso2carbon\"\n#alias = \"wso2carbon\"\n#key_password = \"wso2carbon\"\n\n",
+            );
+        }
+        text.push_str("[[apim.gateway.environment]]\n");
+        if v4 {
+            text.push_str("name = \"Default\"\ntype = \"hybrid\"\nprovider = \"wso2\"\n");
+        } else {
+            text.push_str("name = \"Production and Sandbox\"\ntype = \"hybrid\"\n");
+        }
+        text.push_str(
+            "display_in_api_console = true\n\
+             description = \"One gateway that serves both production and sandbox traffic.\"\n\
+             show_as_token_endpoint_url = true\n\
+             service_url = \"https://localhost:${mgt.transport.https.port}/services/\"\n\
+             username = \"${admin.username}\"\n\
+             password = \"${admin.password}\"\n\
+             ws_endpoint = \"ws://localhost:9099\"\n\
+             wss_endpoint = \"wss://localhost:8099\"\n\
+             http_endpoint = \"http://localhost:${http.nio.port}\"\n\
+             https_endpoint = \"https://localhost:${https.nio.port}\"\n",
+        );
+        if v4 {
+            text.push_str(
+                "websub_event_receiver_http_endpoint = \"http://localhost:9021\"\n\
+                 websub_event_receiver_https_endpoint = \"https://localhost:8021\"\n\n\
+                 [apim.sync_runtime_artifacts.gateway]\n\
+                 gateway_labels =[\"Default\"]\n",
+            );
+        }
+        text.push_str(
+            "\n#[apim.cache.gateway_token]\n#enable = true\n#expiry_time = \"900s\"\n\n\
+             #[apim.cache.resource]\n#enable = true\n#expiry_time = \"900s\"\n\n\
+             #[apim.cache.km_token]\n#enable = false\n#expiry_time = \"15m\"\n\n\
+             #[apim.cache.scopes]\n#enable = true\n\n",
+        );
+        if v4 {
+            text.push_str("[apim.analytics]\nenable = false\nauth_token = \"\"\n\n");
+        } else {
+            text.push_str(
+                "#[apim.analytics]\n#enable = false\n#store_api_url = \"https://localhost:7444\"\n\
+                 #username = \"$ref{super_admin.username}\"\n#password = \"$ref{super_admin.password}\"\n\n",
+            );
+        }
+        text.push_str(
+            "#[apim.key_manager]\n\
+             #service_url = \"https://localhost:${mgt.transport.https.port}/services/\"\n\
+             #username = \"$ref{super_admin.username}\"\n\
+             #password = \"$ref{super_admin.password}\"\n\n\
+             #[apim.jwt]\n#enable = true\n#header = \"X-JWT-Assertion\"\n\n",
+        );
+        let allow_headers = if v4 {
+            r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey","Internal-Key"]"#
+        } else {
+            r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction"]"#
+        };
+        text.push_str(&format!(
+            "[apim.cors]\nallow_origins = \"*\"\n\
+             allow_methods = [\"GET\",\"PUT\",\"POST\",\"DELETE\",\"PATCH\",\"OPTIONS\"]\n\
+             allow_headers = {allow_headers}\nallow_credentials = false\n\n"
+        ));
+        text.push_str(
+            "#[apim.throttling]\n#enable_data_publishing = true\n#enable_policy_deploy = true\n\n\
+             #[[apim.throttling.url_group]]\n\
+             #traffic_manager_urls = [\"tcp://localhost:9611\"]\n\
+             #traffic_manager_auth_urls = [\"ssl://localhost:9711\"]\n\
+             #type = \"loadbalance\"\n\n\
+             [[event_handler]]\nname = \"userPostSelfRegistration\"\nsubscriptions = [\"POST_ADD_USER\"]\n\n\
+             [service_provider]\nsp_name_regex = \"^[\\\\sa-zA-Z0-9._-]*$\"\n",
+        );
+        if self.parsed_version >= V4_1_0 {
+            // Real 4.1.0 packs carry this table with a URL but no type: readers must cope.
+            text.push_str(
+                "\n[database.local]\nurl = \"jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE\"\n",
+            );
+        }
+        text.push_str(&self.toml_tail());
+        text
+    }
+
+    fn identity_server_deployment_toml(&self) -> String {
+        let mut text = format!(
+            "# Main configuration of a synthetic WSO2 Identity Server {} pack, written by\n\
+             # apim-migrate's sample builder. Shortened from what a real pack ships.\n\n",
+            self.version
+        );
+        text.push_str(
+            "[server]\nhostname = \"localhost\"\nnode_ip = \"127.0.0.1\"\n\
+             base_path = \"https://$ref{server.hostname}:${carbon.management.port}\"\n\n",
+        );
+        text.push_str(&format!(
+            "[super_admin]\nusername = \"admin\"\npassword = {}\ncreate_admin_account = true\n\n",
+            self.password_value(0, "admin")
+        ));
+        text.push_str(
+            "[user_store]\ntype = \"read_write_ldap_unique_id\"\n\
+             connection_url = \"ldap://localhost:${Ports.EmbeddedLDAP.LDAPServerPort}\"\n\
+             connection_name = \"uid=admin,ou=system\"\n\
+             connection_password = \"admin\"\n\
+             base_dn = \"dc=wso2,dc=org\" # search bases of users and groups hang below this\n\n",
+        );
+        text.push_str(&self.toml_databases(&[
+            (
+                "identity_db",
+                "jdbc:h2:./repository/database/WSO2IDENTITY_DB;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=60000",
+            ),
+            (
+                "shared_db",
+                "jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=60000",
+            ),
+        ]));
+        text.push_str(&format!(
+            "[keystore.primary]\nfile_name = \"wso2carbon.jks\"\npassword = {}\n\n\
+             [truststore]\nfile_name = \"client-truststore.jks\"\npassword = {}\ntype = \"JKS\"\n\n",
+            self.password_value(1, "wso2carbon"),
+            self.password_value(2, "wso2carbon")
+        ));
+        text.push_str(
+            "# The internal and TLS keystores default to the primary one.\n\
+             #[keystore.internal]\n#file_name = \"$ref{keystore.primary.file_name}\"\n\
+             #password = \"$ref{keystore.primary.password}\"\n\n\
+             #[keystore.tls]\n#file_name = \"$ref{keystore.primary.file_name}\"\n\
+             #password = \"$ref{keystore.primary.password}\"\n\n",
+        );
+        text.push_str(&format!(
+            "[account_recovery.endpoint.auth]\nhash = \"{}\"\n\n\
+             [identity.auth_framework.endpoint]\napp_password = \"dashboard\"\n",
+            hex_sha256(self.seed("account-recovery").as_bytes())
+        ));
+        text.push_str(&self.toml_tail());
+        text
+    }
+
+    fn profile_template(&self, profile: &str) -> String {
+        let mut text = format!(
+            "# Template for the `{profile}` profile of a synthetic WSO2 API Manager {} pack.\n\
+             # `profileSetup.sh -Dprofile={profile}` would copy it over deployment.toml.\n\n\
+             [server]\nhostname = \"localhost\"\nnode_ip = \"127.0.0.1\"\nserver_role = \"{profile}\"\n\n\
+             [super_admin]\nusername = \"admin\"\npassword = \"admin\"\ncreate_admin_account = true\n\n\
+             [database.shared_db]\ntype = \"h2\"\n\
+             url = \"jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE\"\n\
+             username = \"wso2carbon\"\npassword = \"wso2carbon\"\n\n\
+             [keystore.tls]\nfile_name = \"wso2carbon.jks\"\ntype = \"JKS\"\npassword = \"wso2carbon\"\n\
+             alias = \"wso2carbon\"\nkey_password = \"wso2carbon\"\n\n\
+             [truststore]\nfile_name = \"client-truststore.jks\"\ntype = \"JKS\"\npassword = \"wso2carbon\"\n",
+            self.version
+        );
+        if profile == "gateway-worker" && self.is_api_manager_4() {
+            text.push_str(
+                "\n[apim.sync_runtime_artifacts.gateway]\ngateway_labels = [\"Default\"]\n",
+            );
+        }
+        text
+    }
+
+    fn api_manager_xml(&self) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+{SAMPLE_NOTICE}
+<!-- API Manager settings of a synthetic {version} pack. -->
+<APIManager>
+    <!-- JNDI name of the datasource that holds the API Manager tables (master-datasources.xml). -->
+    <DataSourceName>jdbc/WSO2AM_DB</DataSourceName>
+    <GatewayType>Synapse</GatewayType>
+    <EnableSecureVault>false</EnableSecureVault>
+    <AuthManager>
+        <ServerURL>https://localhost:${{mgt.transport.https.port}}${{carbon.context}}services/</ServerURL>
+        <Username>${{admin.username}}</Username>
+        <Password>${{admin.password}}</Password>
+    </AuthManager>
+    <APIGateway>
+        <Environments>
+            <Environment type="hybrid" api-console="true">
+                <Name>Production and Sandbox</Name>
+                <Description>One gateway for production and sandbox traffic.</Description>
+                <ServerURL>https://localhost:${{mgt.transport.https.port}}${{carbon.context}}services/</ServerURL>
+                <Username>${{admin.username}}</Username>
+                <Password>${{admin.password}}</Password>
+                <GatewayEndpoint>http://${{carbon.local.ip}}:${{http.nio.port}},https://${{carbon.local.ip}}:${{https.nio.port}}</GatewayEndpoint>
+            </Environment>
+        </Environments>
+    </APIGateway>
+    <CORSConfiguration>
+        <Enabled>true</Enabled>
+        <Access-Control-Allow-Origin>*</Access-Control-Allow-Origin>
+        <Access-Control-Allow-Methods>GET,PUT,POST,DELETE,PATCH,OPTIONS</Access-Control-Allow-Methods>
+    </CORSConfiguration>
+</APIManager>
+"#,
+            version = self.version
+        )
+    }
+
+    fn master_datasources_xml(&self) -> String {
+        let mut stock = vec![
+            (
+                "WSO2_CARBON_DB",
+                "jdbc/WSO2CarbonDB",
+                "Registry and user management data",
+                "jdbc:h2:repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=60000",
+            ),
+            (
+                "WSO2AM_DB",
+                "jdbc/WSO2AM_DB",
+                "API Manager data: APIs, applications, subscriptions",
+                "jdbc:h2:repository/database/WSO2AM_DB;DB_CLOSE_ON_EXIT=FALSE",
+            ),
+        ];
+        if self.parsed_version >= V2_0_0 {
+            stock.push((
+                "WSO2_MB_STORE_DB",
+                "WSO2MBStoreDB",
+                "Message store of the embedded broker",
+                "jdbc:h2:repository/database/WSO2MB_DB;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=60000",
+            ));
+        }
+        let vault = self.secure_vault_aliases.is_some();
+        let mut datasources = String::new();
+        let mut written = BTreeSet::new();
+        for (name, jndi, description, url) in stock {
+            let site = self
+                .databases
+                .iter()
+                .find(|database| legacy_datasource_name(&database.name) == name);
+            let (db_type, url) = match site {
+                Some(database) => (database.db_type.as_str(), database.url.as_str()),
+                None => ("h2", url),
+            };
+            datasources.push_str(&self.datasource_xml(
+                name,
+                jndi,
+                description,
+                db_type,
+                url,
+                vault,
+            ));
+            written.insert(name.to_string());
+        }
+        for database in &self.databases {
+            let name = legacy_datasource_name(&database.name);
+            if written.insert(name.to_string()) {
+                datasources.push_str(&self.datasource_xml(
+                    name,
+                    &format!("jdbc/{name}"),
+                    "Site datasource",
+                    &database.db_type,
+                    &database.url,
+                    false,
+                ));
+            }
+        }
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+{SAMPLE_NOTICE}
+<datasources-configuration xmlns:svns="http://org.wso2.securevault/configuration">
+    <providers>
+        <provider>org.wso2.carbon.ndatasource.rdbms.RDBMSDataSourceReader</provider>
+    </providers>
+    <datasources>
+{datasources}    </datasources>
+</datasources-configuration>
+"#
+        )
+    }
+
+    fn datasource_xml(
+        &self,
+        name: &str,
+        jndi: &str,
+        description: &str,
+        db_type: &str,
+        url: &str,
+        vault: bool,
+    ) -> String {
+        let driver = jdbc_driver_class_for(db_type, url, true);
+        let username = database_username(db_type);
+        // Only the carbon datasource is in the stock cipher-tool.properties, so only it gets
+        // an alias when the vault is on.
+        let password = if vault && name == "WSO2_CARBON_DB" {
+            format!(
+                r#"<password svns:secretAlias="Datasources.{name}.Configuration.Password">password</password>"#
+            )
+        } else {
+            format!("<password>{username}</password>")
+        };
+        format!(
+            r#"        <datasource>
+            <name>{name}</name>
+            <description>{description}</description>
+            <jndiConfig>
+                <name>{jndi}</name>
+            </jndiConfig>
+            <definition type="RDBMS">
+                <configuration>
+                    <url>{url}</url>
+                    <username>{username}</username>
+                    {password}
+                    <driverClassName>{driver}</driverClassName>
+                    <maxActive>50</maxActive>
+                    <maxWait>60000</maxWait>
+                    <testOnBorrow>true</testOnBorrow>
+                    <validationQuery>SELECT 1</validationQuery>
+                    <validationInterval>30000</validationInterval>
+                </configuration>
+            </definition>
+        </datasource>
+"#,
+            name = xml_escape(name),
+            url = xml_escape(url),
+        )
+    }
+
+    fn user_mgt_xml(&self) -> String {
+        let (namespace, password) = if self.secure_vault_aliases.is_some() {
+            (
+                r#" xmlns:svns="http://org.wso2.securevault/configuration""#,
+                r#"<Password svns:secretAlias="UserManager.AdminUser.Password">password</Password>"#,
+            )
+        } else {
+            ("", "<Password>admin</Password>")
+        };
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+{SAMPLE_NOTICE}
+<UserManager{namespace}>
+    <Realm>
+        <Configuration>
+            <AddAdmin>true</AddAdmin>
+            <AdminRole>admin</AdminRole>
+            <AdminUser>
+                <UserName>admin</UserName>
+                {password}
+            </AdminUser>
+            <EveryOneRoleName>everyone</EveryOneRoleName>
+            <Property name="dataSource">jdbc/WSO2CarbonDB</Property>
+        </Configuration>
+        <!-- Primary user store: users and roles in the carbon database. -->
+        <UserStoreManager class="org.wso2.carbon.user.core.jdbc.JDBCUserStoreManager">
+            <Property name="TenantManager">org.wso2.carbon.user.core.tenant.JDBCTenantManager</Property>
+            <Property name="ReadOnly">false</Property>
+            <Property name="PasswordDigest">SHA-256</Property>
+            <Property name="StoreSaltedPassword">true</Property>
+        </UserStoreManager>
+        <AuthorizationManager class="org.wso2.carbon.user.core.authorization.JDBCAuthorizationManager">
+            <Property name="AdminRoleManagementPermissions">/permission</Property>
+        </AuthorizationManager>
+    </Realm>
+</UserManager>
+"#
+        )
+    }
+
+    fn userstore_xml(&self, tenant_id: Option<u32>, domain: &str) -> String {
+        let scope = match tenant_id {
+            None => "super".to_string(),
+            Some(id) => id.to_string(),
+        };
+        let password = base64(&derived_bytes(&format!("userstore/{scope}/{domain}"), 128));
+        let database = domain.replace('.', "_").to_ascii_uppercase();
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+{SAMPLE_NOTICE}
+<UserStoreManager class="org.wso2.carbon.user.core.jdbc.UniqueIDJDBCUserStoreManager">
+    <Property name="DomainName">{domain}</Property>
+    <Property name="Description">Secondary user store of the {domain} directory</Property>
+    <Property name="url">jdbc:h2:./repository/database/{database}_DB</Property>
+    <Property name="userName">ustore_reader</Property>
+    <Property encrypted="true" name="password">{password}</Property>
+    <Property name="driverName">org.h2.Driver</Property>
+    <Property name="Disabled">false</Property>
+    <Property name="ReadOnly">false</Property>
+    <Property name="ReadGroups">true</Property>
+    <Property name="WriteGroups">true</Property>
+    <Property name="UsernameJavaRegEx">^[\S]{{3,40}}$</Property>
+    <Property name="PasswordDigest">SHA-256</Property>
+    <Property name="StoreSaltedPassword">true</Property>
+</UserStoreManager>
+"#,
+            domain = xml_escape(domain),
+            database = xml_escape(&database),
+        )
+    }
+
+    // ----- secure vault -----
+
+    /// An encrypted-looking value: base64 of bytes derived from the alias and the pack version.
+    fn cipher_text(&self, alias: &str) -> String {
+        base64(&derived_bytes(&self.seed(&format!("cipher/{alias}")), 128))
+    }
+
+    fn cipher_text_properties(&self) -> String {
+        let mut entries = vec![
+            ("Carbon.Security.KeyStore.Password", "wso2carbon"),
+            ("Carbon.Security.KeyStore.KeyPassword", "wso2carbon"),
+            ("Carbon.Security.TrustStore.Password", "wso2carbon"),
+            ("UserManager.AdminUser.Password", "admin"),
+        ];
+        if !self.uses_deployment_toml() {
+            entries.push((
+                "Datasources.WSO2_CARBON_DB.Configuration.Password",
+                "wso2carbon",
+            ));
+        }
+        let vault = self.secure_vault_aliases.is_some();
+        let mut text = String::from(
+            "# Secrets read by the secure vault, one `alias=value` per line. A value in square\n\
+             # brackets is plain text that `ciphertool.sh -Dconfigure` encrypts on its next run.\n\n",
+        );
+        for (alias, plain) in entries {
+            let value = if vault {
+                self.cipher_text(alias)
+            } else {
+                format!("[{plain}]")
+            };
+            text.push_str(&format!("{alias}={value}\n"));
+        }
+        for alias in self.vault_aliases() {
+            text.push_str(&format!("{alias}={}\n", self.cipher_text(alias)));
+        }
+        text
+    }
+
+    fn cipher_tool_properties(&self) -> String {
+        let mut text = String::from(
+            "# Where each secret lives: alias=file//xpath,whether-the-value-is-an-attribute\n\n\
+             Carbon.Security.KeyStore.Password=repository/conf/carbon.xml//Server/Security/KeyStore/Password,false\n\
+             Carbon.Security.KeyStore.KeyPassword=repository/conf/carbon.xml//Server/Security/KeyStore/KeyPassword,false\n\
+             Carbon.Security.TrustStore.Password=repository/conf/carbon.xml//Server/Security/TrustStore/Password,false\n\
+             UserManager.AdminUser.Password=repository/conf/user-mgt.xml//UserManager/Realm/Configuration/AdminUser/Password,false\n",
+        );
+        if !self.uses_deployment_toml() {
+            text.push_str(
+                "Datasources.WSO2_CARBON_DB.Configuration.Password=repository/conf/datasources/master-datasources.xml\
+                 //datasources-configuration/datasources/datasource[name='WSO2_CARBON_DB']/definition[@type='RDBMS']/configuration/password,false\n",
+            );
+        }
+        text
+    }
+
+    /// API-M 3.x+ packs ship no secret-conf.properties until the cipher tool writes one; IS and
+    /// 1.x/2.x packs ship it with every line commented out.
+    fn secret_conf_properties(&self) -> Option<String> {
+        let header = "# Secure vault settings: where the secrets are kept and which keystore decrypts them.\n";
+        let lines = [
+            "secVault.enabled=true",
+            "carbon.secretProvider=org.wso2.securevault.secret.handler.SecretManagerSecretCallbackHandler",
+            "secretRepositories=file",
+            "secretRepositories.file.provider=org.wso2.securevault.secret.repository.FileBaseSecretRepositoryProvider",
+            "secretRepositories.file.location=repository/conf/security/cipher-text.properties",
+            "keystore.identity.location=repository/resources/security/wso2carbon.jks",
+            "keystore.identity.type=JKS",
+            "keystore.identity.alias=wso2carbon",
+            "keystore.identity.store.password=identity.store.password",
+            "keystore.identity.store.secretProvider=org.wso2.carbon.securevault.DefaultSecretCallbackHandler",
+        ];
+        if self.secure_vault_aliases.is_some() {
+            let mut text = format!("{header}# Written by ciphertool.sh -Dconfigure.\n\n");
+            for line in lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+            return Some(text);
+        }
+        if self.is_api_manager() && self.uses_deployment_toml() {
+            return None;
+        }
+        let mut text =
+            format!("{header}# Unused until ciphertool.sh -Dconfigure enables the vault.\n\n");
+        for line in lines {
+            text.push('#');
+            text.push_str(&line.replace("secVault.enabled=true", "secVault.enabled=false"));
+            text.push('\n');
+        }
+        Some(text)
+    }
+}
+
+/// Stock catalogue (TOML) of several builders merged, e.g. the old and the new pack of a test.
+/// A large 3.0.0 pack, as found at sites with many tenants: `tenants` tenants (two user stores
+/// each, one tenant in three with none), `custom_sequences` custom global sequences named
+/// `site_mediation_NNN`, `keystores` extra keystores, a MySQL driver, two databases, secure
+/// vault, and two user stores of the super tenant. Used by the crash tests and the scale
+/// benchmark.
+pub fn large_api_manager_3_0_0(
+    tenants: u32,
+    custom_sequences: usize,
+    keystores: usize,
+) -> PackBuilder {
+    let mut pack = PackBuilder::api_manager("3.0.0")
+        .userstore(None, "corp.example.com")
+        .userstore(None, "partners.example.com")
+        .jdbc_driver(
+            "mysql-connector-java-8.0.28.jar",
+            "com.mysql.cj.jdbc.Driver",
+        )
+        .database(
+            "apim_db",
+            "mysql",
+            "jdbc:mysql://db.example.com:3306/apim_db",
+        )
+        .database(
+            "shared_db",
+            "mysql",
+            "jdbc:mysql://db.example.com:3306/shared_db",
+        )
+        .secure_vault(&["super_admin_password", "apim_db_password"]);
+    for index in 0..keystores {
+        let file = if index % 2 == 0 {
+            format!("partner-{index}-truststore.jks")
+        } else {
+            format!("gateway-{index}-tls.p12")
+        };
+        pack = pack.keystore(&file, &format!("keystore seed {index}"));
+    }
+    for index in 0..custom_sequences {
+        pack = pack.custom_sequence(&format!("site_mediation_{index:03}"));
+    }
+    for tenant in 1..=tenants {
+        pack = pack.tenant(tenant);
+        if tenant % 3 != 0 {
+            pack = pack
+                .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"))
+                .userstore(
+                    Some(tenant),
+                    &format!("customers.tenant{tenant}.example.com"),
+                );
+        }
+    }
+    pack
+}
+
+pub fn stock_catalogue(builders: &[&PackBuilder]) -> String {
+    // Tables in version order; within a table, paths sorted, each with the set of known hashes.
+    let mut tables: BTreeMap<(&'static str, Version, String), BTreeMap<String, BTreeSet<String>>> =
+        BTreeMap::new();
+    for builder in builders {
+        let table = tables
+            .entry((
+                builder.product.catalogue_key(),
+                builder.parsed_version,
+                builder.version.clone(),
+            ))
+            .or_default();
+        for (path, content) in builder.stock_synapse_files() {
+            table
+                .entry(path)
+                .or_default()
+                .insert(hex_sha256(content.as_bytes()));
+        }
+        for (path, bytes) in builder.stock_keystores() {
+            table.entry(path).or_default().insert(hex_sha256(&bytes));
+        }
+    }
+    let mut text = String::from(
+        "# Stock files of the synthetic packs written by apim-migrate's sample builder:\n\
+         # SHA-256 of each file, by path inside the pack.\n",
+    );
+    for ((product, _, version), entries) in tables {
+        text.push_str(&format!("\n[{product}.{}]\n", toml_string(&version)));
+        for (path, hashes) in entries {
+            let list: Vec<String> = hashes.iter().map(|hash| format!("\"{hash}\"")).collect();
+            text.push_str(&format!("{} = [{}]\n", toml_string(&path), list.join(", ")));
+        }
+    }
+    text
+}
+
+/// Fully qualified JDBC driver class for a `[database.*] type` such as "mysql" or "postgre".
+pub fn jdbc_driver_class(db_type: &str) -> Option<&'static str> {
+    match db_type.trim().to_ascii_lowercase().as_str() {
+        "h2" => Some("org.h2.Driver"),
+        "mysql" => Some("com.mysql.cj.jdbc.Driver"),
+        "mariadb" => Some("org.mariadb.jdbc.Driver"),
+        "postgre" | "postgres" | "postgresql" => Some("org.postgresql.Driver"),
+        "oracle" => Some("oracle.jdbc.OracleDriver"),
+        "mssql" | "sqlserver" => Some("com.microsoft.sqlserver.jdbc.SQLServerDriver"),
+        "db2" => Some("com.ibm.db2.jcc.DB2Driver"),
+        _ => None,
+    }
+}
+
+/// Driver class for a datasource: by type, else by the URL's sub-protocol. Legacy (1.x/2.x)
+/// packs ran MySQL Connector/J 5, whose class name lacks the `cj`.
+fn jdbc_driver_class_for(db_type: &str, url: &str, legacy: bool) -> String {
+    let sub_protocol = url
+        .strip_prefix("jdbc:")
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or("");
+    let class = jdbc_driver_class(db_type)
+        .or_else(|| jdbc_driver_class(sub_protocol))
+        .unwrap_or("org.example.jdbc.Driver");
+    if legacy && class == "com.mysql.cj.jdbc.Driver" {
+        "com.mysql.jdbc.Driver".to_string()
+    } else {
+        class.to_string()
+    }
+}
+
+fn database_username(db_type: &str) -> &'static str {
+    if db_type.eq_ignore_ascii_case("h2") {
+        "wso2carbon"
+    } else {
+        "apim_admin"
+    }
+}
+
+/// 1.x/2.x datasource that a 3.x-style database name stands for.
+fn legacy_datasource_name(name: &str) -> &str {
+    match name {
+        "apim_db" => "WSO2AM_DB",
+        "shared_db" => "WSO2_CARBON_DB",
+        other => other,
+    }
+}
+
+// ----- plan and file system -----
+
+#[derive(Debug, Default)]
+struct PackPlan {
+    files: BTreeMap<String, PlannedFile>,
+    dirs: BTreeSet<String>,
+}
+
+#[derive(Debug)]
+struct PlannedFile {
+    bytes: Vec<u8>,
+    mode: u32,
+}
+
+impl PackPlan {
+    fn text(&mut self, path: &str, text: impl Into<String>) {
+        self.file(path, text.into().into_bytes(), 0o644);
+    }
+
+    fn file(&mut self, path: &str, bytes: Vec<u8>, mode: u32) {
+        self.files
+            .insert(path.to_string(), PlannedFile { bytes, mode });
+    }
+
+    fn dir(&mut self, path: &str) {
+        self.dirs.insert(path.to_string());
+    }
+}
+
+/// Sets the mode explicitly so that the umask of whoever runs the tests does not change it.
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("failed to set the mode of `{}`", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+// ----- derived bytes -----
+
+/// `len` bytes that depend only on `seed`: SHA-256 in counter mode.
+fn derived_bytes(seed: &str, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 32);
+    let mut counter: u64 = 0;
+    while out.len() < len {
+        let mut hasher = Sha256::new();
+        hasher.update(seed.as_bytes());
+        hasher.update(counter.to_be_bytes());
+        out.extend_from_slice(&hasher.finalize());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let first = chunk[0];
+        let second = chunk.get(1).copied().unwrap_or(0);
+        let third = chunk.get(2).copied().unwrap_or(0);
+        let group = (u32::from(first) << 16) | (u32::from(second) << 8) | u32::from(third);
+        let symbol = |shift: u32| ALPHABET[((group >> shift) & 63) as usize] as char;
+        out.push(symbol(18));
+        out.push(symbol(12));
+        out.push(if chunk.len() > 1 { symbol(6) } else { '=' });
+        out.push(if chunk.len() > 2 { symbol(0) } else { '=' });
+    }
+    out
+}
+
+/// A JKS-looking keystore: the JKS magic and version, one entry per alias (key or trusted
+/// certificate), then bytes derived from the seed in place of the key material.
+fn jks_bytes(seed: &str, aliases: &[&str], private_key: bool) -> Vec<u8> {
+    let mut bytes = vec![0xFE, 0xED, 0xFE, 0xED, 0x00, 0x00, 0x00, 0x02];
+    bytes.extend_from_slice(&(aliases.len() as u32).to_be_bytes());
+    for (index, alias) in aliases.iter().enumerate() {
+        let tag: u32 = if private_key && index == 0 { 1 } else { 2 };
+        bytes.extend_from_slice(&tag.to_be_bytes());
+        bytes.extend_from_slice(&(alias.len() as u16).to_be_bytes());
+        bytes.extend_from_slice(alias.as_bytes());
+        // A fixed creation time (milliseconds since the epoch) keeps the output reproducible.
+        bytes.extend_from_slice(&1_577_836_800_000_u64.to_be_bytes());
+        let body = derived_bytes(&format!("{seed}/{alias}"), 1200);
+        bytes.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&body);
+    }
+    // JKS files end with a 20-byte SHA-1 integrity digest; derived bytes stand in for it.
+    bytes.extend_from_slice(&derived_bytes(&format!("{seed}/digest"), 20));
+    bytes
+}
+
+/// A site keystore: PKCS#12-looking (DER sequence header) for `.p12`/`.pfx`, JKS otherwise.
+fn custom_keystore_bytes(file_name: &str, seed: &str) -> Vec<u8> {
+    let lower = file_name.to_ascii_lowercase();
+    let alias = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
+    if lower.ends_with(".p12") || lower.ends_with(".pfx") {
+        let body = derived_bytes(&format!("keystore/{seed}"), 1800);
+        let mut bytes = vec![0x30, 0x82];
+        bytes.extend_from_slice(&((body.len() + 3) as u16).to_be_bytes());
+        bytes.extend_from_slice(&[0x02, 0x01, 0x03]);
+        bytes.extend_from_slice(&body);
+        bytes
+    } else {
+        jks_bytes(&format!("keystore/{seed}"), &[alias], true)
+    }
+}
+
+// ----- jars -----
+
+fn jar_bytes(title: &str, entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+    use zip::write::SimpleFileOptions;
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    // A fixed timestamp (the zip epoch) keeps jars byte-identical between runs.
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    writer
+        .add_directory("META-INF/", options.unix_permissions(0o755))
+        .with_context(|| format!("failed to write jar `{title}`"))?;
+    let manifest = format!(
+        "Manifest-Version: 1.0\r\nCreated-By: apim-migrate sample builder\r\n\
+         Implementation-Title: {title}\r\n\r\n"
+    );
+    let mut all_entries = vec![("META-INF/MANIFEST.MF".to_string(), manifest.into_bytes())];
+    all_entries.extend(entries.iter().cloned());
+    for (name, bytes) in &all_entries {
+        writer
+            .start_file(name.as_str(), options)
+            .with_context(|| format!("failed to add `{name}` to jar `{title}`"))?;
+        writer
+            .write_all(bytes)
+            .with_context(|| format!("failed to add `{name}` to jar `{title}`"))?;
+    }
+    let cursor = writer
+        .finish()
+        .with_context(|| format!("failed to finish jar `{title}`"))?;
+    Ok(cursor.into_inner())
+}
+
+/// Bytes that start like a Java class file (magic, Java 8 class version); the rest is filler.
+fn class_file_bytes(class_name: &str) -> Vec<u8> {
+    let mut bytes = vec![0xCA, 0xFE, 0xBA, 0xBE, 0x00, 0x00, 0x00, 0x34];
+    bytes.extend_from_slice(&derived_bytes(&format!("class/{class_name}"), 240));
+    bytes
+}
+
+fn plain_jar_bytes(jar_name: &str) -> Result<Vec<u8>> {
+    let stem = jar_name.strip_suffix(".jar").unwrap_or(jar_name);
+    let package: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let class_name = format!("org.example.{package}.Extension");
+    let entries = vec![(
+        format!("{}.class", class_name.replace('.', "/")),
+        class_file_bytes(&class_name),
+    )];
+    jar_bytes(stem, &entries)
+}
+
+fn driver_jar_bytes(jar_name: &str, driver_class: &str) -> Result<Vec<u8>> {
+    let stem = jar_name.strip_suffix(".jar").unwrap_or(jar_name);
+    let entries = vec![
+        (
+            "META-INF/services/java.sql.Driver".to_string(),
+            format!("{driver_class}\n").into_bytes(),
+        ),
+        (
+            format!("{}.class", driver_class.replace('.', "/")),
+            class_file_bytes(driver_class),
+        ),
+    ];
+    jar_bytes(stem, &entries)
+}
+
+// ----- scripts -----
+
+fn start_script_text(product_name: &str, version: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# Start script of a synthetic {product_name} {version} pack, written by apim-migrate's
+# sample builder. It only mimics a WSO2 launcher: it finds CARBON_HOME and says what
+# it would do, because the pack holds no server to run.
+
+PRG="$0"
+CARBON_HOME=$(cd "$(dirname "$PRG")/.." && pwd)
+export CARBON_HOME
+
+echo "{product_name} {version} (synthetic sample pack at $CARBON_HOME)"
+echo "Would start the server with: $*"
+exit 0
+"#
+    )
+}
+
+fn cipher_tool_script_text() -> String {
+    r#"#!/bin/sh
+# Cipher tool launcher of a synthetic pack, written by apim-migrate's sample builder.
+# The real tool encrypts the secrets of the configuration (run with -Dconfigure).
+
+CARBON_HOME=$(cd "$(dirname "$0")/.." && pwd)
+export CARBON_HOME
+echo "ciphertool: nothing to encrypt in a synthetic pack (arguments: $*)"
+exit 0
+"#
+    .to_string()
+}
+
+// ----- synapse artifacts -----
+
+fn strip_xml(name: &str) -> &str {
+    name.strip_suffix(".xml").unwrap_or(name)
+}
+
+fn xml_header() -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{SAMPLE_NOTICE}\n")
+}
+
+/// How many times a stock file changed up to `version`, per the real packs: files are
+/// identical between versions exactly where the real ones are.
+fn stock_revision(relative: &str, version: Version) -> usize {
+    let (changes, differs_in_1_9_1): (Vec<Version>, bool) = match relative {
+        "sequences/_auth_failure_handler_.xml" => (vec![V4_0_0], true),
+        "sequences/_cors_request_handler_.xml" => (vec![V1_9_1, V2_0_0, V3_0_0], false),
+        "sequences/_graphql_failure_handler_.xml"
+        | "sequences/_threat_fault_.xml"
+        | "sequences/_token_fault_.xml" => (vec![V4_0_0], false),
+        "sequences/_resource_mismatch_handler_.xml" => (vec![V2_0_0], false),
+        "sequences/_throttle_out_handler_.xml" => (vec![V2_6_0, V4_0_0], true),
+        "sequences/fault.xml" => (vec![V2_0_0, V2_6_0, V4_0_0], false),
+        "sequences/main.xml" => (vec![V1_9_1, V2_0_0, V2_6_0, V3_0_0, V4_0_0], false),
+        "api/_RevokeAPI_.xml" => (vec![V3_0_0], false),
+        "inbound-endpoints/SecureWebSocketInboundEndpoint.xml" => (vec![V4_0_0, V4_1_0], false),
+        "inbound-endpoints/WebSocketInboundEndpoint.xml" => (vec![V4_1_0], false),
+        "proxy-services/WorkflowCallbackService.xml" => (vec![V2_6_0, V3_0_0, V4_0_0], true),
+        _ => (Vec::new(), false),
+    };
+    // 1.9.1 changed a few files that 2.0.0 then took back from 1.9.0: give it a revision of its own.
+    if differs_in_1_9_1 && version == V1_9_1 {
+        return changes.len() + 1;
+    }
+    changes.iter().filter(|change| version >= **change).count()
+}
+
+/// The first `2 + revision` clean-up mediators, indented.
+fn cleanup_lines(revision: usize, indent: &str) -> String {
+    CLEANUP_LINES
+        .iter()
+        .take((2 + revision).min(CLEANUP_LINES.len()))
+        .map(|line| format!("{indent}{line}\n"))
+        .collect()
+}
+
+/// What a fault sequence answers.
+struct FaultBody {
+    code: &'static str,
+    message: &'static str,
+    description: &'static str,
+    /// Message context properties that fill `$1`, `$2`, ... in the body.
+    args: &'static [&'static str],
+    status: &'static str,
+}
+
+fn fault_body(name: &str) -> FaultBody {
+    let standard_args: &'static [&'static str] = &["ERROR_CODE", "ERROR_MESSAGE", "ERROR_DETAIL"];
+    match name {
+        "fault" => FaultBody {
+            code: "$1",
+            message: "Runtime Error",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "500",
+        },
+        "_auth_failure_handler_" => FaultBody {
+            code: "$1",
+            message: "$2",
+            description: "$3",
+            args: standard_args,
+            status: "401",
+        },
+        "_token_fault_" => FaultBody {
+            code: "$1",
+            message: "$2",
+            description: "$3",
+            args: standard_args,
+            status: "401",
+        },
+        "_throttle_out_handler_" => FaultBody {
+            code: "$1",
+            message: "$2",
+            description: "$3",
+            args: standard_args,
+            status: "429",
+        },
+        "_threat_fault_" => FaultBody {
+            code: "$1",
+            message: "Threat detected in the request",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "400",
+        },
+        "_graphql_failure_handler_" => FaultBody {
+            code: "$1",
+            message: "$2",
+            description: "$3",
+            args: standard_args,
+            status: "400",
+        },
+        "_backend_failure_handler_" => FaultBody {
+            code: "$1",
+            message: "Backend unreachable",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "503",
+        },
+        "_block_api_handler_" => FaultBody {
+            code: "$1",
+            message: "API blocked",
+            description: "An administrator has blocked this API for now.",
+            args: &["ERROR_CODE"],
+            status: "503",
+        },
+        "_opa_policy_failure_handler_" => FaultBody {
+            code: "$1",
+            message: "Denied by policy",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "403",
+        },
+        "_production_key_error_" => FaultBody {
+            code: "403",
+            message: "Forbidden",
+            description: "A production key cannot be used: the API has no production endpoint.",
+            args: &[],
+            status: "403",
+        },
+        "_sandbox_key_error_" => FaultBody {
+            code: "403",
+            message: "Forbidden",
+            description: "A sandbox key cannot be used: the API has no sandbox endpoint.",
+            args: &[],
+            status: "403",
+        },
+        "_resource_mismatch_handler_" => FaultBody {
+            code: "$1",
+            message: "No matching resource",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "404",
+        },
+        "webhooksFaultSequence" => FaultBody {
+            code: "$1",
+            message: "Webhook delivery failed",
+            description: "$2",
+            args: &["ERROR_CODE", "ERROR_MESSAGE"],
+            status: "500",
+        },
+        _ => FaultBody {
+            code: "$1",
+            message: "$2",
+            description: "$3",
+            args: standard_args,
+            status: "500",
+        },
+    }
+}
+
+/// The error payload: `<am:fault>` XML before 4.0.0, a JSON object from 4.0.0 on.
+fn fault_payload(body: &FaultBody, json: bool, indent: &str) -> String {
+    let mut text = String::new();
+    if json {
+        text.push_str(&format!(
+            "{indent}<payloadFactory media-type=\"json\">\n{indent}    <format>{{\"code\":\"{}\",\"type\":\"Status report\",\"message\":\"{}\",\"description\":\"{}\"}}</format>\n",
+            body.code, body.message, body.description
+        ));
+    } else {
+        text.push_str(&format!(
+            "{indent}<payloadFactory media-type=\"xml\">\n{indent}    <format>\n\
+             {indent}        <am:fault xmlns:am=\"http://wso2.org/apimanager\">\n\
+             {indent}            <am:code>{}</am:code>\n\
+             {indent}            <am:type>Status report</am:type>\n\
+             {indent}            <am:message>{}</am:message>\n\
+             {indent}            <am:description>{}</am:description>\n\
+             {indent}        </am:fault>\n{indent}    </format>\n",
+            body.code, body.message, body.description
+        ));
+    }
+    if !body.args.is_empty() {
+        text.push_str(&format!("{indent}    <args>\n"));
+        for arg in body.args {
+            text.push_str(&format!(
+                "{indent}        <arg expression=\"get-property('{arg}')\"/>\n"
+            ));
+        }
+        text.push_str(&format!("{indent}    </args>\n"));
+    }
+    let media_type = if json {
+        "application/json"
+    } else {
+        "application/xml"
+    };
+    text.push_str(&format!(
+        "{indent}</payloadFactory>\n{indent}<property name=\"messageType\" value=\"{media_type}\" scope=\"axis2\"/>\n"
+    ));
+    text
+}
+
+fn stock_sequence(name: &str, version: Version) -> String {
+    let revision = stock_revision(&format!("sequences/{name}.xml"), version);
+    let json = version >= V4_0_0 && JSON_FAULT_SEQUENCES.contains(&name);
+    let mut text = xml_header();
+    match name {
+        "main" => {
+            text.push_str(&format!(
+                "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"main\">\n    \
+                 <description>Catch-all of the gateway: answers 404 when no API matches the request.</description>\n    \
+                 <in>\n        <log level=\"custom\">\n            \
+                 <property name=\"STATUS\" value=\"No API matched the request\"/>\n            \
+                 <property name=\"RESOURCE\" expression=\"$axis2:REST_URL_POSTFIX\"/>\n        </log>\n{}        \
+                 <property name=\"HTTP_SC\" value=\"404\" scope=\"axis2\"/>\n{}        <respond/>\n    </in>\n    \
+                 <out>\n        <send/>\n    </out>\n</sequence>\n",
+                fault_payload(
+                    &FaultBody {
+                        code: "404",
+                        message: "Not Found",
+                        description: "No API is deployed for the requested resource.",
+                        args: &[],
+                        status: "404",
+                    },
+                    json,
+                    "        "
+                ),
+                cleanup_lines(revision, "        ")
+            ));
+        }
+        "_cors_request_handler_" => {
+            let headers = [
+                ("Access-Control-Allow-Origin", "CORS_ALLOW_ORIGIN"),
+                ("Access-Control-Allow-Methods", "CORS_ALLOW_METHODS"),
+                ("Access-Control-Allow-Headers", "CORS_ALLOW_HEADERS"),
+                ("Access-Control-Allow-Credentials", "CORS_ALLOW_CREDENTIALS"),
+                ("Vary", "CORS_VARY"),
+            ];
+            text.push_str(
+                "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"_cors_request_handler_\">\n    \
+                 <!-- Copies the CORS headers the gateway worked out onto the response. -->\n    \
+                 <filter source=\"get-property('CORS_ENABLED')\" regex=\"true\">\n        <then>\n",
+            );
+            for (header, property) in headers.iter().take(2 + revision) {
+                text.push_str(&format!(
+                    "            <property name=\"{header}\" expression=\"get-property('{property}')\" scope=\"transport\"/>\n"
+                ));
+            }
+            text.push_str("        </then>\n    </filter>\n</sequence>\n");
+        }
+        "_build_" => {
+            text.push_str(
+                "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"_build_\">\n    \
+                 <!-- Reads the whole message body so that later mediators can inspect it. -->\n    \
+                 <property name=\"FORCE_BUILD_BODY\" value=\"true\" scope=\"axis2\"/>\n    \
+                 <log level=\"custom\">\n        <property name=\"STATUS\" value=\"Message body built\"/>\n    </log>\n\
+                 </sequence>\n",
+            );
+        }
+        "dispatchSeq" | "outDispatchSeq" => {
+            let direction = if name == "dispatchSeq" {
+                "inbound"
+            } else {
+                "outbound"
+            };
+            text.push_str(&format!(
+                "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{name}\">\n    \
+                 <!-- Passes {direction} WebSocket frames on to the API they belong to. -->\n    \
+                 <log level=\"custom\">\n        <property name=\"STATUS\" value=\"Dispatching {direction} WebSocket frame\"/>\n    </log>\n    \
+                 <send/>\n</sequence>\n"
+            ));
+        }
+        other => {
+            let body = fault_body(other);
+            text.push_str(&format!(
+                "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{other}\">\n    \
+                 <log level=\"custom\">\n        <property name=\"STATUS\" value=\"Request failed in {other}\"/>\n        \
+                 <property name=\"ERROR_CODE\" expression=\"get-property('ERROR_CODE')\"/>\n    </log>\n{}    \
+                 <property name=\"HTTP_SC\" value=\"{}\" scope=\"axis2\"/>\n{}    \
+                 <sequence key=\"_cors_request_handler_\"/>\n    <respond/>\n</sequence>\n",
+                fault_payload(&body, json, "    "),
+                body.status,
+                cleanup_lines(revision, "    ")
+            ));
+        }
+    }
+    text
+}
+
+fn stock_api(name: &str, version: Version) -> String {
+    let revision = stock_revision(&format!("api/{name}.xml"), version);
+    let (context, methods, backend_path) = match name {
+        "_TokenAPI_" => ("/token", "POST", "/oauth2/token"),
+        "_RevokeAPI_" => ("/revoke", "POST", "/oauth2/revoke"),
+        "_AuthorizeAPI_" => ("/authorize", "GET POST", "/oauth2/authorize"),
+        "_UserInfoAPI_" => ("/userinfo", "GET POST", "/oauth2/userinfo"),
+        _ => ("/service", "GET HEAD OPTIONS", ""),
+    };
+    let extra: String = CLEANUP_LINES
+        .iter()
+        .skip(3)
+        .take(revision)
+        .map(|line| format!("            {line}\n"))
+        .collect();
+    let in_sequence = if backend_path.is_empty() {
+        // The open service answers by itself: load balancers use it as a health check.
+        "            <property name=\"HTTP_SC\" value=\"200\" scope=\"axis2\"/>\n            <respond/>\n"
+            .to_string()
+    } else {
+        format!(
+            "{extra}            <send>\n                <endpoint>\n                    \
+             <address uri=\"https://localhost:9443{backend_path}\"/>\n                </endpoint>\n            </send>\n"
+        )
+    };
+    format!(
+        "{}<api xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{name}\" context=\"{context}\">\n    \
+         <resource methods=\"{methods}\" url-mapping=\"/*\" faultSequence=\"_token_fault_\">\n        \
+         <inSequence>\n{in_sequence}        </inSequence>\n        <outSequence>\n            <send/>\n        </outSequence>\n    \
+         </resource>\n    <handlers>\n        \
+         <handler class=\"org.wso2.carbon.apimgt.gateway.handlers.ext.APIManagerCacheExtensionHandler\"/>\n    \
+         </handlers>\n</api>\n",
+        xml_header()
+    )
+}
+
+fn stock_inbound_endpoint(name: &str, version: Version) -> String {
+    let revision = stock_revision(&format!("inbound-endpoints/{name}.xml"), version);
+    let (protocol, port_parameter, port, sequence) = match name {
+        "WebSocketInboundEndpoint" => ("ws", "inbound.ws.port", "9099", "dispatchSeq"),
+        "SecureWebSocketInboundEndpoint" => ("wss", "inbound.ws.port", "8099", "dispatchSeq"),
+        "WebhookServer" => ("http", "inbound.http.port", "9021", "main"),
+        _ => ("https", "inbound.http.port", "8021", "main"),
+    };
+    let mut parameters = vec![format!(
+        "<parameter name=\"{port_parameter}\">{port}</parameter>"
+    )];
+    if protocol.starts_with("ws") {
+        parameters.push(
+            "<parameter name=\"ws.outflow.dispatch.sequence\">outDispatchSeq</parameter>"
+                .to_string(),
+        );
+    }
+    if protocol == "wss" || protocol == "https" {
+        parameters.push(
+            "<parameter name=\"wss.ssl.key.store.file\">repository/resources/security/wso2carbon.jks</parameter>"
+                .to_string(),
+        );
+        parameters.push(
+            "<parameter name=\"wss.ssl.trust.store.file\">repository/resources/security/client-truststore.jks</parameter>"
+                .to_string(),
+        );
+    }
+    let later_parameters = [
+        "<parameter name=\"ws.use.port.offset\">true</parameter>",
+        "<parameter name=\"ws.client.side.broadcast.level\">0</parameter>",
+    ];
+    parameters.extend(
+        later_parameters
+            .iter()
+            .take(revision)
+            .map(|parameter| parameter.to_string()),
+    );
+    let parameters: String = parameters
+        .iter()
+        .map(|parameter| format!("        {parameter}\n"))
+        .collect();
+    format!(
+        "{}<inboundEndpoint xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{name}\" protocol=\"{protocol}\"\n                 \
+         sequence=\"{sequence}\" onError=\"fault\" suspend=\"false\">\n    <parameters>\n{parameters}    </parameters>\n</inboundEndpoint>\n",
+        xml_header()
+    )
+}
+
+fn workflow_callback_proxy(version: Version) -> String {
+    let revision = stock_revision("proxy-services/WorkflowCallbackService.xml", version);
+    let extra: String = CLEANUP_LINES
+        .iter()
+        .skip(2)
+        .take(revision)
+        .map(|line| format!("            {line}\n"))
+        .collect();
+    format!(
+        "{}<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"WorkflowCallbackService\" transports=\"https http\" startOnLoad=\"true\">\n    \
+         <description>Takes approval callbacks of external workflow engines to the API Manager.</description>\n    \
+         <target>\n        <inSequence>\n{extra}            <send>\n                <endpoint>\n                    \
+         <address uri=\"https://localhost:9443/services/WorkflowCallbackService\"/>\n                </endpoint>\n            </send>\n        \
+         </inSequence>\n        <outSequence>\n            <send/>\n        </outSequence>\n    </target>\n</proxy>\n",
+        xml_header()
+    )
+}
+
+fn registry_xml() -> String {
+    format!(
+        "{}<registry xmlns=\"http://ws.apache.org/ns/synapse\" provider=\"org.wso2.carbon.mediation.registry.WSO2Registry\">\n    \
+         <!-- How long, in milliseconds, resources read from the registry stay cached. -->\n    \
+         <parameter name=\"cachableDuration\">15000</parameter>\n</registry>\n",
+        xml_header()
+    )
+}
+
+fn synapse_xml() -> String {
+    format!(
+        "{}<definitions xmlns=\"http://ws.apache.org/ns/synapse\">\n    \
+         <!-- Artifacts may be declared here in one flat file instead of one file each. -->\n</definitions>\n",
+        xml_header()
+    )
+}
+
+/// A stock sequence as a site edits it: a logging mediator added after the opening tag (and
+/// after the `<description>`, which Synapse expects first).
+fn customise_sequence(stock: &str) -> String {
+    let insertion = "    <!-- Site change: trace every call that reaches this sequence. -->\n    \
+                     <log level=\"custom\">\n        <property name=\"SITE_TRACE\" value=\"customised by the operations team\"/>\n    </log>\n";
+    let line_end_after = |start: usize| stock[start..].find('\n').map(|offset| start + offset + 1);
+    let opening_end = stock.find("<sequence ").and_then(line_end_after);
+    let opening_end = opening_end.map(|position| {
+        if stock[position..].trim_start().starts_with("<description>") {
+            line_end_after(position).unwrap_or(position)
+        } else {
+            position
+        }
+    });
+    match opening_end {
+        Some(position) => format!("{}{insertion}{}", &stock[..position], &stock[position..]),
+        None => format!("{stock}<!-- customised by the operations team -->\n"),
+    }
+}
+
+fn custom_sequence_xml(name: &str) -> String {
+    format!(
+        "{}<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{name}\">\n    \
+         <!-- Written by the site: tags requests with a correlation header. -->\n    \
+         <property name=\"X-Correlation-Source\" value=\"{name}\" scope=\"transport\"/>\n    \
+         <log level=\"custom\">\n        <property name=\"SEQUENCE\" value=\"{name}\"/>\n    </log>\n</sequence>\n",
+        xml_header(),
+        name = xml_escape(name)
+    )
+}
+
+fn api_sequence_xml(name: &str) -> String {
+    format!(
+        "{}<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{name}\">\n    \
+         <!-- Mediation policy attached to one API. -->\n    \
+         <property name=\"X-API-Flow\" value=\"{name}\" scope=\"transport\"/>\n</sequence>\n",
+        xml_header(),
+        name = xml_escape(name)
+    )
+}
+
+fn custom_artifact_xml(dir: &str, name: &str) -> String {
+    let escaped = xml_escape(name);
+    let body = match dir {
+        "endpoints" => format!(
+            "<endpoint xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{escaped}\">\n    \
+             <address uri=\"https://backend.example.com/{escaped}\">\n        <timeout>\n            \
+             <duration>30000</duration>\n            <responseAction>fault</responseAction>\n        </timeout>\n    \
+             </address>\n</endpoint>\n"
+        ),
+        "local-entries" => format!(
+            "<localEntry xmlns=\"http://ws.apache.org/ns/synapse\" key=\"{escaped}\">https://config.example.com/{escaped}</localEntry>\n"
+        ),
+        "api" => format!(
+            "<api xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{escaped}\" context=\"/{escaped}\">\n    \
+             <resource methods=\"GET\" url-mapping=\"/*\">\n        <inSequence>\n            <send>\n                \
+             <endpoint>\n                    <address uri=\"https://backend.example.com/{escaped}\"/>\n                </endpoint>\n            \
+             </send>\n        </inSequence>\n        <outSequence>\n            <send/>\n        </outSequence>\n    \
+             </resource>\n</api>\n"
+        ),
+        "proxy-services" => format!(
+            "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{escaped}\" transports=\"https\" startOnLoad=\"true\">\n    \
+             <target>\n        <endpoint>\n            <address uri=\"https://backend.example.com/{escaped}\"/>\n        </endpoint>\n    \
+             </target>\n</proxy>\n"
+        ),
+        "sequences" => return custom_sequence_xml(name),
+        _ => format!(
+            "<template xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{escaped}\">\n    \
+             <sequence>\n        <log level=\"custom\">\n            <property name=\"TEMPLATE\" value=\"{escaped}\"/>\n        </log>\n    \
+             </sequence>\n</template>\n"
+        ),
+    };
+    format!("{}{body}", xml_header())
+}
+
+fn tenant_api_xml(api_name: &str, tenant_domain: &str) -> String {
+    format!(
+        "{}<api xmlns=\"http://ws.apache.org/ns/synapse\" name=\"{api_name}\" context=\"/t/{tenant_domain}/orders/1.0.0\" version=\"1.0.0\" version-type=\"context\">\n    \
+         <!-- Published by the tenant; the gateway writes this file when the API is deployed. -->\n    \
+         <resource methods=\"GET POST\" url-mapping=\"/*\">\n        <inSequence>\n            <send>\n                \
+         <endpoint>\n                    <address uri=\"https://orders.{tenant_domain}/v1\"/>\n                </endpoint>\n            \
+         </send>\n        </inSequence>\n        <outSequence>\n            <send/>\n        </outSequence>\n    </resource>\n</api>\n",
+        xml_header(),
+        api_name = xml_escape(api_name),
+        tenant_domain = xml_escape(tenant_domain)
+    )
+}
+
+fn ssl_profiles_xml() -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{SAMPLE_NOTICE}\n\
+         <!-- SSL profiles the gateway's HTTPS sender can load at runtime. -->\n\
+         <parameter name=\"customSSLProfiles\">\n    <profile>\n        <servers>*</servers>\n        <KeyStore>\n            \
+         <Location>repository/resources/security/wso2carbon.jks</Location>\n            <Type>JKS</Type>\n            \
+         <Password>wso2carbon</Password>\n            <KeyPassword>wso2carbon</KeyPassword>\n        </KeyStore>\n        \
+         <TrustStore>\n            <Location>repository/resources/security/client-truststore.jks</Location>\n            \
+         <Type>JKS</Type>\n            <Password>wso2carbon</Password>\n        </TrustStore>\n    </profile>\n</parameter>\n"
+    )
+}
+
+fn listener_profiles_xml() -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{SAMPLE_NOTICE}\n\
+         <!-- SSL profiles the gateway's HTTPS listener can load at runtime. -->\n\
+         <parameter name=\"SSLProfiles\">\n    <profile>\n        <bindAddress>0.0.0.0</bindAddress>\n        <KeyStore>\n            \
+         <Location>repository/resources/security/wso2carbon.jks</Location>\n            <Type>JKS</Type>\n            \
+         <Password>wso2carbon</Password>\n            <KeyPassword>wso2carbon</KeyPassword>\n        </KeyStore>\n        \
+         <TrustStore>\n            <Location>repository/resources/security/client-truststore.jks</Location>\n            \
+         <Type>JKS</Type>\n            <Password>wso2carbon</Password>\n        </TrustStore>\n        \
+         <SSLVerifyClient>optional</SSLVerifyClient>\n    </profile>\n</parameter>\n"
+    )
+}
+
+// ----- escaping -----
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A bare key when TOML allows one, otherwise a quoted key.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        toml_string(key)
+    }
+}
+
+/// The `demo`'s 3.0.0 pack, on which the standard script is tested: everything it handles, and
+/// a few traps.
+pub fn demo_old_pack() -> PackBuilder {
+    PackBuilder::api_manager("3.0.0")
+        .keystore("partner-truststore.jks", "partner")
+        .keystore("gateway-tls.p12", "gateway tls")
+        .userstore(None, "corp.example.com")
+        .userstore(Some(1), "partner.example.com")
+        .userstore(Some(1), "suppliers.example.com")
+        .userstore(Some(2), "retail.example.com")
+        .tenant(1)
+        .tenant(2)
+        .tenant(3)
+        .custom_sequence("audit_log")
+        .custom_sequence("correlation_id")
+        .custom_sequence("strip_internal_headers")
+        .customise_stock_sequence("_auth_failure_handler_")
+        .api_sequence("admin", "PizzaShackAPI", "1.0.0", "In")
+        .api_sequence("admin", "PizzaShackAPI", "1.0.0", "Out")
+        .jdbc_driver(
+            "mysql-connector-java-8.0.28.jar",
+            "com.mysql.cj.jdbc.Driver",
+        )
+        .plain_jar("acme-custom-handler-1.2.jar")
+        .database(
+            "apim_db",
+            "mysql",
+            "jdbc:mysql://db.example.com:3306/apim_db",
+        )
+        .database(
+            "shared_db",
+            "mysql",
+            "jdbc:mysql://db.example.com:3306/shared_db",
+        )
+        .secure_vault(&[
+            "super_admin_password",
+            "apim_db_password",
+            "keystore_password",
+        ])
+}
+
+/// The sample fresh 4.1.0 pack.
+pub fn demo_new_pack() -> PackBuilder {
+    PackBuilder::api_manager("4.1.0")
+}
+
+/// The packs `apim-migrate demo` migrates, written under one directory.
+pub struct Demo {
+    pub root: PathBuf,
+    pub old: PathBuf,
+    pub new: PathBuf,
+    /// The site catalogue that describes the sample packs' stock files (as `--stock`).
+    pub catalogue: PathBuf,
+}
+
+/// Writes the demo's packs into `dir`, which must be new or empty, or into a new directory
+/// under the system's temp dir; and the catalogue of their stock files beside them.
+pub fn write_demo(dir: Option<&Path>) -> Result<Demo> {
+    let root = match dir {
+        Some(dir) => {
+            if dir.exists()
+                && fs::read_dir(dir)
+                    .map(|mut entries| entries.next().is_some())
+                    .unwrap_or(true)
+            {
+                anyhow::bail!(
+                    "`{}` is not empty: give a new or empty directory for the demo packs",
+                    dir.display()
+                );
+            }
+            fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+            dir.to_path_buf()
+        }
+        None => tempfile::Builder::new()
+            .prefix("apim-migrate-demo-")
+            .tempdir()
+            .context("cannot create a directory for the demo")?
+            .keep(),
+    };
+    let old_builder = demo_old_pack();
+    let new_builder = demo_new_pack();
+    let old = old_builder.write(&root.join("wso2am-3.0.0"))?;
+    let new = new_builder.write(&root.join("wso2am-4.1.0"))?;
+    // The sample packs' stock files are the project's own, so they are described by a site
+    // catalogue, exactly as an operator would describe a pack with WSO2 updates.
+    let catalogue = root.join("stock-catalogue.toml");
+    fs::write(&catalogue, stock_catalogue(&[&old_builder, &new_builder]))
+        .with_context(|| format!("cannot write `{}`", catalogue.display()))?;
+    Ok(Demo {
+        root,
+        old,
+        new,
+        catalogue,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn read(dir: &Path, relative: &str) -> String {
+        fs::read_to_string(dir.join(relative)).expect(relative)
+    }
+
+    #[cfg(unix)]
+    fn mode(dir: &Path, relative: &str) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(dir.join(relative))
+            .expect(relative)
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    fn file_hash(dir: &Path, relative: &str) -> String {
+        hex_sha256(&fs::read(dir.join(relative)).expect(relative))
+    }
+
+    /// Every file of a written pack with its hash, by pack-relative path.
+    fn all_hashes(root: &Path) -> BTreeMap<String, String> {
+        let mut hashes = BTreeMap::new();
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            for entry in fs::read_dir(&dir).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let relative = path.strip_prefix(root).expect("prefix");
+                    let relative = relative.to_string_lossy().replace('\\', "/");
+                    hashes.insert(relative, hex_sha256(&fs::read(&path).expect("read")));
+                }
+            }
+        }
+        hashes
+    }
+
+    fn catalogue_hashes(catalogue: &str, product: &str, version: &str, path: &str) -> Vec<String> {
+        let document: toml_edit::DocumentMut = catalogue.parse().expect("catalogue parses");
+        document[product][version][path]
+            .as_array()
+            .expect(path)
+            .iter()
+            .map(|value| value.as_str().expect("hash").to_string())
+            .collect()
+    }
+
+    fn featured_3_0_0() -> PackBuilder {
+        PackBuilder::api_manager("3.0.0")
+            .keystore("site-keystore.jks", "site secret")
+            .userstore(None, "corp.example.com")
+            .userstore(Some(1), "tenant.example.com")
+            .tenant(1)
+            .custom_sequence("SiteAuditLogger")
+            .customise_stock_sequence("_auth_failure_handler_")
+            .api_sequence("admin", "PizzaShack", "1.0.0", "In")
+            .custom_synapse_artifact("endpoints", "BackendEP")
+            .jdbc_driver(
+                "mysql-connector-java-8.0.28.jar",
+                "com.mysql.cj.jdbc.Driver",
+            )
+            .plain_jar("acme-audit-handler-1.2.0.jar")
+            .database(
+                "apim_db",
+                "mysql",
+                "jdbc:mysql://db.example.com:3306/apim_db?useSSL=false&serverTimezone=UTC",
+            )
+            .secure_vault(&["admin_password", "keystore_password"])
+            .deployment_toml_extra("[apim.devportal]\nenable_ratings = false\n")
+            .profile_template_files()
+    }
+
+    #[test]
+    fn writes_a_featured_3_0_0_pack() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("nested/wso2am-3.0.0");
+        let builder = featured_3_0_0();
+        let written = builder.write(&dir).expect("pack written");
+        assert_eq!(written, dir);
+
+        assert_eq!(read(&dir, "bin/version.txt"), "WSO2 API Manager v3.0.0\n");
+        assert_eq!(read(&dir, "updates/product.txt"), "wso2am-3.0.0");
+        let carbon = read(&dir, "repository/conf/carbon.xml");
+        assert!(carbon.contains("<Server xmlns=\"http://wso2.org/projects/carbon/carbon.xml\">"));
+        assert!(carbon.contains("<Name>WSO2 API Manager</Name>"));
+        assert!(carbon.contains("<ServerKey>AM</ServerKey>"));
+        assert!(carbon.contains("<Version>3.0.0</Version>"));
+        assert!(carbon.contains(
+            "<Location>${carbon.home}/repository/resources/security/wso2carbon.jks</Location>"
+        ));
+        assert!(dir.join("bin/wso2server.sh").is_file());
+        assert!(!dir.join("bin/api-manager.sh").exists());
+        assert!(!dir.join("repository/conf/api-manager.xml").exists());
+        assert!(dir.join("repository/logs").is_dir());
+        assert!(dir.join(DROPINS_DIR).is_dir());
+        assert!(dir.join("README.txt").is_file() && dir.join("LICENSE.txt").is_file());
+
+        // Keystores: JKS magic, stock ones readable by all, the site's one private.
+        let security = "repository/resources/security";
+        for keystore in [
+            "wso2carbon.jks",
+            "client-truststore.jks",
+            "site-keystore.jks",
+        ] {
+            let bytes = fs::read(dir.join(security).join(keystore)).expect(keystore);
+            assert_eq!(&bytes[..4], &[0xFE, 0xED, 0xFE, 0xED], "{keystore}");
+        }
+        assert!(dir.join(security).join("sslprofiles.xml").is_file());
+        assert!(dir.join(security).join("listenerprofiles.xml").is_file());
+        #[cfg(unix)]
+        {
+            assert_eq!(mode(&dir, "bin/wso2server.sh"), 0o755);
+            assert_eq!(mode(&dir, "bin/ciphertool.sh"), 0o755);
+            assert_eq!(
+                mode(&dir, "repository/resources/security/wso2carbon.jks"),
+                0o644
+            );
+            assert_eq!(
+                mode(&dir, "repository/resources/security/site-keystore.jks"),
+                0o600
+            );
+        }
+
+        // deployment.toml: valid, the site's database, the vault references, [secrets] last.
+        let toml = read(&dir, "repository/conf/deployment.toml");
+        let document: toml_edit::DocumentMut = toml.parse().expect("deployment.toml parses");
+        assert_eq!(
+            document["database"]["apim_db"]["type"].as_str(),
+            Some("mysql")
+        );
+        assert_eq!(
+            document["database"]["shared_db"]["type"].as_str(),
+            Some("h2")
+        );
+        assert_eq!(
+            document["super_admin"]["password"].as_str(),
+            Some("$secret{admin_password}")
+        );
+        assert_eq!(
+            document["keystore"]["tls"]["password"].as_str(),
+            Some("$secret{keystore_password}")
+        );
+        assert_eq!(
+            document["apim"]["devportal"]["enable_ratings"].as_bool(),
+            Some(false)
+        );
+        assert!(document["apim"]["cors"].is_table());
+        assert!(document["apim"].get("sync_runtime_artifacts").is_none());
+        assert!(toml.contains("#[apim.cache.gateway_token]"));
+        let last_table = toml
+            .lines()
+            .rfind(|line| line.starts_with('['))
+            .expect("tables");
+        assert_eq!(last_table, "[secrets]");
+        let secret = document["secrets"]["admin_password"]
+            .as_str()
+            .expect("secret");
+        assert!(secret.len() > 100 && !secret.starts_with('['));
+
+        let cipher_text = read(&dir, "repository/conf/security/cipher-text.properties");
+        assert!(cipher_text.contains("admin_password="));
+        assert!(!cipher_text.contains("=[wso2carbon]"));
+        let secret_conf = read(&dir, "repository/conf/security/secret-conf.properties");
+        assert!(secret_conf
+            .lines()
+            .any(|line| !line.is_empty() && !line.starts_with('#')));
+
+        // Sequences and other synapse artifacts.
+        let sequences = format!("{SYNAPSE_DEFAULT_DIR}/sequences");
+        for name in builder.stock_sequence_names() {
+            assert!(
+                dir.join(&sequences).join(format!("{name}.xml")).is_file(),
+                "{name}"
+            );
+        }
+        assert!(builder
+            .stock_sequence_names()
+            .contains(&"_graphql_failure_handler_"));
+        assert!(!builder
+            .stock_sequence_names()
+            .contains(&"_backend_failure_handler_"));
+        let main = read(&dir, &format!("{sequences}/main.xml"));
+        assert!(main.contains("<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"main\">"));
+        assert!(main.contains("<am:fault"));
+        assert!(dir.join(&sequences).join("SiteAuditLogger.xml").is_file());
+        assert!(dir
+            .join(&sequences)
+            .join("admin--PizzaShack:v1.0.0--In.xml")
+            .is_file());
+        assert!(dir
+            .join(SYNAPSE_DEFAULT_DIR)
+            .join("endpoints/BackendEP.xml")
+            .is_file());
+        for stock in [
+            "api/_TokenAPI_.xml",
+            "api/_RevokeAPI_.xml",
+            "api/_AuthorizeAPI_.xml",
+            "proxy-services/WorkflowCallbackService.xml",
+            "synapse.xml",
+            "registry.xml",
+        ] {
+            assert!(
+                dir.join(SYNAPSE_DEFAULT_DIR).join(stock).is_file(),
+                "{stock}"
+            );
+        }
+
+        // User stores and tenants.
+        let super_store = read(
+            &dir,
+            "repository/deployment/server/userstores/corp_example_com.xml",
+        );
+        assert!(super_store.contains("<Property name=\"DomainName\">corp.example.com</Property>"));
+        assert!(super_store.contains("UniqueIDJDBCUserStoreManager"));
+        assert!(dir
+            .join("repository/tenants/1/userstores/tenant_example_com.xml")
+            .is_file());
+        assert!(dir
+            .join("repository/tenants/1/synapse-configs/default/sequences/main.xml")
+            .is_file());
+        assert!(
+            fs::read_dir(dir.join("repository/tenants/1/synapse-configs/default/api"))
+                .expect("tenant api dir")
+                .next()
+                .is_some()
+        );
+
+        // Profile templates of 3.x.
+        for profile in [
+            "api-publisher",
+            "api-devportal",
+            "gateway-worker",
+            "api-key-manager",
+            "traffic-manager",
+        ] {
+            let path = format!("{TEMPLATES_DIR}/{profile}.toml");
+            let template: toml_edit::DocumentMut = read(&dir, &path).parse().expect(&path);
+            assert_eq!(template["server"]["server_role"].as_str(), Some(profile));
+        }
+    }
+
+    #[test]
+    fn driver_jar_names_its_driver_and_plain_jar_does_not() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = featured_3_0_0().write(temp.path()).expect("pack written");
+        let jar = fs::File::open(dir.join(LIB_DIR).join("mysql-connector-java-8.0.28.jar"))
+            .expect("driver jar");
+        let mut archive = zip::ZipArchive::new(jar).expect("driver jar is a zip");
+        let mut services = String::new();
+        archive
+            .by_name("META-INF/services/java.sql.Driver")
+            .expect("services entry")
+            .read_to_string(&mut services)
+            .expect("services text");
+        assert_eq!(services, "com.mysql.cj.jdbc.Driver\n");
+        assert!(archive.by_name("META-INF/MANIFEST.MF").is_ok());
+        assert!(archive.by_name("com/mysql/cj/jdbc/Driver.class").is_ok());
+
+        for plain in [
+            "acme-audit-handler-1.2.0.jar",
+            STOCK_LIB_JARS[0],
+            STOCK_LIB_JARS[1],
+        ] {
+            let jar = fs::File::open(dir.join(LIB_DIR).join(plain)).expect(plain);
+            let mut archive = zip::ZipArchive::new(jar).expect("plain jar is a zip");
+            assert!(
+                archive
+                    .by_name("META-INF/services/java.sql.Driver")
+                    .is_err(),
+                "{plain}"
+            );
+            assert!(archive.by_name("META-INF/MANIFEST.MF").is_ok(), "{plain}");
+        }
+    }
+
+    #[test]
+    fn catalogue_lists_stock_hashes_and_exposes_customised_sequences() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let builder = featured_3_0_0();
+        let dir = builder.write(temp.path()).expect("pack written");
+        let catalogue = builder.stock_catalogue();
+
+        let main_path = format!("{SYNAPSE_DEFAULT_DIR}/sequences/main.xml");
+        let main_hashes = catalogue_hashes(&catalogue, "wso2am", "3.0.0", &main_path);
+        assert_eq!(main_hashes, vec![file_hash(&dir, &main_path)]);
+
+        let customised = format!("{SYNAPSE_DEFAULT_DIR}/sequences/_auth_failure_handler_.xml");
+        let customised_hashes = catalogue_hashes(&catalogue, "wso2am", "3.0.0", &customised);
+        assert_eq!(customised_hashes.len(), 1);
+        assert_ne!(customised_hashes[0], file_hash(&dir, &customised));
+
+        let keystore = "repository/resources/security/wso2carbon.jks";
+        assert_eq!(
+            catalogue_hashes(&catalogue, "wso2am", "3.0.0", keystore),
+            vec![file_hash(&dir, keystore)]
+        );
+        let truststore = "repository/resources/security/client-truststore.jks";
+        assert_eq!(
+            catalogue_hashes(&catalogue, "wso2am", "3.0.0", truststore),
+            vec![file_hash(&dir, truststore)]
+        );
+
+        // Every stock synapse file written is catalogued; site files are not.
+        let document: toml_edit::DocumentMut = catalogue.parse().expect("catalogue parses");
+        let table = document["wso2am"]["3.0.0"].as_table().expect("table");
+        for (path, hash) in all_hashes(&dir) {
+            if path.starts_with(SYNAPSE_DEFAULT_DIR) {
+                let listed = table.get(&path).and_then(|item| item.as_array());
+                let site_file = path.contains("SiteAuditLogger")
+                    || path.contains("PizzaShack")
+                    || path.contains("BackendEP");
+                assert_eq!(listed.is_none(), site_file, "{path}");
+                if let Some(hashes) = listed {
+                    let stock = hashes
+                        .iter()
+                        .any(|value| value.as_str() == Some(hash.as_str()));
+                    assert_eq!(stock, !path.contains("_auth_failure_handler_"), "{path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_builder_writes_same_bytes() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let builder = featured_3_0_0();
+        let first = builder.write(&temp.path().join("first")).expect("first");
+        let second = builder
+            .clone()
+            .write(&temp.path().join("second"))
+            .expect("second");
+        let first_hashes = all_hashes(&first);
+        assert!(first_hashes.len() > 40);
+        assert_eq!(first_hashes, all_hashes(&second));
+    }
+
+    #[test]
+    fn writes_a_4_1_0_pack_with_json_faults_and_runtime_artifact_sync() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let builder = PackBuilder::api_manager("4.1.0").profile_template_files();
+        let dir = builder.write(temp.path()).expect("pack written");
+        assert_eq!(read(&dir, "bin/version.txt"), "WSO2 API Manager v4.1.0\n");
+        assert_eq!(read(&dir, "updates/product.txt"), "wso2am-4.1.0");
+        assert!(dir.join("bin/api-manager.sh").is_file());
+        assert!(!dir.join("bin/wso2server.sh").exists());
+        assert!(!dir
+            .join("repository/conf/security/secret-conf.properties")
+            .exists());
+        assert!(!dir.join(USERSTORES_DIR).exists());
+
+        let toml = read(&dir, "repository/conf/deployment.toml");
+        let document: toml_edit::DocumentMut = toml.parse().expect("deployment.toml parses");
+        let labels = document["apim"]["sync_runtime_artifacts"]["gateway"]["gateway_labels"]
+            .as_array()
+            .expect("gateway_labels");
+        assert_eq!(
+            labels.get(0).and_then(|label| label.as_str()),
+            Some("Default")
+        );
+        assert!(toml.contains("gateway_labels =[\"Default\"]\n\n#[apim.cache"));
+        assert!(document.get("secrets").is_none());
+
+        let names = builder.stock_sequence_names();
+        for name in [
+            "_backend_failure_handler_",
+            "_block_api_handler_",
+            "webhooksFaultSequence",
+            "_opa_policy_failure_handler_",
+            "_threat_fault_",
+            "dispatchSeq",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
+        let sequences = format!("{SYNAPSE_DEFAULT_DIR}/sequences");
+        for name in [
+            "main",
+            "fault",
+            "_auth_failure_handler_",
+            "_throttle_out_handler_",
+        ] {
+            let text = read(&dir, &format!("{sequences}/{name}.xml"));
+            assert!(text.contains("media-type=\"json\""), "{name}");
+            assert!(!text.contains("<am:fault"), "{name}");
+        }
+        // The key-error sequence kept its XML body in 4.x, as the real one did.
+        assert!(
+            read(&dir, &format!("{sequences}/_production_key_error_.xml")).contains("<am:fault")
+        );
+        assert!(!dir
+            .join(SYNAPSE_DEFAULT_DIR)
+            .join("api/_TokenAPI_.xml")
+            .exists());
+        assert!(dir.join(TEMPLATES_DIR).join("control-plane.toml").is_file());
+        assert!(!dir.join(TEMPLATES_DIR).join("api-publisher.toml").exists());
+    }
+
+    #[test]
+    fn writes_a_1_9_0_pack_with_xml_configuration_and_legacy_vault() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let builder = PackBuilder::api_manager("1.9.0")
+            .without_version_txt()
+            .database("apim_db", "mysql", "jdbc:mysql://db:3306/apim?a=1&b=2")
+            .secure_vault(&["Custom.Endpoint.Password"]);
+        let dir = builder.write(temp.path()).expect("pack written");
+        assert!(!dir.join("bin/version.txt").exists());
+        assert!(!dir.join("updates/product.txt").exists());
+        assert!(!dir.join("repository/conf/deployment.toml").exists());
+        assert!(!dir
+            .join("repository/resources/security/sslprofiles.xml")
+            .exists());
+        let carbon = read(&dir, "repository/conf/carbon.xml");
+        assert!(carbon.contains("<Version>1.9.0</Version>"));
+        assert!(carbon.contains("svns:secretAlias=\"Carbon.Security.KeyStore.Password\""));
+        assert!(read(&dir, "repository/conf/user-mgt.xml").contains("svns:secretAlias="));
+        assert!(
+            read(&dir, "repository/conf/security/secret-conf.properties")
+                .lines()
+                .any(|line| line == "secVault.enabled=true")
+        );
+        let cipher_text = read(&dir, "repository/conf/security/cipher-text.properties");
+        assert!(cipher_text.contains("Custom.Endpoint.Password="));
+        assert!(!cipher_text.contains('['));
+        let datasources = read(&dir, "repository/conf/datasources/master-datasources.xml");
+        assert!(datasources.contains("<driverClassName>com.mysql.jdbc.Driver</driverClassName>"));
+        assert!(datasources.contains("<driverClassName>org.h2.Driver</driverClassName>"));
+        assert!(datasources.contains("jdbc:mysql://db:3306/apim?a=1&amp;b=2"));
+        assert!(dir.join("repository/conf/api-manager.xml").is_file());
+        let names = builder.stock_sequence_names();
+        assert_eq!(names.len(), 10);
+        assert!(!names.contains(&"_threat_fault_"));
+        assert!(dir
+            .join(SYNAPSE_DEFAULT_DIR)
+            .join("api/_AuthorizeAPI_.xml")
+            .is_file());
+        assert!(!dir
+            .join(SYNAPSE_DEFAULT_DIR)
+            .join("api/_UserInfoAPI_.xml")
+            .exists());
+    }
+
+    #[test]
+    fn stock_content_changes_only_where_the_real_files_changed() {
+        let catalogue = stock_catalogue(&[
+            &PackBuilder::api_manager("1.9.0"),
+            &PackBuilder::api_manager("1.9.1"),
+            &PackBuilder::api_manager("2.0.0"),
+            &PackBuilder::api_manager("3.0.0"),
+            &PackBuilder::api_manager("4.0.0"),
+            &PackBuilder::api_manager("4.1.0"),
+        ]);
+        let hash = |version: &str, file: &str| {
+            catalogue_hashes(
+                &catalogue,
+                "wso2am",
+                version,
+                &format!("{SYNAPSE_DEFAULT_DIR}/{file}"),
+            )
+        };
+        assert_eq!(
+            hash("1.9.0", "sequences/_build_.xml"),
+            hash("4.1.0", "sequences/_build_.xml")
+        );
+        assert_ne!(
+            hash("3.0.0", "sequences/main.xml"),
+            hash("4.0.0", "sequences/main.xml")
+        );
+        assert_eq!(
+            hash("4.0.0", "sequences/main.xml"),
+            hash("4.1.0", "sequences/main.xml")
+        );
+        let auth = "sequences/_auth_failure_handler_.xml";
+        assert_eq!(hash("1.9.0", auth), hash("2.0.0", auth));
+        assert_ne!(hash("1.9.0", auth), hash("1.9.1", auth));
+        assert_eq!(hash("2.0.0", auth), hash("3.0.0", auth));
+        assert_ne!(hash("3.0.0", auth), hash("4.0.0", auth));
+        // Stock keystores differ between versions.
+        let keystore = "repository/resources/security/wso2carbon.jks";
+        assert_ne!(
+            catalogue_hashes(&catalogue, "wso2am", "3.0.0", keystore),
+            catalogue_hashes(&catalogue, "wso2am", "4.1.0", keystore)
+        );
+    }
+
+    #[test]
+    fn merged_catalogue_holds_one_table_per_product_version() {
+        let old = PackBuilder::api_manager("3.0.0").customise_stock_sequence("main");
+        let new = PackBuilder::api_manager("4.1.0");
+        let key_manager = PackBuilder::identity_server("5.11.0");
+        let catalogue = stock_catalogue(&[&old, &new, &key_manager, &old]);
+        let document: toml_edit::DocumentMut = catalogue.parse().expect("catalogue parses");
+        assert!(document["wso2am"]["3.0.0"].is_table());
+        assert!(document["wso2am"]["4.1.0"].is_table());
+        assert!(document["wso2is"]["5.11.0"].is_table());
+        let main = format!("{SYNAPSE_DEFAULT_DIR}/sequences/main.xml");
+        assert_eq!(
+            catalogue_hashes(&catalogue, "wso2am", "3.0.0", &main).len(),
+            1
+        );
+        assert_eq!(
+            catalogue_hashes(&catalogue, "wso2am", "3.0.0", &main),
+            catalogue_hashes(
+                &PackBuilder::api_manager("3.0.0").stock_catalogue(),
+                "wso2am",
+                "3.0.0",
+                &main
+            )
+        );
+        assert!(document["wso2is"]["5.11.0"]
+            .as_table()
+            .expect("table")
+            .contains_key("repository/resources/security/client-truststore.jks"));
+    }
+
+    #[test]
+    fn writes_an_identity_server_pack() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = PackBuilder::identity_server("5.11.0")
+            .userstore(Some(3), "partners.example.org")
+            .write(temp.path())
+            .expect("pack written");
+        assert_eq!(
+            read(&dir, "bin/version.txt"),
+            "WSO2 Identity Server v5.11.0\n"
+        );
+        assert_eq!(read(&dir, "updates/product.txt"), "wso2is-5.11.0");
+        assert!(read(&dir, "repository/conf/carbon.xml").contains("<ServerKey>IS</ServerKey>"));
+        assert!(dir.join("bin/wso2server.sh").is_file());
+        let toml: toml_edit::DocumentMut = read(&dir, "repository/conf/deployment.toml")
+            .parse()
+            .expect("deployment.toml parses");
+        assert_eq!(toml["database"]["identity_db"]["type"].as_str(), Some("h2"));
+        // IS ships secret-conf.properties with every line commented out.
+        let secret_conf = read(&dir, "repository/conf/security/secret-conf.properties");
+        assert!(secret_conf
+            .lines()
+            .all(|line| line.is_empty() || line.starts_with('#')));
+        assert!(dir
+            .join("repository/tenants/3/userstores/partners_example_org.xml")
+            .is_file());
+        assert!(!dir.join(SYNAPSE_DEFAULT_DIR).exists());
+    }
+
+    #[test]
+    fn site_keystore_can_replace_the_stock_one() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let builder = PackBuilder::api_manager("2.0.0").keystore("wso2carbon.jks", "replaced");
+        let dir = builder.write(temp.path()).expect("pack written");
+        let keystore = "repository/resources/security/wso2carbon.jks";
+        let listed = catalogue_hashes(&builder.stock_catalogue(), "wso2am", "2.0.0", keystore);
+        assert_ne!(listed, vec![file_hash(&dir, keystore)]);
+        #[cfg(unix)]
+        assert_eq!(mode(&dir, keystore), 0o600);
+    }
+
+    #[test]
+    fn base64_matches_known_values() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

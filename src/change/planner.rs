@@ -1,0 +1,747 @@
+//! The planner: the one type through which every change to a pack is described. It confines
+//! paths to the target packs, compares with what is on disk (or already planned), and records
+//! actions; nothing here writes to disk.
+
+use super::progress::Progress;
+use crate::change::plan::{
+    Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
+    PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
+};
+use crate::pack::files;
+use crate::pack::{Overlaid, Pack, STATE_DIR};
+use anyhow::{bail, Context, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A pack opened for a run, with its role (`old`, `new`, `km`, `via`).
+#[derive(Debug, Clone)]
+pub struct PackSlot {
+    pub role: String,
+    pub pack: Pack,
+    /// Whether this run may change it.
+    pub target: bool,
+    /// The part of the deployment the pack's node runs (detected, or given).
+    pub profile: crate::pack::profile::NodeProfile,
+}
+
+impl PackSlot {
+    /// A slot with the profile the pack's files say.
+    pub fn new(role: &str, pack: Pack, target: bool) -> PackSlot {
+        let profile = crate::pack::profile::detect(&pack);
+        PackSlot {
+            role: role.to_string(),
+            pack,
+            target,
+            profile,
+        }
+    }
+}
+
+/// A file as it will be once the actions planned so far are applied.
+#[derive(Debug, Clone)]
+struct Planned {
+    state: FileState,
+    content: Content,
+}
+
+/// Records what a script asks for; see the module documentation.
+pub struct Planner {
+    slots: Vec<PackSlot>,
+    actions: Vec<Action>,
+    reminders: Vec<Reminder>,
+    warnings: Vec<Warning>,
+    skipped_for_profile: Vec<ProfileSkip>,
+    findings: Vec<Finding>,
+    marks: Vec<Mark>,
+    overlay: HashMap<(String, String), Planned>,
+    /// The same files by pack, as the finders see them (`view`); shared with the views
+    /// handed out, and copied only when one is still held while the plan grows.
+    overlays: HashMap<String, Arc<BTreeMap<String, Overlaid>>>,
+    /// While set, nothing is recorded: under `--continue`, the part of a script before the
+    /// checkpoint it resumes from was done by an earlier run.
+    discarding: bool,
+    stopped_at: Option<Checkpoint>,
+    continues: Option<Continues>,
+    /// The steps (`run_script`) being run, outermost first: reminders made inside a step
+    /// are named after it, so that two steps' `data-migration` reminders both stay.
+    steps: Vec<String>,
+    /// Shows how many actions are planned (hidden unless asked for).
+    progress: std::sync::Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("slots", &self.slots)
+            .field("actions", &self.actions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Planner {
+    pub fn new(slots: Vec<PackSlot>) -> Planner {
+        Planner {
+            slots,
+            actions: Vec::new(),
+            reminders: Vec::new(),
+            warnings: Vec::new(),
+            skipped_for_profile: Vec::new(),
+            findings: Vec::new(),
+            marks: Vec::new(),
+            overlay: HashMap::new(),
+            overlays: HashMap::new(),
+            discarding: false,
+            stopped_at: None,
+            continues: None,
+            steps: Vec::new(),
+            progress: std::sync::Arc::new(super::progress::Silent),
+        }
+    }
+
+    /// Shows the count of planned actions on `progress` as they are recorded.
+    pub fn set_progress(&mut self, progress: std::sync::Arc<dyn Progress>) {
+        self.progress = progress;
+    }
+
+    /// Enters a step (reminder ids get `script/` in front) until `leave_step`.
+    pub fn enter_step(&mut self, script: &str) {
+        self.steps.push(script.to_string());
+    }
+
+    pub fn leave_step(&mut self) {
+        self.steps.pop();
+    }
+
+    /// The pack in `role` as the finders should see it: with the files planned so far.
+    pub fn view(&self, role: &str) -> Result<Pack> {
+        let slot = self.slot(role)?;
+        match self.overlays.get(role) {
+            Some(overlay) => Ok(slot.pack.with_overlay(overlay.clone())),
+            None => Ok(slot.pack.clone()),
+        }
+    }
+
+    /// Starts or stops discarding (see the field).
+    pub fn set_discarding(&mut self, discarding: bool) {
+        self.discarding = discarding;
+    }
+
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    /// Marks where a step starts or a checkpoint stands.
+    pub fn mark(&mut self, kind: MarkKind) {
+        self.marks.push(Mark {
+            before: self.actions.len(),
+            kind,
+        });
+    }
+
+    /// Records that the run stops at this checkpoint.
+    pub fn stop_at(&mut self, checkpoint: Checkpoint) {
+        self.stopped_at = Some(checkpoint);
+    }
+
+    pub fn stopped_at(&self) -> Option<&Checkpoint> {
+        self.stopped_at.as_ref()
+    }
+
+    /// Records the earlier run this one continues.
+    pub fn set_continues(&mut self, continues: Continues) {
+        self.continues = Some(continues);
+    }
+
+    /// Adds a finding; one with the same id replaces the earlier one, so that a focused
+    /// primitive can refine what a general one found.
+    pub fn find(&mut self, finding: Finding) {
+        if self.discarding {
+            return;
+        }
+        match self
+            .findings
+            .iter_mut()
+            .find(|existing| existing.id == finding.id && existing.carried_from.is_none())
+        {
+            Some(existing) if finding.carried_from.is_none() => *existing = finding,
+            _ => self.findings.push(finding),
+        }
+    }
+
+    pub fn slot(&self, role: &str) -> Result<&PackSlot> {
+        self.slots
+            .iter()
+            .find(|slot| slot.role == role)
+            .with_context(|| format!("no `{role}` pack was given"))
+    }
+
+    /// The pack in `role`, which the run may write.
+    pub fn target(&self, role: &str) -> Result<&PackSlot> {
+        let slot = self.slot(role)?;
+        if !slot.target {
+            bail!(
+                "the `{role}` pack (`{}`) is only read, never written: give a target pack such as `new`",
+                slot.pack.home.display()
+            );
+        }
+        Ok(slot)
+    }
+
+    /// Checks a target-relative path and returns its absolute location.
+    fn target_path(&self, role: &str, relative: &str) -> Result<(String, std::path::PathBuf)> {
+        let slot = self.target(role)?;
+        let (relative, absolute, _) = target_file(&slot.pack, relative)?;
+        Ok((relative, absolute))
+    }
+
+    /// The state of a target file as it will be after the actions planned so far.
+    fn current_state(
+        &self,
+        role: &str,
+        relative: &str,
+        absolute: &Path,
+    ) -> Result<Option<FileState>> {
+        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.to_string())) {
+            return Ok(Some(planned.state.clone()));
+        }
+        // Most targets of a large run do not exist yet: one cached walk says so.
+        if self.slot(role)?.pack.target_metadata(relative)?.is_none() {
+            return Ok(None);
+        }
+        let hashes = &self.slot(role)?.pack.hashes;
+        Ok(hashes
+            .file_state(absolute)?
+            .map(|(sha256, mode)| FileState { sha256, mode }))
+    }
+
+    /// Reads a file of any pack as it will be after the actions planned so far; `None`
+    /// when it does not exist.
+    pub fn read(&self, role: &str, relative: &str) -> Result<Option<Vec<u8>>> {
+        let relative = files::confined_relative(relative)?;
+        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.clone())) {
+            return match &planned.content {
+                Content::Bytes(bytes) => Ok(Some(bytes.clone())),
+                Content::File(path) => fs::read(path)
+                    .map(Some)
+                    .with_context(|| format!("cannot read `{}`", path.display())),
+                Content::None => Ok(None),
+            };
+        }
+        let slot = self.slot(role)?;
+        match slot.pack.read(&relative) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(crate::pack::read_error(
+                &files::join(&slot.pack.home, &relative),
+                error,
+            )),
+        }
+    }
+
+    /// Whether a path exists in a pack, counting files planned so far.
+    pub fn exists(&self, role: &str, relative: &str) -> Result<bool> {
+        let relative = files::confined_relative(relative)?;
+        if self
+            .overlay
+            .contains_key(&(role.to_string(), relative.clone()))
+        {
+            return Ok(true);
+        }
+        let slot = self.slot(role)?;
+        Ok(fs::symlink_metadata(files::join(&slot.pack.home, &relative)).is_ok())
+    }
+
+    /// Plans a copy of a file of a source pack into a target pack, keeping its mode (and,
+    /// when applied, its modification time). A source that is a link is followed only while
+    /// it stays inside its pack.
+    pub fn copy_from_pack(
+        &mut self,
+        primitive: &str,
+        from_role: &str,
+        source_relative: &str,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let source_relative = files::confined_relative(source_relative)?;
+        let label = format!("{from_role}:{source_relative}");
+        if let Some(planned) = self
+            .overlay
+            .get(&(from_role.to_string(), source_relative.clone()))
+            .cloned()
+        {
+            // Planned into the source earlier in this run (a step before, in `plan`):
+            // the bytes come from where that plan takes them.
+            let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+            let before = self.current_state(to_role, &relative, &absolute)?;
+            return Ok(self.record_change(
+                primitive,
+                ActionKind::Copy,
+                to_role,
+                relative,
+                Some(label),
+                before,
+                planned.state,
+                planned.content,
+                None,
+            ));
+        }
+        let from = self.slot(from_role)?.pack.clone();
+        let source = files::join(&from.home, &source_relative);
+        // Links anywhere in the path count, not only in the last component: a link is
+        // followed only while it stays inside its pack.
+        let metadata = match from
+            .reach(&source_relative)
+            .with_context(|| format!("cannot read `{}`", source.display()))?
+        {
+            crate::pack::Reach::Outside(real) => {
+                let reason = format!(
+                    "`{label}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
+                    real.display()
+                );
+                self.warn(primitive, &reason, None);
+                self.skip(primitive, to_role, dest_relative, &reason)?;
+                return Ok(Status::Skipped);
+            }
+            crate::pack::Reach::Inside(metadata) => metadata,
+        };
+        if !metadata.is_file() {
+            bail!("`{}` is not a regular file", source.display());
+        }
+        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
+    }
+
+    /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
+    /// does one by one. What does not depend on the plan so far (where each source leads,
+    /// its hash and mode, the target's state on disk) is looked up on all cores first: with
+    /// thousands of tenants, those lookups were most of the time of planning.
+    pub fn copy_all_from_pack(
+        &mut self,
+        primitive: &str,
+        from_role: &str,
+        to_role: &str,
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        let from = self.slot(from_role)?.pack.clone();
+        let to = self.target(to_role)?.pack.clone();
+        let looked_up = on_all_cores(pairs, |(source, dest)| {
+            look_up_copy(&from, &to, source, dest)
+        });
+        for ((source, dest), looked) in pairs.iter().zip(looked_up) {
+            let from_overlay = files::confined_relative(source).is_ok_and(|relative| {
+                self.overlay
+                    .contains_key(&(from_role.to_string(), relative))
+            });
+            if from_overlay {
+                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+                continue;
+            }
+            let looked = looked?;
+            let Some((mode, sha256)) = looked.source else {
+                // Reached through a link that leaves the pack: the one-by-one path warns and
+                // skips it.
+                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+                continue;
+            };
+            let before = match self
+                .overlay
+                .get(&(to_role.to_string(), looked.dest_relative.clone()))
+            {
+                Some(planned) => Some(planned.state.clone()),
+                None => looked.dest_state,
+            };
+            self.record_change(
+                primitive,
+                ActionKind::Copy,
+                to_role,
+                looked.dest_relative,
+                Some(format!("{from_role}:{}", looked.source_relative)),
+                before,
+                FileState { sha256, mode },
+                Content::File(looked.source_path),
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// Plans a copy of a file from anywhere (for example a JDBC driver given by path).
+    pub fn copy_from_path(
+        &mut self,
+        primitive: &str,
+        source: &Path,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let metadata =
+            fs::metadata(source).with_context(|| format!("cannot read `{}`", source.display()))?;
+        if !metadata.is_file() {
+            bail!("`{}` is not a regular file", source.display());
+        }
+        let source = source
+            .canonicalize()
+            .with_context(|| format!("cannot resolve `{}`", source.display()))?;
+        let label = source.display().to_string();
+        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
+    }
+
+    fn copy_file(
+        &mut self,
+        primitive: &str,
+        source: &Path,
+        metadata: &fs::Metadata,
+        source_label: String,
+        to_role: &str,
+        dest_relative: &str,
+    ) -> Result<Status> {
+        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+        let after = FileState {
+            sha256: self
+                .slot(to_role)?
+                .pack
+                .hashes
+                .sha256_file(source, metadata)?,
+            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
+        };
+        let before = self.current_state(to_role, &relative, &absolute)?;
+        let content = Content::File(source.to_path_buf());
+        Ok(self.record_change(
+            primitive,
+            ActionKind::Copy,
+            to_role,
+            relative,
+            Some(source_label),
+            before,
+            after,
+            content,
+            None,
+        ))
+    }
+
+    /// Plans writing `bytes` to a target file: an edit of an existing file (with a diff when
+    /// both sides are text) or a new file with `new_mode`.
+    pub fn write(
+        &mut self,
+        primitive: &str,
+        to_role: &str,
+        dest_relative: &str,
+        bytes: Vec<u8>,
+        new_mode: u32,
+    ) -> Result<Status> {
+        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+        let before = self.current_state(to_role, &relative, &absolute)?;
+        let old_bytes = match &before {
+            Some(_) => self.read(to_role, &relative)?,
+            None => None,
+        };
+        let diff = unified_diff(&relative, old_bytes.as_deref().unwrap_or_default(), &bytes);
+        let after = FileState {
+            sha256: files::sha256_bytes(&bytes),
+            mode: before.as_ref().map_or(new_mode, |state| state.mode),
+        };
+        Ok(self.record_change(
+            primitive,
+            ActionKind::Edit,
+            to_role,
+            relative,
+            None,
+            before,
+            after,
+            Content::Bytes(bytes),
+            diff,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_change(
+        &mut self,
+        primitive: &str,
+        kind: ActionKind,
+        role: &str,
+        relative: String,
+        source: Option<String>,
+        before: Option<FileState>,
+        after: FileState,
+        content: Content,
+        diff: Option<String>,
+    ) -> Status {
+        let unchanged = before.as_ref() == Some(&after);
+        if self.discarding {
+            return if unchanged {
+                Status::Unchanged
+            } else {
+                Status::Planned
+            };
+        }
+        let (status, effect) = match (&before, unchanged) {
+            (_, true) => (Status::Unchanged, None),
+            (None, false) => (Status::Planned, Some(Effect::Create)),
+            (Some(_), false) => (Status::Planned, Some(Effect::Replace)),
+        };
+        if !unchanged {
+            let overlaid = match &content {
+                Content::File(source) => Some(Overlaid::File(source.clone())),
+                Content::Bytes(bytes) => Some(Overlaid::Bytes(Arc::new(bytes.clone()))),
+                Content::None => None,
+            };
+            if let Some(overlaid) = overlaid {
+                Arc::make_mut(self.overlays.entry(role.to_string()).or_default())
+                    .insert(relative.clone(), overlaid);
+            }
+            self.overlay.insert(
+                (role.to_string(), relative.clone()),
+                Planned {
+                    state: after.clone(),
+                    content: content.clone(),
+                },
+            );
+        }
+        self.progress.set(self.actions.len() + 1);
+        self.actions.push(Action {
+            seq: self.actions.len() + 1,
+            primitive: primitive.to_string(),
+            action: kind,
+            pack: role.to_string(),
+            path: relative,
+            source,
+            status,
+            effect,
+            reason: None,
+            before,
+            after: Some(after),
+            diff: if unchanged { None } else { diff },
+            content: if unchanged { Content::None } else { content },
+        });
+        status
+    }
+
+    /// Records something deliberately not done, with why.
+    pub fn skip(&mut self, primitive: &str, role: &str, path: &str, reason: &str) -> Result<()> {
+        self.record_note(
+            primitive,
+            ActionKind::Skip,
+            Status::Skipped,
+            role,
+            path,
+            reason,
+        )
+    }
+
+    /// Records a check that needed no change, with what was found.
+    pub fn check(&mut self, primitive: &str, role: &str, path: &str, finding: &str) -> Result<()> {
+        self.record_note(
+            primitive,
+            ActionKind::Check,
+            Status::Unchanged,
+            role,
+            path,
+            finding,
+        )
+    }
+
+    fn record_note(
+        &mut self,
+        primitive: &str,
+        kind: ActionKind,
+        status: Status,
+        role: &str,
+        path: &str,
+        reason: &str,
+    ) -> Result<()> {
+        if self.discarding {
+            return Ok(());
+        }
+        let path = files::confined_relative(path).unwrap_or_else(|_| path.to_string());
+        self.progress.set(self.actions.len() + 1);
+        self.actions.push(Action {
+            seq: self.actions.len() + 1,
+            primitive: primitive.to_string(),
+            action: kind,
+            pack: role.to_string(),
+            path,
+            source: None,
+            status,
+            effect: None,
+            reason: Some(reason.to_string()),
+            before: None,
+            after: None,
+            diff: None,
+            content: Content::None,
+        });
+        Ok(())
+    }
+
+    /// Adds a reminder; a second reminder with the same id replaces the first, so a script
+    /// can refine a standard reminder.
+    pub fn remind(&mut self, id: &str, message: &str) {
+        if self.discarding {
+            return;
+        }
+        let id = match self.steps.last() {
+            Some(step) => format!("{step}/{id}"),
+            None => id.to_string(),
+        };
+        let id = id.as_str();
+        let reminder = Reminder {
+            id: id.to_string(),
+            message: message.to_string(),
+        };
+        match self.reminders.iter_mut().find(|existing| existing.id == id) {
+            Some(existing) => *existing = reminder,
+            None => self.reminders.push(reminder),
+        }
+    }
+
+    pub fn reminders(&self) -> &[Reminder] {
+        &self.reminders
+    }
+
+    /// Records a step left out because of a node's profile (an identical one once).
+    pub fn skip_for_profile(&mut self, skip: ProfileSkip) {
+        if !self.discarding && !self.skipped_for_profile.contains(&skip) {
+            self.skipped_for_profile.push(skip);
+        }
+    }
+
+    /// Adds a warning (an identical one is not repeated).
+    pub fn warn(&mut self, primitive: &str, message: &str, detail: Option<String>) {
+        if self.discarding {
+            return;
+        }
+        let warning = Warning {
+            message: message.to_string(),
+            primitive: (!primitive.is_empty()).then(|| primitive.to_string()),
+            detail,
+        };
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    pub fn into_plan(self, script: ScriptInfo, params: BTreeMap<String, String>) -> Plan {
+        Plan {
+            script,
+            packs: self
+                .slots
+                .iter()
+                .map(|slot| PackEntry {
+                    role: slot.role.clone(),
+                    home: slot.pack.home.clone(),
+                    product: slot.pack.product.key().to_string(),
+                    version: slot.pack.version.clone(),
+                    target: slot.target,
+                    profile: Some(slot.profile.clone()),
+                })
+                .collect(),
+            params,
+            actions: self.actions,
+            reminders: self.reminders,
+            skipped_for_profile: self.skipped_for_profile,
+            warnings: self.warnings,
+            findings: self.findings,
+            marks: self.marks,
+            stopped_at: self.stopped_at,
+            continues: self.continues,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
+/// with its absolute location and what is there on disk.
+fn target_file(
+    pack: &Pack,
+    relative: &str,
+) -> Result<(String, std::path::PathBuf, Option<fs::Metadata>)> {
+    let relative = files::confined_relative(relative)?;
+    if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
+        bail!("`{relative}` is the tool's own history; scripts cannot write there");
+    }
+    let metadata = pack.target_metadata(&relative)?;
+    let absolute = files::join(&pack.home, &relative);
+    Ok((relative, absolute, metadata))
+}
+
+/// What `copy_all_from_pack` looks up for one copy, without the plan so far.
+struct LookedUp {
+    source_relative: String,
+    source_path: std::path::PathBuf,
+    /// Mode and hash; `None` when a link takes the source out of its pack.
+    source: Option<(u32, String)>,
+    dest_relative: String,
+    /// The target file on disk.
+    dest_state: Option<FileState>,
+}
+
+fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
+    let source_relative = files::confined_relative(source)?;
+    let source_path = files::join(&from.home, &source_relative);
+    let source_state = match from
+        .reach(&source_relative)
+        .with_context(|| format!("cannot read `{}`", source_path.display()))?
+    {
+        crate::pack::Reach::Outside(_) => None,
+        crate::pack::Reach::Inside(metadata) => {
+            if !metadata.is_file() {
+                bail!("`{}` is not a regular file", source_path.display());
+            }
+            let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
+            Some((mode, from.hashes.sha256_file(&source_path, &metadata)?))
+        }
+    };
+    let (dest_relative, absolute, metadata) = target_file(to, dest)?;
+    // `target_metadata` has looked at the file already (and refused a link).
+    let dest_state = match metadata {
+        None => None,
+        Some(metadata) if metadata.is_file() => Some(FileState {
+            sha256: to.hashes.sha256_file(&absolute, &metadata)?,
+            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
+        }),
+        Some(_) => bail!("`{}` exists and is not a regular file", absolute.display()),
+    };
+    Ok(LookedUp {
+        source_relative,
+        source_path,
+        source: source_state,
+        dest_relative,
+        dest_state,
+    })
+}
+
+/// `items` mapped by `work` on the available cores (up to four), in order; below 64 items,
+/// on this thread.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    if items.len() < 64 || threads < 2 {
+        return items.iter().map(&work).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// A unified diff of two texts, or `None` when either is not UTF-8.
+pub fn unified_diff(path: &str, old: &[u8], new: &[u8]) -> Option<String> {
+    let old = std::str::from_utf8(old).ok()?;
+    let new = std::str::from_utf8(new).ok()?;
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    (!text.is_empty()).then_some(text)
+}

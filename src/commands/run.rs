@@ -1,0 +1,62 @@
+//! `run` and `plan`: the command line made into a `run::Request`, the report printed.
+
+use crate::cli::RunArgs;
+use crate::error::{CommandResult, Failure};
+use crate::report::progress::Terminal;
+use crate::report::Outcome;
+use crate::run::{self, Executed, Options, Packs, Request};
+use crate::script::Script;
+use std::time::Duration;
+
+/// Plans (and with `apply`, runs) a script; prints the report.
+pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
+    if let Some(inventory) = &args.inventory {
+        return super::inventory::run(args, inventory, apply, verbose, quiet);
+    }
+    let script = Script::load(&args.script)?;
+    let (Some(old), Some(new)) = (&args.old, &args.new) else {
+        return Err(Failure::bad_input(
+            "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
+        ));
+    };
+    let request = Request {
+        script,
+        packs: Packs {
+            old: old.clone(),
+            new: new.clone(),
+            km: args.km.clone(),
+            via: args.via.clone(),
+            profile: args.profile.clone(),
+            old_profile: args.old_profile.clone(),
+        },
+        options: options(args, apply, quiet),
+    };
+    let outcome = run::run(&request)?;
+    print_outcome(&outcome, args.json, verbose, quiet);
+    match outcome.error {
+        Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn print_outcome(executed: &Executed, json: bool, verbose: bool, quiet: bool) {
+    let outcome = Outcome::of(executed);
+    if json {
+        crate::outln!("{}", outcome.json());
+    } else if !quiet || executed.error.is_some() {
+        crate::out!("{}", outcome.human(verbose));
+    }
+}
+
+/// The options of `run`/`plan` that hold for every node.
+pub(super) fn options(args: &RunArgs, apply: bool, quiet: bool) -> Options {
+    Options {
+        set: args.set.clone(),
+        stock: args.stock.clone(),
+        libs: args.lib.clone(),
+        time_limit: Duration::from_secs(args.time_limit),
+        resume: args.resume,
+        apply,
+        progress: Terminal::meter(quiet),
+    }
+}

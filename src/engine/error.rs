@@ -1,0 +1,118 @@
+//! Script errors, located in their source and rendered with the line and a caret.
+
+use super::{MAX_ARRAY_SIZE, MAX_CALL_LEVELS, MAX_MAP_SIZE, MAX_OPERATIONS, MAX_STRING_SIZE};
+use crate::script::Script;
+use rhai::{EvalAltResult, Position};
+
+/// A script error located in its source, rendered with the line and a caret.
+#[derive(Debug)]
+pub struct ScriptError {
+    pub message: String,
+    pub source_name: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub line_text: Option<String>,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, "\n  --> {}:{line}:{column}", self.source_name)?;
+            if let Some(text) = &self.line_text {
+                let gutter = " ".repeat(line.to_string().len());
+                write!(
+                    f,
+                    "\n{gutter} |\n{line} | {text}\n{gutter} | {}^",
+                    " ".repeat(column.saturating_sub(1))
+                )?;
+            }
+        } else {
+            write!(f, "\n  --> {}", self.source_name)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+impl ScriptError {
+    pub fn new(script: &Script, error: &EvalAltResult) -> ScriptError {
+        // The outermost position is in the script the user wrote; the innermost error says
+        // what actually went wrong (inside a function or a stdlib module).
+        let position = error.position();
+        let mut innermost = error;
+        let mut trail = Vec::new();
+        loop {
+            match innermost {
+                EvalAltResult::ErrorInFunctionCall(name, _, inner, _) => {
+                    if !name.starts_with("anon$") {
+                        trail.push(format!("in `{name}`"));
+                    }
+                    innermost = inner;
+                }
+                EvalAltResult::ErrorInModule(name, inner, _) => {
+                    trail.push(format!("in module `{name}`"));
+                    innermost = inner;
+                }
+                _ => break,
+            }
+        }
+        let mut message = match innermost {
+            EvalAltResult::ErrorTooManyOperations(_) => format!(
+                "the script ran more than {MAX_OPERATIONS} operations and was stopped (an endless loop?)"
+            ),
+            EvalAltResult::ErrorStackOverflow(_) => format!(
+                "the script nested calls more than {MAX_CALL_LEVELS} deep and was stopped (runaway recursion?)"
+            ),
+            EvalAltResult::ErrorDataTooLarge(what, _) => format!(
+                "{what} too large: the script was stopped (limits: strings {} MiB, arrays {} items, maps {} items)",
+                MAX_STRING_SIZE / (1024 * 1024),
+                MAX_ARRAY_SIZE,
+                MAX_MAP_SIZE
+            ),
+            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+            EvalAltResult::ErrorTerminated(value, _) => value.to_string(),
+            other => {
+                // Rhai appends ` (line N, position M)`; the location is rendered separately.
+                let text = other.to_string();
+                match text.rsplit_once(" (line ") {
+                    Some((head, _)) => head.to_string(),
+                    None => text,
+                }
+            }
+        };
+        if !trail.is_empty() {
+            message = format!("{message} ({})", trail.join(", "));
+        }
+        ScriptError::at(script, message, position)
+    }
+
+    pub fn at(script: &Script, message: String, position: Position) -> ScriptError {
+        let line = position.line();
+        let column = position.position();
+        ScriptError {
+            message,
+            source_name: script.name.clone(),
+            line,
+            column: line.map(|_| column.unwrap_or(1)),
+            // An error at the end of the file (an unclosed block) is on the empty line after it.
+            line_text: line.and_then(|line| {
+                script
+                    .source
+                    .lines()
+                    .nth(line - 1)
+                    .map(str::to_string)
+                    .or_else(|| (line == script.source.lines().count() + 1).then(String::new))
+            }),
+        }
+    }
+}
+
+/// Turns an error of the host into a script error at the call site.
+pub fn script_error(error: anyhow::Error) -> Box<EvalAltResult> {
+    format!("{error:#}").into()
+}
+
+/// Shorthand for primitives' results.
+pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;

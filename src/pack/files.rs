@@ -1,0 +1,205 @@
+//! Reading files of a pack safely: hashing, regular files only, UTF-8 with a location,
+//! modes, and paths confined to a pack.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Temporary files of atomic writes are named `.apim-migrate-XXXXXX.tmp`, so that a rollback
+/// after a crash can find and remove them.
+pub const TEMP_PREFIX: &str = ".apim-migrate-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Lowercase hex SHA-256 of a byte slice.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex SHA-256 of a file's content, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(to_hex(&hasher.finalize()))
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 0xf) as usize] as char);
+    }
+    out
+}
+
+/// Reads a regular file. Anything else (a FIFO, a device, a directory) is refused before it
+/// is opened, because reading a FIFO or a device would block or never end.
+pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let metadata = fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(not_regular(path));
+    }
+    fs::read(path)
+}
+
+/// The error for a path that is there but is not a regular file.
+pub fn not_regular(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "`{}` is not a regular file (a directory, FIFO or device?); replace it with a regular file",
+            path.display()
+        ),
+    )
+}
+
+/// Decodes UTF-8 text, or says where it stops being UTF-8, by line and column.
+pub fn utf8_text(bytes: Vec<u8>, path: &str) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let line = valid.matches('\n').count() + 1;
+        let column = valid
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("`{path}` is not UTF-8 text (line {line}, column {column}); save it as UTF-8"),
+        )
+    })
+}
+
+/// Permission bits (`0o7777`) of a path, not following a final link.
+pub fn mode_of(path: &Path) -> Result<u32> {
+    let metadata =
+        fs::symlink_metadata(path).with_context(|| format!("cannot stat `{}`", path.display()))?;
+    Ok(metadata.permissions().mode() & 0o7777)
+}
+
+/// The state of a regular file: its hash and mode, or `None` when nothing is there.
+/// Anything that is there but is not a regular file is an error, because the tool never
+/// replaces directories, links or devices with files.
+pub fn file_state(path: &Path) -> Result<Option<(String, u32)>> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_file() => Ok(Some((
+            sha256_file(path)?,
+            metadata.permissions().mode() & 0o7777,
+        ))),
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            anyhow::bail!(
+                "`{}` is a symbolic link; refusing to replace it",
+                path.display()
+            )
+        }
+        Ok(_) => anyhow::bail!("`{}` exists and is not a regular file", path.display()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot stat `{}`", path.display())),
+    }
+}
+
+/// A path relative to a pack, checked to stay inside it: no absolute paths, no `..`, no
+/// empty or `.` components. Separators are normalised to `/`.
+pub fn confined_relative(path: &str) -> Result<String> {
+    if path.is_empty() {
+        anyhow::bail!("empty path");
+    }
+    let candidate = Path::new(path);
+    let mut parts = Vec::new();
+    for component in candidate.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .with_context(|| format!("path `{path}` is not valid UTF-8"))?
+                    .to_string(),
+            ),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                anyhow::bail!("path `{path}` leaves the pack (`..` is not allowed)")
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                anyhow::bail!("path `{path}` is absolute; give a path relative to the pack")
+            }
+        }
+    }
+    if parts.is_empty() {
+        anyhow::bail!("path `{path}` names the pack itself, not a file in it");
+    }
+    Ok(parts.join("/"))
+}
+
+/// Joins a `/`-separated relative path onto a root.
+pub fn join(root: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(root.to_path_buf(), |path, part| path.join(part))
+}
+
+/// Sorted names of the entries of a directory; empty when it does not exist.
+pub fn list_dir(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot list `{}`", dir.display()))
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confined_relative_refuses_escapes() {
+        assert_eq!(confined_relative("a/./b.xml").unwrap(), "a/b.xml");
+        assert!(confined_relative("../etc/passwd").is_err());
+        assert!(confined_relative("a/../../b").is_err());
+        assert!(confined_relative("/etc/passwd").is_err());
+        assert!(confined_relative("").is_err());
+        assert!(confined_relative(".").is_err());
+    }
+
+    #[test]
+    fn utf8_errors_give_line_and_column() {
+        let message = utf8_text(b"a = 1\nb = \"caf\xe9\"\n".to_vec(), "x.toml")
+            .expect_err("not UTF-8")
+            .to_string();
+        assert!(message.contains("`x.toml`"), "{message}");
+        assert!(message.contains("line 2, column 9"), "{message}");
+        assert_eq!(utf8_text(b"ok".to_vec(), "x").expect("text"), "ok");
+    }
+
+    #[test]
+    fn sha256_of_empty_input_is_the_known_value() {
+        assert_eq!(
+            sha256_bytes(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

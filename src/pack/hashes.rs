@@ -1,0 +1,403 @@
+//! A cache of file hashes, kept by `run` in each target pack's `.apim-migrate/hashes`, so that
+//! a run that finds everything already in place (a no-op) mostly `stat`s files instead of
+//! reading them. An entry says: the file with this device and inode, of this size and with
+//! these modification and change times (to the nanosecond), has this SHA-256. It is trusted
+//! only when all of them match what `stat` says now, and it is recorded only when any later
+//! change of the content is sure to change one of them. ARCHITECTURE.md ("The hash cache")
+//! gives the reasoning; in short:
+//!
+//! - an entry made from a file the tool read is recorded only when the file's change time
+//!   (`ctime`, which no program can set, and which every write, truncation, rename, link or
+//!   `utimensat` moves to "now") is more than `SETTLED` older than a moment taken before the
+//!   file was `stat`ed: a later change then stamps a later time, whatever the timestamp
+//!   granularity or clock tick;
+//! - an entry made from a file the tool wrote is recorded only when the tool set its
+//!   modification time to its source's, more than `SETTLED` in the past, and `fstat` after
+//!   the file was put in place still shows that time: a later write of the content stamps
+//!   "now".
+//!
+//! The cache file ends with the SHA-256 of the rest; a file that is torn, truncated or
+//! corrupted is ignored as a whole. Nothing in it is believed without the `stat` of the file
+//! agreeing, so a stale file (an older copy, another pack's) can only miss.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// The cache's file in a pack's state directory.
+pub const CACHE_FILE: &str = "hashes";
+const MAGIC: &[u8; 8] = b"APIMHC01";
+const ENTRY: usize = 7 * 8 + 32;
+const TRAILER: usize = 32;
+
+/// How much older than the moment a file was looked at (or written) its recorded time must
+/// be: more than a clock tick and than the coarsest timestamps (two seconds on FAT).
+pub const SETTLED: Duration = Duration::from_secs(2);
+
+/// What `stat` says of a file, besides where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(metadata: &fs::Metadata) -> Stamp {
+        Stamp {
+            size: metadata.size(),
+            mtime: (metadata.mtime(), metadata.mtime_nsec()),
+            ctime: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+}
+
+type Key = (u64, u64);
+type Entries = HashMap<Key, (Stamp, [u8; 32])>;
+
+fn key(metadata: &fs::Metadata) -> Key {
+    (metadata.dev(), metadata.ino())
+}
+
+/// Seconds and nanoseconds since the epoch, as `stat` gives them (before it: negative).
+fn split(time: SystemTime) -> (i64, i64) {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => (since.as_secs() as i64, i64::from(since.subsec_nanos())),
+        Err(before) => {
+            let before = before.duration();
+            let nanos = i64::from(before.subsec_nanos());
+            if nanos == 0 {
+                (-(before.as_secs() as i64), 0)
+            } else {
+                (-(before.as_secs() as i64) - 1, 1_000_000_000 - nanos)
+            }
+        }
+    }
+}
+
+/// The hashes known from earlier runs, and those confirmed or learnt by this one.
+#[derive(Debug)]
+pub struct HashCache {
+    known: Entries,
+    /// What this run found true: what is saved.
+    seen: Mutex<Entries>,
+    /// Taken before any file was looked at through this cache.
+    since: SystemTime,
+    /// Whether what is found is kept, to be saved (not for `plan`, which writes nothing).
+    recording: bool,
+}
+
+impl Default for HashCache {
+    fn default() -> Self {
+        HashCache {
+            known: Entries::new(),
+            seen: Mutex::new(Entries::new()),
+            since: SystemTime::now(),
+            recording: true,
+        }
+    }
+}
+
+impl HashCache {
+    /// The caches of the packs at `homes`, merged; a missing, foreign or damaged file adds
+    /// nothing.
+    pub fn load<'a>(homes: impl IntoIterator<Item = &'a Path>) -> HashCache {
+        let mut cache = HashCache::default();
+        for home in homes {
+            let path = home.join(crate::pack::STATE_DIR).join(CACHE_FILE);
+            if let Ok(bytes) = fs::read(&path) {
+                cache.known.extend(decode(&bytes).unwrap_or_default());
+            }
+        }
+        cache
+    }
+
+    /// The same cache, keeping nothing of what it finds (for a command that never saves it).
+    pub fn without_recording(self) -> HashCache {
+        HashCache {
+            recording: false,
+            ..self
+        }
+    }
+
+    /// Whether an entry read matches this `stat` of a file.
+    pub fn covers(&self, metadata: &fs::Metadata) -> bool {
+        self.known
+            .get(&key(metadata))
+            .is_some_and(|(stamp, _)| *stamp == Stamp::of(metadata))
+    }
+
+    /// The SHA-256 of the regular file at `path`, whose `stat` (taken before this call) is
+    /// `metadata`: from the cache when an entry matches it in every field, else read.
+    pub fn sha256_file(&self, path: &Path, metadata: &fs::Metadata) -> Result<String> {
+        let key = key(metadata);
+        let stamp = Stamp::of(metadata);
+        if let Some((known, sha256)) = self.known.get(&key) {
+            if *known == stamp {
+                if self.recording {
+                    if let Ok(mut seen) = self.seen.lock() {
+                        seen.insert(key, (stamp, *sha256));
+                    }
+                }
+                return Ok(crate::pack::files::to_hex(sha256));
+            }
+        }
+        let mut file =
+            File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        // What is read is what this descriptor holds, whatever the path leads to by now.
+        let opened = file
+            .metadata()
+            .with_context(|| format!("cannot stat `{}`", path.display()))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = file
+                .read(&mut buffer)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        let stamp = Stamp::of(&opened);
+        if self.recording
+            && stamp.ctime < split(self.since.checked_sub(SETTLED).unwrap_or(self.since))
+        {
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.insert(self::key(&opened), (stamp, digest));
+            }
+        }
+        Ok(crate::pack::files::to_hex(&digest))
+    }
+
+    /// The state of the file at `path` as `files::file_state` gives it, hashed through the
+    /// cache.
+    pub fn file_state(&self, path: &Path) -> Result<Option<(String, u32)>> {
+        match fs::symlink_metadata(path) {
+            Ok(metadata) if metadata.file_type().is_file() => Ok(Some((
+                self.sha256_file(path, &metadata)?,
+                metadata.mode() & 0o7777,
+            ))),
+            _ => crate::pack::files::file_state(path),
+        }
+    }
+
+    /// Records a file the tool wrote with `sha256`, whose modification time it set to `kept`
+    /// (its source's) before putting it in place, at `written` or later; `placed` is its
+    /// `fstat` once in place. Recorded only when `kept` is settled before `written` and the
+    /// file still shows it.
+    pub fn record_written(
+        &self,
+        placed: &fs::Metadata,
+        kept: SystemTime,
+        written: SystemTime,
+        sha256: &str,
+    ) {
+        let stamp = Stamp::of(placed);
+        let Some(settled) = written.checked_sub(SETTLED) else {
+            return;
+        };
+        if !self.recording || stamp.mtime != split(kept) || kept >= settled || !placed.is_file() {
+            return;
+        }
+        let Some(digest) = from_hex(sha256) else {
+            return;
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(key(placed), (stamp, digest));
+        }
+    }
+
+    /// Writes what this run found true to the state directory of each pack at `homes`
+    /// (replacing the file whole, unflushed: a cache lost or torn by a crash is ignored).
+    pub fn save<'a>(&self, homes: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+        let bytes = match self.seen.lock() {
+            Ok(seen) => encode(&seen),
+            Err(_) => return Ok(()),
+        };
+        for home in homes {
+            let dir = home.join(crate::pack::STATE_DIR);
+            let mut temp = tempfile::Builder::new()
+                .prefix(".hashes-")
+                .tempfile_in(&dir)
+                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+            temp.write_all(&bytes)
+                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+            temp.persist(dir.join(CACHE_FILE))
+                .map_err(|error| error.error)
+                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn from_hex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (index, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(index * 2..index * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn encode(entries: &Entries) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(MAGIC.len() + entries.len() * ENTRY + TRAILER);
+    bytes.extend_from_slice(MAGIC);
+    for ((dev, ino), (stamp, sha256)) in entries {
+        for number in [*dev, *ino, stamp.size] {
+            bytes.extend_from_slice(&number.to_le_bytes());
+        }
+        for number in [stamp.mtime.0, stamp.mtime.1, stamp.ctime.0, stamp.ctime.1] {
+            bytes.extend_from_slice(&number.to_le_bytes());
+        }
+        bytes.extend_from_slice(sha256);
+    }
+    let check = Sha256::digest(&bytes);
+    bytes.extend_from_slice(&check);
+    bytes
+}
+
+/// The entries of a cache file; `None` unless it is whole and this version's.
+fn decode(bytes: &[u8]) -> Option<Entries> {
+    let body_len = bytes.len().checked_sub(TRAILER)?;
+    let (body, check) = bytes.split_at(body_len);
+    if !body.starts_with(MAGIC) || !(body.len() - MAGIC.len()).is_multiple_of(ENTRY) {
+        return None;
+    }
+    if Sha256::digest(body).as_slice() != check {
+        return None;
+    }
+    let mut entries = Entries::new();
+    for chunk in body[MAGIC.len()..].chunks_exact(ENTRY) {
+        let word = |index: usize| -> [u8; 8] {
+            let mut out = [0u8; 8];
+            out.copy_from_slice(&chunk[index * 8..index * 8 + 8]);
+            out
+        };
+        let signed = |index: usize| i64::from_le_bytes(word(index));
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(&chunk[56..]);
+        entries.insert(
+            (u64::from_le_bytes(word(0)), u64::from_le_bytes(word(1))),
+            (
+                Stamp {
+                    size: u64::from_le_bytes(word(2)),
+                    mtime: (signed(3), signed(4)),
+                    ctime: (signed(5), signed(6)),
+                },
+                sha256,
+            ),
+        );
+    }
+    Some(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> (std::path::PathBuf, fs::Metadata) {
+        let path = dir.join(name);
+        fs::write(&path, bytes).expect("write");
+        let metadata = fs::metadata(&path).expect("stat");
+        (path, metadata)
+    }
+
+    #[test]
+    fn entries_survive_a_save_and_anything_damaged_is_dropped_whole() {
+        let mut entries = Entries::new();
+        let stamp = Stamp {
+            size: 7,
+            mtime: (-5, 999_999_999),
+            ctime: (1_700_000_000, 1),
+        };
+        entries.insert((1, 2), (stamp, [7; 32]));
+        entries.insert((3, u64::MAX), (stamp, [9; 32]));
+        let bytes = encode(&entries);
+        assert_eq!(decode(&bytes), Some(entries));
+        for cut in [0, 1, MAGIC.len(), bytes.len() - 1] {
+            assert_eq!(decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+        for flipped in [0, MAGIC.len() + 3, bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[flipped] ^= 1;
+            assert_eq!(decode(&damaged), None, "flipped at {flipped}");
+        }
+    }
+
+    #[test]
+    fn times_before_the_epoch_split_like_stat() {
+        assert_eq!(split(SystemTime::UNIX_EPOCH), (0, 0));
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1500);
+        assert_eq!(split(before), (-2, 500_000_000));
+        let after = SystemTime::UNIX_EPOCH + Duration::new(3, 25);
+        assert_eq!(split(after), (3, 25));
+    }
+
+    #[test]
+    fn a_file_changed_just_now_is_hashed_but_never_recorded() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, metadata) = file_with(dir.path(), "fresh.xml", b"<fresh/>");
+        let cache = HashCache::default();
+        assert_eq!(
+            cache.sha256_file(&path, &metadata).expect("hash"),
+            crate::pack::files::sha256_bytes(b"<fresh/>")
+        );
+        assert!(cache.seen.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn an_entry_is_believed_only_while_every_field_of_the_stat_matches() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, metadata) = file_with(dir.path(), "a.xml", b"<a/>");
+        // An entry that claims another hash for this very stat: believed, which shows that
+        // the cache is used at all.
+        let mut cache = HashCache::default();
+        cache
+            .known
+            .insert(key(&metadata), (Stamp::of(&metadata), [0xab; 32]));
+        assert_eq!(
+            cache.sha256_file(&path, &metadata).expect("hash"),
+            "ab".repeat(32)
+        );
+        // Any change moves the change time; past the clock's tick it is another stamp.
+        std::thread::sleep(Duration::from_millis(30));
+        fs::write(&path, b"<b/>").expect("write");
+        let changed = fs::metadata(&path).expect("stat");
+        assert_eq!(changed.len(), metadata.len());
+        assert_eq!(
+            cache.sha256_file(&path, &changed).expect("hash"),
+            crate::pack::files::sha256_bytes(b"<b/>")
+        );
+    }
+
+    #[test]
+    fn a_written_file_is_recorded_only_with_a_settled_time_it_still_shows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, _) = file_with(dir.path(), "w.xml", b"<w/>");
+        let sha256 = crate::pack::files::sha256_bytes(b"<w/>");
+        let now = SystemTime::now();
+        let long_ago = now - Duration::from_secs(3600);
+        let file = File::options().write(true).open(&path).expect("open");
+        file.set_modified(long_ago).expect("set the time");
+        let placed = file.metadata().expect("fstat");
+
+        let cache = HashCache::default();
+        // Kept a moment ago: a later write could stamp the same time.
+        cache.record_written(&placed, now - Duration::from_millis(500), now, &sha256);
+        // Not the time the file shows.
+        cache.record_written(&placed, long_ago + Duration::from_secs(1), now, &sha256);
+        assert!(cache.seen.lock().expect("lock").is_empty());
+        cache.record_written(&placed, long_ago, now, &sha256);
+        assert_eq!(cache.seen.lock().expect("lock").len(), 1);
+    }
+}

@@ -1,0 +1,421 @@
+//! Rendering plans and runs for people (grouped by primitive, with a summary line) and for
+//! machines (one JSON document). Only this module and the command layer print.
+
+pub mod inventory;
+pub mod output;
+pub mod progress;
+
+use crate::change::plan::{
+    Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status,
+};
+use crate::text::wrap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub planned: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub reminders: usize,
+    pub warnings: usize,
+    pub findings: usize,
+}
+
+impl Summary {
+    pub fn of(plan: &Plan) -> Summary {
+        let mut summary = Summary {
+            reminders: plan.reminders.len(),
+            warnings: plan.warnings.len(),
+            findings: plan.findings.len(),
+            ..Summary::default()
+        };
+        for action in &plan.actions {
+            match action.status {
+                Status::Planned => summary.planned += 1,
+                Status::Changed => summary.changed += 1,
+                Status::Unchanged => summary.unchanged += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::Failed => summary.failed += 1,
+            }
+        }
+        summary
+    }
+
+    /// `12 changed, 3 unchanged, 1 skipped; 2 reminders, 1 warning`
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if self.planned > 0 {
+            parts.push(format!("{} planned", self.planned));
+        }
+        if self.changed > 0 || (self.planned == 0 && self.failed == 0) {
+            parts.push(format!("{} changed", self.changed));
+        }
+        parts.push(format!("{} unchanged", self.unchanged));
+        parts.push(format!("{} skipped", self.skipped));
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        format!(
+            "{}; {}, {}, {}",
+            parts.join(", "),
+            plural(self.reminders, "reminder"),
+            plural(self.warnings, "warning"),
+            plural(self.findings, "finding")
+        )
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The JSON document of `plan --json` and `run --json`.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    pub run_id: Option<&'a str>,
+    pub command: &'a str,
+    pub outcome: &'a str,
+    pub script: &'a crate::change::plan::ScriptInfo,
+    pub packs: BTreeMap<&'a str, Option<&'a crate::change::plan::PackEntry>>,
+    pub params: &'a BTreeMap<String, String>,
+    pub actions: &'a [Action],
+    pub reminders: &'a [crate::change::plan::Reminder],
+    pub warnings: &'a [crate::change::plan::Warning],
+    pub findings: &'a [crate::change::plan::Finding],
+    /// Steps the script left out because of a node's profile.
+    pub skipped_for_profile: &'a [crate::change::plan::ProfileSkip],
+    /// Steps and checkpoints: each stands before the action numbered `before + 1`.
+    pub marks: &'a [crate::change::plan::Mark],
+    /// Set when the run stopped at a checkpoint: what to do, and `continue_with`.
+    pub stopped_at: Option<&'a crate::change::plan::Checkpoint>,
+    /// Set under `--continue`: the run gone on from.
+    pub continues: Option<&'a crate::change::plan::Continues>,
+    pub sources: &'a [crate::change::plan::Source],
+    pub summary: Summary,
+    pub output: &'a [String],
+    pub error: Option<String>,
+}
+
+/// What a command did, for rendering.
+pub struct Outcome<'a> {
+    pub command: &'a str,
+    pub run_id: Option<&'a str>,
+    pub plan: &'a Plan,
+    pub output: &'a [String],
+    pub error: Option<String>,
+}
+
+impl<'a> Outcome<'a> {
+    /// The report view of what a run or plan did.
+    pub fn of(executed: &'a crate::run::Executed) -> Outcome<'a> {
+        Outcome {
+            command: executed.command,
+            run_id: executed.run_id.as_deref(),
+            plan: &executed.plan,
+            output: &executed.output,
+            error: executed.error.clone(),
+        }
+    }
+
+    /// `planned`, `done`, `nothing to do`, `checkpoint` (a run stopped at one) or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        let summary = Summary::of(self.plan);
+        if self.error.is_some() || summary.failed > 0 {
+            "failed"
+        } else if self.plan.stopped_at.is_some() {
+            "checkpoint"
+        } else if summary.planned > 0 {
+            "planned"
+        } else if summary.changed > 0 {
+            "done"
+        } else {
+            "nothing to do"
+        }
+    }
+
+    pub fn json(&self) -> String {
+        let mut packs = BTreeMap::new();
+        for role in ["old", "new", "km"] {
+            packs.insert(role, self.plan.pack(role));
+        }
+        if let Some(via) = self.plan.pack("via") {
+            packs.insert("via", Some(via));
+        }
+        let report = JsonReport {
+            run_id: self.run_id,
+            command: self.command,
+            outcome: self.outcome(),
+            script: &self.plan.script,
+            packs,
+            params: &self.plan.params,
+            actions: &self.plan.actions,
+            reminders: &self.plan.reminders,
+            warnings: &self.plan.warnings,
+            findings: &self.plan.findings,
+            skipped_for_profile: &self.plan.skipped_for_profile,
+            marks: &self.plan.marks,
+            stopped_at: self.plan.stopped_at.as_ref(),
+            continues: self.plan.continues.as_ref(),
+            sources: &self.plan.sources,
+            summary: Summary::of(self.plan),
+            output: self.output,
+            error: self.error.clone(),
+        };
+        serde_json::to_string_pretty(&report)
+            .unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+    }
+
+    /// The human report. `verbose` lists unchanged actions one by one.
+    pub fn human(&self, verbose: bool) -> String {
+        self.render(verbose, true)
+    }
+
+    /// The human report without its title and pack list (the REPL shows one per statement).
+    pub fn human_body(&self, verbose: bool) -> String {
+        self.render(verbose, false)
+    }
+
+    fn render(&self, verbose: bool, with_title: bool) -> String {
+        let plan = self.plan;
+        let mut out = String::new();
+        if with_title {
+            self.render_title(&mut out);
+        }
+        // The actions between two marks form a section; within one, actions are grouped by
+        // primitive, in the order each first appears.
+        let mut start = 0;
+        for mark in &plan.marks {
+            render_section(
+                &mut out,
+                &plan.actions[start..mark.before.min(plan.actions.len())],
+                verbose,
+            );
+            start = mark.before.min(plan.actions.len());
+            render_mark(&mut out, mark);
+        }
+        render_section(&mut out, &plan.actions[start..], verbose);
+
+        if !self.output.is_empty() {
+            let _ = writeln!(out, "\nscript output");
+            for line in self.output {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        if !plan.skipped_for_profile.is_empty() {
+            let _ = writeln!(out, "\nskipped for the profile");
+            for skip in &plan.skipped_for_profile {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&format!("{}: {}", skip.what, skip.reason), "  - ", "    ")
+                );
+            }
+        }
+        if !plan.reminders.is_empty() {
+            let _ = writeln!(out, "\nreminders");
+            for reminder in &plan.reminders {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(
+                        &format!("[{}] {}", reminder.id, reminder.message),
+                        "  ",
+                        "      "
+                    )
+                );
+            }
+        }
+        if !plan.warnings.is_empty() {
+            let _ = writeln!(out, "\nwarnings");
+            for warning in &plan.warnings {
+                let _ = writeln!(out, "{}", wrap(&warning.message, "  ! ", "    "));
+                if let Some(detail) = &warning.detail {
+                    for line in detail.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+        if !plan.findings.is_empty() {
+            let _ = writeln!(out, "\nfindings (to port by hand)");
+            for finding in &plan.findings {
+                let _ = writeln!(out, "{}", wrap(&finding.message, "  * ", "    "));
+                if let Some(from) = &finding.carried_from {
+                    let _ = writeln!(out, "    (found by {from})");
+                }
+                if let Some(diff) = &finding.diff {
+                    for line in diff.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nerror: {error}");
+        }
+        let summary = Summary::of(plan);
+        let lead = match self.outcome() {
+            "nothing to do" => "nothing to do: ".to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "\n{lead}{}", summary.line());
+        if let Some(checkpoint) = &plan.stopped_at {
+            if self.error.is_none() {
+                let _ = writeln!(
+                    out,
+                    "\nstopped at checkpoint `{}`: do this now, outside apim-migrate:",
+                    checkpoint.name
+                );
+                let _ = writeln!(out, "{}", wrap(&checkpoint.message, "  ", "  "));
+                let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
+            }
+        }
+        out
+    }
+
+    fn render_title(&self, out: &mut String) {
+        let plan = self.plan;
+        let title = match self.run_id {
+            Some(run_id) => format!("{} {} (run {run_id})", self.command, plan.script.name),
+            None => format!("{} {}", self.command, plan.script.name),
+        };
+        let _ = writeln!(out, "{title}");
+        for pack in &plan.packs {
+            let product = match pack.product.as_str() {
+                "wso2am" => "API-M",
+                "wso2is" => "IS",
+                other => other,
+            };
+            let profile = pack
+                .profile
+                .as_ref()
+                .filter(|_| pack.product == "wso2am")
+                .map(|profile| format!(", {}", profile.name))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<4} {}  {product} {}{profile}{}",
+                pack.role,
+                pack.home.display(),
+                pack.version,
+                if pack.target { "" } else { "  (read only)" }
+            );
+        }
+
+        if let Some(continues) = &plan.continues {
+            let _ = writeln!(
+                out,
+                "  continues run {} from checkpoint `{}`",
+                continues.run_id, continues.checkpoint
+            );
+        }
+    }
+}
+
+fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
+    let mut order: Vec<&str> = Vec::new();
+    for action in actions {
+        if !order.contains(&action.primitive.as_str()) {
+            order.push(&action.primitive);
+        }
+    }
+    for primitive in order {
+        let _ = writeln!(out, "\n{primitive}");
+        let mut unchanged = 0;
+        for action in actions
+            .iter()
+            .filter(|action| action.primitive == primitive)
+        {
+            if action.status == Status::Unchanged && action.action != ActionKind::Check && !verbose
+            {
+                unchanged += 1;
+                continue;
+            }
+            render_action(out, action);
+        }
+        if unchanged > 0 {
+            let _ = writeln!(out, "  {unchanged} unchanged");
+        }
+    }
+}
+
+fn render_mark(out: &mut String, mark: &Mark) {
+    match &mark.kind {
+        MarkKind::Step { script, packs } => {
+            let packs: Vec<String> = ["old", "via", "new", "km"]
+                .iter()
+                .filter_map(|inner| packs.get(*inner).map(|outer| format!("{inner}: {outer}")))
+                .collect();
+            let _ = writeln!(out, "\n== step: {} ({})", script.name, packs.join(", "));
+        }
+        MarkKind::StepDone { script, reason } => {
+            let _ = writeln!(out, "\n== step: {script}: not run again, {reason}");
+        }
+        MarkKind::Checkpoint {
+            name,
+            message,
+            state,
+        } => {
+            let how = match state {
+                CheckpointState::Stop => "the run stops here",
+                CheckpointState::Preview => {
+                    "`run` stops here; what follows is planned as if everything before were applied (the work done at the checkpoint may change it: `plan --continue` afterwards shows it exactly)"
+                }
+                CheckpointState::Resumed => "this run goes on from here",
+            };
+            let _ = writeln!(out, "\n== checkpoint `{name}`: {how}");
+            if *state != CheckpointState::Resumed {
+                let _ = writeln!(out, "{}", wrap(message, "   ", "   "));
+            }
+        }
+    }
+}
+
+fn verb(action: &Action) -> &'static str {
+    match (action.status, action.action, action.effect) {
+        (Status::Failed, _, _) => "FAILED",
+        (Status::Skipped, ActionKind::Skip, _) => "skip",
+        (Status::Skipped, _, _) => "not done",
+        (Status::Unchanged, ActionKind::Check, _) => "ok",
+        (Status::Unchanged, _, _) => "same",
+        (_, ActionKind::Edit, Some(Effect::Replace)) => "edit",
+        (_, _, Some(Effect::Create)) => "create",
+        (_, _, Some(Effect::Replace)) => "replace",
+        _ => "",
+    }
+}
+
+fn render_action(out: &mut String, action: &Action) {
+    let mut line = format!("  {:<8} {}:{}", verb(action), action.pack, action.path);
+    if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
+        let same_path = source.ends_with(&format!(":{}", action.path));
+        if !same_path {
+            let _ = write!(line, "  <- {source}");
+        } else if let Some((role, _)) = source.split_once(':') {
+            let _ = write!(line, "  <- {role}");
+        }
+    }
+    if let (Some(before), Some(after)) = (&action.before, &action.after) {
+        if before.sha256 == after.sha256 && before.mode != after.mode {
+            let _ = write!(line, "  (mode {:04o} -> {:04o})", before.mode, after.mode);
+        }
+    }
+    let _ = writeln!(out, "{line}");
+    if let Some(reason) = &action.reason {
+        let _ = writeln!(out, "{}", wrap(reason, "           ", "           "));
+    }
+    if let Some(diff) = &action.diff {
+        for diff_line in diff.lines() {
+            let _ = writeln!(out, "           {diff_line}");
+        }
+    }
+}

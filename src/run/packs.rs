@@ -1,0 +1,202 @@
+//! Opening the packs of a run and checking them against each other: flags, `--set` values,
+//! `--lib` directories, pack roles that cannot be right, and the profile of each node.
+
+use crate::change::planner::PackSlot;
+use crate::error::{CommandResult, Failure};
+use crate::pack::{compare_versions, Pack, Product};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Identifies the pack given with `flag`, naming the flag in any error.
+pub fn open_pack(flag: &str, dir: &Path) -> CommandResult<Pack> {
+    Pack::identify(dir).map_err(|error| Failure::bad_input(format!("{flag}: {error:#}")))
+}
+
+/// Parses `--set KEY=VALUE` values.
+pub fn parse_params(values: &[String]) -> CommandResult<BTreeMap<String, String>> {
+    let mut params = BTreeMap::new();
+    for value in values {
+        let Some((key, val)) = value.split_once('=') else {
+            return Err(Failure::bad_input(format!(
+                "--set `{value}`: expected KEY=VALUE"
+            )));
+        };
+        let key = key.trim();
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        {
+            return Err(Failure::bad_input(format!(
+                "--set `{value}`: the key must be letters, digits, `_`, `-` or `.`"
+            )));
+        }
+        params.insert(key.to_string(), val.to_string());
+    }
+    Ok(params)
+}
+
+/// Refuses pack combinations that cannot be right, whatever the script.
+pub fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
+    for (index, left) in slots.iter().enumerate() {
+        for right in slots.iter().skip(index + 1) {
+            if left.pack.home == right.pack.home {
+                return Err(Failure::bad_input(format!(
+                    "--{} and --{} are the same pack (`{}`): give two different packs",
+                    left.role,
+                    right.role,
+                    left.pack.home.display()
+                )));
+            }
+            if left.pack.home.starts_with(&right.pack.home)
+                || right.pack.home.starts_with(&left.pack.home)
+            {
+                return Err(Failure::bad_input(format!(
+                    "--{} (`{}`) and --{} (`{}`) are nested inside each other: give separate pack directories",
+                    left.role,
+                    left.pack.home.display(),
+                    right.role,
+                    right.pack.home.display()
+                )));
+            }
+        }
+    }
+    // API-M packs must get newer along the path: old, then via, then new.
+    let path: Vec<&PackSlot> = ["old", "via", "new"]
+        .iter()
+        .filter_map(|role| slots.iter().find(|slot| slot.role == *role))
+        .filter(|slot| slot.pack.product == Product::ApiManager)
+        .collect();
+    for pair in path.windows(2) {
+        let (earlier, later) = (pair[0], pair[1]);
+        if compare_versions(&later.pack.version, &earlier.pack.version)
+            != std::cmp::Ordering::Greater
+        {
+            return Err(Failure::bad_input(format!(
+                "--{} (`{}`) is API-M {}, not newer than --{} (`{}`) API-M {}: were --{} and --{} swapped?",
+                later.role,
+                later.pack.home.display(),
+                later.pack.version,
+                earlier.role,
+                earlier.pack.home.display(),
+                earlier.pack.version,
+                earlier.role,
+                later.role
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Settles the profile of each pack: `--old-profile` and `--profile` when given, else what
+/// the pack says; a fresh new pack (all-in-one by its stock deployment.toml) takes what the
+/// old node's profile becomes. Refuses a new profile the old one cannot become. Returns notes
+/// for the report.
+pub fn resolve_profiles(
+    slots: &mut [PackSlot],
+    profile: Option<&str>,
+    old_profile: Option<&str>,
+) -> CommandResult<Vec<String>> {
+    use crate::pack::profile::{self, Generation, NodeProfile, ALL_IN_ONE};
+    let mut notes = Vec::new();
+    let position = |slots: &[PackSlot], role: &str| slots.iter().position(|slot| slot.role == role);
+    let old = position(slots, "old");
+    if let (Some(name), Some(old)) = (old_profile, old) {
+        slots[old].profile =
+            profile::given(&slots[old].pack, name, "--old-profile").map_err(Failure::bad_input)?;
+    }
+    let old_node = old.map(|old| {
+        (
+            Generation::of_pack(&slots[old].pack),
+            slots[old].profile.clone(),
+        )
+    });
+    // A node's profile in a later generation: its first successor.
+    let successor = |generation: Option<Generation>| -> Option<NodeProfile> {
+        let (Some((Some(old_generation), old_profile)), Some(generation)) = (&old_node, generation)
+        else {
+            return None;
+        };
+        if old_profile.name == ALL_IN_ONE {
+            return None;
+        }
+        let next = *old_generation
+            .successors(&old_profile.name, generation)
+            .first()?;
+        Some(NodeProfile::new(
+            next,
+            if next == old_profile.name {
+                format!("the old pack's profile ({})", old_profile.decided_by)
+            } else {
+                format!(
+                    "the old pack's profile, {} ({}), becomes {next} in {}",
+                    old_profile.name,
+                    old_profile.decided_by,
+                    generation.label()
+                )
+            },
+        ))
+    };
+    for role in ["via", "new"] {
+        let Some(index) = position(slots, role) else {
+            continue;
+        };
+        let generation = Generation::of_pack(&slots[index].pack);
+        let detected = slots[index].profile.clone();
+        if role == "new" {
+            if let Some(name) = profile {
+                let chosen = profile::given(&slots[index].pack, name, "--profile")
+                    .map_err(Failure::bad_input)?;
+                if detected.name != ALL_IN_ONE && detected.name != chosen.name {
+                    notes.push(format!(
+                        "--new says its profile is {} ({}); planned for {} as --profile says",
+                        detected.name, detected.decided_by, chosen.name
+                    ));
+                }
+                slots[index].profile = chosen;
+                continue;
+            }
+        }
+        if detected.name == ALL_IN_ONE {
+            if let Some(next) = successor(generation) {
+                slots[index].profile = next;
+            }
+        }
+    }
+    // What each later pack's node became must be a successor of the old node's profile.
+    if let Some((Some(old_generation), old_profile)) = &old_node {
+        for role in ["via", "new"] {
+            let Some(index) = position(slots, role) else {
+                continue;
+            };
+            let Some(generation) = Generation::of_pack(&slots[index].pack) else {
+                continue;
+            };
+            let became = &slots[index].profile;
+            let allowed = old_generation.successors(&old_profile.name, generation);
+            if !allowed.contains(&became.name.as_str()) {
+                return Err(Failure::bad_input(format!(
+                    "--{role} is to be a {} node ({}), but the old pack is a {} node ({}), which becomes {} in {}: give the right --profile, or --old-profile if the old node's profile was misread",
+                    became.name,
+                    became.decided_by,
+                    old_profile.name,
+                    old_profile.decided_by,
+                    allowed.join(" or "),
+                    generation.label()
+                )));
+            }
+        }
+    }
+    Ok(notes)
+}
+
+/// A `--lib` directory, which must exist.
+pub fn lib_dir(dir: &Path) -> CommandResult<PathBuf> {
+    match dir.canonicalize() {
+        Ok(path) if path.is_dir() => Ok(path),
+        _ => Err(Failure::bad_input(format!(
+            "--lib: `{}` is not a directory (give a directory of `.rhai` modules)",
+            dir.display()
+        ))),
+    }
+}
