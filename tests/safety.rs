@@ -10,7 +10,7 @@ use apim_migrate::change::planner::PackSlot;
 use apim_migrate::engine::{self, PlanOptions};
 use apim_migrate::error::Failure;
 use apim_migrate::pack::stock::Catalogue;
-use apim_migrate::pack::Pack;
+use apim_migrate::pack::{Pack, Role};
 use apim_migrate::script::Script;
 use common::*;
 use std::collections::BTreeMap;
@@ -24,8 +24,8 @@ fn plain() -> Packs {
 /// Plans `source` against the packs in this process, as `run` does before applying.
 fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::change::plan::Plan {
     let slots = vec![
-        PackSlot::new("old", Pack::identify(&packs.old).expect("old"), false),
-        PackSlot::new("new", Pack::identify(&packs.new).expect("new"), true),
+        PackSlot::new(Role::Old, Pack::identify(&packs.old).expect("old")),
+        PackSlot::new(Role::New, Pack::identify(&packs.new).expect("new")),
     ];
     let script = Script {
         name: "inline.rhai".to_string(),

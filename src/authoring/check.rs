@@ -3,6 +3,7 @@
 //! before they are defined, and calls of functions that do not exist (a typo of a primitive).
 
 use crate::engine::{self, ScriptError};
+use crate::pack::Role;
 use crate::script::{self, Script};
 use rhai::{ASTNode, Engine, Expr, Position, Stmt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +70,7 @@ fn check_one(
         });
     }
     let scope = engine::script_scope(
-        ["old", "new", "km", "via"]
+        Role::DECLARED
             .iter()
             .map(|role| (role.to_string(), rhai::Dynamic::UNIT))
             .collect(),

@@ -5,6 +5,7 @@
 //! as a run builds it, so they cannot drift from what scripts can call.
 
 use crate::engine::{self, PackHandle};
+use crate::pack::Role;
 use crate::script;
 use anyhow::{Context, Result};
 use rhai::{Dynamic, Module, Scope};
@@ -14,9 +15,9 @@ use std::path::{Path, PathBuf};
 /// The definition files: file name and content, in a fixed order.
 pub fn definitions() -> Result<Vec<(String, String)>> {
     let engine = crate::primitives::engine_without_packs();
-    let packs = script::ROLES
+    let packs = Role::DECLARED
         .iter()
-        .map(|role| (role.to_string(), Dynamic::from(placeholder(role))))
+        .map(|role| (role.to_string(), Dynamic::from(placeholder(*role))))
         .collect();
     let scope = engine::script_scope(packs, &BTreeMap::new());
     let mut files: Vec<(String, String)> = engine
@@ -62,15 +63,15 @@ pub fn definitions() -> Result<Vec<(String, String)>> {
 }
 
 /// A pack as the definitions show it: only its type matters.
-fn placeholder(role: &str) -> PackHandle {
+fn placeholder(role: Role) -> PackHandle {
     PackHandle {
-        role: role.to_string(),
+        role,
         home: String::new(),
         product: String::new(),
         product_name: String::new(),
         version: String::new(),
         marker: String::new(),
-        target: role != "old",
+        target: role.is_target(),
         profile: crate::pack::profile::NodeProfile::new(crate::pack::profile::ALL_IN_ONE, ""),
         generation: None,
     }
@@ -214,7 +215,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("no {wanted}"))
         };
         let scope = file("__scope__.d.rhai");
-        for role in script::ROLES {
+        for role in Role::DECLARED {
             assert!(scope.contains(&format!("const {role}: Pack;")), "{scope}");
         }
         assert!(scope.contains("const params: map;"), "{scope}");

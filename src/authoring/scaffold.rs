@@ -1,6 +1,7 @@
 //! `scripts new`: the source of a new site script, started from a bundled standard script or
 //! from a skeleton, and writing it without overwriting anything by accident.
 
+use crate::pack::Role;
 use crate::script::{self, Accepts, BasedOn, Header};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
@@ -93,9 +94,9 @@ fn skeleton_body(accepts: &[Accepts]) -> String {
             .iter()
             .map(|version| format!("\"{version}\""))
             .collect();
-        let hint = match accepts.role.as_str() {
-            "old" => "apim::path_hint(old.version)".to_string(),
-            "km" => format!("\"give an {} pack as `--km`\"", accepts.wanted()),
+        let hint = match accepts.role {
+            Role::Old => "apim::path_hint(old.version)".to_string(),
+            Role::Km => format!("\"give an {} pack as `--km`\"", accepts.wanted()),
             role => format!(
                 "\"give a fresh, extracted {} pack as `--{role}`\"",
                 accepts.wanted()

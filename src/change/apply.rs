@@ -9,6 +9,7 @@ use crate::change::plan::{Content, Effect, FileState, Plan, Status};
 use crate::error::Failure;
 use crate::pack::files;
 use crate::pack::hashes::HashCache;
+use crate::pack::Role;
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// Refuses to build on top of a run on `home` (whose history is `runs`) that never finished
 /// (killed, power loss), naming the rollback that takes it back.
-pub fn refuse_unfinished(role: &str, home: &Path, runs: &[RunLog]) -> Result<(), Failure> {
+pub fn refuse_unfinished(role: Role, home: &Path, runs: &[RunLog]) -> Result<(), Failure> {
     if let Some(unfinished) = runs.iter().find(|run| run.unfinished()) {
         return Err(Failure::bad_input(format!(
             "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`, then run again",
@@ -39,11 +40,11 @@ pub fn apply(
     progress: &dyn Progress,
     hashes: &HashCache,
 ) -> Result<(), Failure> {
-    let targets: Vec<(String, PathBuf)> = plan
+    let targets: Vec<(Role, PathBuf)> = plan
         .packs
         .iter()
         .filter(|pack| pack.target)
-        .map(|pack| (pack.role.clone(), pack.home.clone()))
+        .map(|pack| (pack.role, pack.home.clone()))
         .collect();
     for (role, home) in &targets {
         if !locks.covers(home) {
@@ -54,7 +55,7 @@ pub fn apply(
         }
     }
 
-    let mut writers: BTreeMap<String, JournalWriter> = BTreeMap::new();
+    let mut writers: BTreeMap<Role, JournalWriter> = BTreeMap::new();
     for (role, home) in &targets {
         let mut writer = JournalWriter::create(home, run_id).map_err(Failure::BadInput)?;
         writer
@@ -69,10 +70,10 @@ pub fn apply(
                 sources: plan.sources.clone(),
             })
             .map_err(Failure::BadInput)?;
-        writers.insert(role.clone(), writer);
+        writers.insert(*role, writer);
     }
 
-    let homes: BTreeMap<String, PathBuf> = targets.iter().cloned().collect();
+    let homes: BTreeMap<Role, PathBuf> = targets.iter().cloned().collect();
     let inject_failure_at = injected_failure();
     let changes: Vec<usize> = (0..plan.actions.len())
         .filter(|index| plan.actions[*index].is_change())
@@ -405,7 +406,7 @@ fn prepare(
 /// `None` when it was not attempted (its thread stopped at an earlier failure).
 fn write_batch(
     actions: &[crate::change::plan::Action],
-    homes: &BTreeMap<String, PathBuf>,
+    homes: &BTreeMap<Role, PathBuf>,
     prepared: &[(usize, Prepared)],
     injected: Option<usize>,
     progress: &dyn Progress,
@@ -588,7 +589,7 @@ struct Flushing {
 
 impl Flushing {
     /// Starts flushing the filesystems of `homes`; every write of the batch has returned.
-    fn start(homes: &BTreeMap<String, PathBuf>, performed: Vec<usize>, last: usize) -> Flushing {
+    fn start(homes: &BTreeMap<Role, PathBuf>, performed: Vec<usize>, last: usize) -> Flushing {
         let homes: Vec<PathBuf> = homes.values().cloned().collect();
         Flushing {
             thread: std::thread::spawn(move || sync_filesystems(homes.iter())),
@@ -601,7 +602,7 @@ impl Flushing {
     fn finish(
         self,
         actions: &[crate::change::plan::Action],
-        writers: &mut BTreeMap<String, JournalWriter>,
+        writers: &mut BTreeMap<Role, JournalWriter>,
     ) -> Result<(), (usize, anyhow::Error)> {
         let flushed = self.thread.join().unwrap_or_else(|_| {
             Err(anyhow::anyhow!(
@@ -863,7 +864,7 @@ mod batch_tests {
                 seq,
                 primitive: "copy_file".to_string(),
                 action: ActionKind::Copy,
-                pack: "new".to_string(),
+                pack: Role::New,
                 path: path.to_string(),
                 status: Status::Planned,
                 effect: Some(Effect::Create),

@@ -1,6 +1,7 @@
 //! The plan: plain, serialisable records of what a script asked for. Scripts only describe;
 //! the host applies a plan's actions, so a plan and a run can never disagree.
 
+use crate::pack::Role;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -93,8 +94,8 @@ pub struct Action {
     /// The primitive that asked for it.
     pub primitive: String,
     pub action: ActionKind,
-    /// The role of the pack the path belongs to (`new`, `km`, `old`, …).
-    pub pack: String,
+    /// The role of the pack the path belongs to.
+    pub pack: Role,
     /// Path inside that pack, with `/` separators.
     pub path: String,
     /// Where the content comes from: `old:repository/...` or an absolute path.
@@ -144,8 +145,8 @@ pub struct Warning {
 /// A step left out because of a node's profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileSkip {
-    /// The role of the pack whose profile decided (`new`, `via`, …).
-    pub pack: String,
+    /// The role of the pack whose profile decided.
+    pub pack: Role,
     pub profile: String,
     /// `gateway`, `users` or `migration-client`.
     pub capability: String,
@@ -231,7 +232,7 @@ pub struct Continues {
 /// A pack as the plan saw it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PackEntry {
-    pub role: String,
+    pub role: Role,
     pub home: PathBuf,
     pub product: String,
     pub version: String,
@@ -291,7 +292,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn pack(&self, role: &str) -> Option<&PackEntry> {
+    pub fn pack(&self, role: Role) -> Option<&PackEntry> {
         self.packs.iter().find(|pack| pack.role == role)
     }
 }

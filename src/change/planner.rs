@@ -8,19 +8,19 @@ use crate::change::plan::{
     PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use crate::pack::files;
-use crate::pack::{Overlaid, Pack, STATE_DIR};
+use crate::pack::{Overlaid, Pack, Role, STATE_DIR};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-/// A pack opened for a run, with its role (`old`, `new`, `km`, `via`).
+/// A pack opened for a run, with its role.
 #[derive(Debug, Clone)]
 pub struct PackSlot {
-    pub role: String,
+    pub role: Role,
     pub pack: Pack,
-    /// Whether this run may change it.
+    /// Whether this run may change it (every role but `old`).
     pub target: bool,
     /// The part of the deployment the pack's node runs (detected, or given).
     pub profile: crate::pack::profile::NodeProfile,
@@ -28,12 +28,12 @@ pub struct PackSlot {
 
 impl PackSlot {
     /// A slot with the profile the pack's files say.
-    pub fn new(role: &str, pack: Pack, target: bool) -> PackSlot {
+    pub fn new(role: Role, pack: Pack) -> PackSlot {
         let profile = crate::pack::profile::detect(&pack);
         PackSlot {
-            role: role.to_string(),
+            role,
             pack,
-            target,
+            target: role.is_target(),
             profile,
         }
     }
@@ -58,7 +58,7 @@ pub struct Planner {
     overlay: HashMap<(String, String), Planned>,
     /// The same files by pack, as the finders see them (`view`); shared with the views
     /// handed out, and copied only when one is still held while the plan grows.
-    overlays: HashMap<String, Arc<BTreeMap<String, Overlaid>>>,
+    overlays: HashMap<Role, Arc<BTreeMap<String, Overlaid>>>,
     /// While set, nothing is recorded: under `--continue`, the part of a script before the
     /// checkpoint it resumes from was done by an earlier run.
     discarding: bool,
@@ -115,9 +115,9 @@ impl Planner {
     }
 
     /// The pack in `role` as the finders should see it: with the files planned so far.
-    pub fn view(&self, role: &str) -> Result<Pack> {
+    pub fn view(&self, role: Role) -> Result<Pack> {
         let slot = self.slot(role)?;
-        match self.overlays.get(role) {
+        match self.overlays.get(&role) {
             Some(overlay) => Ok(slot.pack.with_overlay(overlay.clone())),
             None => Ok(slot.pack.clone()),
         }
@@ -170,7 +170,7 @@ impl Planner {
         }
     }
 
-    pub fn slot(&self, role: &str) -> Result<&PackSlot> {
+    pub fn slot(&self, role: Role) -> Result<&PackSlot> {
         self.slots
             .iter()
             .find(|slot| slot.role == role)
@@ -178,7 +178,7 @@ impl Planner {
     }
 
     /// The pack in `role`, which the run may write.
-    pub fn target(&self, role: &str) -> Result<&PackSlot> {
+    pub fn target(&self, role: Role) -> Result<&PackSlot> {
         let slot = self.slot(role)?;
         if !slot.target {
             bail!(
@@ -190,7 +190,7 @@ impl Planner {
     }
 
     /// Checks a target-relative path and returns its absolute location.
-    fn target_path(&self, role: &str, relative: &str) -> Result<(String, std::path::PathBuf)> {
+    fn target_path(&self, role: Role, relative: &str) -> Result<(String, std::path::PathBuf)> {
         let slot = self.target(role)?;
         let (relative, absolute, _) = target_file(&slot.pack, relative)?;
         Ok((relative, absolute))
@@ -199,7 +199,7 @@ impl Planner {
     /// The state of a target file as it will be after the actions planned so far.
     fn current_state(
         &self,
-        role: &str,
+        role: Role,
         relative: &str,
         absolute: &Path,
     ) -> Result<Option<FileState>> {
@@ -218,7 +218,7 @@ impl Planner {
 
     /// Reads a file of any pack as it will be after the actions planned so far; `None`
     /// when it does not exist.
-    pub fn read(&self, role: &str, relative: &str) -> Result<Option<Vec<u8>>> {
+    pub fn read(&self, role: Role, relative: &str) -> Result<Option<Vec<u8>>> {
         let relative = files::confined_relative(relative)?;
         if let Some(planned) = self.overlay.get(&(role.to_string(), relative.clone())) {
             return match &planned.content {
@@ -241,7 +241,7 @@ impl Planner {
     }
 
     /// Whether a path exists in a pack, counting files planned so far.
-    pub fn exists(&self, role: &str, relative: &str) -> Result<bool> {
+    pub fn exists(&self, role: Role, relative: &str) -> Result<bool> {
         let relative = files::confined_relative(relative)?;
         if self
             .overlay
@@ -259,9 +259,9 @@ impl Planner {
     pub fn copy_from_pack(
         &mut self,
         primitive: &str,
-        from_role: &str,
+        from_role: Role,
         source_relative: &str,
-        to_role: &str,
+        to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
         let source_relative = files::confined_relative(source_relative)?;
@@ -319,8 +319,8 @@ impl Planner {
     pub fn copy_all_from_pack(
         &mut self,
         primitive: &str,
-        from_role: &str,
-        to_role: &str,
+        from_role: Role,
+        to_role: Role,
         pairs: &[(String, String)],
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
@@ -371,7 +371,7 @@ impl Planner {
         &mut self,
         primitive: &str,
         source: &Path,
-        to_role: &str,
+        to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
         let metadata =
@@ -392,7 +392,7 @@ impl Planner {
         source: &Path,
         metadata: &fs::Metadata,
         source_label: String,
-        to_role: &str,
+        to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
         let (relative, absolute) = self.target_path(to_role, dest_relative)?;
@@ -424,7 +424,7 @@ impl Planner {
     pub fn write(
         &mut self,
         primitive: &str,
-        to_role: &str,
+        to_role: Role,
         dest_relative: &str,
         bytes: Vec<u8>,
         new_mode: u32,
@@ -458,7 +458,7 @@ impl Planner {
         &mut self,
         primitive: &str,
         kind: ActionKind,
-        role: &str,
+        role: Role,
         relative: String,
         source: Option<String>,
         before: Option<FileState>,
@@ -486,7 +486,7 @@ impl Planner {
                 Content::None => None,
             };
             if let Some(overlaid) = overlaid {
-                Arc::make_mut(self.overlays.entry(role.to_string()).or_default())
+                Arc::make_mut(self.overlays.entry(role).or_default())
                     .insert(relative.clone(), overlaid);
             }
             self.overlay.insert(
@@ -502,7 +502,7 @@ impl Planner {
             seq: self.actions.len() + 1,
             primitive: primitive.to_string(),
             action: kind,
-            pack: role.to_string(),
+            pack: role,
             path: relative,
             source,
             status,
@@ -517,7 +517,7 @@ impl Planner {
     }
 
     /// Records something deliberately not done, with why.
-    pub fn skip(&mut self, primitive: &str, role: &str, path: &str, reason: &str) -> Result<()> {
+    pub fn skip(&mut self, primitive: &str, role: Role, path: &str, reason: &str) -> Result<()> {
         self.record_note(
             primitive,
             ActionKind::Skip,
@@ -529,7 +529,7 @@ impl Planner {
     }
 
     /// Records a check that needed no change, with what was found.
-    pub fn check(&mut self, primitive: &str, role: &str, path: &str, finding: &str) -> Result<()> {
+    pub fn check(&mut self, primitive: &str, role: Role, path: &str, finding: &str) -> Result<()> {
         self.record_note(
             primitive,
             ActionKind::Check,
@@ -545,7 +545,7 @@ impl Planner {
         primitive: &str,
         kind: ActionKind,
         status: Status,
-        role: &str,
+        role: Role,
         path: &str,
         reason: &str,
     ) -> Result<()> {
@@ -558,7 +558,7 @@ impl Planner {
             seq: self.actions.len() + 1,
             primitive: primitive.to_string(),
             action: kind,
-            pack: role.to_string(),
+            pack: role,
             path,
             source: None,
             status,
@@ -626,7 +626,7 @@ impl Planner {
                 .slots
                 .iter()
                 .map(|slot| PackEntry {
-                    role: slot.role.clone(),
+                    role: slot.role,
                     home: slot.pack.home.clone(),
                     product: slot.pack.product.key().to_string(),
                     version: slot.pack.version.clone(),

@@ -10,6 +10,7 @@ use crate::cli::ReplArgs;
 use crate::engine::PlanOptions;
 use crate::error::{CommandResult, Failure};
 use crate::pack::stock::Catalogue;
+use crate::pack::Role;
 use crate::repl::helper::{Names, ReplHelper, COMMANDS};
 use crate::repl::session::{EntryResult, Evaluated, Evaluator, Mode};
 use crate::report::Outcome;
@@ -34,18 +35,14 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
     let params = parse_params(&args.set)?;
     let catalogue = Catalogue::with_files(&args.stock)?;
     let mut slots = Vec::new();
-    for (role, dir, target) in [
-        ("old", &args.old, false),
-        ("via", &args.via, true),
-        ("new", &args.new, true),
-        ("km", &args.km, true),
+    for (role, dir) in [
+        (Role::Old, &args.old),
+        (Role::Via, &args.via),
+        (Role::New, &args.new),
+        (Role::Km, &args.km),
     ] {
         if let Some(dir) = dir {
-            slots.push(PackSlot::new(
-                role,
-                open_pack(&format!("--{role}"), dir)?,
-                target,
-            ));
+            slots.push(PackSlot::new(role, open_pack(&role.flag(), dir)?));
         }
     }
     check_pack_roles(&slots)?;
@@ -81,7 +78,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
     };
     for slot in &targets {
         let runs = journal::read_runs(&slot.pack.home)?;
-        apply::refuse_unfinished(&slot.role, &slot.pack.home, &runs)?;
+        apply::refuse_unfinished(slot.role, &slot.pack.home, &runs)?;
     }
     let options = PlanOptions {
         stop_at_checkpoint: true,
@@ -502,7 +499,12 @@ impl Repl {
                 script.path = Some(path);
             }
         }
-        let continue_with = self.continue_command(&script.name, &values);
+        let continue_with = crate::run::chain::continue_command(
+            &script,
+            &crate::run::chain::slot_words(self.evaluator.slots()),
+            &values,
+            &self.stock,
+        );
         let mode = if self.dry_run {
             Mode::Show
         } else {
@@ -513,35 +515,6 @@ impl Repl {
             .load(&script, params, mode, &continue_with)
             .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
         self.show(&evaluated, mode)
-    }
-
-    /// The `run ... --continue` command that goes on after a checkpoint of a loaded script.
-    fn continue_command(&self, script: &str, values: &[String]) -> String {
-        let mut words = vec![
-            "apim-migrate".to_string(),
-            "run".to_string(),
-            script.to_string(),
-        ];
-        for role in ["old", "via", "new", "km"] {
-            if let Some(slot) = self.evaluator.slots().iter().find(|slot| slot.role == role) {
-                words.push(format!("--{role}"));
-                words.push(slot.pack.home.display().to_string());
-            }
-        }
-        for value in values {
-            words.push("--set".to_string());
-            words.push(value.clone());
-        }
-        for file in &self.stock {
-            words.push("--stock".to_string());
-            words.push(file.display().to_string());
-        }
-        words.push("--continue".to_string());
-        words
-            .iter()
-            .map(|word| shell_word(word))
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     fn packs(&self) -> CommandResult {

@@ -2,6 +2,7 @@
 
 use crate::cli::{NewArgs, ScriptsAction, ScriptsArgs};
 use crate::error::CommandResult;
+use crate::pack::Role;
 use crate::script::{self, Script};
 use crate::text::shell_word;
 use std::path::Path;
@@ -141,7 +142,7 @@ fn new_script(args: &NewArgs) -> CommandResult {
         ),
     }
     let mut packs = Vec::new();
-    for role in ["old", "via", "new", "km"] {
+    for role in Role::COMMAND_LINE {
         if let Some(accepts) = new.accepts.iter().find(|accepts| accepts.role == role) {
             let product = accepts.product.as_str();
             let version = accepts.versions.first().map(String::as_str).unwrap_or("");

@@ -2,12 +2,13 @@
 
 use crate::change::planner::PackSlot;
 use crate::pack::profile::{Generation, NodeProfile};
+use crate::pack::Role;
 
 /// A pack as scripts see it: a role and what detection found. Changes go through the
 /// primitives, which look the role up in the session; a handle itself grants nothing.
 #[derive(Debug, Clone)]
 pub struct PackHandle {
-    pub role: String,
+    pub role: Role,
     pub home: String,
     pub product: String,
     pub product_name: String,
@@ -22,7 +23,7 @@ pub struct PackHandle {
 impl PackHandle {
     pub fn new(slot: &PackSlot) -> PackHandle {
         PackHandle {
-            role: slot.role.clone(),
+            role: slot.role,
             home: slot.pack.home.display().to_string(),
             product: slot.pack.product.key().to_string(),
             product_name: slot.pack.product.name().to_string(),
@@ -36,6 +37,6 @@ impl PackHandle {
 
     /// The command-line flag that named this pack.
     pub fn flag(&self) -> String {
-        format!("--{}", self.role)
+        self.role.flag()
     }
 }

@@ -14,6 +14,7 @@ pub use session::{Budget, PlanOptions, Resume, Session, SharedSession};
 use crate::change::plan::{Plan, ScriptInfo};
 use crate::change::planner::{PackSlot, Planner};
 use crate::pack::stock::Catalogue;
+use crate::pack::Role;
 use crate::script::{self, Script};
 use rhai::{Dynamic, Engine, Scope};
 use std::collections::BTreeMap;
@@ -125,17 +126,7 @@ pub fn plan(
     options: PlanOptions,
     register: Registrar,
 ) -> Result<(Plan, Vec<String>), ScriptError> {
-    let packs: Vec<(String, Dynamic)> = ["old", "new", "km", "via"]
-        .iter()
-        .map(|role| {
-            let value = slots
-                .iter()
-                .find(|slot| slot.role == *role)
-                .map(|slot| Dynamic::from(PackHandle::new(slot)))
-                .unwrap_or(Dynamic::UNIT);
-            (role.to_string(), value)
-        })
-        .collect();
+    let packs = pack_values(&slots);
     let resume = options.resume.clone();
     let mut planner = Planner::new(slots);
     let progress = options.progress.planning();
@@ -196,6 +187,21 @@ pub fn plan(
     let mut plan = session.planner.into_plan(info, params);
     plan.sources = session.sources.take();
     Ok((plan, session.output))
+}
+
+/// The packs of a run as scripts see them, by role: a `Pack`, or `()` when not given.
+pub fn pack_values(slots: &[PackSlot]) -> Vec<(String, Dynamic)> {
+    Role::DECLARED
+        .iter()
+        .map(|role| {
+            let value = slots
+                .iter()
+                .find(|slot| slot.role == *role)
+                .map(|slot| Dynamic::from(PackHandle::new(slot)))
+                .unwrap_or(Dynamic::UNIT);
+            (role.to_string(), value)
+        })
+        .collect()
 }
 
 /// The scope a script starts with: the packs by role (`()` when not given) and `params`.

@@ -12,7 +12,7 @@ pub use run::{run, DeploymentRun, NodeRun};
 
 use crate::error::{CommandResult, Failure};
 use crate::pack::profile::{self, Capability, Generation, ALL_IN_ONE};
-use crate::pack::Product;
+use crate::pack::{Product, Role};
 use crate::script::Script;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -63,13 +63,16 @@ pub struct Node {
 }
 
 impl Node {
-    fn paths(&self) -> Vec<(&'static str, &Path)> {
-        let mut paths = vec![("old", self.old.as_path()), ("new", self.new.as_path())];
+    fn paths(&self) -> Vec<(Role, &Path)> {
+        let mut paths = vec![
+            (Role::Old, self.old.as_path()),
+            (Role::New, self.new.as_path()),
+        ];
         if let Some(via) = &self.via {
-            paths.push(("via", via));
+            paths.push((Role::Via, via));
         }
         if let Some(km) = &self.km {
-            paths.push(("km", km));
+            paths.push((Role::Km, km));
         }
         paths
     }
@@ -163,7 +166,7 @@ pub fn load(path: &Path) -> CommandResult<Inventory> {
 }
 
 /// The generation of the API-M packs a script takes as `role`, from its `@accepts` lines.
-fn generation_of(script: &Script, role: &str) -> CommandResult<Option<Generation>> {
+fn generation_of(script: &Script, role: Role) -> CommandResult<Option<Generation>> {
     let header = script.header()?;
     let Some(accepts) = header.accepts.iter().find(|accepts| accepts.role == role) else {
         return Ok(None);
@@ -184,8 +187,8 @@ impl Inventory {
     /// order they run, and decides where the migration client runs.
     pub fn check(&mut self, script: &Script) -> CommandResult {
         let shown = self.path.display().to_string();
-        let old_generation = generation_of(script, "old")?;
-        let new_generation = generation_of(script, "new")?;
+        let old_generation = generation_of(script, Role::Old)?;
+        let new_generation = generation_of(script, Role::New)?;
         let (Some(old_generation), Some(new_generation)) = (old_generation, new_generation) else {
             return Err(Failure::bad_input(format!(
                 "--inventory: the script `{}` does not say which API-M versions it takes (`@accepts old …` and `@accepts new …` in its header), so the profiles of `{shown}` cannot be checked",
@@ -229,11 +232,15 @@ impl Inventory {
         for (index, node) in self.nodes.iter().enumerate() {
             for other in &self.nodes[index + 1..] {
                 let same_machine = node.host == other.host;
-                for (role, path) in node.paths().into_iter().filter(|(role, _)| *role != "old") {
+                for (role, path) in node
+                    .paths()
+                    .into_iter()
+                    .filter(|(role, _)| role.is_target())
+                {
                     if let Some((other_role, _)) = other
                         .paths()
                         .into_iter()
-                        .filter(|(other_role, _)| *other_role != "old")
+                        .filter(|(other_role, _)| other_role.is_target())
                         .find(|(_, other_path)| *other_path == path)
                     {
                         if same_machine {

@@ -4,6 +4,7 @@
 
 use super::{load, Inventory, Node};
 use crate::error::{CommandResult, Failure};
+use crate::pack::Role;
 use crate::run::{self, Executed, Options, Packs, Prepared, Request};
 use crate::script::Script;
 use std::path::{Path, PathBuf};
@@ -72,7 +73,7 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
                 .zip(&present)
                 .find(|(_, present)| !**present)
                 .map(|(found, _)| found)
-                .unwrap_or(("new", node.new.as_path()));
+                .unwrap_or((Role::New, node.new.as_path()));
             return Err(Failure::bad_input(format!(
                 "--inventory `{}`: node `{}`: its {role} pack `{}` does not exist, though its other packs are on this machine: fix the path",
                 path.display(),
@@ -96,7 +97,7 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
             let targets = |node: &Node| -> Vec<PathBuf> {
                 node.paths()
                     .into_iter()
-                    .filter(|(role, _)| *role != "old")
+                    .filter(|(role, _)| role.is_target())
                     .map(|(_, path)| path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
                     .collect()
             };

@@ -7,6 +7,7 @@ pub mod hashes;
 pub mod jdbc;
 pub mod keystores;
 pub mod profile;
+pub mod role;
 pub mod secure_vault;
 pub mod sequences;
 pub mod stock;
@@ -14,6 +15,7 @@ pub mod toml;
 pub mod userstores;
 
 use anyhow::{bail, Context, Result};
+pub use role::Role;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;

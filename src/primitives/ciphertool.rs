@@ -3,7 +3,7 @@
 
 use super::Registry;
 use crate::engine::{script_error, PackHandle, ScriptResult, Session};
-use crate::pack::{secure_vault, DEPLOYMENT_TOML};
+use crate::pack::{secure_vault, Role, DEPLOYMENT_TOML};
 
 const PRIMITIVE: &str = "remind_ciphertool";
 
@@ -25,13 +25,13 @@ fn remind_ciphertool(
     to: &PackHandle,
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
     let vault = secure_vault::detect(&from_pack)?;
     if !vault.in_use {
         planner.check(
             PRIMITIVE,
-            &from.role,
+            from.role,
             "repository/conf/security",
             "secure vault is not in use in the old pack: no cipher tool run is needed",
         )?;
@@ -58,8 +58,8 @@ fn remind_ciphertool(
         vault.evidence.join("; "),
         to_pack.label()
     );
-    let id = match to.role.as_str() {
-        "new" => "ciphertool".to_string(),
+    let id = match to.role {
+        Role::New => "ciphertool".to_string(),
         other => format!("ciphertool-{other}"),
     };
     planner.remind(&id, &message);

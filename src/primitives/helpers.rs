@@ -102,7 +102,7 @@ pub fn declare(registry: &mut Registry) {
                 shared
                     .borrow()
                     .planner
-                    .exists(&pack.role, path)
+                    .exists(pack.role, path)
                     .map_err(script_error)
             }
         })
@@ -139,11 +139,11 @@ fn copy_file(
     to: &PackHandle,
     dest: &str,
 ) -> anyhow::Result<()> {
-    session.planner.target(&to.role)?;
+    session.planner.target(to.role)?;
     refuse_link_out(session, from, path)?;
     session
         .planner
-        .copy_from_pack("copy_file", &from.role, path, &to.role, dest)?;
+        .copy_from_pack("copy_file", from.role, path, to.role, dest)?;
     Ok(())
 }
 
@@ -151,7 +151,7 @@ fn copy_file(
 /// while walking a directory are reported and skipped instead).
 fn refuse_link_out(session: &Session, from: &PackHandle, path: &str) -> anyhow::Result<()> {
     let relative = files::confined_relative(path)?;
-    if let Some(real) = session.planner.view(&from.role)?.leaves_pack(&relative) {
+    if let Some(real) = session.planner.view(from.role)?.leaves_pack(&relative) {
         bail!(
             "`{}:{relative}` is reached through a link that leads out of the pack (to `{}`); links are never followed out of a pack: copy what it points at by hand if it is needed",
             from.role,
@@ -168,12 +168,12 @@ fn copy_dir(
     to: &PackHandle,
     dest: &str,
 ) -> anyhow::Result<()> {
-    session.planner.target(&to.role)?;
+    session.planner.target(to.role)?;
     refuse_link_out(session, from, path)?;
     let planner = &mut session.planner;
     let relative = files::confined_relative(path)?;
     let dest = files::confined_relative(dest)?;
-    let source = planner.view(&from.role)?;
+    let source = planner.view(from.role)?;
     if !source.is_dir(&relative) {
         bail!("`{}:{relative}` is not a directory", from.role);
     }
@@ -186,9 +186,9 @@ fn copy_dir(
             .to_string();
         planner.copy_from_pack(
             "copy_dir",
-            &from.role,
+            from.role,
             &format!("{relative}/{inner}"),
-            &to.role,
+            to.role,
             &format!("{dest}/{inner}"),
         )?;
     }
@@ -200,7 +200,7 @@ fn read_document(
     pack: &PackHandle,
     file: &str,
 ) -> anyhow::Result<Option<toml_edit::DocumentMut>> {
-    let Some(bytes) = session.planner.read(&pack.role, file)? else {
+    let Some(bytes) = session.planner.read(pack.role, file)? else {
         return Ok(None);
     };
     let label = format!("{}/{}", pack.home, files::confined_relative(file)?);
@@ -228,7 +228,7 @@ fn set_toml(
     key: &str,
     value: Dynamic,
 ) -> anyhow::Result<()> {
-    session.planner.target(&pack.role)?;
+    session.planner.target(pack.role)?;
     let path = toml::parse_key_path(key)?;
     let value =
         dynamic_to_value(&value).with_context(|| format!("cannot store this value at `{key}`"))?;
@@ -238,7 +238,7 @@ fn set_toml(
     toml::set(&mut document, &path, value)?;
     session.planner.write(
         "set_toml",
-        &pack.role,
+        pack.role,
         file,
         document.to_string().into_bytes(),
         0o644,
@@ -248,13 +248,13 @@ fn set_toml(
 
 fn list(session: &Session, pack: &PackHandle, dir: &str) -> anyhow::Result<Array> {
     let relative = files::confined_relative(dir)?;
-    let names = session.planner.view(&pack.role)?.list_dir(&relative)?;
+    let names = session.planner.view(pack.role)?.list_dir(&relative)?;
     Ok(names.into_iter().map(Dynamic::from).collect())
 }
 
 fn path_kind(session: &Session, pack: &PackHandle, path: &str, file: bool) -> anyhow::Result<bool> {
     let relative = files::confined_relative(path)?;
-    let view = session.planner.view(&pack.role)?;
+    let view = session.planner.view(pack.role)?;
     if view.is_link(&relative) {
         return Ok(false);
     }

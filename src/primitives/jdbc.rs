@@ -50,9 +50,9 @@ fn place_from_pack(
     to: &PackHandle,
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    planner.target(&to.role)?;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
+    planner.target(to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
     let drivers = jdbc::drivers_in(&from_pack, COMPONENTS_LIB)?;
     let target_drivers = jdbc::drivers_in(&to_pack, COMPONENTS_LIB)?;
 
@@ -70,17 +70,17 @@ fn place_from_pack(
                 names.join(", "),
                 driver.file_name
             );
-            planner.skip(PRIMITIVE, &from.role, &driver.path, &reason)?;
+            planner.skip(PRIMITIVE, from.role, &driver.path, &reason)?;
             planner.warn(PRIMITIVE, &reason, None);
             continue;
         }
-        planner.copy_from_pack(PRIMITIVE, &from.role, &driver.path, &to.role, &driver.path)?;
+        planner.copy_from_pack(PRIMITIVE, from.role, &driver.path, to.role, &driver.path)?;
         placed.push(driver);
     }
     if drivers.is_empty() {
         planner.check(
             PRIMITIVE,
-            &from.role,
+            from.role,
             COMPONENTS_LIB,
             "no JDBC driver jars in the old pack",
         )?;
@@ -144,8 +144,8 @@ fn place_from_pack(
 
 fn place_from_path(session: &mut Session, to: &PackHandle, jar: &Path) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    planner.target(&to.role)?;
-    let to_pack = planner.view(&to.role)?;
+    planner.target(to.role)?;
+    let to_pack = planner.view(to.role)?;
     let Some(file_name) = jar
         .file_name()
         .and_then(|name| name.to_str())
@@ -185,6 +185,6 @@ fn place_from_path(session: &mut Session, to: &PackHandle, jar: &Path) -> anyhow
             None,
         );
     }
-    planner.copy_from_path(PRIMITIVE, jar, &to.role, &driver.path)?;
+    planner.copy_from_path(PRIMITIVE, jar, to.role, &driver.path)?;
     Ok(())
 }

@@ -23,9 +23,9 @@ if km != () { copy_keystores(old, km); }"#,
 
 fn copy_keystores(session: &mut Session, from: &PackHandle, to: &PackHandle) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    planner.target(&to.role)?;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
+    planner.target(to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
     let found = keystores::find(&from_pack)?;
 
     if found.in_security_dir.is_empty() && found.configured.is_empty() {
@@ -59,14 +59,14 @@ fn copy_keystores(session: &mut Session, from: &PackHandle, to: &PackHandle) -> 
                 );
             }
         }
-        planner.copy_from_pack(PRIMITIVE, &from.role, &relative, &to.role, &relative)?;
+        planner.copy_from_pack(PRIMITIVE, from.role, &relative, to.role, &relative)?;
     }
     for configured in found.elsewhere_in_pack() {
         let Location::InPack(relative) = &configured.location else {
             continue;
         };
         if configured.exists {
-            planner.copy_from_pack(PRIMITIVE, &from.role, relative, &to.role, relative)?;
+            planner.copy_from_pack(PRIMITIVE, from.role, relative, to.role, relative)?;
         } else {
             planner.warn(
                 PRIMITIVE,

@@ -14,7 +14,7 @@ pub fn declare(registry: &mut Registry) {
             r#"print(`${old.product_name} ${old.version} at ${old.home}`);
 if km != () { print(`key manager: ${km.version}`); }"#,
         )
-        .property("role", |pack: &mut PackHandle| pack.role.clone())
+        .property("role", |pack: &mut PackHandle| pack.role.to_string())
         .property("home", |pack: &mut PackHandle| pack.home.clone())
         .property("product", |pack: &mut PackHandle| pack.product.clone())
         .property("product_name", |pack: &mut PackHandle| {
@@ -84,7 +84,7 @@ if km != () { print(`key manager: ${km.version}`); }"#,
                     None => Ok(true),
                     Some(reason) => {
                         shared.borrow_mut().planner.skip_for_profile(ProfileSkip {
-                            pack: pack.role.clone(),
+                            pack: pack.role,
                             profile: pack.profile.name.clone(),
                             capability: wanted.key().to_string(),
                             what: what.to_string(),

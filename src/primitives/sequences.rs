@@ -50,10 +50,10 @@ fn add_skip_sequences(
     let Session {
         planner, catalogue, ..
     } = session;
-    planner.target(&to.role)?;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
-    let Some(toml_bytes) = planner.read(&to.role, DEPLOYMENT_TOML)? else {
+    planner.target(to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
+    let Some(toml_bytes) = planner.read(to.role, DEPLOYMENT_TOML)? else {
         bail!(
             "`{}` ({}) has no `{DEPLOYMENT_TOML}`: the gateway skip list is a 4.x setting",
             to.flag(),
@@ -100,7 +100,7 @@ fn add_skip_sequences(
                 if only.is_none() {
                     planner.skip(
                         PRIMITIVE,
-                        &from.role,
+                        from.role,
                         &sequence.path,
                         "an API's own sequence: it travels with its API in the data migration",
                     )?;
@@ -142,7 +142,7 @@ fn add_skip_sequences(
                         ),
                     )
                 };
-                planner.skip(PRIMITIVE, &from.role, &sequence.path, &reason)?;
+                planner.skip(PRIMITIVE, from.role, &sequence.path, &reason)?;
                 planner.find(Finding {
                     id: customised_id(&sequence.path),
                     primitive: PRIMITIVE.to_string(),
@@ -163,15 +163,15 @@ fn add_skip_sequences(
                         from_pack.label(),
                         to_pack.label()
                     );
-                    planner.skip(PRIMITIVE, &from.role, &sequence.path, &reason)?;
+                    planner.skip(PRIMITIVE, from.role, &sequence.path, &reason)?;
                     planner.warn(PRIMITIVE, &reason, None);
                     continue;
                 }
                 let status = planner.copy_from_pack(
                     PRIMITIVE,
-                    &from.role,
+                    from.role,
                     &sequence.path,
-                    &to.role,
+                    to.role,
                     &sequence.path,
                 )?;
                 if status != crate::change::plan::Status::Skipped {
@@ -184,7 +184,7 @@ fn add_skip_sequences(
     if skip_names.is_empty() {
         planner.check(
             PRIMITIVE,
-            &from.role,
+            from.role,
             SEQUENCES_DIR,
             "no custom global sequences: the skip list is not needed",
         )?;
@@ -206,7 +206,7 @@ fn add_skip_sequences(
     }
     planner.write(
         PRIMITIVE,
-        &to.role,
+        to.role,
         DEPLOYMENT_TOML,
         merged.text.into_bytes(),
         0o644,
@@ -228,8 +228,8 @@ pub(crate) fn diff_between(
     to: &PackHandle,
     path: &str,
 ) -> anyhow::Result<Option<String>> {
-    let old = planner.read(&from.role, path)?.unwrap_or_default();
-    let Some(new) = planner.read(&to.role, path)? else {
+    let old = planner.read(from.role, path)?.unwrap_or_default();
+    let Some(new) = planner.read(to.role, path)? else {
         return Ok(None);
     };
     Ok(unified_diff(path, &old, &new).map(|diff| {

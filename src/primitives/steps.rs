@@ -7,6 +7,7 @@ use crate::change::plan::{Checkpoint, CheckpointState, MarkKind, ScriptInfo};
 use crate::engine::{
     script_error, script_scope, PackHandle, ScriptError, ScriptResult, SharedSession,
 };
+use crate::pack::Role;
 use crate::script::Script;
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
@@ -15,8 +16,6 @@ pub const MAX_STEP_DEPTH: usize = 8;
 
 /// The value a checkpoint terminates a `run` with; never shown to the user.
 const STOP: &str = "apim-migrate: stopped at a checkpoint";
-
-const PACK_ROLES: [&str; 4] = ["old", "new", "km", "via"];
 
 pub fn declare(registry: &mut Registry) {
     registry
@@ -119,7 +118,7 @@ fn run_script(
     let mut bound = Vec::new();
     let mut roles = std::collections::BTreeMap::new();
     for (key, value) in &packs {
-        if !PACK_ROLES.contains(&key.as_str()) {
+        if Role::parse(key).is_none() {
             return Err(script_error(anyhow::anyhow!(
                 "run_script: `{key}` is not a pack name; use old, new, km and via"
             )));
@@ -133,7 +132,7 @@ fn run_script(
                 value.type_name()
             )));
         };
-        roles.insert(key.to_string(), handle.role.clone());
+        roles.insert(key.to_string(), handle.role.to_string());
         bound.push((key.to_string(), handle));
     }
     let (script_dir, depth, resuming_at, params) = {
@@ -200,12 +199,12 @@ fn run_script(
             sources.push(used);
         }
     }
-    let values: Vec<(String, Dynamic)> = PACK_ROLES
+    let values: Vec<(String, Dynamic)> = Role::DECLARED
         .iter()
         .map(|role| {
             let value = bound
                 .iter()
-                .find(|(key, _)| key == role)
+                .find(|(key, _)| role.as_str() == key.as_str())
                 .map(|(_, handle)| Dynamic::from(handle.clone()))
                 .unwrap_or(Dynamic::UNIT);
             (role.to_string(), value)

@@ -61,9 +61,9 @@ fn copy_synapse_artifacts(
     let Session {
         planner, catalogue, ..
     } = session;
-    planner.target(&to.role)?;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
+    planner.target(to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
     if to_pack.major() >= 4 {
         bail!(
             "`{}` ({}) is {}, which deletes the synapse artifacts it does not know at start-up: use `add_skip_sequences`, which also lists them in the gateway skip list",
@@ -96,7 +96,7 @@ fn copy_synapse_artifacts(
                 }
                 planner.skip(
                     COPY,
-                    &from.role,
+                    from.role,
                     &path,
                     "a stock API of the token endpoints: the new pack's own is kept (never copied)",
                 )?;
@@ -135,7 +135,7 @@ fn copy_synapse_artifacts(
                             ),
                         )
                     };
-                    planner.skip(COPY, &from.role, &path, &reason)?;
+                    planner.skip(COPY, from.role, &path, &reason)?;
                     planner.find(Finding {
                         id: customised_id(&path),
                         primitive: COPY.to_string(),
@@ -152,12 +152,11 @@ fn copy_synapse_artifacts(
                             from_pack.label(),
                             to_pack.label()
                         );
-                        planner.skip(COPY, &from.role, &path, &reason)?;
+                        planner.skip(COPY, from.role, &path, &reason)?;
                         planner.warn(COPY, &reason, None);
                         continue;
                     }
-                    let status =
-                        planner.copy_from_pack(COPY, &from.role, &path, &to.role, &path)?;
+                    let status = planner.copy_from_pack(COPY, from.role, &path, to.role, &path)?;
                     if status != Status::Skipped {
                         copied += 1;
                     }
@@ -168,7 +167,7 @@ fn copy_synapse_artifacts(
     if copied == 0 {
         planner.check(
             COPY,
-            &from.role,
+            from.role,
             SYNAPSE_DEFAULT,
             &format!(
                 "no custom synapse artifacts ({stock_left} stock files left to the new pack's own)"
@@ -177,7 +176,7 @@ fn copy_synapse_artifacts(
     } else if stock_left > 0 {
         planner.check(
             COPY,
-            &from.role,
+            from.role,
             SYNAPSE_DEFAULT,
             &format!("{stock_left} stock files left to the new pack's own"),
         )?;
@@ -193,8 +192,8 @@ fn report_fault_sequences(
     let Session {
         planner, catalogue, ..
     } = session;
-    let from_pack = planner.view(&from.role)?;
-    let to_pack = planner.view(&to.role)?;
+    let from_pack = planner.view(from.role)?;
+    let to_pack = planner.view(to.role)?;
     if to_pack.major() < 4 {
         bail!(
             "`{}` ({}) is {}: the fault sequences changed to JSON in 4.0.0, so compare with a 4.x pack",
@@ -252,6 +251,6 @@ fn report_fault_sequences(
             reported.join(", ")
         )
     };
-    planner.check(REPORT, &from.role, SEQUENCES_DIR, &finding)?;
+    planner.check(REPORT, from.role, SEQUENCES_DIR, &finding)?;
     Ok(())
 }

@@ -25,13 +25,13 @@ fn copy_tenant_userstores(
     to: &PackHandle,
 ) -> anyhow::Result<()> {
     let planner = &mut session.planner;
-    planner.target(&to.role)?;
-    let from_pack = planner.view(&from.role)?;
+    planner.target(to.role)?;
+    let from_pack = planner.view(from.role)?;
     let found = userstores::find(&from_pack)?;
     if found.is_empty() {
         planner.check(
             PRIMITIVE,
-            &from.role,
+            from.role,
             TENANTS_DIR,
             "no secondary user stores in the super tenant or any tenant: nothing to copy",
         )?;
@@ -41,6 +41,6 @@ fn copy_tenant_userstores(
         .iter()
         .map(|store| (store.path.clone(), store.path.clone()))
         .collect();
-    planner.copy_all_from_pack(PRIMITIVE, &from.role, &to.role, &pairs)?;
+    planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, &pairs)?;
     Ok(())
 }

@@ -87,17 +87,7 @@ impl Evaluator {
         options: PlanOptions,
         locks: Option<TargetLocks>,
     ) -> Evaluator {
-        let packs: Vec<(String, Dynamic)> = ["old", "new", "km", "via"]
-            .iter()
-            .map(|role| {
-                let value = slots
-                    .iter()
-                    .find(|slot| slot.role == *role)
-                    .map(|slot| Dynamic::from(PackHandle::new(slot)))
-                    .unwrap_or(Dynamic::UNIT);
-                (role.to_string(), value)
-            })
-            .collect();
+        let packs = engine::pack_values(&slots);
         let session = engine::Session::shared(
             Planner::new(slots.clone()),
             catalogue,
@@ -193,10 +183,10 @@ impl Evaluator {
         mode: Mode,
         continue_with: &str,
     ) -> Result<Evaluated, ScriptError> {
-        let given: Vec<(&str, &crate::pack::Pack)> = self
+        let given: Vec<(crate::pack::Role, &crate::pack::Pack)> = self
             .slots
             .iter()
-            .map(|slot| (slot.role.as_str(), &slot.pack))
+            .map(|slot| (slot.role, &slot.pack))
             .collect();
         let outcome = script
             .header()

@@ -8,6 +8,7 @@ pub mod progress;
 use crate::change::plan::{
     Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status,
 };
+use crate::pack::Role;
 use crate::text::wrap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -144,11 +145,11 @@ impl<'a> Outcome<'a> {
 
     pub fn json(&self) -> String {
         let mut packs = BTreeMap::new();
-        for role in ["old", "new", "km"] {
-            packs.insert(role, self.plan.pack(role));
+        for role in [Role::Old, Role::New, Role::Km] {
+            packs.insert(role.as_str(), self.plan.pack(role));
         }
-        if let Some(via) = self.plan.pack("via") {
-            packs.insert("via", Some(via));
+        if let Some(via) = self.plan.pack(Role::Via) {
+            packs.insert(Role::Via.as_str(), Some(via));
         }
         let report = JsonReport {
             run_id: self.run_id,
@@ -351,9 +352,13 @@ fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
 fn render_mark(out: &mut String, mark: &Mark) {
     match &mark.kind {
         MarkKind::Step { script, packs } => {
-            let packs: Vec<String> = ["old", "via", "new", "km"]
+            let packs: Vec<String> = Role::COMMAND_LINE
                 .iter()
-                .filter_map(|inner| packs.get(*inner).map(|outer| format!("{inner}: {outer}")))
+                .filter_map(|inner| {
+                    packs
+                        .get(inner.as_str())
+                        .map(|outer| format!("{inner}: {outer}"))
+                })
                 .collect();
             let _ = writeln!(out, "\n== step: {} ({})", script.name, packs.join(", "));
         }

@@ -4,6 +4,7 @@
 use super::Request;
 use crate::change::journal::{self, RunLog};
 use crate::change::planner::PackSlot;
+use crate::pack::Role;
 use crate::script::Script;
 use crate::text::shell_word;
 use std::path::PathBuf;
@@ -27,9 +28,9 @@ pub(crate) fn chain_state(
     slots: &[PackSlot],
     history: Vec<RunLog>,
 ) -> Option<Chain> {
-    let mut wanted: Vec<(String, PathBuf)> = slots
+    let mut wanted: Vec<(Role, PathBuf)> = slots
         .iter()
-        .map(|slot| (slot.role.clone(), slot.pack.home.clone()))
+        .map(|slot| (slot.role, slot.pack.home.clone()))
         .collect();
     wanted.sort();
     let mut runs: Vec<RunLog> = Vec::new();
@@ -39,7 +40,7 @@ pub(crate) fn chain_state(
         }
     }
     let same_packs = |run: &RunLog| {
-        let mut packs: Vec<(String, PathBuf)> = run
+        let mut packs: Vec<(Role, PathBuf)> = run
             .packs()
             .into_iter()
             .map(|pack| (pack.role, pack.home))
@@ -87,13 +88,7 @@ pub(crate) fn rollback_commands(run: &RunLog) -> String {
 
 /// The packs and profiles of a run as words of its command line (`--old DIR ...`).
 pub fn pack_words(slots: &[PackSlot], request: &Request) -> Vec<String> {
-    let mut words = Vec::new();
-    for role in ["old", "via", "new", "km"] {
-        if let Some(slot) = slots.iter().find(|slot| slot.role == role) {
-            words.push(format!("--{role}"));
-            words.push(slot.pack.home.display().to_string());
-        }
-    }
+    let mut words = slot_words(slots);
     for (flag, value) in [
         ("--profile", &request.packs.profile),
         ("--old-profile", &request.packs.old_profile),
@@ -101,6 +96,18 @@ pub fn pack_words(slots: &[PackSlot], request: &Request) -> Vec<String> {
         if let Some(value) = value {
             words.push(flag.to_string());
             words.push(value.clone());
+        }
+    }
+    words
+}
+
+/// The packs as words of a command line: `--old DIR --via DIR --new DIR --km DIR`.
+pub fn slot_words(slots: &[PackSlot]) -> Vec<String> {
+    let mut words = Vec::new();
+    for role in Role::COMMAND_LINE {
+        if let Some(slot) = slots.iter().find(|slot| slot.role == role) {
+            words.push(role.flag());
+            words.push(slot.pack.home.display().to_string());
         }
     }
     words

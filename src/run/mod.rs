@@ -15,7 +15,7 @@ use crate::change::progress::Meter;
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
 use crate::pack::stock::Catalogue;
-use crate::pack::Pack;
+use crate::pack::{Pack, Role};
 use crate::script::Script;
 use chain::Chain;
 use std::collections::BTreeMap;
@@ -110,14 +110,14 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     header.complete_params(&script.name, &mut params)?;
     let catalogue = Catalogue::with_files(&request.options.stock)?;
     let mut slots = vec![
-        PackSlot::new("old", open_pack("--old", &request.packs.old)?, false),
-        PackSlot::new("new", open_pack("--new", &request.packs.new)?, true),
+        PackSlot::new(Role::Old, open_pack("--old", &request.packs.old)?),
+        PackSlot::new(Role::New, open_pack("--new", &request.packs.new)?),
     ];
     if let Some(via) = &request.packs.via {
-        slots.insert(1, PackSlot::new("via", open_pack("--via", via)?, true));
+        slots.insert(1, PackSlot::new(Role::Via, open_pack("--via", via)?));
     }
     if let Some(km) = &request.packs.km {
-        slots.push(PackSlot::new("km", open_pack("--km", km)?, true));
+        slots.push(PackSlot::new(Role::Km, open_pack("--km", km)?));
     }
     check_pack_roles(&slots)?;
     let mut notes = resolve_profiles(
@@ -141,10 +141,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     for slot in &mut slots {
         slot.pack.hashes = hashes.clone();
     }
-    let given: Vec<(&str, &Pack)> = slots
-        .iter()
-        .map(|slot| (slot.role.as_str(), &slot.pack))
-        .collect();
+    let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
     header.check_packs(&script.name, &given)?;
 
     // A run locks its targets before it reads their history or plans, so that nothing
@@ -157,7 +154,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
         let runs = journal::read_runs(&slot.pack.home)?;
-        if let Err(refusal) = apply::refuse_unfinished(&slot.role, &slot.pack.home, &runs) {
+        if let Err(refusal) = apply::refuse_unfinished(slot.role, &slot.pack.home, &runs) {
             if apply {
                 return Err(refusal);
             }

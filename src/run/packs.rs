@@ -3,7 +3,7 @@
 
 use crate::change::planner::PackSlot;
 use crate::error::{CommandResult, Failure};
-use crate::pack::{compare_versions, Pack, Product};
+use crate::pack::{compare_versions, Pack, Product, Role};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ pub fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
         }
     }
     // API-M packs must get newer along the path: old, then via, then new.
-    let path: Vec<&PackSlot> = ["old", "via", "new"]
+    let path: Vec<&PackSlot> = Role::PATH
         .iter()
         .filter_map(|role| slots.iter().find(|slot| slot.role == *role))
         .filter(|slot| slot.pack.product == Product::ApiManager)
@@ -99,8 +99,8 @@ pub fn resolve_profiles(
 ) -> CommandResult<Vec<String>> {
     use crate::pack::profile::{self, Generation, NodeProfile, ALL_IN_ONE};
     let mut notes = Vec::new();
-    let position = |slots: &[PackSlot], role: &str| slots.iter().position(|slot| slot.role == role);
-    let old = position(slots, "old");
+    let position = |slots: &[PackSlot], role: Role| slots.iter().position(|slot| slot.role == role);
+    let old = position(slots, Role::Old);
     if let (Some(name), Some(old)) = (old_profile, old) {
         slots[old].profile =
             profile::given(&slots[old].pack, name, "--old-profile").map_err(Failure::bad_input)?;
@@ -137,13 +137,13 @@ pub fn resolve_profiles(
             },
         ))
     };
-    for role in ["via", "new"] {
+    for role in [Role::Via, Role::New] {
         let Some(index) = position(slots, role) else {
             continue;
         };
         let generation = Generation::of_pack(&slots[index].pack);
         let detected = slots[index].profile.clone();
-        if role == "new" {
+        if role == Role::New {
             if let Some(name) = profile {
                 let chosen = profile::given(&slots[index].pack, name, "--profile")
                     .map_err(Failure::bad_input)?;
@@ -165,7 +165,7 @@ pub fn resolve_profiles(
     }
     // What each later pack's node became must be a successor of the old node's profile.
     if let Some((Some(old_generation), old_profile)) = &old_node {
-        for role in ["via", "new"] {
+        for role in [Role::Via, Role::New] {
             let Some(index) = position(slots, role) else {
                 continue;
             };

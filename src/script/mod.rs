@@ -2,7 +2,7 @@
 //! scripts given by path, and the bundled Rhai library in `stdlib/` that scripts `import`.
 
 use crate::change::plan::Source;
-use crate::pack::{Pack, Product};
+use crate::pack::{Pack, Product, Role};
 use anyhow::{bail, Context, Result};
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
 use serde::Serialize;
@@ -228,17 +228,13 @@ pub struct Param {
     pub description: String,
 }
 
-/// The pack roles, as the command-line flags name them.
-pub const ROLES: [&str; 4] = ["old", "new", "km", "via"];
-
 /// The written form of the `@accepts` tag, for messages.
 const ACCEPTS_FORM: &str = "`//! @accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`";
 
 /// A pack a script accepts in one role: `//! @accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Accepts {
-    /// `old`, `new`, `km` or `via`.
-    pub role: String,
+    pub role: Role,
     /// The product key (`wso2am`, `wso2is`), as `Pack.product.key()` gives it.
     pub product: String,
     /// Exact versions, like `3.0.0`.
@@ -291,9 +287,9 @@ impl Accepts {
         if versions.is_empty() {
             bail!("line {line}: `@accepts {rest}`: write {ACCEPTS_FORM}, e.g. `//! @accepts old wso2am 3.0.0`");
         }
-        if !ROLES.contains(role) {
+        let Some(role) = Role::parse(role) else {
             bail!("line {line}: `@accepts {rest}`: unknown role `{role}`; the roles are old, new, km and via, as the flags name them");
-        }
+        };
         if Product::from_key(product).is_none() {
             bail!("line {line}: `@accepts {rest}`: unknown product `{product}`; write wso2am (API Manager) or wso2is (Identity Server)");
         }
@@ -316,11 +312,11 @@ impl Accepts {
             }
             accepted.push(version.to_string());
         }
-        if optional && matches!(*role, "old" | "new") {
+        if optional && !matches!(role, Role::Km | Role::Via) {
             bail!("line {line}: `@accepts {rest}`: only km and via can be optional (--old and --new are always given); remove `optional`");
         }
         Ok(Accepts {
-            role: role.to_string(),
+            role,
             product: product.to_string(),
             versions: accepted,
             optional,
@@ -332,12 +328,12 @@ impl Accepts {
 /// The bundled scripts whose header accepts `pack` as `role`: those that also accept every
 /// other pack given, or else, with `or_any`, all of them.
 fn bundled_taking(
-    role: &str,
+    role: Role,
     pack: &Pack,
-    given: &[(&str, &Pack)],
+    given: &[(Role, &Pack)],
     or_any: bool,
 ) -> Vec<&'static str> {
-    let takes = |header: &Header, role: &str, pack: &Pack| {
+    let takes = |header: &Header, role: Role, pack: &Pack| {
         header
             .accepts
             .iter()
@@ -350,7 +346,7 @@ fn bundled_taking(
         .collect();
     let fitting: Vec<&'static str> = candidates
         .iter()
-        .filter(|(_, header)| given.iter().all(|(role, pack)| takes(header, role, pack)))
+        .filter(|(_, header)| given.iter().all(|(role, pack)| takes(header, *role, pack)))
         .map(|(name, _)| *name)
         .collect();
     if fitting.is_empty() && or_any {
@@ -361,14 +357,14 @@ fn bundled_taking(
 }
 
 /// `; the bundled script `X` accepts API-M 1.9.0 as --old`, or nothing (see `bundled_taking`).
-fn bundled_hint(role: &str, pack: &Pack, given: &[(&str, &Pack)], or_any: bool) -> String {
+fn bundled_hint(role: Role, pack: &Pack, given: &[(Role, &Pack)], or_any: bool) -> String {
     let what = format!("{} {}", pack.product.short_name(), pack.version);
     let names: Vec<String> = bundled_taking(role, pack, given, or_any)
         .iter()
         .map(|name| format!("`{name}`"))
         .collect();
     match names.as_slice() {
-        [] if role == "old" => {
+        [] if role == Role::Old => {
             format!("; no bundled script takes {what} as --old (`apim-migrate scripts` lists them)")
         }
         [] => String::new(),
@@ -444,7 +440,7 @@ impl Header {
             }
         }
         if let Some(first) = header.accepts.first() {
-            for role in ["old", "new"] {
+            for role in [Role::Old, Role::New] {
                 if !header.accepts.iter().any(|accepts| accepts.role == role) {
                     bail!(
                         "line {}: a header with `@accepts` lines declares both old and new (--old and --new are always given); add `//! @accepts {role} PRODUCT VERSION`",
@@ -459,12 +455,12 @@ impl Header {
     /// Refuses the packs given on the command line (`given`: role and pack) that the header
     /// does not accept: a pack of another product or version, a role it does not declare, a
     /// role it needs that was not given. Nothing is checked for a script without `@accepts`.
-    pub fn check_packs(&self, script: &str, given: &[(&str, &Pack)]) -> Result<()> {
+    pub fn check_packs(&self, script: &str, given: &[(Role, &Pack)]) -> Result<()> {
         if self.accepts.is_empty() {
             return Ok(());
         }
         // What a given pack is says the most: wrong packs first, in the order of the path.
-        for role in ["old", "via", "new", "km"] {
+        for role in Role::COMMAND_LINE {
             let Some((_, pack)) = given.iter().find(|(given, _)| *given == role) else {
                 continue;
             };
@@ -481,7 +477,7 @@ impl Header {
                     accepts.line,
                     accepts.tag(),
                     accepts.wanted(),
-                    bundled_hint(role, pack, given, role == "old")
+                    bundled_hint(role, pack, given, role == Role::Old)
                 );
             }
         }
@@ -495,7 +491,7 @@ impl Header {
                 bail!(
                     "`{script}` takes no --{role}: its header accepts {} only; leave --{role} out{}",
                     declared.join(", "),
-                    bundled_hint(role, pack, given, true)
+                    bundled_hint(*role, pack, given, true)
                 );
             }
         }
