@@ -58,18 +58,16 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+/// The packs of a run and how their nodes and scripts are set up: shared by `run`, `plan`
+/// and `repl`.
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
-    #[arg(value_name = "SCRIPT")]
-    pub script: String,
-
+pub struct PackArgs {
     /// The pack migrated from; it is only read, never written
-    #[arg(long, value_name = "DIR", required_unless_present = "inventory")]
+    #[arg(long, value_name = "DIR")]
     pub old: Option<PathBuf>,
 
     /// The fresh pack migrated into
-    #[arg(long, value_name = "DIR", required_unless_present = "inventory")]
+    #[arg(long, value_name = "DIR")]
     pub new: Option<PathBuf>,
 
     /// A WSO2 Identity Server pack used as Key Manager, which receives keystores and user stores too
@@ -88,14 +86,6 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub old_profile: Option<String>,
 
-    /// The nodes of a distributed deployment (TOML: name, old and new profile, old and new pack, optional km and via pack per node): plans, then runs, every node of this machine (by its `host`, else by its packs), control plane first, with one report
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["old", "new", "km", "via", "profile", "old_profile"])]
-    pub inventory: Option<PathBuf>,
-
-    /// Go on from the checkpoint the last run of this script on these packs stopped at
-    #[arg(long = "continue")]
-    pub resume: bool,
-
     /// A value for the script, in its `params` map (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -109,10 +99,6 @@ pub struct RunArgs {
     )]
     pub stock: Vec<PathBuf>,
 
-    /// Print one JSON document on stdout instead of the report
-    #[arg(long)]
-    pub json: bool,
-
     /// A directory of Rhai modules for `import`, searched after the script's own directory (repeatable)
     #[arg(long = "lib", value_name = "DIR")]
     pub lib: Vec<PathBuf>,
@@ -121,6 +107,28 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub time_limit: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
+    #[arg(value_name = "SCRIPT")]
+    pub script: String,
+
+    #[command(flatten)]
+    pub packs: PackArgs,
+
+    /// The nodes of a distributed deployment (TOML: name, old and new profile, old and new pack, optional km and via pack per node): plans, then runs, every node of this machine (by its `host`, else by its packs), control plane first, with one report
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["old", "new", "km", "via", "profile", "old_profile"])]
+    pub inventory: Option<PathBuf>,
+
+    /// Go on from the checkpoint the last run of this script on these packs stopped at
+    #[arg(long = "continue")]
+    pub resume: bool,
+
+    /// Print one JSON document on stdout instead of the report
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -263,51 +271,8 @@ the packs; a block left open continues on the next line. The line history is kep
 data directory (`APIM_MIGRATE_HISTORY` names another file; empty: none). With input from a pipe \
 or file, statements run one after another and the first that fails ends the session.")]
 pub struct ReplArgs {
-    /// The pack migrated from; it is only read, never written
-    #[arg(long, value_name = "DIR")]
-    pub old: Option<PathBuf>,
-
-    /// The pack migrated into
-    #[arg(long, value_name = "DIR")]
-    pub new: Option<PathBuf>,
-
-    /// A WSO2 Identity Server pack used as Key Manager
-    #[arg(long, value_name = "DIR")]
-    pub km: Option<PathBuf>,
-
-    /// The pack of an intermediate version
-    #[arg(long, value_name = "DIR")]
-    pub via: Option<PathBuf>,
-
-    /// The new pack's profile in a distributed deployment (as for `run`); default: detected
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// The old pack's profile (as for `run`); default: detected
-    #[arg(long, value_name = "NAME")]
-    pub old_profile: Option<String>,
-
-    /// A value for statements, in their `params` map (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-
-    /// Extra stock catalogue (TOML) for packs with WSO2 updates (repeatable)
-    #[arg(
-        long = "stock",
-        value_name = "FILE",
-        env = "APIM_MIGRATE_STOCK",
-        value_delimiter = ':'
-    )]
-    pub stock: Vec<PathBuf>,
-
-    /// A directory of Rhai modules for `import`, searched after the current directory (repeatable)
-    #[arg(long = "lib", value_name = "DIR")]
-    pub lib: Vec<PathBuf>,
-
-    /// Stop a statement that runs longer than this (seconds)
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub time_limit: u64,
+    #[command(flatten)]
+    pub packs: PackArgs,
 
     /// Start with dry run on: statements are shown, not applied (`:dry-run off` changes it)
     #[arg(long)]

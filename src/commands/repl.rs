@@ -32,34 +32,34 @@ pub fn history_file() -> Option<PathBuf> {
 }
 
 pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
-    let params = parse_params(&args.set)?;
-    let catalogue = Catalogue::with_files(&args.stock)?;
+    let params = parse_params(&args.packs.set)?;
+    let catalogue = Catalogue::with_files(&args.packs.stock)?;
     let mut slots = Vec::new();
     for (role, dir) in [
-        (Role::Old, &args.old),
-        (Role::Via, &args.via),
-        (Role::New, &args.new),
-        (Role::Km, &args.km),
+        (Role::Old, &args.packs.old),
+        (Role::Via, &args.packs.via),
+        (Role::New, &args.packs.new),
+        (Role::Km, &args.packs.km),
     ] {
         if let Some(dir) = dir {
             slots.push(PackSlot::new(role, open_pack(&role.flag(), dir)?));
         }
     }
     check_pack_roles(&slots)?;
-    if args.profile.is_some() && args.new.is_none() {
+    if args.packs.profile.is_some() && args.packs.new.is_none() {
         return Err(Failure::bad_input(
             "--profile is the new pack's profile: give the pack with --new",
         ));
     }
-    if args.old_profile.is_some() && args.old.is_none() {
+    if args.packs.old_profile.is_some() && args.packs.old.is_none() {
         return Err(Failure::bad_input(
             "--old-profile is the old pack's profile: give the pack with --old",
         ));
     }
     for note in crate::run::resolve_profiles(
         &mut slots,
-        args.profile.as_deref(),
-        args.old_profile.as_deref(),
+        args.packs.profile.as_deref(),
+        args.packs.old_profile.as_deref(),
     )? {
         eprintln!("warning: {note}");
     }
@@ -84,8 +84,9 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         stop_at_checkpoint: true,
         resume: None,
         script_dir: std::env::current_dir().ok(),
-        time_limit: Some(std::time::Duration::from_secs(args.time_limit)),
+        time_limit: Some(std::time::Duration::from_secs(args.packs.time_limit)),
         libs: args
+            .packs
             .lib
             .iter()
             .map(|dir| lib_dir(dir))
@@ -99,7 +100,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         dry_run: args.dry_run,
         verbose,
         names: Rc::new(RefCell::new(Names::default())),
-        stock: args.stock.clone(),
+        stock: args.packs.stock.clone(),
     };
     repl.refresh_names();
     if std::io::stdin().is_terminal() {

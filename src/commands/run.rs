@@ -14,7 +14,7 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         return super::inventory::run(args, inventory, apply, verbose, quiet);
     }
     let script = Script::load(&args.script)?;
-    let (Some(old), Some(new)) = (&args.old, &args.new) else {
+    let (Some(old), Some(new)) = (&args.packs.old, &args.packs.new) else {
         return Err(Failure::bad_input(
             "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
         ));
@@ -24,10 +24,10 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
         packs: Packs {
             old: old.clone(),
             new: new.clone(),
-            km: args.km.clone(),
-            via: args.via.clone(),
-            profile: args.profile.clone(),
-            old_profile: args.old_profile.clone(),
+            km: args.packs.km.clone(),
+            via: args.packs.via.clone(),
+            profile: args.packs.profile.clone(),
+            old_profile: args.packs.old_profile.clone(),
         },
         options: options(args, apply, quiet),
     };
@@ -51,10 +51,10 @@ pub(super) fn print_outcome(executed: &Executed, json: bool, verbose: bool, quie
 /// The options of `run`/`plan` that hold for every node.
 pub(super) fn options(args: &RunArgs, apply: bool, quiet: bool) -> Options {
     Options {
-        set: args.set.clone(),
-        stock: args.stock.clone(),
-        libs: args.lib.clone(),
-        time_limit: Duration::from_secs(args.time_limit),
+        set: args.packs.set.clone(),
+        stock: args.packs.stock.clone(),
+        libs: args.packs.lib.clone(),
+        time_limit: Duration::from_secs(args.packs.time_limit),
         resume: args.resume,
         apply,
         progress: Terminal::meter(quiet),
