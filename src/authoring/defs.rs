@@ -122,7 +122,7 @@ pub fn write(dir: &Path) -> Result<Vec<(PathBuf, usize)>> {
             dir.display()
         );
     }
-    std::fs::create_dir_all(dir).with_context(|| {
+    crate::change::disk::create_dir_all(dir).with_context(|| {
         format!(
             "cannot create `{}`; give a directory you can write to",
             dir.display()

@@ -4,7 +4,6 @@
 use crate::pack::Role;
 use crate::script::{self, Accepts, BasedOn, Header};
 use anyhow::{bail, Context, Result};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The standard whose packs a script started from scratch accepts: the most common path.
@@ -181,15 +180,8 @@ pub fn write_script(path: &Path, source: &str, force: bool) -> Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => bail!("cannot write `{shown}`: {error}"),
     }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("cannot create `{shown}`"))?;
-    file.write_all(source.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write `{shown}`"))?;
-    Ok(())
+    crate::change::disk::create_new(path, source.as_bytes())
+        .with_context(|| format!("cannot create `{shown}`"))
 }
 
 #[cfg(test)]

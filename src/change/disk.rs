@@ -264,6 +264,24 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot flush directory `{}`", dir.display()))
 }
 
+/// Creates a new file outside any pack (a site script), flushed; fails if `path` exists.
+pub fn create_new(path: &Path, content: &[u8]) -> Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(content)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Creates a directory outside any pack and its missing parents (for definition files, the
+/// REPL's history).
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

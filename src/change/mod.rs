@@ -3,7 +3,9 @@
 
 pub mod apply;
 pub mod disk;
+pub mod hashes;
 pub mod journal;
 pub mod plan;
 pub mod planner;
 pub mod progress;
+pub mod rollback;

@@ -17,6 +17,21 @@ mod scripts;
 use crate::cli::{Cli, Command};
 use crate::error::{CommandResult, Failure};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Parses the command line, runs the command, prints the error that ends it, and gives the
+/// exit code (see `error::Failure`).
+pub fn main() -> ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    crate::report::log::init(cli.verbose, cli.quiet);
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            crate::report::error(&failure);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
 
 pub fn dispatch(cli: Cli) -> CommandResult {
     let verbose = cli.verbose > 0;

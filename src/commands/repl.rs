@@ -159,7 +159,7 @@ impl Repl {
         let history = history_file().and_then(|path| {
             let ready = path
                 .parent()
-                .is_none_or(|dir| std::fs::create_dir_all(dir).is_ok());
+                .is_none_or(|dir| crate::change::disk::create_dir_all(dir).is_ok());
             if !ready {
                 eprintln!(
                     "warning: cannot create the directory of `{}`; this session's lines are not kept (set APIM_MIGRATE_HISTORY to another file)",

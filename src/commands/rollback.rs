@@ -1,7 +1,7 @@
 //! `rollback`: takes back the latest run that changed something on the packs.
 
 use super::canonical;
-use crate::change::apply;
+use crate::change::rollback;
 use crate::cli::RollbackArgs;
 use crate::error::CommandResult;
 
@@ -16,7 +16,7 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
             homes.push(canonical(flag, dir)?);
         }
     }
-    let done = apply::rollback(&homes, args.force)?;
+    let done = rollback::rollback(&homes, args.force)?;
     if args.json {
         let document = serde_json::json!({
             "run_id": done.run_id,

@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Mutex;
@@ -215,26 +215,10 @@ impl HashCache {
         }
     }
 
-    /// Writes what this run found true to the state directory of each pack at `homes`
-    /// (replacing the file whole, unflushed: a cache lost or torn by a crash is ignored).
-    pub fn save<'a>(&self, homes: impl IntoIterator<Item = &'a Path>) -> Result<()> {
-        let bytes = match self.seen.lock() {
-            Ok(seen) => encode(&seen),
-            Err(_) => return Ok(()),
-        };
-        for home in homes {
-            let dir = home.join(crate::pack::STATE_DIR);
-            let mut temp = tempfile::Builder::new()
-                .prefix(".hashes-")
-                .tempfile_in(&dir)
-                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-            temp.write_all(&bytes)
-                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-            temp.persist(dir.join(CACHE_FILE))
-                .map_err(|error| error.error)
-                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-        }
-        Ok(())
+    /// The file `.apim-migrate/hashes` holds: what this run found true, or `None` when the
+    /// cache was poisoned by a panic (nothing is saved then). `change::hashes::save` writes it.
+    pub fn encoded(&self) -> Option<Vec<u8>> {
+        self.seen.lock().ok().map(|seen| encode(&seen))
     }
 }
 

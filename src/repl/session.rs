@@ -3,10 +3,11 @@
 //! is applied at once through `apply::apply`, with a journal run of its own, so `:undo` (and
 //! `apim-migrate rollback`) can take it back. Nothing here reads the terminal or prints.
 
-use crate::change::apply::{self, Rollback};
+use crate::change::apply;
 use crate::change::journal::{self, TargetLocks};
 use crate::change::plan::{Plan, ScriptInfo};
 use crate::change::planner::{PackSlot, Planner};
+use crate::change::rollback::{self, Rollback};
 use crate::engine::{self, PackHandle, PlanOptions, ScriptError, SharedSession};
 use crate::error::Failure;
 use crate::pack::stock::Catalogue;
@@ -438,7 +439,7 @@ impl Evaluator {
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.home.clone())
             .collect();
-        let done = apply::rollback_locked(&homes, false, locks, Some(&run_id))?;
+        let done = rollback::rollback_locked(&homes, false, locks, Some(&run_id))?;
         if let EntryResult::Applied { undone, .. } = &mut self.entries[index].result {
             *undone = true;
         }

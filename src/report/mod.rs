@@ -2,6 +2,7 @@
 //! machines (one JSON document). Only this module and the command layer print.
 
 pub mod inventory;
+pub mod log;
 pub mod output;
 pub mod progress;
 
@@ -13,6 +14,12 @@ use crate::text::wrap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// Prints the error that ends the program on stderr. Script errors carry a located,
+/// multi-line rendering; others are one line.
+pub fn error(failure: &crate::error::Failure) {
+    eprintln!("error: {failure}");
+}
 
 /// Counts for the summary line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

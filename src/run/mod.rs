@@ -384,7 +384,7 @@ pub fn apply_planned(
         Ok(()) => {
             // Losing the cache costs only time: a failure to save it is not the run's.
             let targets = executed.plan.packs.iter().filter(|pack| pack.target);
-            let _ = hashes.save(targets.map(|pack| pack.home.as_path()));
+            let _ = crate::change::hashes::save(&hashes, targets.map(|pack| pack.home.as_path()));
             None
         }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),

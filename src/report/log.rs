@@ -1,0 +1,25 @@
+//! Diagnostics on stderr through `tracing`: `-v` levels, `RUST_LOG`, colour only on a
+//! terminal and without `NO_COLOR`.
+
+/// Sets up the subscriber: errors only with `--quiet`, warnings by default, `-vv` info,
+/// `-vvv` debug; `RUST_LOG` wins when set.
+pub fn init(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0 | 1) => "warn",
+        (false, 2) => "info",
+        (false, _) => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .try_init();
+}
