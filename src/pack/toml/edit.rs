@@ -1,9 +1,9 @@
 //! Setting and inserting values in the form and place the surrounding document uses.
 
-use anyhow::{anyhow, bail};
-use toml_edit::{DocumentMut, InlineTable, Item, Key, Table, TableLike, Value};
+use anyhow::bail;
+use toml_edit::{DocumentMut, InlineTable, Item, Key, Table, Value};
 
-use super::key::{dotted, existing_prefix, get_mut, node, node_mut, Node, NodeMut};
+use super::key::{dotted, get, get_mut, not_a_table, walk_mut, Reach};
 use super::with_article;
 
 /// Sets the value at `path`, creating missing tables as needed (a missing parent becomes a normal `[table]` header if it is the last table segment; intermediate missing ones implicit), keeping the existing decor of the key when it already exists. Returns Ok(false) when the value was already equal (compare by the value's display without decor), Ok(true) when changed. Errors when a segment on the way exists and is not a table.
@@ -11,21 +11,17 @@ pub fn set(doc: &mut DocumentMut, path: &[String], value: Value) -> anyhow::Resu
     if path.is_empty() {
         bail!("cannot set a value at an empty key path");
     }
-    let existing = existing_prefix(doc, path).map_err(|(index, type_name)| {
-        anyhow!(
-            "cannot set `{}`: `{}` is {}, not a table",
+    let item = match walk_mut(doc.as_item_mut(), path) {
+        Reach::Found(item) => item,
+        Reach::Missing { depth } => {
+            insert_missing(doc, path, depth, value, &path[..depth])?;
+            return Ok(true);
+        }
+        Reach::NotATable { depth, type_name } => bail!(
+            "cannot set `{}`: {}",
             dotted(path),
-            dotted(&path[..=index]),
-            with_article(type_name)
-        )
-    })?;
-    if existing < path.len() {
-        insert_missing(doc, path, existing, value, &path[..existing])?;
-        return Ok(true);
-    }
-
-    let Some(item) = get_mut(doc, path) else {
-        bail!("cannot set `{}`: it could not be reached", dotted(path));
+            not_a_table(&path[..depth], type_name)
+        ),
     };
     let type_name = item.type_name();
     let Some(current) = item.as_value_mut() else {
@@ -97,8 +93,8 @@ pub(super) fn insert_missing(
         bail!("internal error: `{}` already exists", dotted(path));
     }
 
-    let header_position = match node(doc, parent) {
-        Some(Node::Table(table)) if !table.is_dotted() => {
+    let header_position = match get(doc, parent) {
+        Some(Item::Table(table)) if !table.is_dotted() => {
             if rest.len() > 1 {
                 Some(new_header_position(doc, anchor))
             } else if table.is_implicit() {
@@ -113,23 +109,24 @@ pub(super) fn insert_missing(
                 None
             }
         }
-        Some(_) => None,
-        None => bail!("internal error: `{}` could not be reached", dotted(parent)),
+        // Dotted keys and inline tables get no header.
+        Some(item) if item.is_table_like() => None,
+        _ => bail!("internal error: `{}` could not be reached", dotted(parent)),
     };
     if let Some(position) = header_position {
         shift_positions(doc.as_table_mut(), position);
     }
 
-    match node_mut(doc, parent) {
-        Some(NodeMut::Inline(inline)) => insert_inline(inline, rest, value),
-        Some(NodeMut::Table(table)) if table.is_dotted() || rest.len() == 1 => {
+    match get_mut(doc, parent) {
+        Some(item) if item.is_inline_table() => insert_inline(item, rest, value),
+        Some(Item::Table(table)) if table.is_dotted() || rest.len() == 1 => {
             if let Some(position) = header_position {
                 table.set_implicit(false);
                 table.set_position(position);
             }
             insert_keys(table, rest, value);
         }
-        Some(NodeMut::Table(table)) => {
+        Some(Item::Table(table)) => {
             let position = header_position.unwrap_or_else(|| table.position().unwrap_or(0) + 1);
             let Some((key, tables)) = rest.split_last() else {
                 bail!("internal error: no key to set");
@@ -149,7 +146,7 @@ pub(super) fn insert_missing(
             }
             table.insert(first, item);
         }
-        None => bail!("internal error: `{}` could not be reached", dotted(parent)),
+        _ => bail!("internal error: `{}` could not be reached", dotted(parent)),
     }
     Ok(header_position.is_some())
 }
@@ -201,8 +198,8 @@ fn line_indent(table: &Table) -> Option<String> {
         .then(|| indent.to_owned())
 }
 
-/// Adds `rest` with `value` at the end of an inline table, spaced like its last entry.
-fn insert_inline(inline: &mut InlineTable, rest: &[String], value: Value) {
+/// Adds `rest` with `value` at the end of the inline table `item`, spaced like its last entry.
+fn insert_inline(item: &mut Item, rest: &[String], value: Value) {
     let Some((first, deeper)) = rest.split_first() else {
         return;
     };
@@ -213,51 +210,45 @@ fn insert_inline(inline: &mut InlineTable, rest: &[String], value: Value) {
         value = Value::InlineTable(wrapper);
     }
 
-    let last_entry = {
+    let last_entry = item.as_inline_table().and_then(|inline| {
         let values = inline.get_values();
         values.last().and_then(|(keys, last_value)| {
             let leaf = keys.last()?;
             let names: Vec<String> = keys.iter().map(|key| key.get().to_owned()).collect();
             Some((names, leaf.leaf_decor().clone(), last_value.decor().clone()))
         })
-    };
+    });
     let mut key = Key::new(first.as_str());
     match last_entry {
         Some((names, key_decor, value_decor)) => {
             // The space before `}` belongs to the last value; it moves to the new last value.
-            if let Some(previous) = inline_value_mut(inline, &names) {
+            if let Some(previous) = walk_mut(item, &names).found().and_then(Item::as_value_mut) {
                 previous.decor_mut().set_suffix("");
             }
             *key.leaf_decor_mut() = key_decor;
             *value.decor_mut() = value_decor;
         }
         None => {
-            if inline
-                .preamble()
-                .as_str()
-                .is_some_and(|p| p.trim().is_empty())
-            {
+            if let Some(inline) = item.as_inline_table_mut().filter(|inline| {
+                inline
+                    .preamble()
+                    .as_str()
+                    .is_some_and(|p| p.trim().is_empty())
+            }) {
                 inline.set_preamble("");
             }
         }
     }
-    inline.insert_formatted(&key, value);
-}
-
-fn inline_value_mut<'a>(inline: &'a mut InlineTable, keys: &[String]) -> Option<&'a mut Value> {
-    let (last, parents) = keys.split_last()?;
-    let mut table: &mut dyn TableLike = inline;
-    for segment in parents {
-        table = table.get_mut(segment)?.as_table_like_mut()?;
+    if let Some(inline) = item.as_inline_table_mut() {
+        inline.insert_formatted(&key, value);
     }
-    table.get_mut(last)?.as_value_mut()
 }
 
 /// Where a new header table goes: right after the table at `anchor` (or after its last
 /// sub-table when it has no header of its own), otherwise at the end before `[secrets]`.
 fn new_header_position(doc: &DocumentMut, anchor: &[String]) -> usize {
     if !anchor.is_empty() {
-        if let Some(Node::Table(table)) = node(doc, anchor) {
+        if let Some(Item::Table(table)) = get(doc, anchor) {
             let after = table.position().or_else(|| subtree_positions(table).max());
             if let Some(position) = after {
                 return position + 1;

@@ -1,7 +1,9 @@
 //! Dotted key paths: parsing them, naming them in messages, and finding what they lead to in a document.
 
 use anyhow::{anyhow, bail};
-use toml_edit::{DocumentMut, InlineTable, Item, Key, Table, TableLike, Value};
+use toml_edit::{DocumentMut, Item, Key};
+
+use super::with_article;
 
 /// Parses a dotted key path like `apim.sync_runtime_artifacts.gateway` or `a."b.c".d` (quoted segments may contain dots; both "..." and '...' quotes) into segments. Errors on empty segments or unbalanced quotes.
 pub fn parse_key_path(path: &str) -> anyhow::Result<Vec<String>> {
@@ -90,96 +92,90 @@ fn read_basic_segment(
     }
 }
 
+/// How far a key path reaches into a document, from [`walk`] and [`walk_mut`].
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Reach<T> {
+    /// Every segment exists: the item at the end of the path (the root for an empty path).
+    Found(T),
+    /// The first `depth` segments lead to a table (a `[table]`, an inline table or the table
+    /// of a dotted key) that has no key `path[depth]`.
+    Missing { depth: usize },
+    /// The first `depth` segments lead to a `type_name` (a value or an array of tables),
+    /// which holds no keys, so `path[depth]` cannot be in it.
+    NotATable {
+        depth: usize,
+        type_name: &'static str,
+    },
+}
+
+impl<T> Reach<T> {
+    /// The item, when the whole path exists.
+    pub(super) fn found(self) -> Option<T> {
+        match self {
+            Reach::Found(item) => Some(item),
+            Reach::Missing { .. } | Reach::NotATable { .. } => None,
+        }
+    }
+}
+
+/// Follows `path` down from `root`, through `[table]`s, inline tables and dotted keys alike,
+/// because WSO2 reads the same nested map from all of them.
+pub(super) fn walk<'a>(root: &'a Item, path: &[String]) -> Reach<&'a Item> {
+    let mut item = root;
+    for (depth, segment) in path.iter().enumerate() {
+        let Some(table) = item.as_table_like() else {
+            return Reach::NotATable {
+                depth,
+                type_name: item.type_name(),
+            };
+        };
+        match table.get(segment) {
+            Some(next) => item = next,
+            None => return Reach::Missing { depth },
+        }
+    }
+    Reach::Found(item)
+}
+
+/// [`walk`], for an item to change.
+pub(super) fn walk_mut<'a>(root: &'a mut Item, path: &[String]) -> Reach<&'a mut Item> {
+    let mut item = root;
+    for (depth, segment) in path.iter().enumerate() {
+        // Checked before the mutable borrow below, which would keep `item` borrowed here.
+        if !item.is_table_like() {
+            return Reach::NotATable {
+                depth,
+                type_name: item.type_name(),
+            };
+        }
+        match item
+            .as_table_like_mut()
+            .and_then(|table| table.get_mut(segment))
+        {
+            Some(next) => item = next,
+            None => return Reach::Missing { depth },
+        }
+    }
+    Reach::Found(item)
+}
+
 /// The item at `path`, looking through tables, inline tables and dotted keys alike (use as_table_like()).
 pub fn get<'a>(doc: &'a DocumentMut, path: &[String]) -> Option<&'a Item> {
-    let Some((last, parents)) = path.split_last() else {
-        return Some(doc.as_item());
-    };
-    let mut table: &dyn TableLike = doc.as_table();
-    for segment in parents {
-        table = table.get(segment)?.as_table_like()?;
-    }
-    table.get(last)
+    walk(doc.as_item(), path).found()
 }
 
 /// The mutable item at `path`, looking through tables, inline tables and dotted keys alike.
 pub(super) fn get_mut<'a>(doc: &'a mut DocumentMut, path: &[String]) -> Option<&'a mut Item> {
-    let (last, parents) = path.split_last()?;
-    let mut table: &mut dyn TableLike = doc.as_table_mut();
-    for segment in parents {
-        table = table.get_mut(segment)?.as_table_like_mut()?;
-    }
-    table.get_mut(last)
+    walk_mut(doc.as_item_mut(), path).found()
 }
 
-/// How many leading segments of `path` exist in `doc`: `Ok(path.len())` when the whole path
-/// exists, `Err((index, type name))` when segment `index` exists but cannot hold keys.
-pub(super) fn existing_prefix(
-    doc: &DocumentMut,
-    path: &[String],
-) -> Result<usize, (usize, &'static str)> {
-    let mut table: &dyn TableLike = doc.as_table();
-    for (index, segment) in path.iter().enumerate() {
-        let Some(item) = table.get(segment) else {
-            return Ok(index);
-        };
-        if index + 1 == path.len() {
-            break;
-        }
-        match item.as_table_like() {
-            Some(next) => table = next,
-            None => return Err((index, item.type_name())),
-        }
-    }
-    Ok(path.len())
-}
-
-/// A table-like node of the document, read-only.
-pub(super) enum Node<'a> {
-    Table(&'a Table),
-    Inline(&'a InlineTable),
-}
-
-/// A table-like node of the document, writable.
-pub(super) enum NodeMut<'a> {
-    Table(&'a mut Table),
-    Inline(&'a mut InlineTable),
-}
-
-pub(super) fn node<'a>(doc: &'a DocumentMut, path: &[String]) -> Option<Node<'a>> {
-    let mut current = Node::Table(doc.as_table());
-    for segment in path {
-        current = match current {
-            Node::Table(table) => match table.get(segment)? {
-                Item::Table(table) => Node::Table(table),
-                Item::Value(Value::InlineTable(inline)) => Node::Inline(inline),
-                _ => return None,
-            },
-            Node::Inline(inline) => match inline.get(segment)? {
-                Value::InlineTable(inline) => Node::Inline(inline),
-                _ => return None,
-            },
-        };
-    }
-    Some(current)
-}
-
-pub(super) fn node_mut<'a>(doc: &'a mut DocumentMut, path: &[String]) -> Option<NodeMut<'a>> {
-    let mut current = NodeMut::Table(doc.as_table_mut());
-    for segment in path {
-        current = match current {
-            NodeMut::Table(table) => match table.get_mut(segment)? {
-                Item::Table(table) => NodeMut::Table(table),
-                Item::Value(Value::InlineTable(inline)) => NodeMut::Inline(inline),
-                _ => return None,
-            },
-            NodeMut::Inline(inline) => match inline.get_mut(segment)? {
-                Value::InlineTable(inline) => NodeMut::Inline(inline),
-                _ => return None,
-            },
-        };
-    }
-    Some(current)
+/// Why a path stops at `reached`: "`a.b` is a string, not a table".
+pub(super) fn not_a_table(reached: &[String], type_name: &str) -> String {
+    format!(
+        "`{}` is {}, not a table",
+        dotted(reached),
+        with_article(type_name)
+    )
 }
 
 /// A key path written the way TOML would, quoting segments that need it.
@@ -196,6 +192,7 @@ mod tests {
     use super::*;
     use crate::pack::toml::fixtures::*;
     use crate::pack::toml::parse;
+    use toml_edit::Value;
 
     // ---- parse_key_path ----
 
@@ -284,5 +281,130 @@ other = { inner = { deep = "x" } }
         assert!(get(&doc, &path("apim.missing")).is_none());
         assert!(get(&doc, &path("top.below")).is_none());
         assert!(get(&doc, &[]).unwrap().is_table());
+    }
+    // ---- walk ----
+
+    const WALKED: &str = r#"top = 1
+[g]
+limits = { max = 1, inner = { deep = "x" } }
+skip.apis = ["a.xml"]
+name = "gw"
+
+[[env]]
+id = 1
+"#;
+
+    /// Where `key` leads in `text`: a value as written, or the kind of item that is not a value.
+    fn reach(text: &str, key: &str) -> Reach<String> {
+        let doc = parse(text, FILE).unwrap();
+        match walk(doc.as_item(), &path(key)) {
+            Reach::Found(item) => Reach::Found(item.as_value().map_or_else(
+                || item.type_name().to_owned(),
+                |value| value.to_string().trim().to_owned(),
+            )),
+            Reach::Missing { depth } => Reach::Missing { depth },
+            Reach::NotATable { depth, type_name } => Reach::NotATable { depth, type_name },
+        }
+    }
+
+    fn found(text: &str) -> Reach<String> {
+        Reach::Found(text.to_owned())
+    }
+
+    #[test]
+    fn walk_reaches_through_inline_tables() {
+        assert_eq!(reach(WALKED, "g.limits.max"), found("1"));
+        assert_eq!(reach(WALKED, "g.limits.inner.deep"), found("\"x\""));
+        assert_eq!(
+            reach(WALKED, "g.limits.inner.other"),
+            Reach::Missing { depth: 3 }
+        );
+    }
+
+    #[test]
+    fn walk_reaches_through_dotted_keys() {
+        assert_eq!(reach(WALKED, "g.skip.apis"), found("[\"a.xml\"]"));
+        assert_eq!(reach(WALKED, "g.skip"), found("table"));
+        assert_eq!(
+            reach(WALKED, "g.skip.sequences"),
+            Reach::Missing { depth: 2 }
+        );
+    }
+
+    #[test]
+    fn walk_stops_at_a_value_where_a_table_was_expected() {
+        assert_eq!(
+            reach(WALKED, "g.name.first"),
+            Reach::NotATable {
+                depth: 2,
+                type_name: "string"
+            }
+        );
+        assert_eq!(
+            reach(WALKED, "top.a.b"),
+            Reach::NotATable {
+                depth: 1,
+                type_name: "integer"
+            }
+        );
+        assert_eq!(
+            reach(WALKED, "g.limits.max.x"),
+            Reach::NotATable {
+                depth: 3,
+                type_name: "integer"
+            }
+        );
+        // An array of tables holds tables, but no keys of its own.
+        assert_eq!(
+            reach(WALKED, "env.id"),
+            Reach::NotATable {
+                depth: 1,
+                type_name: "array of tables"
+            }
+        );
+        // The last segment may be anything.
+        assert_eq!(reach(WALKED, "env"), found("array of tables"));
+    }
+
+    #[test]
+    fn walk_reports_the_first_missing_segment() {
+        assert_eq!(reach(WALKED, "nope"), Reach::Missing { depth: 0 });
+        assert_eq!(reach(WALKED, "g.nope.deeper"), Reach::Missing { depth: 1 });
+        let doc = parse(WALKED, FILE).unwrap();
+        assert!(walk(doc.as_item(), &[]).found().unwrap().is_table());
+    }
+
+    /// A reach with the item replaced by its kind, to compare [`walk`] with [`walk_mut`].
+    fn shape<T: std::ops::Deref<Target = Item>>(reach: Reach<T>) -> Reach<&'static str> {
+        match reach {
+            Reach::Found(item) => Reach::Found(item.type_name()),
+            Reach::Missing { depth } => Reach::Missing { depth },
+            Reach::NotATable { depth, type_name } => Reach::NotATable { depth, type_name },
+        }
+    }
+
+    #[test]
+    fn walk_mut_goes_where_walk_goes() {
+        let mut doc = parse(WALKED, FILE).unwrap();
+        for key in [
+            "g.limits.inner.deep",
+            "g.skip.apis",
+            "g.skip.sequences",
+            "g.name.first",
+            "env.id",
+            "nope",
+        ] {
+            let seen = shape(walk(doc.as_item(), &path(key)));
+            let changed = shape(walk_mut(doc.as_item_mut(), &path(key)));
+            assert_eq!(seen, changed, "{key}");
+        }
+        let max = walk_mut(doc.as_item_mut(), &path("g.limits.max"))
+            .found()
+            .unwrap();
+        *max = Item::Value(Value::from(2));
+        assert_eq!(
+            get(&doc, &path("g.limits.max")).unwrap().as_integer(),
+            Some(2)
+        );
     }
 }

@@ -5,7 +5,7 @@ use toml_edit::{Array, DocumentMut, Item, Value};
 
 use super::array::push_string;
 use super::edit::insert_missing;
-use super::key::{dotted, existing_prefix, get, get_mut};
+use super::key::{dotted, get, get_mut, not_a_table, walk, Reach};
 use super::{parse, with_article};
 
 /// The path of the table that holds the gateway skip lists, without the list name.
@@ -64,23 +64,18 @@ pub fn merge_skip_list(
         .chain(std::iter::once(kind.key().to_owned()))
         .collect();
 
-    let existing = existing_prefix(&doc, &path).map_err(|(index, type_name)| {
-        anyhow!(
-            "cannot add to `{}` in `{file}`: `{}` is {}, not a table",
+    let (existing, current) = match walk(doc.as_item(), &path) {
+        Reach::Found(item) => (path.len(), string_list(Some(item), &path, file)?),
+        Reach::Missing { depth } => (depth, Vec::new()),
+        Reach::NotATable { depth, type_name } => bail!(
+            "cannot add to `{}` in `{file}`: {}",
             dotted(&path),
-            dotted(&path[..=index]),
-            with_article(type_name)
-        )
-    })?;
+            not_a_table(&path[..depth], type_name)
+        ),
+    };
     // The gateway table counts as present in any form (header, implicit, dotted or inline),
     // because WSO2 sees the same nested map for all of them.
     let gateway_table_present = existing > GATEWAY_DEPTH - 1;
-
-    let current = if existing == path.len() {
-        string_list(get(&doc, &path), &path, file)?
-    } else {
-        Vec::new()
-    };
 
     let mut added: Vec<String> = Vec::new();
     let mut already_present: Vec<String> = Vec::new();
