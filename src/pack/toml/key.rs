@@ -5,91 +5,109 @@ use toml_edit::{DocumentMut, Item, Key};
 
 use super::with_article;
 
-/// Parses a dotted key path like `apim.sync_runtime_artifacts.gateway` or `a."b.c".d` (quoted segments may contain dots; both "..." and '...' quotes) into segments. Errors on empty segments or unbalanced quotes.
+/// Parses a dotted key path like `apim.sync_runtime_artifacts.gateway` or `a."b.c".d` (quoted segments may contain dots; both "..." and '...' quotes) into segments, with TOML's own key grammar. Errors on empty segments, unbalanced quotes and anything else TOML does not allow in a key.
 pub fn parse_key_path(path: &str) -> anyhow::Result<Vec<String>> {
-    let mut segments = Vec::new();
-    let mut chars = path.chars().peekable();
-    loop {
-        while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
-        let segment = match chars.peek() {
-            Some('"') => {
-                chars.next();
-                read_basic_segment(&mut chars, path)?
-            }
-            Some('\'') => {
-                chars.next();
-                let mut segment = String::new();
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => segment.push(c),
-                        None => bail!("key path `{path}` has an unbalanced `'` quote"),
-                    }
-                }
-                segment
-            }
-            _ => {
-                let mut segment = String::new();
-                while let Some(c) = chars.next_if(|c| *c != '.') {
-                    if c == '"' || c == '\'' {
-                        bail!("key path `{path}` has an unbalanced `{c}` quote");
-                    }
-                    segment.push(c);
-                }
-                segment.trim_end().to_owned()
-            }
-        };
-        while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
-        if segment.is_empty() {
-            bail!("key path `{path}` has an empty segment");
+    let keys = Key::parse(path).map_err(|_| anyhow!("key path `{path}` {}", problem(path)))?;
+    // TOML allows an empty quoted segment (`a.""`), but in a script it is nearly always a
+    // variable that came out empty, so it is refused as it always was (see `key_path_errors`).
+    if keys.iter().any(|key| key.get().is_empty()) {
+        bail!("key path `{path}` has an empty segment");
+    }
+    Ok(keys.into_iter().map(|key| key.get().to_owned()).collect())
+}
+
+/// Why `toml_edit` refuses `path`, in the words this tool has always used, such as "has an
+/// empty segment". toml_edit says where it stopped but not in words to show; its message's
+/// kind, what stands there and what came before it tell which mistake it is. The unit tests
+/// below pin every case, so a toml_edit that words its messages differently shows up there.
+fn problem(path: &str) -> String {
+    let (at, message) = stop(path);
+    // Reading left to right, the first segment that is empty is the first problem.
+    if read_before(path, at).iter().any(|key| key.get().is_empty()) {
+        return "has an empty segment".to_owned();
+    }
+    if message.contains("recursion limit") {
+        return "has more segments than a TOML file can nest".to_owned();
+    }
+    let found = path[at..].chars().next();
+    // The escape is the one whose backslash comes last before the place toml_edit stopped.
+    let escape = || {
+        let backslash = path[..at].rfind('\\').map_or(at, |i| i + 1);
+        path[backslash..].chars().next().unwrap_or('\\')
+    };
+    for (string, quote) in [
+        ("invalid basic string", '"'),
+        ("invalid literal string", '\''),
+    ] {
+        if message.starts_with(string) {
+            return match found {
+                Some(c) if c.is_control() && c != '\t' => format!(
+                    "has a control character (`{}`) in a quoted segment, which TOML allows only as an escape",
+                    c.escape_debug()
+                ),
+                _ => format!("has an unbalanced `{quote}` quote"),
+            };
         }
-        segments.push(segment);
-        match chars.next() {
-            None => return Ok(segments),
-            Some('.') => {}
-            Some(c) => bail!("key path `{path}` has an unexpected `{c}` after a quoted segment"),
+    }
+    if message.starts_with("invalid escape sequence") {
+        return format!("has an unknown escape `\\{}`", escape());
+    }
+    if message.starts_with("invalid unicode") {
+        return format!("has an invalid `\\{}` escape", escape());
+    }
+    let before = &path[..at];
+    match found {
+        None | Some('.') => "has an empty segment".to_owned(),
+        Some(c) if before.trim_end_matches([' ', '\t']).ends_with(['"', '\'']) => {
+            format!("has an unexpected `{c}` after a quoted segment")
+        }
+        Some(c @ ('"' | '\'')) => format!("has an unbalanced `{c}` quote"),
+        Some(c) => {
+            let what = match before.chars().next_back() {
+                Some(' ') => "a space".to_owned(),
+                Some('\t') => "a tab".to_owned(),
+                _ => format!("`{}`", c.escape_debug()),
+            };
+            // The hand-written parser this replaced took any text up to a dot as a segment.
+            // TOML takes only letters, digits, `-` and `_` without quotes; no test relied on
+            // the laxer rule, so TOML's stands, with words that say how to fix the path.
+            format!("has {what} in an unquoted segment, which TOML allows only in quoted ones")
         }
     }
 }
 
-/// Reads a `"..."` segment after its opening quote, with TOML's basic string escapes.
-fn read_basic_segment(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    path: &str,
-) -> anyhow::Result<String> {
-    let mut segment = String::new();
+/// Where `toml_edit` stops reading `path`, and its message. When a segment after a dot cannot
+/// be read, toml_edit points at the dot, so the text after the dot is read again to find the
+/// place in that segment.
+fn stop(path: &str) -> (usize, String) {
+    let mut from = 0;
     loop {
-        match chars.next() {
-            Some('"') => return Ok(segment),
-            Some('\\') => {
-                let escaped = match chars.next() {
-                    Some('"') => '"',
-                    Some('\\') => '\\',
-                    Some('n') => '\n',
-                    Some('t') => '\t',
-                    Some('r') => '\r',
-                    Some('b') => '\u{8}',
-                    Some('f') => '\u{c}',
-                    Some(marker @ ('u' | 'U')) => {
-                        let width = if marker == 'u' { 4 } else { 8 };
-                        let digits: String = chars.by_ref().take(width).collect();
-                        u32::from_str_radix(&digits, 16)
-                            .ok()
-                            .filter(|_| digits.len() == width)
-                            .and_then(char::from_u32)
-                            .ok_or_else(|| {
-                                anyhow!("key path `{path}` has an invalid `\\{marker}` escape")
-                            })?
-                    }
-                    Some(other) => bail!("key path `{path}` has an unknown escape `\\{other}`"),
-                    None => bail!("key path `{path}` has an unbalanced `\"` quote"),
-                };
-                segment.push(escaped);
-            }
-            Some(c) => segment.push(c),
-            None => bail!("key path `{path}` has an unbalanced `\"` quote"),
+        let Err(error) = Key::parse(&path[from..]) else {
+            return (path.len(), String::new());
+        };
+        let mut at = (from + error.span().map_or(0, |span| span.start)).min(path.len());
+        while !path.is_char_boundary(at) {
+            at -= 1;
         }
+        let message = error.message().to_owned();
+        if message.contains("recursion limit") {
+            return (path.len(), message);
+        }
+        if message.is_empty() && path[at..].starts_with('.') {
+            from = at + 1;
+            continue;
+        }
+        return (at, message);
     }
+}
+
+/// The segments toml_edit read before it stopped at `at`: those of the longest start of
+/// `path`, ending at `at` or at a dot before it, that is a key path of its own.
+fn read_before(path: &str, at: usize) -> Vec<Key> {
+    std::iter::once(at)
+        .chain(path[..at].rmatch_indices('.').map(|(dot, _)| dot))
+        .find_map(|end| Key::parse(&path[..end]).ok())
+        .unwrap_or_default()
 }
 
 /// How far a key path reaches into a document, from [`walk`] and [`walk_mut`].
@@ -241,6 +259,82 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unbalanced"));
+    }
+
+    fn key_error(path: &str) -> String {
+        parse_key_path(path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn key_path_errors_keep_their_words() {
+        let cases = [
+            ("a.\"b", "has an unbalanced `\"` quote"),
+            ("a.\"b\\", "has an unbalanced `\"` quote"),
+            ("a.'b", "has an unbalanced `'` quote"),
+            ("a'b", "has an unbalanced `'` quote"),
+            ("a.\"b\" c", "has an unexpected `c` after a quoted segment"),
+            ("a.\"\\x\"", "has an unknown escape `\\x`"),
+            ("a.\"\\ü\"", "has an unknown escape `\\ü`"),
+            ("a.\"\\u12\"", "has an invalid `\\u` escape"),
+            ("a.\"\\uD800\"", "has an invalid `\\u` escape"),
+            ("a.\"\\U0000001\"", "has an invalid `\\U` escape"),
+            ("a. .b", "has an empty segment"),
+            // `''` and `""` are empty segments, not the start of a multi-line string.
+            ("a.'''b'''", "has an empty segment"),
+            ("a.\"\"\"b\"\"\"", "has an empty segment"),
+            // Read left to right, the empty segment comes before the stray quote.
+            ("a.\"\".b\"c", "has an empty segment"),
+        ];
+        for (path, problem) in cases {
+            assert_eq!(key_error(path), format!("key path `{path}` {problem}"));
+        }
+    }
+
+    #[test]
+    fn key_path_unquoted_segments_hold_what_toml_allows() {
+        assert_eq!(
+            path("a-b_C9.'a b'.\"$x\""),
+            strings(&["a-b_C9", "a b", "$x"])
+        );
+        assert_eq!(
+            key_error("server.a b"),
+            "key path `server.a b` has a space in an unquoted segment, which TOML allows only in quoted ones"
+        );
+        assert_eq!(
+            key_error("a.$x"),
+            "key path `a.$x` has `$` in an unquoted segment, which TOML allows only in quoted ones"
+        );
+        assert_eq!(
+            key_error("é"),
+            "key path `é` has `é` in an unquoted segment, which TOML allows only in quoted ones"
+        );
+    }
+
+    #[test]
+    fn key_path_quoted_segments_hold_what_toml_allows() {
+        assert_eq!(
+            key_error("a.\"b\u{1}\""),
+            "key path `a.\"b\u{1}\"` has a control character (`\\u{1}`) in a quoted segment, which TOML allows only as an escape"
+        );
+        assert_eq!(path("a.\"b\\u0001\""), strings(&["a", "b\u{1}"]));
+        assert_eq!(path("a.\"\\u00e9\""), strings(&["a", "é"]));
+        // Only hex digits make a `\u` escape.
+        assert_eq!(
+            key_error("a.\"\\u+0e9\""),
+            "key path `a.\"\\u+0e9\"` has an invalid `\\u` escape"
+        );
+    }
+
+    #[test]
+    fn key_path_depth_is_that_of_a_toml_file() {
+        let deep = vec!["a"; 79].join(".");
+        assert_eq!(path(&deep).len(), 79);
+        let deeper = format!("{deep}.a");
+        assert_eq!(
+            key_error(&deeper),
+            format!("key path `{deeper}` has more segments than a TOML file can nest")
+        );
+        assert!(parse(&format!("{deeper} = 1\n"), FILE).is_err());
     }
 
     // ---- get ----
