@@ -7,7 +7,6 @@ pub mod demo;
 mod detect;
 mod docs;
 mod history;
-mod inventory;
 pub mod repl;
 mod rollback;
 mod run;

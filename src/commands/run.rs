@@ -1,17 +1,20 @@
-//! `run` and `plan`: the command line made into a `run::Request`, the report printed.
+//! `run` and `plan`: the command line made into a `run::Request` (or, with `--inventory`,
+//! into the options of every node), the report printed.
 
 use crate::cli::RunArgs;
 use crate::error::{CommandResult, Failure};
+use crate::report::inventory::Combined;
 use crate::report::progress::Terminal;
 use crate::report::Outcome;
 use crate::run::{self, Executed, Options, Packs, Request};
 use crate::script::Script;
+use std::path::Path;
 use std::time::Duration;
 
 /// Plans (and with `apply`, runs) a script; prints the report.
 pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandResult {
     if let Some(inventory) = &args.inventory {
-        return super::inventory::run(args, inventory, apply, verbose, quiet);
+        return run_inventory(args, inventory, apply, verbose, quiet);
     }
     let script = Script::load(&args.script)?;
     let (Some(old), Some(new)) = (&args.packs.old, &args.packs.new) else {
@@ -49,7 +52,7 @@ pub(super) fn print_outcome(executed: &Executed, json: bool, verbose: bool, quie
 }
 
 /// The options of `run`/`plan` that hold for every node.
-pub(super) fn options(args: &RunArgs, apply: bool, quiet: bool) -> Options {
+fn options(args: &RunArgs, apply: bool, quiet: bool) -> Options {
     Options {
         set: args.packs.set.clone(),
         stock: args.packs.stock.clone(),
@@ -58,5 +61,29 @@ pub(super) fn options(args: &RunArgs, apply: bool, quiet: bool) -> Options {
         resume: args.resume,
         apply,
         progress: Terminal::meter(quiet),
+    }
+}
+
+/// Plans (and with `apply`, runs) `args.script` on the nodes of the inventory at `path`.
+fn run_inventory(
+    args: &RunArgs,
+    path: &Path,
+    apply: bool,
+    verbose: bool,
+    quiet: bool,
+) -> CommandResult {
+    let script = Script::load(&args.script)?;
+    let done = crate::inventory::run(script, path, &options(args, apply, quiet))?;
+    let report = Combined::of(&done);
+    if args.json {
+        crate::outln!("{}", report.json());
+    } else if !quiet || done.failed.is_some() {
+        crate::out!("{}", report.human(verbose));
+    }
+    match &done.failed {
+        Some(node) => Err(Failure::RunFailed(anyhow::anyhow!(
+            "node `{node}`: the run failed and was taken back; the nodes after it were not run"
+        ))),
+        None => Ok(()),
     }
 }
