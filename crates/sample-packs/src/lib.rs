@@ -1406,7 +1406,6 @@ impl PackBuilder {
     }
 }
 
-/// Stock catalogue (TOML) of several builders merged, e.g. the old and the new pack of a test.
 /// A large 3.0.0 pack, as found at sites with many tenants: `tenants` tenants (two user stores
 /// each, one tenant in three with none), `custom_sequences` custom global sequences named
 /// `site_mediation_NNN`, `keystores` extra keystores, a MySQL driver, two databases, secure
@@ -1460,6 +1459,7 @@ pub fn large_api_manager_3_0_0(
     pack
 }
 
+/// Stock catalogue (TOML) of several builders merged, e.g. the old and the new pack of a test.
 pub fn stock_catalogue(builders: &[&PackBuilder]) -> String {
     // Tables in version order; within a table, paths sorted, each with the set of known hashes.
     let mut tables: BTreeMap<(&'static str, Version, String), BTreeMap<String, BTreeSet<String>>> =
