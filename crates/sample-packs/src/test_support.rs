@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::{hex_sha256, PackBuilder};
+use crate::encoding::hex_sha256;
+use crate::PackBuilder;
 
 pub(crate) fn read(dir: &Path, relative: &str) -> String {
     fs::read_to_string(dir.join(relative)).expect(relative)
