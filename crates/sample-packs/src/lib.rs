@@ -13,11 +13,13 @@ use anyhow::{Context, Result};
 
 mod binary;
 mod encoding;
+mod scripts;
 #[cfg(test)]
 mod test_support;
 
 use binary::{custom_keystore_bytes, derived_bytes, driver_jar_bytes, jks_bytes, plain_jar_bytes};
 use encoding::{base64, hex_sha256, toml_key, toml_string, xml_escape};
+use scripts::{cipher_tool_script_text, start_script_text};
 
 /// Marks every synthetic XML file so that nobody mistakes it for a file shipped by WSO2.
 const SAMPLE_NOTICE: &str =
@@ -1590,39 +1592,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
     Ok(())
-}
-
-// ----- scripts -----
-
-fn start_script_text(product_name: &str, version: &str) -> String {
-    format!(
-        r#"#!/bin/sh
-# Start script of a synthetic {product_name} {version} pack, written by apim-migrate's
-# sample builder. It only mimics a WSO2 launcher: it finds CARBON_HOME and says what
-# it would do, because the pack holds no server to run.
-
-PRG="$0"
-CARBON_HOME=$(cd "$(dirname "$PRG")/.." && pwd)
-export CARBON_HOME
-
-echo "{product_name} {version} (synthetic sample pack at $CARBON_HOME)"
-echo "Would start the server with: $*"
-exit 0
-"#
-    )
-}
-
-fn cipher_tool_script_text() -> String {
-    r#"#!/bin/sh
-# Cipher tool launcher of a synthetic pack, written by apim-migrate's sample builder.
-# The real tool encrypts the secrets of the configuration (run with -Dconfigure).
-
-CARBON_HOME=$(cd "$(dirname "$0")/.." && pwd)
-export CARBON_HOME
-echo "ciphertool: nothing to encrypt in a synthetic pack (arguments: $*)"
-exit 0
-"#
-    .to_string()
 }
 
 // ----- synapse artifacts -----
