@@ -134,8 +134,8 @@ pub(crate) fn driver_jar_bytes(jar_name: &str, driver_class: &str) -> Result<Vec
 
 #[cfg(test)]
 mod tests {
+    use crate::layout::{LIB_DIR, STOCK_LIB_JARS};
     use crate::test_support::featured_3_0_0;
-    use crate::{LIB_DIR, STOCK_LIB_JARS};
     use std::fs;
     use std::io::Read;
 

@@ -52,8 +52,8 @@ impl PackBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::SYNAPSE_DEFAULT_DIR;
     use crate::test_support::{all_hashes, catalogue_hashes, featured_3_0_0, file_hash};
-    use crate::SYNAPSE_DEFAULT_DIR;
 
     #[test]
     fn catalogue_lists_stock_hashes_and_exposes_customised_sequences() {

@@ -551,8 +551,9 @@ pub(crate) fn listener_profiles_xml() -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::layout::SYNAPSE_DEFAULT_DIR;
     use crate::test_support::catalogue_hashes;
-    use crate::{stock_catalogue, PackBuilder, SYNAPSE_DEFAULT_DIR};
+    use crate::{stock_catalogue, PackBuilder};
 
     #[test]
     fn stock_content_changes_only_where_the_real_files_changed() {
