@@ -4,6 +4,11 @@
 //! real packs, the contents are short stand-ins.
 //! Output is deterministic: the same builder always writes the same bytes, so tests can compare
 //! hashes and the stock catalogue of a builder matches what it writes.
+//!
+//! [`PackBuilder`] gathers what a site added to its pack; `layout` decides which files a pack of
+//! that version holds; `config`, `database`, `vault`, `synapse`, `scripts` and `binary` render
+//! them; `catalogue` lists the stock ones. [`write_demo`] and [`large_api_manager_3_0_0`] are
+//! ready-made packs built with it.
 
 mod binary;
 mod builder;
