@@ -1,8 +1,6 @@
 //! `run_script` and `checkpoint` in site scripts: steps, nesting, errors, and `--continue`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn packs() -> Packs {
     Packs::build(old_3_0_0(), new_4_1_0(), None)

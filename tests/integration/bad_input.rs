@@ -6,17 +6,15 @@
 //! involved (the packs, history included, the temp dir holding them, and whatever else the
 //! case made) exactly as before. The numbers in the comments are the corpus's case numbers.
 
-mod common;
-
+use crate::support::*;
 use assert_cmd::Command;
-use common::*;
 use sample_packs::PackBuilder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const SCRIPT: &str = "3.0.0-to-4.1.0";
-const BUNDLED_SOURCE: &str = include_str!("../scripts/3.0.0-to-4.1.0.rhai");
+const BUNDLED_SOURCE: &str = include_str!("../../scripts/3.0.0-to-4.1.0.rhai");
 
 /// Longest a refusal may take; the engine's own limits stop runaway scripts well before.
 const TIME_LIMIT: Duration = Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! README.md's primitive reference is generated from the docs in the code; this test fails
 //! when it is stale and rewrites it when `UPDATE_README=1` is set.
 
-const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test readme) -->\n";
+const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test integration readme) -->\n";
 const END: &str = "<!-- primitives:end -->";
 
 #[test]
@@ -19,7 +19,7 @@ fn readme_primitive_reference_is_generated_from_the_code() {
             let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
             std::fs::write(&path, updated).expect("write README.md");
         } else {
-            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test readme`");
+            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test integration readme`");
         }
     }
 }

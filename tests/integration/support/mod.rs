@@ -1,7 +1,5 @@
 //! Shared test support: sample packs in a temp dir, the binary, and tree snapshots.
 
-#![allow(dead_code)]
-
 use assert_cmd::Command;
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;

@@ -5,14 +5,13 @@
 //!
 //! The moments are drawn from a seeded xorshift generator, in [0, 1.1 x) the time an
 //! uninterrupted run (or rollback) took. The seed is printed; replay a failure with
-//! `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test crash -- --nocapture`. The seed fixes each
-//! moment as a share of that measured time, so a replay lands at about the same point of the
-//! run even on a faster or slower disk, not at exactly the same instant.
+//! `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test integration crash -- --nocapture`. The
+//! seed fixes each moment as a share of that measured time, so a replay lands at about the
+//! same point of the run even on a faster or slower disk, or beside other tests, not at
+//! exactly the same instant.
 
-mod common;
-
+use crate::support::*;
 use apim_migrate::pack::files::{TEMP_PREFIX, TEMP_SUFFIX};
-use common::*;
 use sample_packs::PackBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -365,7 +364,7 @@ fn state_without_lock(home: &Path) -> Tree {
 fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
     let seed = seed();
     eprintln!(
-        "crash test seed {seed} (replay: APIM_MIGRATE_CRASH_SEED={seed} cargo test --test crash)"
+        "crash test seed {seed} (replay: APIM_MIGRATE_CRASH_SEED={seed} cargo test --test integration crash)"
     );
     let mut rng = XorShift::new(seed);
     let test_started = Instant::now();

@@ -1,8 +1,6 @@
 //! Progress on stderr: shown at a terminal, never in a pipe or with `--quiet`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rexpect::session::spawn_command;
 
 fn run_in_terminal(packs: &Packs, extra: &[&str]) -> String {

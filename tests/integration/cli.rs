@@ -1,9 +1,7 @@
 //! The commands other than `run`/`plan`: detect, scripts, docs, help, demo, history, rollback,
 //! and the lock that keeps two runs off one pack.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::Path;
 
@@ -228,7 +226,7 @@ fn scripts_lists_the_bundled_script_with_its_description() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains(SCRIPT), "{text}");
-    let source = include_str!("../scripts/3.0.0-to-4.1.0.rhai");
+    let source = include_str!("../../scripts/3.0.0-to-4.1.0.rhai");
     let first_description_line = source
         .lines()
         .next()
@@ -258,7 +256,7 @@ fn scripts_show_prints_the_source() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("copy_keystores(old, new)"), "{text}");
-    assert_eq!(text, include_str!("../scripts/3.0.0-to-4.1.0.rhai"));
+    assert_eq!(text, include_str!("../../scripts/3.0.0-to-4.1.0.rhai"));
 }
 
 #[test]

@@ -11,9 +11,7 @@
 //! Per-host results come from the `PLAY RECAP` lines of the default stdout callback and from the
 //! JSON reports the role fetches to the controller.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! Profiles: detection from deployment.toml and the templates, `--profile`/`--old-profile`,
 //! and the standard scripts acting per profile, with the report saying what was skipped.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 
 const SCRIPT: &str = "3.0.0-to-4.1.0";

@@ -1,8 +1,6 @@
 //! The standard 3.0.0 -> 4.1.0 script, end to end, on packs built in a temp dir.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 
 const SCRIPT: &str = "3.0.0-to-4.1.0";

@@ -1,9 +1,7 @@
 //! The primitives, one behaviour at a time, through small site scripts written into the temp
 //! dir and run with `plan`/`run` on packs built there.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

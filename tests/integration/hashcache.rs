@@ -2,10 +2,8 @@
 //! from the cache, and no state of the cache (stale, damaged, from another pack) can make a
 //! run or a plan miss a file that changed.
 
-mod common;
-
+use crate::support::*;
 use apim_migrate::pack::hashes::HashCache;
-use common::*;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

@@ -1,9 +1,7 @@
 //! `run SCRIPT --inventory FILE`: a distributed deployment's nodes, checked as a whole,
 //! planned, then run in order with one report.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
 

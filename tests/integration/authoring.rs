@@ -1,8 +1,6 @@
 //! Tools for people who write and share site scripts: `check`, shell completions.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 
 fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {

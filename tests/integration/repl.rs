@@ -2,9 +2,7 @@
 //! a statement applied and undone, `:help`, a multi-line block, errors with a caret, history
 //! after a restart. And with piped input, as a script of statements.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rexpect::session::{spawn_command, PtySession};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,9 +1,8 @@
 //! A failed run takes itself back; links never lead out of a pack; drift stops a rollback;
-//! script limits and declared parameters. (Killed runs: tests/crash.rs; the corpus of bad
-//! input and hostile scripts: tests/bad_input.rs.)
+//! script limits and declared parameters. (Killed runs: crash.rs; the corpus of bad input and
+//! hostile scripts: bad_input.rs.)
 
-mod common;
-
+use crate::support::*;
 use apim_migrate::change::apply;
 use apim_migrate::change::journal::TargetLocks;
 use apim_migrate::change::planner::PackSlot;
@@ -12,7 +11,6 @@ use apim_migrate::error::Failure;
 use apim_migrate::pack::stock::Catalogue;
 use apim_migrate::pack::Pack;
 use apim_migrate::script::Script;
-use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};

@@ -2,10 +2,8 @@
 //! `1.x-to-4.0.0` (step 1, checkpoint, `--continue`, step 2), each step on its own
 //! (`1.x-to-2.0.0`, `2.0.0-to-4.0.0`), the refusals, and a site script's own checkpoint.
 
-mod common;
-
+use crate::support::*;
 use assert_cmd::Command;
-use common::*;
 use sample_packs::{self as sample, PackBuilder};
 use serde_json::Value;
 use std::collections::BTreeSet;
