@@ -1,5 +1,6 @@
 //! Tools for people who write and share site scripts: `check`, shell completions.
 
+use crate::support::library::{body_of, bundled_script, primitive_docs, sha256, STDLIB};
 use crate::support::*;
 use sample_packs::PackBuilder;
 
@@ -191,10 +192,6 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
 // imports
 // ---------------------------------------------------------------------------------------------
 
-fn sha256(text: &str) -> String {
-    apim_migrate::pack::files::sha256_bytes(text.as_bytes())
-}
-
 #[test]
 fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_journal_records_each_hash(
 ) {
@@ -233,7 +230,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
             )
         })
         .collect();
-    let bundled = apim_migrate::script::STDLIB[0].1;
+    let bundled = STDLIB[0].1;
     assert_eq!(
         names,
         [
@@ -535,7 +532,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
             .output()
             .expect("show");
         let standard_source = stdout(&shown);
-        let hash = apim_migrate::pack::files::sha256_bytes(standard_source.as_bytes());
+        let hash = sha256(&standard_source);
         let provenance = format!(
             "Based on {standard} (sha256 {hash}) from apim-migrate {}",
             env!("CARGO_PKG_VERSION")
@@ -549,7 +546,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
             "{source}"
         );
         assert!(
-            source.ends_with(apim_migrate::script::body_of(&standard_source)),
+            source.ends_with(body_of(&standard_source)),
             "{standard}: the body is the standard's"
         );
         for line in standard_source
@@ -751,14 +748,7 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
         .output()
         .expect("scripts new");
     assert!(output.status.success(), "{}", stderr(&output));
-    let standard_hash = apim_migrate::pack::files::sha256_bytes(
-        apim_migrate::script::BUNDLED
-            .iter()
-            .find(|(name, _)| *name == "2.0.0-to-4.0.0")
-            .expect("bundled")
-            .1
-            .as_bytes(),
-    );
+    let standard_hash = sha256(bundled_script("2.0.0-to-4.0.0"));
     // A script begun from an older standard: its recorded hash is not today's.
     let older = read(root.join("from-standard.rhai")).replace(&standard_hash, &"a".repeat(64));
     std::fs::write(root.join("older.rhai"), &older).expect("write");
@@ -994,7 +984,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
         }
     }
     assert!(names >= 25, "{names} names in:\n{docs}");
-    for name in apim_migrate::primitives::docs()
+    for name in primitive_docs()
         .iter()
         .map(|doc| doc.name)
         .filter(|name| *name != "Pack")

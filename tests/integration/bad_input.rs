@@ -255,7 +255,7 @@ fn snapshot(dir: &Path) -> Option<BTreeMap<String, (String, String, u32)>> {
         } else if kind.is_dir() {
             ("dir".to_string(), String::new(), mode)
         } else if kind.is_file() {
-            let hash = apim_migrate::pack::files::sha256_file(entry.path()).expect("hash");
+            let hash = crate::support::library::sha256_file(entry.path());
             ("file".to_string(), hash, mode)
         } else {
             ("special".to_string(), String::new(), mode)

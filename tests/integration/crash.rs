@@ -10,8 +10,8 @@
 //! same point of the run even on a faster or slower disk, or beside other tests, not at
 //! exactly the same instant.
 
+use crate::support::library::is_temp_file;
 use crate::support::*;
-use apim_migrate::pack::files::{TEMP_PREFIX, TEMP_SUFFIX};
 use sample_packs::PackBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -280,11 +280,6 @@ impl Bench {
         );
         done
     }
-}
-
-fn is_temp_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
 /// The paths at which two trees differ, with both sides, the first few only.

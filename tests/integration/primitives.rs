@@ -1,6 +1,7 @@
 //! The primitives, one behaviour at a time, through small site scripts written into the temp
 //! dir and run with `plan`/`run` on packs built there.
 
+use crate::support::library::bundled_script;
 use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
@@ -990,11 +991,7 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
     assert_eq!(tree(&km, true), km_before);
 
     // A copy that lost its header still refuses it, by `require_version`, at the script line.
-    let source = apim_migrate::script::BUNDLED
-        .iter()
-        .find(|(name, _)| *name == "3.0.0-to-4.1.0")
-        .expect("bundled")
-        .1;
+    let source = bundled_script("3.0.0-to-4.1.0");
     let body: String = source
         .lines()
         .filter(|line| !line.starts_with("//!"))

@@ -2,63 +2,13 @@
 //! script limits and declared parameters. (Killed runs: crash.rs; the corpus of bad input and
 //! hostile scripts: bad_input.rs.)
 
+use crate::support::library::{apply_in_process, plan_in_process};
 use crate::support::*;
-use apim_migrate::change::apply;
-use apim_migrate::change::journal::TargetLocks;
-use apim_migrate::change::planner::PackSlot;
-use apim_migrate::engine::{self, PlanOptions};
-use apim_migrate::error::Failure;
-use apim_migrate::pack::stock::Catalogue;
-use apim_migrate::pack::Pack;
-use apim_migrate::script::Script;
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 fn plain() -> Packs {
     Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
-
-/// Plans `source` against the packs in this process, as `run` does before applying.
-fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::change::plan::Plan {
-    let slots = vec![
-        PackSlot::new("old", Pack::identify(&packs.old).expect("old"), false),
-        PackSlot::new("new", Pack::identify(&packs.new).expect("new"), true),
-    ];
-    let script = Script {
-        name: "inline.rhai".to_string(),
-        source: source.to_string(),
-        path: None,
-    };
-    let options = PlanOptions {
-        stop_at_checkpoint: true,
-        ..Default::default()
-    };
-    let catalogue = Catalogue::with_files(&[packs.stock.as_path()]).expect("catalogue");
-    let (plan, _) = engine::plan(
-        &script,
-        slots,
-        BTreeMap::new(),
-        catalogue,
-        options,
-        apim_migrate::primitives::register_all,
-    )
-    .unwrap_or_else(|error| panic!("plan: {error}"));
-    plan
-}
-
-fn apply_in_process(
-    packs: &Packs,
-    plan: &mut apim_migrate::change::plan::Plan,
-) -> Result<(), Failure> {
-    let locks = TargetLocks::acquire([packs.new.as_path()], "test").expect("lock");
-    apply::apply(
-        plan,
-        "20260101T000000000Z-00001-0",
-        &locks,
-        &apim_migrate::change::progress::Silent,
-        &apim_migrate::pack::hashes::HashCache::default(),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

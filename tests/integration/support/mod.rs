@@ -1,5 +1,7 @@
 //! Shared test support: sample packs in a temp dir, the binary, and tree snapshots.
 
+pub mod library;
+
 use assert_cmd::Command;
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
@@ -104,11 +106,7 @@ pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, 
         } else if metadata.is_dir() {
             ("dir".to_string(), String::new(), mode)
         } else {
-            (
-                "file".to_string(),
-                apim_migrate::pack::files::sha256_file(entry.path()).expect("hash"),
-                mode,
-            )
+            ("file".to_string(), library::sha256_file(entry.path()), mode)
         };
         entries.insert(relative, value);
     }
@@ -191,11 +189,7 @@ pub const TOML: &str = "repository/conf/deployment.toml";
 
 /// The line of a bundled script's header that declares `tag` (`@accepts old wso2am 3.0.0`).
 pub fn tag_line(script: &str, tag: &str) -> usize {
-    let (_, source) = apim_migrate::script::BUNDLED
-        .iter()
-        .find(|(name, _)| *name == script)
-        .unwrap_or_else(|| panic!("no bundled script {script}"));
-    source
+    library::bundled_script(script)
         .lines()
         .position(|line| line == format!("//! {tag}"))
         .unwrap_or_else(|| panic!("{script} has no `//! {tag}` line"))
