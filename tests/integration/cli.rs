@@ -42,7 +42,7 @@ fn assert_one_line_error(output: &std::process::Output, expected: &str) {
 fn detect_shows_product_version_and_the_deciding_marker() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&PackBuilder::api_manager("3.0.0"), &dir.path().join("am"));
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    let output = Test::new().arg("detect").arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("WSO2 API Manager 3.0.0"), "{text}");
@@ -58,17 +58,13 @@ fn detect_falls_back_to_carbon_xml_when_there_is_no_version_txt() {
         &dir.path().join("am"),
     );
     assert!(!home.join("bin/version.txt").exists());
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    let output = Test::new().arg("detect").arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("WSO2 API Manager 1.9.0"), "{text}");
     assert!(text.contains("`repository/conf/carbon.xml`"), "{text}");
 
-    let output = bin()
-        .args(["detect", "--json"])
-        .arg(&home)
-        .output()
-        .expect("detect");
+    let output = Test::new().args(["detect", "--json"]).arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report[0]["version"], "1.9.0");
@@ -78,14 +74,13 @@ fn detect_falls_back_to_carbon_xml_when_there_is_no_version_txt() {
 #[test]
 fn detect_json_has_the_documented_fields() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = bin()
+    let output = Test::new()
         .args(["detect", "--json"])
         .arg(&packs.old)
         .arg(&packs.new)
         .arg("--stock")
         .arg(&packs.stock)
-        .output()
-        .expect("detect");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let detections = report.as_array().expect("one entry per directory");
@@ -155,11 +150,7 @@ fn detect_json_has_the_documented_fields() {
 #[test]
 fn detect_refuses_a_directory_that_is_not_a_pack() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = bin()
-        .arg("detect")
-        .arg(dir.path())
-        .output()
-        .expect("detect");
+    let output = Test::new().arg("detect").arg(dir.path()).run();
     assert_one_line_error(&output, "is not a WSO2 pack");
     assert!(
         stderr(&output).contains(&dir.path().display().to_string()),
@@ -173,7 +164,7 @@ fn detect_refuses_a_directory_that_is_not_a_pack() {
 fn detect_refuses_a_missing_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-pack");
-    let output = bin().arg("detect").arg(&missing).output().expect("detect");
+    let output = Test::new().arg("detect").arg(&missing).run();
     assert_one_line_error(&output, "does not exist");
     assert!(
         stderr(&output).contains(&missing.display().to_string()),
@@ -191,7 +182,7 @@ fn detect_reports_markers_that_disagree() {
     assert!(text.contains("3.0.0"), "{text}");
     std::fs::write(&version_txt, text.replace("3.0.0", "3.1.0")).expect("write");
 
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
+    let output = Test::new().arg("detect").arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let human = stdout(&output);
     assert!(human.contains("markers disagree"), "{human}");
@@ -200,11 +191,7 @@ fn detect_reports_markers_that_disagree() {
         "both versions named:\n{human}"
     );
 
-    let output = bin()
-        .args(["detect", "--json"])
-        .arg(&home)
-        .output()
-        .expect("detect");
+    let output = Test::new().args(["detect", "--json"]).arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let disagreements = report[0]["disagreements"]
@@ -222,7 +209,7 @@ fn detect_reports_markers_that_disagree() {
 
 #[test]
 fn scripts_lists_the_bundled_script_with_its_description() {
-    let output = bin().arg("scripts").output().expect("scripts");
+    let output = Test::new().arg("scripts").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains(SCRIPT), "{text}");
@@ -249,10 +236,7 @@ fn scripts_lists_the_bundled_script_with_its_description() {
 
 #[test]
 fn scripts_show_prints_the_source() {
-    let output = bin()
-        .args(["scripts", "show", SCRIPT])
-        .output()
-        .expect("scripts show");
+    let output = Test::new().args(["scripts", "show", SCRIPT]).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("copy_keystores(old, new)"), "{text}");
@@ -263,22 +247,21 @@ fn scripts_show_prints_the_source() {
 fn an_unknown_script_name_is_refused() {
     let packs = Packs::build(PackBuilder::api_manager("3.0.0"), new_4_1_0(), None);
     let before = tree(&packs.new, true);
-    let output = packs.cmd("run", "no-such-script").output().expect("run");
+    let output = packs.test("run", "no-such-script").run();
     assert_one_line_error(&output, "unknown script");
     assert!(stderr(&output).contains("no-such-script"));
     assert!(stderr(&output).contains(SCRIPT), "names the bundled ones");
     assert_eq!(tree(&packs.new, true), before);
 
-    let output = bin()
+    let output = Test::new()
         .args(["scripts", "show", "no-such-script"])
-        .output()
-        .expect("scripts show");
+        .run();
     assert_one_line_error(&output, "unknown script");
 }
 
 #[test]
 fn docs_lists_every_primitive_with_an_example() {
-    let output = bin().arg("docs").output().expect("docs");
+    let output = Test::new().arg("docs").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for name in PRIMITIVES {
@@ -302,7 +285,7 @@ fn docs_lists_every_primitive_with_an_example() {
 
 #[test]
 fn docs_with_a_name_shows_only_that_primitive() {
-    let output = bin().args(["docs", "place_jdbc"]).output().expect("docs");
+    let output = Test::new().args(["docs", "place_jdbc"]).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.starts_with("place_jdbc("), "{text}");
@@ -317,7 +300,7 @@ fn docs_with_a_name_shows_only_that_primitive() {
 
 #[test]
 fn docs_with_an_unknown_name_is_refused() {
-    let output = bin().args(["docs", "nope"]).output().expect("docs");
+    let output = Test::new().args(["docs", "nope"]).run();
     assert_one_line_error(&output, "nope");
     assert!(
         stderr(&output).contains("place_jdbc"),
@@ -328,7 +311,7 @@ fn docs_with_an_unknown_name_is_refused() {
 
 #[test]
 fn help_mentions_every_subcommand() {
-    let output = bin().arg("--help").output().expect("help");
+    let output = Test::new().arg("--help").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for command in [
@@ -355,7 +338,7 @@ fn help_mentions_every_subcommand() {
 
 #[test]
 fn run_help_mentions_its_flags() {
-    let output = bin().args(["run", "--help"]).output().expect("help");
+    let output = Test::new().args(["run", "--help"]).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for flag in ["--old", "--new", "--km", "--set", "--json", "--stock"] {
@@ -371,7 +354,7 @@ fn run_help_mentions_its_flags() {
 fn demo_builds_and_migrates_the_sample_packs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("demo");
-    let output = bin().arg("demo").arg(&target).output().expect("demo");
+    let output = Test::new().arg("demo").arg(&target).run();
     assert!(
         output.status.success(),
         "{}\n{}",
@@ -414,7 +397,7 @@ fn demo_refuses_a_non_empty_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("keep.txt"), "mine").expect("write");
     let before = tree(dir.path(), true);
-    let output = bin().arg("demo").arg(dir.path()).output().expect("demo");
+    let output = Test::new().arg("demo").arg(dir.path()).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("not empty"), "{}", stderr(&output));
     assert_eq!(tree(dir.path(), true), before);
@@ -428,18 +411,14 @@ fn demo_refuses_a_non_empty_directory() {
 fn history_without_runs_says_so() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
-    let output = bin().arg("history").arg(&home).output().expect("history");
+    let output = Test::new().arg("history").arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output).contains("no runs recorded"),
         "{}",
         stdout(&output)
     );
-    let output = bin()
-        .args(["history", "--json"])
-        .arg(&home)
-        .output()
-        .expect("history");
+    let output = Test::new().args(["history", "--json"]).arg(&home).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(json(&output.stdout), serde_json::json!([]));
 }
@@ -449,12 +428,7 @@ fn rollback_without_history_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
     let before = tree(&home, true);
-    let output = bin()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&home)
-        .output()
-        .expect("rollback");
+    let output = Test::new().arg("rollback").arg("--new").arg(&home).run();
     assert_one_line_error(&output, "nothing to roll back");
     assert_eq!(tree(&home, true), before);
 }
@@ -469,11 +443,7 @@ fn a_stale_lock_of_a_dead_process_is_cleared() {
     let lock = lock_path(&packs);
     std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
     std::fs::write(&lock, "999999\nrun 19700101T000000000Z-1\n").expect("write lock");
-    let output = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", SCRIPT).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(json(&output.stdout)["outcome"], "done");
     let message = stderr(&output);
@@ -497,13 +467,12 @@ fn a_lock_held_by_a_live_process_refuses_the_run() {
 
     for command in ["run", "rollback"] {
         let output = if command == "run" {
-            packs.cmd("run", SCRIPT).output().expect("run")
+            packs.test("run", SCRIPT).run()
         } else {
-            bin()
+            Test::new()
                 .args(["rollback", "--new"])
                 .arg(&packs.new)
-                .output()
-                .expect("rollback")
+                .run()
         };
         assert_one_line_error(&output, "in use by another apim-migrate");
         let message = stderr(&output);
@@ -519,15 +488,16 @@ fn a_lock_held_by_a_live_process_refuses_the_run() {
     // Once the holder is gone, the lock is free and the run goes ahead.
     drop(held);
     std::fs::remove_file(&lock).expect("the holder removes its lock");
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
+    let output = packs.test("run", SCRIPT).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!lock.exists());
 }
 
 #[test]
 fn a_closed_stdout_pipe_ends_quietly_instead_of_panicking() {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apim-migrate"))
+    let mut child = Test::new()
         .arg("docs")
+        .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -35,14 +35,14 @@ fn cache(packs: &Packs) -> PathBuf {
 }
 
 fn run(packs: &Packs) -> String {
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
+    let output = packs.test("run", SCRIPT).run();
     assert!(output.status.success(), "{}", stderr(&output));
     stdout(&output)
 }
 
 /// `plan` after a file was changed: the change must be planned back.
 fn assert_planned_back(packs: &Packs, path: &str, context: &str) {
-    let output = packs.cmd("plan", SCRIPT).output().expect("plan");
+    let output = packs.test("plan", SCRIPT).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(

@@ -5,11 +5,6 @@ use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
 
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
-const USERSTORES: &str = "repository/deployment/server/userstores";
-const SECURITY: &str = "repository/resources/security";
-
 /// A temp dir with, per node, an old 3.0.0 pack of the node's old profile and a fresh 4.1.0
 /// pack, and an inventory that lists them (paths relative to the inventory).
 struct Fleet {
@@ -56,18 +51,16 @@ impl Fleet {
         self.dir.path().join(node).join("wso2am-3.0.0")
     }
 
-    fn cmd(&self, command: &str) -> assert_cmd::Command {
-        let mut cmd = bin();
-        cmd.arg(command)
-            .arg(SCRIPT)
-            .arg("--inventory")
+    /// `COMMAND 3.0.0-to-4.1.0 --inventory FILE --stock STOCK`.
+    fn test(&self, command: &str) -> Test {
+        Test::new()
+            .args([command, SCRIPT, "--inventory"])
             .arg(&self.inventory)
             .arg("--stock")
-            .arg(self.dir.path().join("stock.toml"));
-        cmd
+            .arg(self.dir.path().join("stock.toml"))
     }
 
-    fn trees(&self) -> Vec<std::collections::BTreeMap<String, (String, String, u32)>> {
+    fn trees(&self) -> Vec<Tree> {
         let mut trees = Vec::new();
         for entry in std::fs::read_dir(self.dir.path()).expect("list") {
             let path = entry.expect("entry").path();
@@ -106,7 +99,7 @@ fn node<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value 
 fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_to_do() {
     let fleet = standard_fleet("");
     let before = fleet.trees();
-    let output = fleet.cmd("plan").arg("--json").output().expect("run");
+    let output = fleet.test("plan").arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(fleet.trees(), before, "plan changes nothing");
     let report = json(&output.stdout);
@@ -121,7 +114,7 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
         .collect();
     assert_eq!(order, ["cp-1", "tm-1", "gw-1", "gw-2"]);
 
-    let output = fleet.cmd("run").arg("--json").output().expect("run");
+    let output = fleet.test("run").arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "done");
@@ -182,15 +175,14 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
         );
     }
     // Each node's run is in its own pack's history.
-    let output = bin()
+    let output = Test::new()
         .args(["history", "--json"])
         .arg(fleet.new_pack("gw-2"))
-        .output()
-        .expect("run");
+        .run();
     assert!(stdout(&output).contains("3.0.0-to-4.1.0"));
 
     let after = fleet.trees();
-    let output = fleet.cmd("run").output().expect("run");
+    let output = fleet.test("run").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
@@ -206,7 +198,7 @@ fn the_human_report_lists_the_nodes_then_each_report_then_the_deployment() {
     let fleet = standard_fleet(
         "\n[[node]]\nname = \"gw-3\"\nold_profile = \"gateway-worker\"\nnew_profile = \"gateway-worker\"\nold = \"/nowhere/wso2am-3.0.0\"\nnew = \"/nowhere/wso2am-4.1.0\"\n",
     );
-    let output = fleet.cmd("plan").output().expect("run");
+    let output = fleet.test("plan").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
@@ -251,7 +243,7 @@ fn a_second_control_plane_leaves_the_migration_client_to_the_first() {
         ],
         "",
     );
-    let output = fleet.cmd("plan").arg("--json").output().expect("run");
+    let output = fleet.test("plan").arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let first = reminder_ids(&node(&report, "cp-1")["report"]);
@@ -291,10 +283,9 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
     let gw1_before = tree(&fleet.new_pack("gw-1"), false);
     let gw2_before = tree(&fleet.new_pack("gw-2"), true);
     let output = fleet
-        .cmd("run")
+        .test("run")
         .env("APIM_MIGRATE_INJECT_FAILURE", "30")
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let text = stdout(&output);
     assert!(text.contains("  cp-1  done"), "{text}");
@@ -325,7 +316,7 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
 fn refused(fleet: &Fleet, text: &str) -> String {
     std::fs::write(&fleet.inventory, text).expect("write inventory");
     let before = fleet.trees();
-    let output = fleet.cmd("run").output().expect("run");
+    let output = fleet.test("run").run();
     assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
     assert_eq!(fleet.trees(), before);
     let error = stderr(&output);
@@ -461,12 +452,11 @@ fn a_deployment_that_cannot_be_right_is_refused_before_anything_changes() {
     );
     assert!(error.contains("node `gw-1`: "), "{error}");
 
-    let output = bin()
+    let output = Test::new()
         .args(["run", SCRIPT, "--inventory"])
         .arg(&fleet.inventory)
         .args(["--old", "/x"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("cannot be used with"),
@@ -478,14 +468,13 @@ fn a_deployment_that_cannot_be_right_is_refused_before_anything_changes() {
 #[test]
 fn relative_pack_paths_are_read_from_the_inventory_s_directory() {
     let fleet = standard_fleet("");
-    let output = bin()
+    let output = Test::new()
         .current_dir(Path::new("/"))
         .args(["plan", SCRIPT, "--json", "--inventory"])
         .arg(&fleet.inventory)
         .arg("--stock")
         .arg(fleet.dir.path().join("stock.toml"))
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(
@@ -523,13 +512,14 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
     let inventory = dir.path().join("fleet.toml");
     std::fs::write(&inventory, text).expect("write");
     let run = |resume: bool| {
-        let mut cmd = bin();
-        cmd.args(["run", "1.x-to-4.0.0", "--json", "--inventory"])
+        let test = Test::new()
+            .args(["run", "1.x-to-4.0.0", "--json", "--inventory"])
             .arg(&inventory);
         if resume {
-            cmd.arg("--continue");
+            test.arg("--continue").run()
+        } else {
+            test.run()
         }
-        cmd.output().expect("run")
     };
     let output = run(false);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -597,11 +587,10 @@ fn a_node_with_a_host_runs_on_that_host_only() {
     }
     std::fs::write(&fleet.inventory, &text).expect("write");
     let output = fleet
-        .cmd("run")
+        .test("run")
         .arg("--json")
         .env("APIM_MIGRATE_HOSTNAME", "gw1")
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(node(&report, "cp-1")["outcome"], "elsewhere");

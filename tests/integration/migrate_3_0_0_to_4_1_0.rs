@@ -14,7 +14,7 @@ fn plan_changes_nothing_and_lists_every_change() {
     let packs = standard();
     let old_before = tree(&packs.old, true);
     let new_before = tree(&packs.new, true);
-    let output = packs.cmd("plan", SCRIPT).output().expect("run");
+    let output = packs.test("plan", SCRIPT).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(tree(&packs.old, true), old_before);
     assert_eq!(
@@ -49,7 +49,7 @@ fn run_copies_exactly_the_right_files_with_their_bytes_and_modes() {
     let stock_ssl_profiles = bytes(packs.new.join(SECURITY).join("sslprofiles.xml"));
     let new_auth_handler = bytes(packs.new.join(SEQUENCES).join("_auth_failure_handler_.xml"));
 
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
+    let output = packs.test("run", SCRIPT).run();
     assert!(
         output.status.success(),
         "{}\n{}",
@@ -182,13 +182,9 @@ fn run_copies_exactly_the_right_files_with_their_bytes_and_modes() {
 #[test]
 fn a_second_run_changes_nothing_and_says_so() {
     let packs = standard();
-    packs.cmd("run", SCRIPT).assert().success();
+    packs.test("run", SCRIPT).run().success();
     let after_first = tree(&packs.new, false);
-    let output = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", SCRIPT).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["summary"]["changed"], 0);
@@ -198,7 +194,7 @@ fn a_second_run_changes_nothing_and_says_so() {
         assert!(["unchanged", "skipped"].contains(&status), "{action}");
     }
     assert_eq!(tree(&packs.new, false), after_first);
-    let human = packs.cmd("run", SCRIPT).output().expect("run");
+    let human = packs.test("run", SCRIPT).run();
     assert!(
         stdout(&human).contains("nothing to do: 0 changed"),
         "{}",
@@ -216,7 +212,7 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
     let km = packs.km.clone().expect("km");
     let new_before = tree(&packs.new, false);
     let km_before = tree(&km, false);
-    packs.cmd("run", SCRIPT).assert().success();
+    packs.test("run", SCRIPT).run().success();
     assert_ne!(tree(&packs.new, false), new_before);
     assert_ne!(tree(&km, false), km_before);
     // The Key Manager got keystores and user stores too.
@@ -225,12 +221,11 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
         .join("repository/tenants/1/userstores/partner_example_com.xml")
         .is_file());
 
-    let output = bin()
+    let output = Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output).contains("rolled back run"),
@@ -245,12 +240,11 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
     );
 
     // Nothing left to roll back: a clear refusal.
-    let again = bin()
+    let again = Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert_eq!(again.status.code(), Some(2));
     assert!(
         stderr(&again).contains("nothing to roll back"),
@@ -263,17 +257,16 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
 fn rollback_refuses_to_overwrite_files_changed_after_the_run_unless_forced() {
     let packs = standard();
     let before = tree(&packs.new, false);
-    packs.cmd("run", SCRIPT).assert().success();
+    packs.test("run", SCRIPT).run().success();
     let toml = packs.new.join(TOML);
     let mut edited = read(&toml);
     edited.push_str("\n# changed by hand after the run\n");
     std::fs::write(&toml, &edited).expect("write");
-    let output = bin()
+    let output = Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("deployment.toml"),
@@ -281,12 +274,12 @@ fn rollback_refuses_to_overwrite_files_changed_after_the_run_unless_forced() {
         stderr(&output)
     );
     assert_eq!(read(&toml), edited, "nothing restored while refusing");
-    bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
         .arg("--force")
-        .assert()
+        .run()
         .success();
     assert_eq!(tree(&packs.new, false), before);
 }
@@ -294,11 +287,7 @@ fn rollback_refuses_to_overwrite_files_changed_after_the_run_unless_forced() {
 #[test]
 fn json_report_has_the_documented_fields() {
     let packs = standard();
-    let plan = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let plan = packs.test("plan", SCRIPT).arg("--json").run();
     assert!(plan.status.success(), "{}", stderr(&plan));
     let plan = json(&plan.stdout);
     assert!(plan["run_id"].is_null());
@@ -322,11 +311,7 @@ fn json_report_has_the_documented_fields() {
         .iter()
         .all(|warning| warning["message"].is_string()));
 
-    let run = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let run = packs.test("run", SCRIPT).arg("--json").run();
     assert!(run.status.success());
     let run = json(&run.stdout);
     assert!(run["run_id"].as_str().is_some_and(|id| !id.is_empty()));
@@ -379,7 +364,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
         let packs = Packs::build(old, new, None);
         let old_before = tree(&packs.old, true);
         let new_before = tree(&packs.new, true);
-        let output = packs.cmd("run", SCRIPT).output().expect("run");
+        let output = packs.test("run", SCRIPT).run();
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
         let home = if flag == "--old" {
             &packs.old
@@ -399,22 +384,20 @@ fn wrong_versions_are_refused_before_anything_changes() {
 fn swapped_or_equal_packs_are_refused() {
     let packs = standard();
     let before = tree(&packs.new, true);
-    let output = bin()
+    let output = Test::new()
         .args(["run", SCRIPT, "--old"])
         .arg(&packs.new)
         .arg("--new")
         .arg(&packs.old)
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("swapped"), "{}", stderr(&output));
-    let output = bin()
+    let output = Test::new()
         .args(["run", SCRIPT, "--old"])
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.old)
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("same pack"), "{}", stderr(&output));
     assert_eq!(tree(&packs.new, true), before);
@@ -425,10 +408,9 @@ fn a_failure_while_applying_takes_back_everything_and_exits_1() {
     let packs = standard();
     let before = tree(&packs.new, false);
     let output = packs
-        .cmd("run", SCRIPT)
+        .test("run", SCRIPT)
         .env("APIM_MIGRATE_INJECT_FAILURE", "5")
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("taken back"),
@@ -436,11 +418,7 @@ fn a_failure_while_applying_takes_back_everything_and_exits_1() {
         stderr(&output)
     );
     assert_eq!(tree(&packs.new, false), before);
-    let history = bin()
-        .arg("history")
-        .arg(&packs.new)
-        .output()
-        .expect("history");
+    let history = Test::new().arg("history").arg(&packs.new).run();
     assert!(
         stdout(&history).contains("failed, undone"),
         "{}",
@@ -451,11 +429,7 @@ fn a_failure_while_applying_takes_back_everything_and_exits_1() {
 #[test]
 fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
     let packs = standard();
-    let output = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", SCRIPT).arg("--json").run();
     let report = json(&output.stdout);
     let reminder = report["reminders"]
         .as_array()
@@ -476,11 +450,7 @@ fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
     assert!(message.contains("apim_db_password"), "{message}");
 
     let plain = Packs::build(PackBuilder::api_manager("3.0.0"), new_4_1_0(), None);
-    let output = plain
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = plain.test("plan", SCRIPT).arg("--json").run();
     let report = json(&output.stdout);
     assert!(!report["reminders"]
         .as_array()
@@ -502,19 +472,15 @@ fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
 #[test]
 fn history_lists_runs_and_rollbacks() {
     let packs = standard();
-    packs.cmd("run", SCRIPT).assert().success();
-    packs.cmd("run", SCRIPT).assert().success();
-    bin()
+    packs.test("run", SCRIPT).run().success();
+    packs.test("run", SCRIPT).run().success();
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .assert()
+        .run()
         .success();
-    let output = bin()
-        .arg("history")
-        .arg(&packs.new)
-        .output()
-        .expect("history");
+    let output = Test::new().arg("history").arg(&packs.new).run();
     let text = stdout(&output);
     assert!(text.contains("rolled back"), "{text}");
     assert!(text.contains("complete"), "{text}");

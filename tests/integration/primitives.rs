@@ -173,7 +173,7 @@ fn copy_keystores_copies_a_keystore_configured_elsewhere_in_the_pack_to_the_same
     let setup = keystore_setup();
     let packs = &setup.packs;
     let path = script(packs, "keystores", "copy_keystores(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let from = packs.old.join(SITE_TLS);
     let to = packs.new.join(SITE_TLS);
@@ -191,7 +191,7 @@ fn copy_keystores_warns_about_a_keystore_configured_outside_the_pack_and_does_no
     let setup = keystore_setup();
     let packs = &setup.packs;
     let path = script(packs, "keystores", "copy_keystores(old, new);\n");
-    let output = packs.cmd("run", &path).arg("--json").output().expect("run");
+    let output = packs.test("run", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let outside = setup.outside_truststore.display().to_string();
@@ -216,7 +216,7 @@ fn copy_keystores_leaves_sslprofiles_xml_alone() {
         "the test needs differing sslprofiles.xml"
     );
     let path = script(packs, "keystores", "copy_keystores(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(bytes(&new_profiles), before);
     assert!(
@@ -231,7 +231,7 @@ fn copy_keystores_skips_a_link_out_of_the_pack_with_a_warning_and_never_copies_i
     let setup = keystore_setup();
     let packs = &setup.packs;
     let path = script(packs, "keystores", "copy_keystores(old, new);\n");
-    let output = packs.cmd("run", &path).arg("--json").output().expect("run");
+    let output = packs.test("run", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert!(
@@ -262,7 +262,7 @@ fn copy_keystores_copies_a_link_inside_the_pack_as_a_regular_file_with_the_targe
     let setup = keystore_setup();
     let packs = &setup.packs;
     let path = script(packs, "keystores", "copy_keystores(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let copied = packs.new.join(SECURITY).join("in-link.jks");
     let metadata = std::fs::symlink_metadata(&copied).expect("in-link.jks copied");
@@ -300,7 +300,7 @@ fn copy_tenant_userstores_ignores_non_numeric_tenant_dirs_and_other_tenant_conte
         "tenant 1 holds other content"
     );
     let path = script(&packs, "userstores", "copy_tenant_userstores(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
 
     assert_eq!(
@@ -339,7 +339,7 @@ fn add_skip_sequences_with_names_copies_and_lists_only_those() {
         "only",
         "add_skip_sequences(old, new, [\"audit_log\"]);\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         bytes(packs.old.join(SEQUENCES).join("audit_log.xml")),
@@ -360,7 +360,7 @@ fn add_skip_sequences_with_an_unknown_name_is_refused_naming_it_and_the_custom_o
         "unknown",
         "// only some\nadd_skip_sequences(old, new, [\"audit_log\", \"nosuch_sequence\"]);\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     let first = message.lines().next().expect("a message");
@@ -384,7 +384,7 @@ fn add_skip_sequences_keeps_an_existing_skip_list_first_and_appends() {
     let original = read(packs.new.join(TOML));
     assert_eq!(skip_list(&original), vec!["x.xml"]);
     let path = script(&packs, "append", "add_skip_sequences(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let edited = read(packs.new.join(TOML));
     assert_eq!(
@@ -415,7 +415,7 @@ fn add_skip_sequences_refuses_a_malformed_deployment_toml_naming_file_line_and_c
     let before = snapshot(&packs);
 
     let path = script(&packs, "malformed", "add_skip_sequences(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     let first = message.lines().next().expect("a message");
@@ -459,7 +459,7 @@ fn add_skip_sequences_does_not_copy_a_custom_sequence_named_like_a_new_stock_one
         stock_bytes
     );
     let path = script(&packs, "opa", "add_skip_sequences(old, new);\n");
-    let output = packs.cmd("run", &path).arg("--json").output().expect("run");
+    let output = packs.test("run", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert!(
@@ -485,7 +485,7 @@ fn add_skip_sequences_keeps_secrets_the_last_table() {
         Some("[secrets]")
     );
     let path = script(&packs, "secrets", "add_skip_sequences(old, new);\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let edited = read(packs.new.join(TOML));
     assert_eq!(
@@ -512,7 +512,7 @@ fn add_skip_sequences_keeps_secrets_last_even_without_the_gateway_table() {
     std::fs::write(&toml_path, &original).expect("write toml");
 
     let path = script(&packs, "secrets", "add_skip_sequences(old, new);\n");
-    let output = packs.cmd("run", &path).arg("--json").output().expect("run");
+    let output = packs.test("run", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert!(
@@ -556,11 +556,7 @@ fn place_jdbc_warns_about_a_postgresql_database_without_a_driver() {
     let packs = Packs::build(old, new_4_1_0(), None);
     let before = snapshot(&packs);
     let path = script(&packs, "jdbc", "place_jdbc(old, new);\n");
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert!(
@@ -587,7 +583,7 @@ fn place_jdbc_places_a_driver_jar_given_by_path() {
         "jar",
         &format!("place_jdbc(new, {});\n", rhai_string(&jar)),
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let placed = packs.new.join(LIB).join("postgresql-42.5.0.jar");
     assert_eq!(bytes(&placed), bytes(&jar));
@@ -609,7 +605,7 @@ fn place_jdbc_refuses_a_jar_that_is_not_a_driver() {
         "notdriver",
         &format!("place_jdbc(new, {});\n", rhai_string(&jar)),
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("not a JDBC 4 driver"),
@@ -631,7 +627,7 @@ fn place_jdbc_does_not_copy_an_old_driver_when_the_new_pack_has_another_version(
     let new_driver = packs.new.join(LIB).join("mysql-connector-j-8.0.33.jar");
     let new_driver_bytes = bytes(&new_driver);
     let path = script(&packs, "jdbc", "place_jdbc(old, new);\n");
-    let output = packs.cmd("run", &path).arg("--json").output().expect("run");
+    let output = packs.test("run", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!packs
         .new
@@ -659,7 +655,7 @@ fn copy_file_copies_by_relative_path_keeping_the_mode() {
     let source = packs.old.join("a/b");
     write_file(&source, b"#!/bin/sh\necho site helper\n", 0o750);
     let path = script(&packs, "copy", "copy_file(old, \"a/b\", new, \"c/d\");\n");
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     let copied = packs.new.join("c/d");
     assert_eq!(bytes(&copied), bytes(&source));
@@ -683,7 +679,7 @@ fn copy_file_refuses_paths_out_of_the_pack_and_writing_into_old() {
             &format!("refused{index}"),
             &format!("// refused\nlet ok = true;\n{call}\n"),
         );
-        let output = packs.cmd("run", &path).output().expect("run");
+        let output = packs.test("run", &path).run();
         let message = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{call}: {message}");
         let first = message.lines().next().expect("a message");
@@ -705,7 +701,7 @@ fn set_toml_shows_a_diff_in_plan_and_run_adds_the_table_keeping_every_line() {
         "set_toml(new, \"indexing.re_indexing\", 1);\n",
     );
     let before = snapshot(&packs);
-    let plan = packs.cmd("plan", &path).output().expect("plan");
+    let plan = packs.test("plan", &path).run();
     assert!(plan.status.success(), "{}", stderr(&plan));
     let text = stdout(&plan);
     for expected in [
@@ -717,7 +713,7 @@ fn set_toml_shows_a_diff_in_plan_and_run_adds_the_table_keeping_every_line() {
     }
     assert_eq!(snapshot(&packs), before, "plan changes nothing");
 
-    let run = packs.cmd("run", &path).output().expect("run");
+    let run = packs.test("run", &path).run();
     assert!(run.status.success(), "{}", stderr(&run));
     let edited = read(packs.new.join(TOML));
     assert_lines_kept(&original, &edited);
@@ -742,7 +738,7 @@ fn read_toml_returns_the_array_and_print_shows_it_in_the_report_and_json() {
          print(labels[0]);\n\
          print(read_toml(new, \"no.such.key\") == ());\n",
     );
-    let human = packs.cmd("plan", &path).output().expect("plan");
+    let human = packs.test("plan", &path).run();
     assert!(human.status.success(), "{}", stderr(&human));
     let text = stdout(&human);
     let section = text
@@ -751,11 +747,7 @@ fn read_toml_returns_the_array_and_print_shows_it_in_the_report_and_json() {
         .unwrap_or_else(|| panic!("no script output section:\n{text}"));
     assert!(section.starts_with("  [\"Default\"]\n"), "{text}");
 
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         script_output(&json(&output.stdout)),
@@ -797,11 +789,7 @@ fn list_exists_is_file_and_is_dir_see_the_pack() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         script_output(&json(&output.stdout)),
@@ -827,11 +815,7 @@ fn remind_and_warn_appear_in_the_json_report() {
         "remind(\"load-balancer\", \"point the load balancer at the 4.1.0 gateways\");\n\
          warn(\"no log4j2.properties in the old pack\");\n",
     );
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let reminders = report["reminders"].as_array().expect("reminders");
@@ -859,20 +843,15 @@ fn param_reads_set_values_and_falls_back_to_the_default() {
         "print(param(\"x\", \"d\"));\nprint(param(\"y\", \"fallback\"));\nprint(params.x);\n",
     );
     let output = packs
-        .cmd("plan", &path)
+        .test("plan", &path)
         .args(["--set", "x=1", "--json"])
-        .output()
-        .expect("plan");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(script_output(&report), vec!["1", "fallback", "1"]);
     assert_eq!(report["params"]["x"], "1");
 
-    let without = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let without = packs.test("plan", &path).arg("--json").run();
     assert!(without.status.success(), "{}", stderr(&without));
     assert_eq!(
         script_output(&json(&without.stdout))[0],
@@ -886,11 +865,7 @@ fn set_without_an_equals_sign_is_refused() {
     let packs = plain();
     let before = snapshot(&packs);
     let path = script(&packs, "params", "print(param(\"x\", \"d\"));\n");
-    let output = packs
-        .cmd("run", &path)
-        .args(["--set", "x"])
-        .output()
-        .expect("run");
+    let output = packs.test("run", &path).args(["--set", "x"]).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("KEY=VALUE"), "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
@@ -913,10 +888,9 @@ fn an_endless_loop_is_stopped_with_an_error_and_changes_nothing() {
     );
     let started = Instant::now();
     let output = packs
-        .cmd("run", &path)
+        .test("run", &path)
         .timeout(Duration::from_secs(60))
-        .output()
-        .expect("run");
+        .run();
     let elapsed = started.elapsed();
     let code = output.status.code();
     assert!(
@@ -939,7 +913,7 @@ fn eval_is_refused() {
     let packs = plain();
     let before = snapshot(&packs);
     let path = script(&packs, "eval", "let x = eval(\"1\");\nprint(x);\n");
-    let output = packs.cmd("plan", &path).output().expect("plan");
+    let output = packs.test("plan", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("eval"), "{message}");
@@ -957,7 +931,7 @@ fn a_runtime_error_is_shown_at_its_script_line_with_a_caret() {
         "throw",
         "let a = 1;\nlet b = a + 1;\nthrow \"boom\";\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.starts_with("error: boom"), "{message}");
@@ -977,7 +951,7 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
     let before = snapshot(&packs);
     let km_before = tree(&km, true);
     // The header's `@accepts` refuses it first.
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
@@ -1003,7 +977,7 @@ fn the_standard_script_refuses_an_api_manager_pack_as_key_manager_even_without_i
         .expect("require_version(km, ...)")
         + 1;
     let path = script(&packs, "headless", &body);
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     let first = message.lines().next().expect("a message");
@@ -1044,11 +1018,7 @@ fn many_user_stores_plan_as_one_by_one() {
         write_file(&path, &content, 0o644);
     }
     let script = script(&packs, "stores.rhai", "copy_tenant_userstores(old, new);\n");
-    let output = packs
-        .cmd("plan", &script)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &script).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let actions = report["actions"].as_array().expect("actions");

@@ -37,12 +37,11 @@ fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
 #[test]
 fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = bin()
+    let output = Test::new()
         .arg("detect")
         .arg(&packs.old)
         .arg(&packs.new)
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
@@ -63,11 +62,7 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
             .join("repository/resources/conf/deployment-templates/traffic-manager.toml"),
     );
     write_file(&packs.new.join(TOML), &template, 0o644);
-    let output = bin()
-        .args(["detect", "--json"])
-        .arg(&packs.new)
-        .output()
-        .expect("run");
+    let output = Test::new().args(["detect", "--json"]).arg(&packs.new).run();
     let detected = json(&output.stdout);
     assert_eq!(
         detected[0]["profile"]["name"], "traffic-manager",
@@ -84,11 +79,7 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         "server_role = \"edge-gateway\"",
     );
     write_file(&packs.old.join(TOML), text.as_bytes(), 0o644);
-    let output = bin()
-        .args(["detect", "--json"])
-        .arg(&packs.old)
-        .output()
-        .expect("run");
+    let output = Test::new().args(["detect", "--json"]).arg(&packs.old).run();
     let detected = json(&output.stdout);
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert_eq!(
@@ -101,11 +92,7 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let old_2 = PackBuilder::api_manager("2.0.0")
         .write(&dir.path().join("am2"))
         .expect("write");
-    let output = bin()
-        .args(["detect", "--json"])
-        .arg(&old_2)
-        .output()
-        .expect("run");
+    let output = Test::new().args(["detect", "--json"]).arg(&old_2).run();
     let detected = json(&output.stdout);
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert!(detected[0]["profile"]["decided_by"]
@@ -119,11 +106,7 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
     // The new pack is fresh (all-in-one by its stock deployment.toml): it becomes what the
     // old node's profile becomes, a gateway-worker.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", SCRIPT).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["packs"]["new"]["profile"]["name"], "gateway-worker");
@@ -176,7 +159,7 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
 
     // The human report says the same.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs.cmd("plan", SCRIPT).output().expect("run");
+    let output = packs.test("plan", SCRIPT).run();
     let text = stdout(&output);
     assert!(text.contains("API-M 4.1.0, gateway-worker"), "{text}");
     assert!(
@@ -190,10 +173,9 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
     let packs = Packs::build(old_node("traffic-manager"), fresh_4_1_0(), None);
     let toml_before = bytes(packs.new.join(TOML));
     let output = packs
-        .cmd("run", SCRIPT)
+        .test("run", SCRIPT)
         .args(["--profile", "traffic-manager", "--json"])
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["packs"]["new"]["profile"]["decided_by"], "--profile");
@@ -217,11 +199,7 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
 #[test]
 fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
     let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
-    let output = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", SCRIPT).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["packs"]["new"]["profile"]["name"], "control-plane");
@@ -248,16 +226,11 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
 #[test]
 fn an_all_in_one_pack_migrates_as_before() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("plan", SCRIPT).arg("--json").run();
     let report = json(&output.stdout);
     assert_eq!(report["packs"]["new"]["profile"]["name"], "all-in-one");
     assert_eq!(skipped(&report), []);
-    assert!(stdout(&packs.cmd("plan", SCRIPT).output().expect("run"))
-        .contains("API-M 4.1.0, all-in-one"));
+    assert!(stdout(&packs.test("plan", SCRIPT).run()).contains("API-M 4.1.0, all-in-one"));
 }
 
 #[test]
@@ -265,10 +238,9 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
     let before = tree(&packs.new, true);
     let output = packs
-        .cmd("run", SCRIPT)
+        .test("run", SCRIPT)
         .args(["--profile", "control-plane"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     let error = stderr(&output);
     assert!(
@@ -284,15 +256,14 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
 
     // `--old-profile` corrects a misread old node.
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args([
             "--profile",
             "control-plane",
             "--old-profile",
             "api-publisher",
         ])
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -300,19 +271,17 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
 fn an_unknown_profile_lists_the_profiles_of_the_pack() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--profile", "api-publisher"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--profile `api-publisher` is no profile of API-M 4.1.0"));
     assert!(stderr(&output)
         .contains("give one of all-in-one, control-plane, gateway-worker, traffic-manager"));
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--old-profile", "control-plane"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--old-profile `control-plane` is no profile of API-M 3.0.0"));
 }
@@ -321,10 +290,9 @@ fn an_unknown_profile_lists_the_profiles_of_the_pack() {
 fn a_profile_given_against_the_new_pack_s_own_is_noted() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0().profile("gateway-worker"), None);
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--profile", "traffic-manager"])
-        .output()
-        .expect("run");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = flat(&stdout(&output));
     assert!(
@@ -345,7 +313,7 @@ fn profile_has_refuses_an_unknown_capability() {
         "site.rhai",
         r#"if profile_has(new, "gatway", "sequences") { add_skip_sequences(old, new); }"#,
     );
-    let output = packs.cmd("plan", &path).output().expect("run");
+    let output = packs.test("plan", &path).run();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains(
@@ -371,7 +339,7 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
         .write(&dir.path().join("new"))
         .expect("write");
     let run = |profile: &str| {
-        bin()
+        Test::new()
             .args(["run", "1.x-to-4.0.0", "--json"])
             .arg("--old")
             .arg(&old)
@@ -380,8 +348,7 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
             .arg("--new")
             .arg(&new)
             .args(["--old-profile", "gateway-worker", "--profile", profile])
-            .output()
-            .expect("run")
+            .run()
     };
     let output = run("gateway-worker");
     assert!(output.status.success(), "{}", stderr(&output));
@@ -408,10 +375,9 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
 
 #[test]
 fn the_repl_takes_a_profile_and_scripts_see_it() {
-    use std::io::Write;
     let packs = Packs::build(old_node("api-publisher"), fresh_4_1_0(), None);
     let history = packs.dir.path().join("history");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+    let output = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
@@ -419,20 +385,10 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         .arg(&packs.new)
         .args(["--profile", "control-plane"])
         .env("APIM_MIGRATE_HISTORY", &history)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(
-            b"print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n",
+        .stdin(
+            b"print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n".as_slice(),
         )
-        .expect("write");
-    let output = child.wait_with_output().expect("wait");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
@@ -441,13 +397,12 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
     );
     assert!(text.contains("true"), "{text}");
 
-    let output = bin()
+    let output = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
         .args(["--profile", "control-plane"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")

@@ -5,14 +5,12 @@
 use crate::support::*;
 use rexpect::session::{spawn_command, PtySession};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const KEYSTORE: &str = "repository/resources/security/partner-truststore.jks";
 
 /// A REPL on the packs, in a pseudo-terminal, keeping its line history in `history`.
 fn repl(packs: &Packs, history: &Path, extra: &[&str]) -> PtySession {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_apim-migrate"));
-    command
+    let command = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
@@ -21,8 +19,8 @@ fn repl(packs: &Packs, history: &Path, extra: &[&str]) -> PtySession {
         .args(extra)
         .env("APIM_MIGRATE_HISTORY", history)
         .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .command();
     let mut session = spawn_command(command, Some(20_000)).expect("spawn the REPL");
     session
         .exp_string("Tab completes names and paths")
@@ -55,27 +53,16 @@ fn quit(mut session: PtySession) {
 }
 
 /// A REPL on the packs reading `input` from a pipe.
-fn piped(packs: &Packs, history: &Path, input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+fn piped(packs: &Packs, history: &Path, input: &str) -> Output {
+    Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.new)
         .env("APIM_MIGRATE_HISTORY", history)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    child.wait_with_output().expect("wait")
+        .stdin(input)
+        .run()
 }
 
 fn packs() -> (Packs, tempfile::TempDir, PathBuf) {
@@ -125,10 +112,9 @@ fn tab_completes_a_primitive_then_the_statement_is_applied_and_undone() {
     quit(session);
 
     // The journal has the run, rolled back, with the statement itself.
-    let output = bin()
+    let output = Test::new()
         .args(["history", packs.new.to_str().expect("utf-8")])
-        .output()
-        .expect("history");
+        .run();
     let text = stdout(&output);
     assert!(text.contains("repl"), "{text}");
     assert!(text.contains("rolled back"), "{text}");
@@ -269,11 +255,11 @@ fn the_line_history_survives_a_restart() {
 fn the_session_holds_its_target_packs() {
     let (packs, _home, history) = packs();
     let session = repl(&packs, &history, &[]);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("repl"), "{}", stderr(&output));
     quit(session);
-    let output = packs.cmd("plan", "3.0.0-to-4.1.0").output().expect("plan");
+    let output = packs.test("plan", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -307,10 +293,9 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
         "nothing after the failure ran"
     );
     let runs = json(
-        &bin()
+        &Test::new()
             .args(["history", "--json", packs.new.to_str().expect("utf-8")])
-            .output()
-            .expect("history")
+            .run()
             .stdout,
     );
     let runs = runs.as_array().expect("runs");

@@ -63,27 +63,6 @@ fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() 
     assert_eq!(read(packs.new.join("site/b.xml")), "<b edited=\"yes\"/>");
 }
 
-/// Runs the binary under `ulimit -f` (with SIGXFSZ ignored), so that writing a file larger
-/// than the limit fails with EFBIG, as writing to a full disk fails with ENOSPC.
-fn run_with_file_size_limit(packs: &Packs, script_path: &str, blocks: u32) -> std::process::Output {
-    let binary = assert_cmd::cargo::cargo_bin("apim-migrate");
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
-        ))
-        .arg(binary)
-        .args(["run", script_path, "--old"])
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run under ulimit")
-}
-
 #[test]
 fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     let packs = plain();
@@ -97,7 +76,7 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
     let before = tree(&packs.new, false);
 
-    let output = run_with_file_size_limit(&packs, &path, 1000);
+    let output = packs.test("run", &path).file_size_limit(1000).run();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("site/large.bin"), "{message}");
@@ -110,7 +89,7 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
 
     // Without the limit the same run goes through.
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(bytes(packs.new.join("site/large.bin")), large);
     assert_eq!(mode(packs.new.join("site/large.bin")), 0o600);
@@ -129,11 +108,7 @@ fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() 
     write_file(&outside.join("userstores/OUTSIDE.xml"), secret, 0o644);
     std::os::unix::fs::symlink(&outside, packs.old.join("repository/tenants/9")).expect("link");
 
-    let output = packs
-        .cmd("run", "3.0.0-to-4.1.0")
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     let warnings = report["warnings"].to_string();
@@ -159,7 +134,7 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
         "exfiltrate",
         "let v = read_toml(old, \"repository/conf/site.toml\", \"secret.value\");\nset_toml(new, \"exfiltrated.value\", v);\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(
@@ -179,17 +154,16 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
 fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_it() {
     let packs = plain();
     let pristine = tree(&packs.new, false);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let toml = packs.new.join(TOML);
     std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let drifted = tree(&packs.new, true);
 
-    let output = bin()
+    let output = Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
@@ -202,11 +176,10 @@ fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_
         "a refused rollback changes nothing"
     );
 
-    let output = bin()
+    let output = Test::new()
         .args(["rollback", "--force", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback --force");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(tree(&packs.new, false), pristine);
 }
@@ -220,14 +193,13 @@ fn two_edits_of_one_file_in_one_run_roll_back_without_force() {
         "twice",
         "set_toml(new, \"site.first\", \"1\");\nset_toml(new, \"site.second\", \"2\");\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
+    let output = packs.test("run", &path).run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(read(packs.new.join(TOML)).contains("second"));
-    let output = bin()
+    let output = Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(tree(&packs.new, false), pristine);
 }
@@ -249,11 +221,10 @@ fn assert_stopped_within(source: &str, expected: &str, time_limit: u64) {
     let path = script(&packs, "hostile", source);
     let started = Instant::now();
     let output = packs
-        .cmd("run", &path)
+        .test("run", &path)
         .args(["--time-limit", &time_limit.to_string()])
         .timeout(Duration::from_secs(240))
-        .output()
-        .expect("run");
+        .run();
     let elapsed = started.elapsed();
     assert_eq!(
         output.status.code(),
@@ -307,11 +278,10 @@ fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
     let path = script(&packs, "slow", "loop { list(old, \"repository\"); }\n");
     let started = Instant::now();
     let output = packs
-        .cmd("plan", &path)
+        .test("plan", &path)
         .args(["--time-limit", "2"])
         .timeout(Duration::from_secs(60))
-        .output()
-        .expect("plan");
+        .run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("more than 2 seconds"), "{message}");
@@ -329,10 +299,9 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
         "//! A site script.\n//! @param gateway_only=false  copy only what a gateway needs\nprint(`gateway_only=${params.gateway_only}`);\nif param(\"gateway_only\", \"?\") == \"true\" { copy_keystores(old, new); }\n",
     );
     let output = packs
-        .cmd("plan", &path)
+        .test("plan", &path)
         .args(["--set", "gateway-only=true"])
-        .output()
-        .expect("plan");
+        .run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
@@ -340,23 +309,18 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
     assert!(message.contains("declares gateway_only"), "{message}");
 
     // The default fills `params` when --set leaves it out.
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
+    let output = packs.test("plan", &path).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(report["params"]["gateway_only"], "false");
     assert!(report["output"].to_string().contains("gateway_only=false"));
 
-    let output = bin()
+    let output = Test::new()
         .args(["plan", "3.0.0-to-4.1.0", "--set", "x=1", "--old"])
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("plan");
+        .run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
     assert_eq!(tree(&packs.new, true), before);
@@ -370,7 +334,7 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
 fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback() {
     let packs = plain();
     let pristine = tree(&packs.new, false);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
     // What a run killed before its last record leaves: a journal without its `end`.
     let runs = packs.new.join(".apim-migrate/runs");
@@ -395,7 +359,7 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         .to_string();
     let before = tree(&packs.new, true);
 
-    let output = packs.cmd("plan", "3.0.0-to-4.1.0").output().expect("plan");
+    let output = packs.test("plan", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = stdout(&output);
     assert!(
@@ -404,7 +368,7 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
     );
     assert!(report.contains("did not finish"), "{report}");
 
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
@@ -422,14 +386,13 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         "the refusal changes nothing"
     );
 
-    let output = bin()
+    let output = Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(tree(&packs.new, false), pristine);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -452,11 +415,10 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     let packs = Packs::build(old, new_4_1_0(), None);
     let before = tree(&packs.new, false);
     let output = packs
-        .cmd("run", "3.0.0-to-4.1.0")
+        .test("run", "3.0.0-to-4.1.0")
         .arg("--json")
         .env("APIM_MIGRATE_INJECT_FAILURE", "120")
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report = json(&output.stdout);
     let changes = report["actions"]
@@ -471,7 +433,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     );
     assert_eq!(tree(&packs.new, false), before, "everything taken back");
 
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
+    let output = packs.test("run", "3.0.0-to-4.1.0").run();
     assert!(output.status.success(), "{}", stderr(&output));
     for tenant in [1, 75, 150] {
         let relative =

@@ -19,11 +19,7 @@ fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given(
         "outer",
         "run_script(\"keystores-only.rhai\", #{ old: old, new: new });\n",
     );
-    let output = packs
-        .cmd("run", &outer)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let output = packs.test("run", &outer).arg("--json").run();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output.stdout);
     assert_eq!(
@@ -60,7 +56,7 @@ fn step_errors_name_the_step_file_line_and_the_call_site() {
             &format!("outer-{inner}"),
             &format!("\nrun_script(\"{inner}.rhai\", #{{ old: old, new: new }});\n"),
         );
-        let output = packs.cmd("run", &outer).output().expect("run");
+        let output = packs.test("run", &outer).run();
         assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
         let text = stderr(&output);
         assert!(text.contains(&format!("in step `{inner}.rhai`")), "{text}");
@@ -97,7 +93,7 @@ fn run_script_refuses_bad_pack_maps_and_endless_nesting() {
         ),
     ] {
         let path = script(&packs, name, source);
-        let output = packs.cmd("run", &path).output().expect("run");
+        let output = packs.test("run", &path).run();
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stdout(&output));
         assert!(
             stderr(&output).contains(expected),
@@ -119,7 +115,7 @@ fn checkpoint_names_and_messages_are_checked() {
         ("checkpoint(\"ok\", \"  \");", "needs a message"),
     ] {
         let path = script(&packs, "bad-checkpoint", source);
-        let output = packs.cmd("plan", &path).output().expect("plan");
+        let output = packs.test("plan", &path).run();
         assert_eq!(output.status.code(), Some(2));
         assert!(stderr(&output).contains(expected), "{}", stderr(&output));
     }
@@ -143,11 +139,7 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
         .join("repository/deployment/server/userstores/corp_example_com.xml");
     let driver = packs.new.join(LIB).join("mysql-connector-java-8.0.28.jar");
 
-    let first = packs
-        .cmd("run", &outer)
-        .arg("--json")
-        .output()
-        .expect("run");
+    let first = packs.test("run", &outer).arg("--json").run();
     assert!(first.status.success(), "{}", stderr(&first));
     let report = json(&first.stdout);
     assert_eq!(report["outcome"], "checkpoint");
@@ -163,10 +155,9 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
 
     // plan --continue shows what comes after, and nothing before it.
     let planned = packs
-        .cmd("plan", &outer)
+        .test("plan", &outer)
         .args(["--continue", "--json"])
-        .output()
-        .expect("plan");
+        .run();
     assert!(planned.status.success(), "{}", stderr(&planned));
     let planned = json(&planned.stdout);
     let primitives: Vec<&str> = planned["actions"]
@@ -184,10 +175,9 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
     assert!(!userstore.exists(), "plan --continue changes nothing");
 
     let second = packs
-        .cmd("run", &outer)
+        .test("run", &outer)
         .args(["--continue", "--json"])
-        .output()
-        .expect("run");
+        .run();
     assert!(second.status.success(), "{}", stderr(&second));
     let second = json(&second.stdout);
     assert_eq!(second["outcome"], "done");
@@ -195,11 +185,7 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
     assert!(userstore.exists() && driver.exists());
 
     // The chain is complete: a further --continue has nothing to go on from.
-    let third = packs
-        .cmd("run", &outer)
-        .arg("--continue")
-        .output()
-        .expect("run");
+    let third = packs.test("run", &outer).arg("--continue").run();
     assert_eq!(third.status.code(), Some(2));
     assert!(
         stderr(&third).contains("already went on from the checkpoint"),
@@ -217,13 +203,8 @@ fn a_rolled_back_checkpoint_run_can_be_started_over() {
         "copy_keystores(old, new);\ncheckpoint(\"half\", \"wait\");\ncopy_tenant_userstores(old, new);\n",
     );
     let original = tree(&packs.new, false);
-    assert!(packs
-        .cmd("run", &path)
-        .output()
-        .expect("run")
-        .status
-        .success());
-    let again = packs.cmd("run", &path).output().expect("run");
+    assert!(packs.test("run", &path).run().status.success());
+    let again = packs.test("run", &path).run();
     assert_eq!(again.status.code(), Some(2), "a plain re-run is refused");
     assert!(
         stderr(&again).contains("checkpoint `half`"),
@@ -231,15 +212,14 @@ fn a_rolled_back_checkpoint_run_can_be_started_over() {
         stderr(&again)
     );
 
-    let rollback = bin()
+    let rollback = Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
+        .run();
     assert!(rollback.status.success(), "{}", stderr(&rollback));
     assert_eq!(tree(&packs.new, false), original);
-    let restart = packs.cmd("run", &path).output().expect("run");
+    let restart = packs.test("run", &path).run();
     assert!(restart.status.success(), "{}", stderr(&restart));
     assert!(stdout(&restart).contains("stopped at checkpoint `half`"));
 }
