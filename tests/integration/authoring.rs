@@ -21,7 +21,7 @@ fn check_passes_every_bundled_script() {
             "2.0.0-to-4.0.0",
         ])
         .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
     assert_eq!(
         lines,
@@ -49,7 +49,7 @@ fn check_reports_every_problem_with_its_location_and_a_caret_and_runs_nothing() 
     );
     let before = tree(dir.path(), true);
     let output = Test::new().args(["check", &good, &bad]).run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert_eq!(stdout(&output), format!("ok: {good}\n"));
     let message = stderr(&output);
     let expected = [
@@ -114,11 +114,11 @@ fn check_reports_a_syntax_error_a_bad_header_and_a_missing_script() {
         "//! Typo in a tag.\n//! @parm x=1\nprint(1);\n",
     );
     let missing = dir.path().join("missing.rhai").display().to_string();
-    let output = Test::new()
+    let message = Test::new()
         .args(["check", &syntax, &header, &missing])
-        .run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(
         message.contains(&format!("  --> {syntax}:4:1\n  |\n4 | \n  | ^")),
         "{message}"
@@ -168,13 +168,11 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
         String::from_utf8_lossy(&parsed.stderr)
     );
 
-    let output = Test::new().args(["completions", "tcsh"]).run();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("possible values: bash"),
-        "{}",
-        stderr(&output)
-    );
+    Test::new()
+        .args(["completions", "tcsh"])
+        .run()
+        .code(2)
+        .stderr_contains("possible values: bash");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,7 +182,7 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
 #[test]
 fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_journal_records_each_hash(
 ) {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = packs.dir.path().join("site");
     let lib = packs.dir.path().join("team-lib");
     std::fs::create_dir_all(site.join("common")).expect("mkdir");
@@ -204,7 +202,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
         .arg(&lib)
         .arg("--json")
         .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert!(report["output"].to_string().contains("site-common"));
     assert!(packs.new.join("repository/conf/carbon.xml.old").is_file());
@@ -257,7 +255,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
 
 #[test]
 fn imports_from_anywhere_else_are_refused_at_the_script_line() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = packs.dir.path().join("site");
     std::fs::create_dir_all(&site).expect("mkdir");
     std::fs::write(packs.dir.path().join("outside.rhai"), "fn f() { 1 }\n").expect("write");
@@ -305,7 +303,7 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
         .test("plan", "3.0.0-to-4.1.0")
         .args(["--lib", "/no/such/dir"])
         .run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(stderr(&output).contains("--lib: `/no/such/dir` is not a directory"));
 }
 
@@ -329,7 +327,7 @@ fn refused_with(test: Test, dirs: &[&std::path::Path], expected: &str) {
 
 #[test]
 fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = script(&packs, "site", SITE_ACCEPTS);
     for command in ["run", "plan"] {
         refused_with(
@@ -346,8 +344,7 @@ fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
         Some(PackBuilder::identity_server("5.11.0")),
     );
     let site = script(&packs, "site", SITE_ACCEPTS);
-    let output = packs.test("run", &site).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &site).run().success();
     let km = packs.km.as_ref().expect("km");
     assert_eq!(
         bytes(km.join(SECURITY).join("wso2carbon.jks")),
@@ -395,7 +392,7 @@ fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it(
 
 #[test]
 fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_takes_any() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let via = PackBuilder::api_manager("3.2.0")
         .write(&packs.dir.path().join("via"))
         .expect("write via");
@@ -420,13 +417,13 @@ fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_ta
         .arg(&via)
         .arg("--json")
         .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(json(&output.stdout)["output"][0], "3.0.0 3.2.0 4.1.0");
 }
 
 #[test]
 fn a_malformed_accepts_line_is_refused_at_its_line() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     for (header, expected) in [
         (
             "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.x\n",
@@ -447,9 +444,7 @@ fn a_malformed_accepts_line_is_refused_at_its_line() {
             &[&packs.old, &packs.new, packs.dir.path()],
             &format!("script `{site}`: {expected}"),
         );
-        let output = Test::new().args(["check", &site]).run();
-        assert_eq!(output.status.code(), Some(2));
-        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+        Test::new().args(["check", &site]).run().code(2).stderr_contains(expected);
     }
 }
 
@@ -510,8 +505,10 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
         let source = read(&written);
 
         // The standard as `scripts show` prints it: its hash is in the header, its body follows.
-        let shown = Test::new().args(["scripts", "show", standard]).run();
-        let standard_source = stdout(&shown);
+        let standard_source = Test::new()
+            .args(["scripts", "show", standard])
+            .run()
+            .stdout();
         let hash = sha256(&standard_source);
         let provenance = format!(
             "Based on {standard} (sha256 {hash}) from apim-migrate {}",
@@ -579,14 +576,14 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
 
 #[test]
 fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_other_packs() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let dir = packs.dir.path().join("site-scripts");
     std::fs::create_dir(&dir).expect("mkdir");
     let output = Test::new()
         .current_dir(packs.dir.path())
         .args(["scripts", "new", "site-scripts/gateway.v2"])
         .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(
         stdout(&output),
         "wrote site-scripts/gateway.v2.rhai: a skeleton for the packs of `3.0.0-to-4.1.0`, with a walk-through of the primitives\n\
@@ -624,8 +621,7 @@ fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_othe
     }
 
     let shown = path.display().to_string();
-    let output = Test::new().args(["check", &shown]).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    Test::new().args(["check", &shown]).run().success();
     let plan = plan_json(&packs, &shown, None);
     assert_eq!(plan["actions"], serde_json::json!([]));
 
@@ -636,7 +632,7 @@ fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_othe
         None,
     );
     let output = other.test("plan", &shown).run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(
         stderr(&output).starts_with(&format!(
             "error: --old (`{}`) is API-M 2.0.0, but `{shown}` accepts API-M 3.0.0 as --old (line 4: `@accepts old wso2am 3.0.0`)",
@@ -690,14 +686,14 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
     }
     std::fs::create_dir(dir.path().join("dir.rhai")).expect("mkdir");
     let output = new_in(&["dir.rhai", "--force"]);
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert_eq!(
         stderr(&output),
         "error: `dir.rhai` is a directory; give the new script's file name\n"
     );
 
     let output = new_in(&["site", "--from", "2.0.0-to-4.0.0", "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let source = read(&existing);
     assert!(
         source.starts_with("//! Site script based on 2.0.0-to-4.0.0: "),
@@ -714,7 +710,7 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
 fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let output = Test::new()
+    Test::new()
         .current_dir(root)
         .args([
             "scripts",
@@ -723,8 +719,8 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
             "--from",
             "2.0.0-to-4.0.0",
         ])
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     let standard_hash = sha256(bundled_script("2.0.0-to-4.0.0"));
     // A script begun from an older standard: its recorded hash is not today's.
     let older = read(root.join("from-standard.rhai")).replace(&standard_hash, &"a".repeat(64));
@@ -745,13 +741,13 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     std::fs::write(root.join("common/names.rhai"), "fn a() { 1 }\n").expect("write");
     let before = tree(root, true);
 
-    let output = Test::new()
+    let document = Test::new()
         .args(["scripts", "--dir"])
         .arg(root)
         .arg("--json")
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let document = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(document["modules"], serde_json::json!(["apim"]));
     let scripts = document["scripts"].as_array().expect("scripts");
     let names: Vec<&str> = scripts
@@ -840,9 +836,12 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     assert_eq!(plain["error"], serde_json::Value::Null);
 
     // The human listing, from the current directory by default, says the same.
-    let output = Test::new().current_dir(root).arg("scripts").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new()
+        .current_dir(root)
+        .arg("scripts")
+        .run()
+        .success()
+        .stdout();
     for expected in [
         "\nsite scripts in `.` (run one with `apim-migrate run PATH ...`):\n",
         "\n  gateway.rhai  (./gateway.rhai)\n      Gateway nodes only.\n      accepts:  --old API-M 3.0.0; --new API-M 4.1.0\n      params:   gateway=yes  remind about the load balancer\n                label=\n",
@@ -873,7 +872,7 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     )));
     let missing = root.join("nowhere");
     let output = Test::new().args(["scripts", "--dir"]).arg(&missing).run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(
         stderr(&output).starts_with(&format!(
             "error: --dir `{}`: cannot read it (give the directory that holds your site scripts): ",
@@ -894,7 +893,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
     let dir = tempfile::tempdir().expect("temp dir");
     let first = dir.path().join(".rhai/definitions");
     let output = Test::new().arg("defs").arg(&first).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let files = [
         "__builtin__.d.rhai",
         "__builtin-operators__.d.rhai",
@@ -972,10 +971,8 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
 
     // A second run, elsewhere and over the first, writes the same bytes.
     let second = dir.path().join("again");
-    let output = Test::new().arg("defs").arg(&second).run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = Test::new().arg("defs").arg(&first).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    Test::new().arg("defs").arg(&second).run().success();
+    Test::new().arg("defs").arg(&first).run().success();
     for file in files {
         assert_eq!(bytes(first.join(file)), bytes(second.join(file)), "{file}");
     }
@@ -984,7 +981,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
     let file = dir.path().join("taken");
     std::fs::write(&file, "x").expect("write");
     let output = Test::new().arg("defs").arg(&file).run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert_eq!(
         stderr(&output),
         format!(

@@ -100,7 +100,7 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
     let fleet = standard_fleet("");
     let before = fleet.trees();
     let output = fleet.test("plan").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(fleet.trees(), before, "plan changes nothing");
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "planned");
@@ -114,9 +114,7 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
         .collect();
     assert_eq!(order, ["cp-1", "tm-1", "gw-1", "gw-2"]);
 
-    let output = fleet.test("run").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = fleet.test("run").arg("--json").run().success().json();
     assert_eq!(report["outcome"], "done");
     for name in ["cp-1", "tm-1", "gw-1", "gw-2"] {
         let node = node(&report, name);
@@ -182,9 +180,7 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
     assert!(stdout(&output).contains("3.0.0-to-4.1.0"));
 
     let after = fleet.trees();
-    let output = fleet.test("run").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = fleet.test("run").run().success().stdout();
     assert!(
         text.contains("== deployment\n  cp-1  nothing to do"),
         "{text}"
@@ -198,9 +194,7 @@ fn the_human_report_lists_the_nodes_then_each_report_then_the_deployment() {
     let fleet = standard_fleet(
         "\n[[node]]\nname = \"gw-3\"\nold_profile = \"gateway-worker\"\nnew_profile = \"gateway-worker\"\nold = \"/nowhere/wso2am-3.0.0\"\nnew = \"/nowhere/wso2am-4.1.0\"\n",
     );
-    let output = fleet.test("plan").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = fleet.test("plan").run().success().stdout();
     assert!(
         text.starts_with(&format!(
             "plan 3.0.0-to-4.1.0 on {} (deployment production): 5 nodes, 4 on this machine\n",
@@ -243,9 +237,7 @@ fn a_second_control_plane_leaves_the_migration_client_to_the_first() {
         ],
         "",
     );
-    let output = fleet.test("plan").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = fleet.test("plan").arg("--json").run().success().json();
     let first = reminder_ids(&node(&report, "cp-1")["report"]);
     assert!(first.contains(&"data-migration".to_string()));
     let second = &node(&report, "cp-2")["report"];
@@ -286,7 +278,7 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
         .test("run")
         .env("APIM_MIGRATE_INJECT_FAILURE", "30")
         .run();
-    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    output.code(1);
     let text = stdout(&output);
     assert!(text.contains("  cp-1  done"), "{text}");
     assert!(text.contains("  gw-1  failed"), "{text}");
@@ -317,7 +309,7 @@ fn refused(fleet: &Fleet, text: &str) -> String {
     std::fs::write(&fleet.inventory, text).expect("write inventory");
     let before = fleet.trees();
     let output = fleet.test("run").run();
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    output.code(2);
     assert_eq!(fleet.trees(), before);
     let error = stderr(&output);
     assert_eq!(error.trim().lines().count(), 1, "{error}");
@@ -452,31 +444,27 @@ fn a_deployment_that_cannot_be_right_is_refused_before_anything_changes() {
     );
     assert!(error.contains("node `gw-1`: "), "{error}");
 
-    let output = Test::new()
+    Test::new()
         .args(["run", SCRIPT, "--inventory"])
         .arg(&fleet.inventory)
         .args(["--old", "/x"])
-        .run();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("cannot be used with"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("cannot be used with");
 }
 
 #[test]
 fn relative_pack_paths_are_read_from_the_inventory_s_directory() {
     let fleet = standard_fleet("");
-    let output = Test::new()
+    let report = Test::new()
         .current_dir(Path::new("/"))
         .args(["plan", SCRIPT, "--json", "--inventory"])
         .arg(&fleet.inventory)
         .arg("--stock")
         .arg(fleet.dir.path().join("stock.toml"))
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(
         node(&report, "gw-1")["new"],
         fleet.new_pack("gw-1").display().to_string()
@@ -522,7 +510,7 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
         }
     };
     let output = run(false);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "checkpoint");
     assert_eq!(node(&report, "pub-1")["outcome"], "checkpoint");
@@ -546,7 +534,7 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
         .exists());
 
     let output = run(true);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(node(&report, "pub-1")["outcome"], "done");
     assert_eq!(node(&report, "gw-1")["outcome"], "nothing to continue");
@@ -586,13 +574,13 @@ fn a_node_with_a_host_runs_on_that_host_only() {
         ));
     }
     std::fs::write(&fleet.inventory, &text).expect("write");
-    let output = fleet
+    let report = fleet
         .test("run")
         .arg("--json")
         .env("APIM_MIGRATE_HOSTNAME", "gw1")
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(node(&report, "cp-1")["outcome"], "elsewhere");
     assert_eq!(node(&report, "gw-1")["outcome"], "done");
     assert_eq!(node(&report, "gw-2")["outcome"], "elsewhere");

@@ -3,6 +3,9 @@
 //! per file was linked once per file; the tests of every module run side by side on the test
 //! harness's threads, so none may change the process's environment or current directory.
 //!
+//! `support` holds what the modules share: the packs (`Packs`), runs of the binary (`Test`),
+//! tree snapshots, and the only in-process uses of the library (`support::library`).
+//!
 //! `cargo test --test integration MODULE` runs one module (`cargo test --test integration
 //! crash`, `... bad_input`).
 

@@ -94,14 +94,7 @@ impl Chain {
 
     /// Runs the chain up to the checkpoint, asserting that it stopped there.
     fn run_to_checkpoint(&self) -> Value {
-        let output = self.test("run").arg("--json").run();
-        assert!(
-            output.status.success(),
-            "{}\n{}",
-            stdout(&output),
-            stderr(&output)
-        );
-        let report = json(&output.stdout);
+        let report = self.test("run").arg("--json").run().success().json();
         assert_eq!(report["outcome"], "checkpoint", "{report:#}");
         report
     }
@@ -109,12 +102,7 @@ impl Chain {
     /// Goes on from the checkpoint, asserting success.
     fn run_continue(&self) -> Value {
         let output = self.test("run").arg("--continue").arg("--json").run();
-        assert!(
-            output.status.success(),
-            "{}\n{}",
-            stdout(&output),
-            stderr(&output)
-        );
+        output.success();
         json(&output.stdout)
     }
 }
@@ -249,7 +237,7 @@ fn chain_plan_changes_nothing_and_shows_both_steps() {
     let chain = Chain::standard();
     let before = chain.snapshot();
     let output = chain.test("plan").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(
         chain.snapshot(),
         before,
@@ -281,9 +269,7 @@ fn chain_plan_changes_nothing_and_shows_both_steps() {
     assert!(step_1 < checkpoint && checkpoint < step_2, "{text}");
     assert!(text.contains(" planned, "), "{text}");
 
-    let output = chain.test("plan").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = chain.test("plan").arg("--json").run().success().json();
     assert_eq!(report["outcome"], "planned");
     assert!(report["run_id"].is_null());
     assert!(report["stopped_at"].is_null());
@@ -410,9 +396,7 @@ fn chain_run_applies_step_1_and_stops_at_the_checkpoint() {
 #[test]
 fn chain_run_text_says_where_it_stopped_and_how_to_go_on() {
     let chain = Chain::standard();
-    let output = chain.test("run").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = chain.test("run").run().success().stdout();
     assert!(
         text.contains("stopped at checkpoint `2.0.0-data-migration`"),
         "{text}"
@@ -454,7 +438,7 @@ fn running_the_chain_again_without_continue_is_refused() {
     // `plan` from the start is allowed, with a note that says so, and changes nothing.
     let before = chain.snapshot();
     let output = chain.test("plan").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(chain.snapshot(), before);
     let report = json(&output.stdout);
     assert!(
@@ -654,7 +638,7 @@ fn plan_continue_after_the_checkpoint_plans_step_2_only() {
     chain.run_to_checkpoint();
     let before = chain.snapshot();
     let output = chain.test("plan").arg("--continue").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(chain.snapshot(), before);
     let text = stdout(&output);
     assert!(
@@ -684,17 +668,13 @@ fn a_failed_continue_is_taken_back_and_can_be_retried() {
         chain.km().to_path_buf(),
     ];
     let before: Vec<Tree> = packs.iter().map(|pack| tree(pack, false)).collect();
-    let output = chain
+    chain
         .test("run")
         .arg("--continue")
         .env("APIM_MIGRATE_INJECT_FAILURE", "4")
-        .run();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("taken back"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(1)
+        .stderr_contains("taken back");
     let after: Vec<Tree> = packs.iter().map(|pack| tree(pack, false)).collect();
     assert_eq!(
         after, before,
@@ -714,9 +694,12 @@ fn history_shows_where_the_chain_stands() {
     let first_id = first["run_id"].as_str().expect("run id").to_string();
 
     for pack in [&chain.new, &chain.via] {
-        let output = Test::new().arg("history").arg(pack).run();
-        assert!(output.status.success(), "{}", stderr(&output));
-        let text = stdout(&output);
+        let text = Test::new()
+            .arg("history")
+            .arg(pack)
+            .run()
+            .success()
+            .stdout();
         assert!(
             text.contains(&format!(
                 "the chain stands at checkpoint `{CHECKPOINT}` (run {first_id})"
@@ -733,12 +716,12 @@ fn history_shows_where_the_chain_stands() {
             "{text}"
         );
     }
-    let output = Test::new()
+    let runs = Test::new()
         .arg("history")
         .arg(&chain.new)
         .arg("--json")
-        .run();
-    let runs = json(&output.stdout);
+        .run()
+        .json();
     let runs = runs.as_array().expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["run_id"], first_id.as_str());
@@ -750,8 +733,7 @@ fn history_shows_where_the_chain_stands() {
 
     let second = chain.run_continue();
     let second_id = second["run_id"].as_str().expect("run id").to_string();
-    let output = Test::new().arg("history").arg(&chain.new).run();
-    let text = stdout(&output);
+    let text = Test::new().arg("history").arg(&chain.new).run().stdout();
     assert!(
         text.contains(&format!(
             "the chain is complete: run {second_id} went on from checkpoint `{CHECKPOINT}` of run {first_id}"
@@ -763,12 +745,12 @@ fn history_shows_where_the_chain_stands() {
         "{text}"
     );
     assert!(!text.contains("the chain stands at"), "{text}");
-    let output = Test::new()
+    let runs = Test::new()
         .arg("history")
         .arg(&chain.new)
         .arg("--json")
-        .run();
-    let runs = json(&output.stdout);
+        .run()
+        .json();
     let runs = runs.as_array().expect("runs");
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["checkpoint"]["continued"], second_id.as_str());
@@ -795,17 +777,13 @@ fn rollback_takes_back_step_2_then_step_1() {
     assert_ne!(tree(chain.km(), false), km_original);
 
     // Step 2 first: new and km back as they were, the 2.0.0 pack left as step 1 made it.
-    let output = Test::new()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&chain.new)
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("rolled back run"),
-        "{}",
-        stdout(&output)
-    );
+        .run()
+        .success()
+        .stdout_contains("rolled back run");
     assert_eq!(tree(&chain.new, false), new_original);
     assert_eq!(tree(chain.km(), false), km_original);
     assert_eq!(read(&audit_log), edited);
@@ -818,13 +796,13 @@ fn rollback_takes_back_step_2_then_step_1() {
     assert!(message.contains("audit_log.xml"), "{message}");
     assert!(message.contains("--force"), "{message}");
     assert_ne!(tree(&chain.via, false), via_after_step_1);
-    let output = Test::new()
+    Test::new()
         .arg("rollback")
         .arg("--via")
         .arg(&chain.via)
         .arg("--force")
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&chain.via, false), via_original);
     assert_eq!(tree(&chain.new, false), new_original);
     assert_eq!(tree(chain.km(), false), km_original);
@@ -854,9 +832,7 @@ fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     chain.run_continue();
     let before = chain.snapshot();
 
-    let output = chain.test("run").run();
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    let message = stderr(&output);
+    let message = chain.test("run").run().code(2).stderr();
     assert!(message.contains("are complete"), "{message}");
     assert!(
         message.contains(&format!("rollback --new {}", chain.new.display())),
@@ -870,18 +846,14 @@ fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     assert_eq!(chain.snapshot(), before);
 
     // Step 1 cannot be taken back while step 2, which went on from it, is in place.
-    let rollback = Test::new()
+    Test::new()
         .arg("rollback")
         .arg("--via")
         .arg(&chain.via)
         .arg("--force")
-        .run();
-    assert_eq!(rollback.status.code(), Some(2));
-    assert!(
-        stderr(&rollback).contains("went on from the checkpoint"),
-        "{}",
-        stderr(&rollback)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("went on from the checkpoint");
     assert_eq!(chain.snapshot(), before);
 }
 
@@ -910,9 +882,12 @@ fn step_1_alone_copies_site_files_and_nothing_stock() {
         .collect();
     let new_fault = bytes(packs.new.join(SEQUENCES).join("fault.xml"));
 
-    let output = packs.test("run", STEP_1).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", STEP_1)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "done");
     assert_eq!(report["packs"]["old"]["version"], "1.9.0");
     assert_eq!(tree(&packs.old, true), old_before);
@@ -971,9 +946,12 @@ fn step_1_alone_reports_the_customised_stock_sequence_and_the_data_migration() {
         PackBuilder::api_manager("2.0.0"),
         None,
     );
-    let output = packs.test("run", STEP_1).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", STEP_1)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     for name in ["fault", "_cors_request_handler_"] {
         let found = finding(&report, &sequence_id(name))
             .unwrap_or_else(|| panic!("{name} finding in {report:#}"));
@@ -1030,9 +1008,12 @@ fn step_1_does_not_copy_a_custom_artifact_over_a_2_0_0_stock_one() {
     let path = format!("{SYNAPSE}/api/_UserInfoAPI_.xml");
     let stock = bytes(packs.new.join(&path));
     assert_ne!(stock, bytes(packs.old.join(&path)));
-    let output = packs.test("run", STEP_1).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", STEP_1)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(bytes(packs.new.join(&path)), stock);
     assert!(
         array(&report, "warnings")
@@ -1072,9 +1053,12 @@ fn step_2_alone_copies_sequences_keystores_and_user_stores() {
     let km_before = tree(&km, false);
     let original_toml = read(packs.new.join(TOML));
     let stock_fault = bytes(packs.new.join(SEQUENCES).join("fault.xml"));
-    let output = packs.test("run", STEP_2).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", STEP_2)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "done");
 
     let common: Vec<String> = vec![
@@ -1135,7 +1119,7 @@ fn step_2_alone_reports_each_customised_fault_sequence_with_its_diff() {
     let packs = Packs::build(old_2_0_0(), PackBuilder::api_manager("4.0.0"), None);
     let before = tree(packs.dir.path(), true);
     let output = packs.test("plan", STEP_2).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     assert_eq!(tree(packs.dir.path(), true), before);
     let report = json(&output.stdout);
     for name in ["fault", "main", "_auth_failure_handler_"] {
@@ -1154,8 +1138,7 @@ fn step_2_alone_reports_each_customised_fault_sequence_with_its_diff() {
     assert_eq!(array(&report, "findings").len(), 3, "{report:#}");
     assert_eq!(report["summary"]["findings"], 3);
 
-    let output = packs.test("plan", STEP_2).run();
-    let text = stdout(&output);
+    let text = packs.test("plan", STEP_2).run().stdout();
     assert!(text.contains("findings (to port by hand)"), "{text}");
     assert!(
         text.contains(&format!("--- old:{SEQUENCES}/main.xml")),
@@ -1170,9 +1153,12 @@ fn step_2_alone_gives_the_4_0_0_reminders() {
         PackBuilder::api_manager("4.0.0"),
         Some(PackBuilder::identity_server("5.10.0")),
     );
-    let output = packs.test("plan", STEP_2).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("plan", STEP_2)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     let json_errors = reminder(&report, "json-errors").expect("json-errors");
     assert!(json_errors.contains("<am:fault"), "{json_errors}");
     assert!(json_errors.contains(r#"{"code":"404""#), "{json_errors}");
@@ -1197,8 +1183,7 @@ fn step_2_alone_gives_the_4_0_0_reminders() {
 
     // Without --km, no Key Manager reminder.
     let plain = Packs::build(old_2_0_0(), PackBuilder::api_manager("4.0.0"), None);
-    let output = plain.test("plan", STEP_2).arg("--json").run();
-    let report = json(&output.stdout);
+    let report = plain.test("plan", STEP_2).arg("--json").run().json();
     assert!(reminder(&report, "key-manager").is_none());
     assert!(reminder(&report, "json-errors").is_some());
 }
@@ -1210,9 +1195,12 @@ fn step_2_alone_gives_the_cipher_tool_reminder_for_a_2_0_0_secure_vault() {
         PackBuilder::api_manager("4.0.0"),
         None,
     );
-    let output = packs.test("plan", STEP_2).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("plan", STEP_2)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     let message = reminder(&report, "ciphertool").expect("ciphertool reminder");
     assert!(
         message.contains(&format!(
@@ -1441,7 +1429,7 @@ fn swapped_or_equal_packs_are_refused() {
 
 #[test]
 fn a_site_script_checkpoint_stops_the_run_and_continue_goes_on_after_it() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let script = packs.dir.path().join("site.rhai");
     std::fs::write(
         &script,
@@ -1452,9 +1440,7 @@ fn a_site_script_checkpoint_stops_the_run_and_continue_goes_on_after_it() {
     let keystore = packs.new.join(SECURITY).join("partner-truststore.jks");
     let userstore = packs.new.join(SUPER_USERSTORE);
 
-    let output = site_cmd(&[]).run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let first = json(&output.stdout);
+    let first = site_cmd(&[]).run().success().json();
     assert_eq!(first["outcome"], "checkpoint");
     assert_eq!(first["stopped_at"]["name"], "manual");
     assert_eq!(first["stopped_at"]["message"], "do X by hand");
@@ -1481,9 +1467,7 @@ fn a_site_script_checkpoint_stops_the_run_and_continue_goes_on_after_it() {
     source.push_str("// edited between the two runs\n");
     std::fs::write(&script, source).expect("write script");
 
-    let output = site_cmd(&["--continue"]).run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let second = json(&output.stdout);
+    let second = site_cmd(&["--continue"]).run().success().json();
     assert_eq!(second["outcome"], "done");
     assert_eq!(second["continues"]["checkpoint"], "manual");
     assert_eq!(second["continues"]["run_id"], first["run_id"]);

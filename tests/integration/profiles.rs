@@ -4,13 +4,6 @@
 use crate::support::*;
 use sample_packs::PackBuilder;
 
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-const TOML: &str = "repository/conf/deployment.toml";
-const SECURITY: &str = "repository/resources/security";
-const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
-const USERSTORES: &str = "repository/deployment/server/userstores";
-const LIB: &str = "repository/components/lib";
-
 /// The realistic 3.0.0 pack, as a node of `profile`.
 fn old_node(profile: &str) -> PackBuilder {
     old_3_0_0().profile(profile)
@@ -37,13 +30,13 @@ fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
 #[test]
 fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = Test::new()
+    let text = Test::new()
         .arg("detect")
         .arg(&packs.old)
         .arg(&packs.new)
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .run()
+        .success()
+        .stdout();
     assert!(
         text.contains(
             "profile           gateway-worker (server_role = \"gateway-worker\" in repository/conf/deployment.toml, as in deployment-templates/gateway-worker.toml)"
@@ -62,8 +55,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
             .join("repository/resources/conf/deployment-templates/traffic-manager.toml"),
     );
     write_file(&packs.new.join(TOML), &template, 0o644);
-    let output = Test::new().args(["detect", "--json"]).arg(&packs.new).run();
-    let detected = json(&output.stdout);
+    let detected = Test::new()
+        .args(["detect", "--json"])
+        .arg(&packs.new)
+        .run()
+        .json();
     assert_eq!(
         detected[0]["profile"]["name"], "traffic-manager",
         "{detected}"
@@ -79,8 +75,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         "server_role = \"edge-gateway\"",
     );
     write_file(&packs.old.join(TOML), text.as_bytes(), 0o644);
-    let output = Test::new().args(["detect", "--json"]).arg(&packs.old).run();
-    let detected = json(&output.stdout);
+    let detected = Test::new()
+        .args(["detect", "--json"])
+        .arg(&packs.old)
+        .run()
+        .json();
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert_eq!(
         detected[0]["profile"]["decided_by"],
@@ -92,8 +91,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let old_2 = PackBuilder::api_manager("2.0.0")
         .write(&dir.path().join("am2"))
         .expect("write");
-    let output = Test::new().args(["detect", "--json"]).arg(&old_2).run();
-    let detected = json(&output.stdout);
+    let detected = Test::new()
+        .args(["detect", "--json"])
+        .arg(&old_2)
+        .run()
+        .json();
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert!(detected[0]["profile"]["decided_by"]
         .as_str()
@@ -106,9 +108,12 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
     // The new pack is fresh (all-in-one by its stock deployment.toml): it becomes what the
     // old node's profile becomes, a gateway-worker.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs.test("run", SCRIPT).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "gateway-worker");
     assert!(report["packs"]["new"]["profile"]["decided_by"]
         .as_str()
@@ -159,8 +164,7 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
 
     // The human report says the same.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs.test("plan", SCRIPT).run();
-    let text = stdout(&output);
+    let text = packs.test("plan", SCRIPT).run().stdout();
     assert!(text.contains("API-M 4.1.0, gateway-worker"), "{text}");
     assert!(
         flat(&text).contains("skipped for the profile - secondary user stores (super tenant and tenants): `new` is a gateway-worker node, which does not manage users - the data migration"),
@@ -172,12 +176,12 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
 fn a_traffic_manager_takes_only_what_every_node_needs() {
     let packs = Packs::build(old_node("traffic-manager"), fresh_4_1_0(), None);
     let toml_before = bytes(packs.new.join(TOML));
-    let output = packs
+    let report = packs
         .test("run", SCRIPT)
         .args(["--profile", "traffic-manager", "--json"])
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["decided_by"], "--profile");
     assert_eq!(bytes(packs.new.join(TOML)), toml_before, "no skip list");
     assert!(!packs.new.join(SEQUENCES).join("audit_log.xml").exists());
@@ -199,9 +203,12 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
 #[test]
 fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
     let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
-    let output = packs.test("run", SCRIPT).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "control-plane");
     assert!(report["packs"]["new"]["profile"]["decided_by"]
         .as_str()
@@ -225,9 +232,8 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
 
 #[test]
 fn an_all_in_one_pack_migrates_as_before() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = packs.test("plan", SCRIPT).arg("--json").run();
-    let report = json(&output.stdout);
+    let packs = Packs::standard();
+    let report = packs.test("plan", SCRIPT).arg("--json").run().json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "all-in-one");
     assert_eq!(skipped(&report), []);
     assert!(stdout(&packs.test("plan", SCRIPT).run()).contains("API-M 4.1.0, all-in-one"));
@@ -237,12 +243,12 @@ fn an_all_in_one_pack_migrates_as_before() {
 fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
     let before = tree(&packs.new, true);
-    let output = packs
+    let error = packs
         .test("run", SCRIPT)
         .args(["--profile", "control-plane"])
-        .run();
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(
         error.contains("--new is to be a control-plane node (--profile), but the old pack is a gateway-worker node (server_role = \"gateway-worker\""),
         "{error}"
@@ -255,7 +261,7 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
     assert_eq!(tree(&packs.new, true), before);
 
     // `--old-profile` corrects a misread old node.
-    let output = packs
+    packs
         .test("plan", SCRIPT)
         .args([
             "--profile",
@@ -263,18 +269,18 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
             "--old-profile",
             "api-publisher",
         ])
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
 }
 
 #[test]
 fn an_unknown_profile_lists_the_profiles_of_the_pack() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let output = packs
         .test("plan", SCRIPT)
         .args(["--profile", "api-publisher"])
         .run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(stderr(&output).contains("--profile `api-publisher` is no profile of API-M 4.1.0"));
     assert!(stderr(&output)
         .contains("give one of all-in-one, control-plane, gateway-worker, traffic-manager"));
@@ -282,7 +288,7 @@ fn an_unknown_profile_lists_the_profiles_of_the_pack() {
         .test("plan", SCRIPT)
         .args(["--old-profile", "control-plane"])
         .run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(stderr(&output).contains("--old-profile `control-plane` is no profile of API-M 3.0.0"));
 }
 
@@ -293,7 +299,7 @@ fn a_profile_given_against_the_new_pack_s_own_is_noted() {
         .test("plan", SCRIPT)
         .args(["--profile", "traffic-manager"])
         .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let text = flat(&stdout(&output));
     assert!(
         text.contains("--new says its profile is gateway-worker"),
@@ -307,20 +313,14 @@ fn a_profile_given_against_the_new_pack_s_own_is_noted() {
 
 #[test]
 fn profile_has_refuses_an_unknown_capability() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let path = script(
         &packs,
         "site.rhai",
         r#"if profile_has(new, "gatway", "sequences") { add_skip_sequences(old, new); }"#,
     );
-    let output = packs.test("plan", &path).run();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains(
-            "profile_has: no capability `gatway`; one of gateway, users, migration-client"
-        ),
-        "{}",
-        stderr(&output)
+    packs.test("plan", &path).run().code(2).stderr_contains(
+        "profile_has: no capability `gatway`; one of gateway, users, migration-client",
     );
 }
 
@@ -351,7 +351,7 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
             .run()
     };
     let output = run("gateway-worker");
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(
         report["outcome"], "done",
@@ -377,7 +377,8 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
 fn the_repl_takes_a_profile_and_scripts_see_it() {
     let packs = Packs::build(old_node("api-publisher"), fresh_4_1_0(), None);
     let history = packs.dir.path().join("history");
-    let output = Test::new()
+    let input = "print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n";
+    let text = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
@@ -385,12 +386,10 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         .arg(&packs.new)
         .args(["--profile", "control-plane"])
         .env("APIM_MIGRATE_HISTORY", &history)
-        .stdin(
-            b"print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n".as_slice(),
-        )
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .stdin(input)
+        .run()
+        .success()
+        .stdout();
     assert!(
         text.contains("api-publisher -> control-plane by --profile"),
         "{text}"
@@ -403,7 +402,7 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         .arg(&packs.old)
         .args(["--profile", "control-plane"])
         .run();
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(
         stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")
     );

@@ -66,7 +66,7 @@ fn piped(packs: &Packs, history: &Path, input: &str) -> Output {
 }
 
 fn packs() -> (Packs, tempfile::TempDir, PathBuf) {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let home = tempfile::tempdir().expect("temp dir");
     let history = home.path().join("history");
     (packs, home, history)
@@ -112,10 +112,10 @@ fn tab_completes_a_primitive_then_the_statement_is_applied_and_undone() {
     quit(session);
 
     // The journal has the run, rolled back, with the statement itself.
-    let output = Test::new()
+    let text = Test::new()
         .args(["history", packs.new.to_str().expect("utf-8")])
-        .run();
-    let text = stdout(&output);
+        .run()
+        .stdout();
     assert!(text.contains("repl"), "{text}");
     assert!(text.contains("rolled back"), "{text}");
     assert!(text.contains("> copy_keystores(old, new);"), "{text}");
@@ -255,12 +255,13 @@ fn the_line_history_survives_a_restart() {
 fn the_session_holds_its_target_packs() {
     let (packs, _home, history) = packs();
     let session = repl(&packs, &history, &[]);
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("repl"), "{}", stderr(&output));
+    packs
+        .test("run", "3.0.0-to-4.1.0")
+        .run()
+        .code(2)
+        .stderr_contains("repl");
     quit(session);
-    let output = packs.test("plan", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("plan", "3.0.0-to-4.1.0").run().success();
 }
 
 /// Piped input: statements one after another, no prompt; the first failure ends the session
@@ -272,7 +273,7 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
     let output = run(
         "copy_keystores(old, new);\nif true {\n  copy_tenant_userstores(old, new);\n}\nno_such_thing(old);\nplace_jdbc(old, new);\n",
     );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     let message = stderr(&output);
     assert!(message.contains("input line 5"), "{message}");
     assert!(message.contains("no_such_thing"), "{message}");
@@ -313,7 +314,7 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
 
     // A statement left open at the end of the input is not run.
     let output = run("copy_dir(old, \"repository/conf\", new, \"conf-3.0.0\"\n");
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(stderr(&output).contains("ended inside a statement"));
     assert!(!packs.new.join("conf-3.0.0").exists());
 }
@@ -342,7 +343,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
     let run = |input: &str| piped(&packs, &history, input);
     let before = tree(&packs.new, true);
     let output = run(&format!(":load {}\n", site.join("old-only.rhai").display()));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert!(
         stderr(&output).contains("is API-M 3.0.0, but"),
         "{}",
@@ -352,7 +353,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
         ":load {} wh0=me\n",
         site.join("site.rhai").display()
     ));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert!(
         stderr(&output).contains("has no parameter `wh0`"),
         "{}",
@@ -368,7 +369,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
         ":load {} who=me\nowner()\nnames::team()\n",
         site.join("site.rhai").display()
     ));
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let text = stdout(&output);
     assert!(text.contains("applied as run"), "{text}");
     assert!(text.contains("=> \"platform/me\""), "{text}");

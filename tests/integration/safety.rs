@@ -7,17 +7,13 @@ use crate::support::*;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-fn plain() -> Packs {
-    Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
-
 // ---------------------------------------------------------------------------------------------
 // a failed run takes itself back
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn a_source_that_vanishes_after_planning_fails_the_run_and_everything_is_taken_back() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o640);
     write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o600);
     let before = tree(&packs.new, false);
@@ -39,7 +35,7 @@ fn a_source_that_vanishes_after_planning_fails_the_run_and_everything_is_taken_b
 
 #[test]
 fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o644);
     write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o644);
     write_file(&packs.new.join("site/b.xml"), b"<b version=\"4\"/>", 0o644);
@@ -65,7 +61,7 @@ fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() 
 
 #[test]
 fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/small.xml"), b"<small/>", 0o644);
     let large: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
     write_file(&packs.old.join("site/large.bin"), &large, 0o600);
@@ -76,9 +72,12 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
     let before = tree(&packs.new, false);
 
-    let output = packs.test("run", &path).file_size_limit(1000).run();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs
+        .test("run", &path)
+        .file_size_limit(1000)
+        .run()
+        .code(1)
+        .stderr();
     assert!(message.contains("site/large.bin"), "{message}");
     assert!(message.contains("File too large"), "{message}");
     assert!(message.contains("taken back"), "{message}");
@@ -89,8 +88,7 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
 
     // Without the limit the same run goes through.
-    let output = packs.test("run", &path).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &path).run().success();
     assert_eq!(bytes(packs.new.join("site/large.bin")), large);
     assert_eq!(mode(packs.new.join("site/large.bin")), 0o600);
 }
@@ -101,16 +99,19 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
 
 #[test]
 fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() {
-    let packs = plain();
+    let packs = Packs::standard();
     let outside = packs.dir.path().join("elsewhere/tenant-9");
     let secret =
         b"<UserStoreManager><Property name=\"DomainName\">OUTSIDE</Property></UserStoreManager>";
     write_file(&outside.join("userstores/OUTSIDE.xml"), secret, 0o644);
     std::os::unix::fs::symlink(&outside, packs.old.join("repository/tenants/9")).expect("link");
 
-    let output = packs.test("run", "3.0.0-to-4.1.0").arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = packs
+        .test("run", "3.0.0-to-4.1.0")
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     let warnings = report["warnings"].to_string();
     assert!(
         warnings.contains("repository/tenants/9/userstores/OUTSIDE.xml"),
@@ -123,7 +124,7 @@ fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() 
 
 #[test]
 fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
-    let packs = plain();
+    let packs = Packs::standard();
     let outside = packs.dir.path().join("elsewhere/site.toml");
     write_file(&outside, b"[secret]\nvalue = \"outside\"\n", 0o644);
     std::os::unix::fs::symlink(&outside, packs.old.join("repository/conf/site.toml"))
@@ -134,9 +135,7 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
         "exfiltrate",
         "let v = read_toml(old, \"repository/conf/site.toml\", \"secret.value\");\nset_toml(new, \"exfiltrated.value\", v);\n",
     );
-    let output = packs.test("run", &path).run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs.test("run", &path).run().code(2).stderr();
     assert!(
         message.contains("link that leads out of the pack"),
         "{message}"
@@ -152,20 +151,19 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
 
 #[test]
 fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_it() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     let toml = packs.new.join(TOML);
     std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let drifted = tree(&packs.new, true);
 
-    let output = Test::new()
+    let message = Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("changed since the run"), "{message}");
     assert!(message.contains(&toml.display().to_string()), "{message}");
@@ -176,31 +174,30 @@ fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_
         "a refused rollback changes nothing"
     );
 
-    let output = Test::new()
+    Test::new()
         .args(["rollback", "--force", "--new"])
         .arg(&packs.new)
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
 }
 
 #[test]
 fn two_edits_of_one_file_in_one_run_roll_back_without_force() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
     let path = script(
         &packs,
         "twice",
         "set_toml(new, \"site.first\", \"1\");\nset_toml(new, \"site.second\", \"2\");\n",
     );
-    let output = packs.test("run", &path).run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &path).run().success();
     assert!(read(packs.new.join(TOML)).contains("second"));
-    let output = Test::new()
+    Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
 }
 
@@ -216,7 +213,7 @@ fn assert_stopped(source: &str, expected: &str) {
 }
 
 fn assert_stopped_within(source: &str, expected: &str, time_limit: u64) {
-    let packs = plain();
+    let packs = Packs::standard();
     let before = (tree(&packs.old, true), tree(&packs.new, true));
     let path = script(&packs, "hostile", source);
     let started = Instant::now();
@@ -274,16 +271,16 @@ fn fresh_large_strings_kept_in_a_map_meet_the_memory_ceiling() {
 
 #[test]
 fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
-    let packs = plain();
+    let packs = Packs::standard();
     let path = script(&packs, "slow", "loop { list(old, \"repository\"); }\n");
     let started = Instant::now();
-    let output = packs
+    let message = packs
         .test("plan", &path)
         .args(["--time-limit", "2"])
         .timeout(Duration::from_secs(60))
-        .run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(message.contains("more than 2 seconds"), "{message}");
     assert!(message.contains("--time-limit"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -291,26 +288,26 @@ fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
 
 #[test]
 fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
-    let packs = plain();
+    let packs = Packs::standard();
     let before = tree(&packs.new, true);
     let path = script(
         &packs,
         "declared",
         "//! A site script.\n//! @param gateway_only=false  copy only what a gateway needs\nprint(`gateway_only=${params.gateway_only}`);\nif param(\"gateway_only\", \"?\") == \"true\" { copy_keystores(old, new); }\n",
     );
-    let output = packs
+    let message = packs
         .test("plan", &path)
         .args(["--set", "gateway-only=true"])
-        .run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("--set `gateway-only`"), "{message}");
     assert!(message.contains("declares gateway_only"), "{message}");
 
     // The default fills `params` when --set leaves it out.
     let output = packs.test("plan", &path).arg("--json").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(report["params"]["gateway_only"], "false");
     assert!(report["output"].to_string().contains("gateway_only=false"));
@@ -321,7 +318,7 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
         .arg("--new")
         .arg(&packs.new)
         .run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
     assert_eq!(tree(&packs.new, true), before);
 }
@@ -332,10 +329,9 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
 
 #[test]
 fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     // What a run killed before its last record leaves: a journal without its `end`.
     let runs = packs.new.join(".apim-migrate/runs");
     let run_dir = std::fs::read_dir(&runs)
@@ -359,18 +355,18 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         .to_string();
     let before = tree(&packs.new, true);
 
-    let output = packs.test("plan", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = stdout(&output);
+    let report = packs
+        .test("plan", "3.0.0-to-4.1.0")
+        .run()
+        .success()
+        .stdout();
     assert!(
         report.contains(&format!("an earlier run ({run_id})")),
         "{report}"
     );
     assert!(report.contains("did not finish"), "{report}");
 
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs.test("run", "3.0.0-to-4.1.0").run().code(2).stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("did not finish"), "{message}");
     assert!(
@@ -386,14 +382,13 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         "the refusal changes nothing"
     );
 
-    let output = Test::new()
+    Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .run();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
 }
 
 /// A batch of many changes is written on several threads; a failure in the middle of one
@@ -414,13 +409,13 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     }
     let packs = Packs::build(old, new_4_1_0(), None);
     let before = tree(&packs.new, false);
-    let output = packs
+    let report = packs
         .test("run", "3.0.0-to-4.1.0")
         .arg("--json")
         .env("APIM_MIGRATE_INJECT_FAILURE", "120")
-        .run();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .code(1)
+        .json();
     let changes = report["actions"]
         .as_array()
         .expect("actions")
@@ -433,8 +428,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     );
     assert_eq!(tree(&packs.new, false), before, "everything taken back");
 
-    let output = packs.test("run", "3.0.0-to-4.1.0").run();
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     for tenant in [1, 75, 150] {
         let relative =
             format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");

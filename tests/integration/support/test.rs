@@ -3,8 +3,14 @@
 //! checks most tests make of a run.
 //!
 //! ```ignore
-//! packs.test("run", SCRIPT).arg("--json").run().success();
-//! Test::new().args(["rollback", "--new"]).arg(&packs.new).unchanged(&packs.new).run().code(2);
+//! let report = packs.test("run", SCRIPT).arg("--json").run().success().json();
+//! Test::new().args(["docs", "nope"]).run().stderr_line("nope");
+//! packs
+//!     .test("run", SCRIPT)
+//!     .unchanged(&packs.new)
+//!     .run()
+//!     .code(2)
+//!     .stderr_contains("swapped");
 //! ```
 
 use super::{snapshot, tree_difference, Tree};
@@ -184,6 +190,11 @@ impl Output {
         super::stderr(&self.output)
     }
 
+    /// Stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        super::json(&self.output.stdout)
+    }
+
     /// The exit status, what the run printed (stdout cut short) and how long it took.
     pub fn describe(&self) -> String {
         format!(
@@ -204,6 +215,33 @@ impl Output {
     /// Exit `code`.
     pub fn code(&self, code: i32) -> &Output {
         assert_eq!(self.status.code(), Some(code), "{}", self.describe());
+        self
+    }
+
+    /// A refusal of bad input: exit 2 and one line on stderr, `error: ...`, that contains
+    /// `text`.
+    pub fn stderr_line(&self, text: &str) -> &Output {
+        assert_eq!(self.status.code(), Some(2), "{}", self.stderr());
+        let message = self.stderr();
+        assert_eq!(
+            message.trim_end().lines().count(),
+            1,
+            "one line:\n{message}"
+        );
+        assert!(message.starts_with("error: "), "{message}");
+        assert!(message.contains(text), "{text:?} not in:\n{message}");
+        self
+    }
+
+    pub fn stdout_contains(&self, text: &str) -> &Output {
+        let stdout = self.stdout();
+        assert!(stdout.contains(text), "{text:?} not in:\n{stdout}");
+        self
+    }
+
+    pub fn stderr_contains(&self, text: &str) -> &Output {
+        let stderr = self.stderr();
+        assert!(stderr.contains(text), "{text:?} not in:\n{stderr}");
         self
     }
 
