@@ -2,11 +2,8 @@
 //! `1.x-to-4.0.0` (step 1, checkpoint, `--continue`, step 2), each step on its own
 //! (`1.x-to-2.0.0`, `2.0.0-to-4.0.0`), the refusals, and a site script's own checkpoint.
 
-mod common;
-
-use assert_cmd::Command;
-use common::*;
-use sample_packs::{self as sample, PackBuilder};
+use crate::support::*;
+use sample_packs::PackBuilder;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -44,14 +41,18 @@ fn old_1_9_0() -> PackBuilder {
 }
 
 /// old (1.x), via (2.0.0), new (4.0.0) and maybe km (IS 5.10.0) in one temp dir, with the
-/// stock catalogue of all their builders.
+/// stock catalogue of all their builders; the via pack always at hand.
 struct Chain {
-    dir: tempfile::TempDir,
-    old: PathBuf,
+    packs: Packs,
     via: PathBuf,
-    new: PathBuf,
-    km: Option<PathBuf>,
-    stock: PathBuf,
+}
+
+impl std::ops::Deref for Chain {
+    type Target = Packs;
+
+    fn deref(&self) -> &Packs {
+        &self.packs
+    }
 }
 
 impl Chain {
@@ -61,27 +62,9 @@ impl Chain {
         new: PackBuilder,
         km: Option<PackBuilder>,
     ) -> Chain {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let old_home = old.write(&dir.path().join("old")).expect("write old pack");
-        let via_home = via.write(&dir.path().join("via")).expect("write via pack");
-        let new_home = new.write(&dir.path().join("new")).expect("write new pack");
-        let km_home = km
-            .as_ref()
-            .map(|km| km.write(&dir.path().join("km")).expect("write km pack"));
-        let mut builders = vec![&old, &via, &new];
-        if let Some(km) = &km {
-            builders.push(km);
-        }
-        let stock = dir.path().join("stock.toml");
-        std::fs::write(&stock, sample::stock_catalogue(&builders)).expect("write catalogue");
-        Chain {
-            old: old_home,
-            via: via_home,
-            new: new_home,
-            km: km_home,
-            stock,
-            dir,
-        }
+        let packs = Packs::chain(old, via, new, km);
+        let via = packs.via.clone().expect("a via pack");
+        Chain { packs, via }
     }
 
     /// The standard chain: `old_1_9_0()`, fresh 2.0.0 and 4.0.0 packs, and an IS 5.10.0 Key
@@ -99,66 +82,33 @@ impl Chain {
         self.km.as_deref().expect("a km pack")
     }
 
-    /// `1.x-to-4.0.0 --old OLD --via VIA --new NEW [--km KM] --stock STOCK` for `run`/`plan`.
-    fn cmd(&self, command: &str) -> Command {
-        let mut cmd = bin();
-        cmd.arg(command)
-            .arg(CHAIN)
-            .arg("--old")
-            .arg(&self.old)
-            .arg("--via")
-            .arg(&self.via)
-            .arg("--new")
-            .arg(&self.new)
-            .arg("--stock")
-            .arg(&self.stock);
-        if let Some(km) = &self.km {
-            cmd.arg("--km").arg(km);
-        }
-        cmd
+    /// `1.x-to-4.0.0 --old OLD --via VIA --new NEW --stock STOCK [--km KM]` for `run`/`plan`.
+    fn test(&self, command: &str) -> Test {
+        self.packs.test(command, CHAIN)
     }
 
     /// Every pack and the catalogue, the tool's history included.
-    fn snapshot(&self) -> Snapshot {
+    fn snapshot(&self) -> Tree {
         tree(self.dir.path(), true)
     }
 
     /// Runs the chain up to the checkpoint, asserting that it stopped there.
     fn run_to_checkpoint(&self) -> Value {
-        let output = self.cmd("run").arg("--json").output().expect("run");
-        assert!(
-            output.status.success(),
-            "{}\n{}",
-            stdout(&output),
-            stderr(&output)
-        );
-        let report = json(&output.stdout);
+        let report = self.test("run").arg("--json").run().success().json();
         assert_eq!(report["outcome"], "checkpoint", "{report:#}");
         report
     }
 
     /// Goes on from the checkpoint, asserting success.
     fn run_continue(&self) -> Value {
-        let output = self
-            .cmd("run")
-            .arg("--continue")
-            .arg("--json")
-            .output()
-            .expect("run --continue");
-        assert!(
-            output.status.success(),
-            "{}\n{}",
-            stdout(&output),
-            stderr(&output)
-        );
+        let output = self.test("run").arg("--continue").arg("--json").run();
+        output.success();
         json(&output.stdout)
     }
 }
 
-type Snapshot = std::collections::BTreeMap<String, (String, String, u32)>;
-
 /// The files (not directories) that are new or different in `after`.
-fn changed_files(before: &Snapshot, after: &Snapshot) -> BTreeSet<String> {
+fn changed_files(before: &Tree, after: &Tree) -> BTreeSet<String> {
     after
         .iter()
         .filter(|(_, (kind, _, _))| kind == "file")
@@ -229,19 +179,9 @@ fn mark(kind: &str, name: &str, state: &str) -> (String, String, String) {
     (kind.to_string(), name.to_string(), state.to_string())
 }
 
-/// Runs `cmd`, asserts exit 2 and that nothing below `root` changed; returns stderr.
-fn refused(cmd: &mut Command, root: &Path) -> String {
-    let before = tree(root, true);
-    let output = cmd.output().expect("run");
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    assert_eq!(tree(root, true), before, "a refusal changes nothing");
-    stderr(&output)
+/// Runs `test`, asserts exit 2 and that nothing below `root` changed; returns stderr.
+fn refused(test: Test, root: &Path) -> String {
+    test.unchanged(root).run().code(2).stderr()
 }
 
 // ----- the chain -----
@@ -296,8 +236,8 @@ fn assert_same_files(from: &Path, to: &Path, paths: &BTreeSet<String>) {
 fn chain_plan_changes_nothing_and_shows_both_steps() {
     let chain = Chain::standard();
     let before = chain.snapshot();
-    let output = chain.cmd("plan").output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = chain.test("plan").run();
+    output.success();
     assert_eq!(
         chain.snapshot(),
         before,
@@ -329,9 +269,7 @@ fn chain_plan_changes_nothing_and_shows_both_steps() {
     assert!(step_1 < checkpoint && checkpoint < step_2, "{text}");
     assert!(text.contains(" planned, "), "{text}");
 
-    let output = chain.cmd("plan").arg("--json").output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = chain.test("plan").arg("--json").run().success().json();
     assert_eq!(report["outcome"], "planned");
     assert!(report["run_id"].is_null());
     assert!(report["stopped_at"].is_null());
@@ -458,9 +396,7 @@ fn chain_run_applies_step_1_and_stops_at_the_checkpoint() {
 #[test]
 fn chain_run_text_says_where_it_stopped_and_how_to_go_on() {
     let chain = Chain::standard();
-    let output = chain.cmd("run").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = chain.test("run").run().success().stdout();
     assert!(
         text.contains("stopped at checkpoint `2.0.0-data-migration`"),
         "{text}"
@@ -496,13 +432,13 @@ fn chain_run_text_says_where_it_stopped_and_how_to_go_on() {
 fn running_the_chain_again_without_continue_is_refused() {
     let chain = Chain::standard();
     chain.run_to_checkpoint();
-    let message = refused(&mut chain.cmd("run"), chain.dir.path());
+    let message = refused(chain.test("run"), chain.dir.path());
     assert!(message.contains(CHECKPOINT), "{message}");
     assert!(message.contains("--continue"), "{message}");
     // `plan` from the start is allowed, with a note that says so, and changes nothing.
     let before = chain.snapshot();
-    let output = chain.cmd("plan").arg("--json").output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = chain.test("plan").arg("--json").run();
+    output.success();
     assert_eq!(chain.snapshot(), before);
     let report = json(&output.stdout);
     assert!(
@@ -518,9 +454,9 @@ fn running_the_chain_again_without_continue_is_refused() {
 #[test]
 fn continue_without_an_earlier_checkpoint_is_refused() {
     let chain = Chain::standard();
-    let message = refused(chain.cmd("run").arg("--continue"), chain.dir.path());
+    let message = refused(chain.test("run").arg("--continue"), chain.dir.path());
     assert!(message.contains("without --continue first"), "{message}");
-    let message = refused(chain.cmd("plan").arg("--continue"), chain.dir.path());
+    let message = refused(chain.test("plan").arg("--continue"), chain.dir.path());
     assert!(message.contains("without --continue first"), "{message}");
 }
 
@@ -688,7 +624,7 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
 
     // The chain is complete: a second --continue has nothing to go on from.
     let after = chain.snapshot();
-    let message = refused(chain.cmd("run").arg("--continue"), chain.dir.path());
+    let message = refused(chain.test("run").arg("--continue"), chain.dir.path());
     assert!(
         message.contains("already went on from the checkpoint"),
         "{message}"
@@ -701,12 +637,8 @@ fn plan_continue_after_the_checkpoint_plans_step_2_only() {
     let chain = Chain::standard();
     chain.run_to_checkpoint();
     let before = chain.snapshot();
-    let output = chain
-        .cmd("plan")
-        .arg("--continue")
-        .output()
-        .expect("plan --continue");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = chain.test("plan").arg("--continue").run();
+    output.success();
     assert_eq!(chain.snapshot(), before);
     let text = stdout(&output);
     assert!(
@@ -735,20 +667,15 @@ fn a_failed_continue_is_taken_back_and_can_be_retried() {
         chain.new.clone(),
         chain.km().to_path_buf(),
     ];
-    let before: Vec<Snapshot> = packs.iter().map(|pack| tree(pack, false)).collect();
-    let output = chain
-        .cmd("run")
+    let before: Vec<Tree> = packs.iter().map(|pack| tree(pack, false)).collect();
+    chain
+        .test("run")
         .arg("--continue")
         .env("APIM_MIGRATE_INJECT_FAILURE", "4")
-        .output()
-        .expect("run --continue");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("taken back"),
-        "{}",
-        stderr(&output)
-    );
-    let after: Vec<Snapshot> = packs.iter().map(|pack| tree(pack, false)).collect();
+        .run()
+        .code(1)
+        .stderr_contains("taken back");
+    let after: Vec<Tree> = packs.iter().map(|pack| tree(pack, false)).collect();
     assert_eq!(
         after, before,
         "everything the failed run applied is taken back"
@@ -767,9 +694,12 @@ fn history_shows_where_the_chain_stands() {
     let first_id = first["run_id"].as_str().expect("run id").to_string();
 
     for pack in [&chain.new, &chain.via] {
-        let output = bin().arg("history").arg(pack).output().expect("history");
-        assert!(output.status.success(), "{}", stderr(&output));
-        let text = stdout(&output);
+        let text = Test::new()
+            .arg("history")
+            .arg(pack)
+            .run()
+            .success()
+            .stdout();
         assert!(
             text.contains(&format!(
                 "the chain stands at checkpoint `{CHECKPOINT}` (run {first_id})"
@@ -786,13 +716,12 @@ fn history_shows_where_the_chain_stands() {
             "{text}"
         );
     }
-    let output = bin()
+    let runs = Test::new()
         .arg("history")
         .arg(&chain.new)
         .arg("--json")
-        .output()
-        .expect("history");
-    let runs = json(&output.stdout);
+        .run()
+        .json();
     let runs = runs.as_array().expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["run_id"], first_id.as_str());
@@ -804,12 +733,7 @@ fn history_shows_where_the_chain_stands() {
 
     let second = chain.run_continue();
     let second_id = second["run_id"].as_str().expect("run id").to_string();
-    let output = bin()
-        .arg("history")
-        .arg(&chain.new)
-        .output()
-        .expect("history");
-    let text = stdout(&output);
+    let text = Test::new().arg("history").arg(&chain.new).run().stdout();
     assert!(
         text.contains(&format!(
             "the chain is complete: run {second_id} went on from checkpoint `{CHECKPOINT}` of run {first_id}"
@@ -821,13 +745,12 @@ fn history_shows_where_the_chain_stands() {
         "{text}"
     );
     assert!(!text.contains("the chain stands at"), "{text}");
-    let output = bin()
+    let runs = Test::new()
         .arg("history")
         .arg(&chain.new)
         .arg("--json")
-        .output()
-        .expect("history");
-    let runs = json(&output.stdout);
+        .run()
+        .json();
     let runs = runs.as_array().expect("runs");
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["checkpoint"]["continued"], second_id.as_str());
@@ -854,45 +777,39 @@ fn rollback_takes_back_step_2_then_step_1() {
     assert_ne!(tree(chain.km(), false), km_original);
 
     // Step 2 first: new and km back as they were, the 2.0.0 pack left as step 1 made it.
-    let output = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&chain.new)
-        .output()
-        .expect("rollback");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("rolled back run"),
-        "{}",
-        stdout(&output)
-    );
+        .run()
+        .success()
+        .stdout_contains("rolled back run");
     assert_eq!(tree(&chain.new, false), new_original);
     assert_eq!(tree(chain.km(), false), km_original);
     assert_eq!(read(&audit_log), edited);
 
     // Step 1: refused while a file it wrote was changed since, naming it; forced, it goes.
     let message = refused(
-        bin().arg("rollback").arg("--via").arg(&chain.via),
+        Test::new().arg("rollback").arg("--via").arg(&chain.via),
         chain.dir.path(),
     );
     assert!(message.contains("audit_log.xml"), "{message}");
     assert!(message.contains("--force"), "{message}");
     assert_ne!(tree(&chain.via, false), via_after_step_1);
-    let output = bin()
+    Test::new()
         .arg("rollback")
         .arg("--via")
         .arg(&chain.via)
         .arg("--force")
-        .output()
-        .expect("rollback");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&chain.via, false), via_original);
     assert_eq!(tree(&chain.new, false), new_original);
     assert_eq!(tree(chain.km(), false), km_original);
 
     // Nothing left; and the chain starts over from step 1.
     let message = refused(
-        bin().arg("rollback").arg("--via").arg(&chain.via),
+        Test::new().arg("rollback").arg("--via").arg(&chain.via),
         chain.dir.path(),
     );
     assert!(message.contains("nothing to roll back"), "{message}");
@@ -915,9 +832,7 @@ fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     chain.run_continue();
     let before = chain.snapshot();
 
-    let output = chain.cmd("run").output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    let message = stderr(&output);
+    let message = chain.test("run").run().code(2).stderr();
     assert!(message.contains("are complete"), "{message}");
     assert!(
         message.contains(&format!("rollback --new {}", chain.new.display())),
@@ -931,19 +846,14 @@ fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     assert_eq!(chain.snapshot(), before);
 
     // Step 1 cannot be taken back while step 2, which went on from it, is in place.
-    let rollback = bin()
+    Test::new()
         .arg("rollback")
         .arg("--via")
         .arg(&chain.via)
         .arg("--force")
-        .output()
-        .expect("rollback");
-    assert_eq!(rollback.status.code(), Some(2));
-    assert!(
-        stderr(&rollback).contains("went on from the checkpoint"),
-        "{}",
-        stderr(&rollback)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("went on from the checkpoint");
     assert_eq!(chain.snapshot(), before);
 }
 
@@ -972,13 +882,12 @@ fn step_1_alone_copies_site_files_and_nothing_stock() {
         .collect();
     let new_fault = bytes(packs.new.join(SEQUENCES).join("fault.xml"));
 
-    let output = packs
-        .cmd("run", STEP_1)
+    let report = packs
+        .test("run", STEP_1)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "done");
     assert_eq!(report["packs"]["old"]["version"], "1.9.0");
     assert_eq!(tree(&packs.old, true), old_before);
@@ -1037,13 +946,12 @@ fn step_1_alone_reports_the_customised_stock_sequence_and_the_data_migration() {
         PackBuilder::api_manager("2.0.0"),
         None,
     );
-    let output = packs
-        .cmd("run", STEP_1)
+    let report = packs
+        .test("run", STEP_1)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     for name in ["fault", "_cors_request_handler_"] {
         let found = finding(&report, &sequence_id(name))
             .unwrap_or_else(|| panic!("{name} finding in {report:#}"));
@@ -1100,13 +1008,12 @@ fn step_1_does_not_copy_a_custom_artifact_over_a_2_0_0_stock_one() {
     let path = format!("{SYNAPSE}/api/_UserInfoAPI_.xml");
     let stock = bytes(packs.new.join(&path));
     assert_ne!(stock, bytes(packs.old.join(&path)));
-    let output = packs
-        .cmd("run", STEP_1)
+    let report = packs
+        .test("run", STEP_1)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(bytes(packs.new.join(&path)), stock);
     assert!(
         array(&report, "warnings")
@@ -1146,13 +1053,12 @@ fn step_2_alone_copies_sequences_keystores_and_user_stores() {
     let km_before = tree(&km, false);
     let original_toml = read(packs.new.join(TOML));
     let stock_fault = bytes(packs.new.join(SEQUENCES).join("fault.xml"));
-    let output = packs
-        .cmd("run", STEP_2)
+    let report = packs
+        .test("run", STEP_2)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "done");
 
     let common: Vec<String> = vec![
@@ -1212,12 +1118,8 @@ fn step_2_alone_copies_sequences_keystores_and_user_stores() {
 fn step_2_alone_reports_each_customised_fault_sequence_with_its_diff() {
     let packs = Packs::build(old_2_0_0(), PackBuilder::api_manager("4.0.0"), None);
     let before = tree(packs.dir.path(), true);
-    let output = packs
-        .cmd("plan", STEP_2)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = packs.test("plan", STEP_2).arg("--json").run();
+    output.success();
     assert_eq!(tree(packs.dir.path(), true), before);
     let report = json(&output.stdout);
     for name in ["fault", "main", "_auth_failure_handler_"] {
@@ -1236,8 +1138,7 @@ fn step_2_alone_reports_each_customised_fault_sequence_with_its_diff() {
     assert_eq!(array(&report, "findings").len(), 3, "{report:#}");
     assert_eq!(report["summary"]["findings"], 3);
 
-    let output = packs.cmd("plan", STEP_2).output().expect("plan");
-    let text = stdout(&output);
+    let text = packs.test("plan", STEP_2).run().stdout();
     assert!(text.contains("findings (to port by hand)"), "{text}");
     assert!(
         text.contains(&format!("--- old:{SEQUENCES}/main.xml")),
@@ -1252,13 +1153,12 @@ fn step_2_alone_gives_the_4_0_0_reminders() {
         PackBuilder::api_manager("4.0.0"),
         Some(PackBuilder::identity_server("5.10.0")),
     );
-    let output = packs
-        .cmd("plan", STEP_2)
+    let report = packs
+        .test("plan", STEP_2)
         .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     let json_errors = reminder(&report, "json-errors").expect("json-errors");
     assert!(json_errors.contains("<am:fault"), "{json_errors}");
     assert!(json_errors.contains(r#"{"code":"404""#), "{json_errors}");
@@ -1283,12 +1183,7 @@ fn step_2_alone_gives_the_4_0_0_reminders() {
 
     // Without --km, no Key Manager reminder.
     let plain = Packs::build(old_2_0_0(), PackBuilder::api_manager("4.0.0"), None);
-    let output = plain
-        .cmd("plan", STEP_2)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    let report = json(&output.stdout);
+    let report = plain.test("plan", STEP_2).arg("--json").run().json();
     assert!(reminder(&report, "key-manager").is_none());
     assert!(reminder(&report, "json-errors").is_some());
 }
@@ -1300,13 +1195,12 @@ fn step_2_alone_gives_the_cipher_tool_reminder_for_a_2_0_0_secure_vault() {
         PackBuilder::api_manager("4.0.0"),
         None,
     );
-    let output = packs
-        .cmd("plan", STEP_2)
+    let report = packs
+        .test("plan", STEP_2)
         .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     let message = reminder(&report, "ciphertool").expect("ciphertool reminder");
     assert!(
         message.contains(&format!(
@@ -1379,7 +1273,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
     ];
     for (old, new, script, flag, what, tag, advice, hint) in cases {
         let packs = Packs::build(old, new, None);
-        let message = refused(&mut packs.cmd("run", script), packs.dir.path());
+        let message = refused(packs.test("run", script), packs.dir.path());
         let home = if flag == "--old" {
             &packs.old
         } else {
@@ -1407,9 +1301,9 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         "error: `{CHAIN}` needs --via: it declares `@accepts via wso2am 2.0.0` (line {}); give an API-M 2.0.0 pack with --via\n",
         tag_line(CHAIN, "@accepts via wso2am 2.0.0")
     );
-    let message = refused(&mut packs.cmd("run", CHAIN), packs.dir.path());
+    let message = refused(packs.test("run", CHAIN), packs.dir.path());
     assert_eq!(message, needs_via);
-    let message = refused(&mut packs.cmd("plan", CHAIN), packs.dir.path());
+    let message = refused(packs.test("plan", CHAIN), packs.dir.path());
     assert_eq!(message, needs_via);
 
     // --via not a 2.0.0 pack.
@@ -1419,7 +1313,7 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         PackBuilder::api_manager("4.0.0"),
         None,
     );
-    let message = refused(&mut chain.cmd("run"), chain.dir.path());
+    let message = refused(chain.test("run"), chain.dir.path());
     assert_eq!(
         message,
         format!(
@@ -1436,7 +1330,7 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         PackBuilder::api_manager("4.0.0"),
         Some(PackBuilder::identity_server("5.11.0")),
     );
-    let message = refused(&mut chain.cmd("run"), chain.dir.path());
+    let message = refused(chain.test("run"), chain.dir.path());
     assert_eq!(
         message,
         format!(
@@ -1453,7 +1347,7 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         PackBuilder::api_manager("4.0.0"),
         None,
     );
-    let message = refused(&mut chain.cmd("run"), chain.dir.path());
+    let message = refused(chain.test("run"), chain.dir.path());
     assert!(message.contains("--via"), "{message}");
     assert!(message.contains("not newer than --old"), "{message}");
 
@@ -1463,7 +1357,7 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
         PackBuilder::api_manager("2.0.0"),
         Some(PackBuilder::identity_server("5.10.0")),
     );
-    let message = refused(&mut packs.cmd("run", STEP_1), packs.dir.path());
+    let message = refused(packs.test("run", STEP_1), packs.dir.path());
     assert_eq!(
         message,
         format!(
@@ -1476,53 +1370,58 @@ fn the_chain_refuses_missing_or_wrong_intermediate_and_key_manager_packs() {
 fn swapped_or_equal_packs_are_refused() {
     let chain = Chain::standard();
     let root = chain.dir.path();
-    let mut swapped = bin();
-    swapped
-        .args(["run", STEP_1, "--old"])
-        .arg(&chain.via)
-        .arg("--new")
-        .arg(&chain.old)
-        .arg("--stock")
-        .arg(&chain.stock);
-    let message = refused(&mut swapped, root);
+    let message = refused(
+        Test::new()
+            .args(["run", STEP_1, "--old"])
+            .arg(&chain.via)
+            .arg("--new")
+            .arg(&chain.old)
+            .arg("--stock")
+            .arg(&chain.stock),
+        root,
+    );
     assert!(message.contains("swapped"), "{message}");
 
-    let mut same = bin();
-    same.args(["run", STEP_1, "--old"])
-        .arg(&chain.old)
-        .arg("--new")
-        .arg(&chain.old)
-        .arg("--stock")
-        .arg(&chain.stock);
-    let message = refused(&mut same, root);
+    let message = refused(
+        Test::new()
+            .args(["run", STEP_1, "--old"])
+            .arg(&chain.old)
+            .arg("--new")
+            .arg(&chain.old)
+            .arg("--stock")
+            .arg(&chain.stock),
+        root,
+    );
     assert!(message.contains("same pack"), "{message}");
 
     // --via and --new swapped in the chain.
-    let mut chain_swapped = bin();
-    chain_swapped
-        .args(["run", CHAIN, "--old"])
-        .arg(&chain.old)
-        .arg("--via")
-        .arg(&chain.new)
-        .arg("--new")
-        .arg(&chain.via)
-        .arg("--stock")
-        .arg(&chain.stock);
-    let message = refused(&mut chain_swapped, root);
+    let message = refused(
+        Test::new()
+            .args(["run", CHAIN, "--old"])
+            .arg(&chain.old)
+            .arg("--via")
+            .arg(&chain.new)
+            .arg("--new")
+            .arg(&chain.via)
+            .arg("--stock")
+            .arg(&chain.stock),
+        root,
+    );
     assert!(message.contains("swapped"), "{message}");
 
     // The same pack as --via and --new.
-    let mut via_is_new = bin();
-    via_is_new
-        .args(["run", CHAIN, "--old"])
-        .arg(&chain.old)
-        .arg("--via")
-        .arg(&chain.new)
-        .arg("--new")
-        .arg(&chain.new)
-        .arg("--stock")
-        .arg(&chain.stock);
-    let message = refused(&mut via_is_new, root);
+    let message = refused(
+        Test::new()
+            .args(["run", CHAIN, "--old"])
+            .arg(&chain.old)
+            .arg("--via")
+            .arg(&chain.new)
+            .arg("--new")
+            .arg(&chain.new)
+            .arg("--stock")
+            .arg(&chain.stock),
+        root,
+    );
     assert!(message.contains("same pack"), "{message}");
 }
 
@@ -1530,33 +1429,18 @@ fn swapped_or_equal_packs_are_refused() {
 
 #[test]
 fn a_site_script_checkpoint_stops_the_run_and_continue_goes_on_after_it() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let script = packs.dir.path().join("site.rhai");
     std::fs::write(
         &script,
         "copy_keystores(old, new);\ncheckpoint(\"manual\", \"do X by hand\");\ncopy_tenant_userstores(old, new);\n",
     )
     .expect("write script");
-    let site_cmd = |extra: &[&str]| {
-        let mut cmd = bin();
-        cmd.arg("run")
-            .arg(&script)
-            .arg("--old")
-            .arg(&packs.old)
-            .arg("--new")
-            .arg(&packs.new)
-            .arg("--stock")
-            .arg(&packs.stock)
-            .arg("--json")
-            .args(extra);
-        cmd
-    };
+    let site_cmd = |extra: &[&str]| packs.test("run", &script).arg("--json").args(extra);
     let keystore = packs.new.join(SECURITY).join("partner-truststore.jks");
     let userstore = packs.new.join(SUPER_USERSTORE);
 
-    let output = site_cmd(&[]).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let first = json(&output.stdout);
+    let first = site_cmd(&[]).run().success().json();
     assert_eq!(first["outcome"], "checkpoint");
     assert_eq!(first["stopped_at"]["name"], "manual");
     assert_eq!(first["stopped_at"]["message"], "do X by hand");
@@ -1583,9 +1467,7 @@ fn a_site_script_checkpoint_stops_the_run_and_continue_goes_on_after_it() {
     source.push_str("// edited between the two runs\n");
     std::fs::write(&script, source).expect("write script");
 
-    let output = site_cmd(&["--continue"]).output().expect("run --continue");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let second = json(&output.stdout);
+    let second = site_cmd(&["--continue"]).run().success().json();
     assert_eq!(second["outcome"], "done");
     assert_eq!(second["continues"]["checkpoint"], "manual");
     assert_eq!(second["continues"]["run_id"], first["run_id"]);

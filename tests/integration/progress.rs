@@ -1,31 +1,21 @@
 //! Progress on stderr: shown at a terminal, never in a pipe or with `--quiet`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rexpect::session::spawn_command;
 
 fn run_in_terminal(packs: &Packs, extra: &[&str]) -> String {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_apim-migrate"));
-    command
-        .arg("run")
-        .arg("3.0.0-to-4.1.0")
-        .arg("--old")
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
+    let command = packs
+        .test("run", "3.0.0-to-4.1.0")
         .args(extra)
         .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
+        .command();
     let mut session = spawn_command(command, Some(30_000)).expect("spawn");
     session.exp_eof().expect("the run ends")
 }
 
 #[test]
 fn a_run_at_a_terminal_shows_its_progress_and_a_quiet_one_does_not() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let output = run_in_terminal(&packs, &[]);
     assert!(output.contains("applying ["), "{output}");
     assert!(output.contains(" changes, "), "{output}");
@@ -34,7 +24,7 @@ fn a_run_at_a_terminal_shows_its_progress_and_a_quiet_one_does_not() {
         "the report follows: {output}"
     );
 
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let output = run_in_terminal(&packs, &["--quiet"]);
     assert!(!output.contains("applying"), "{output}");
     assert!(!output.contains("planning"), "{output}");
@@ -42,10 +32,8 @@ fn a_run_at_a_terminal_shows_its_progress_and_a_quiet_one_does_not() {
 
 #[test]
 fn a_run_in_a_pipe_writes_no_progress() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let errors = stderr(&output);
+    let packs = Packs::standard();
+    let errors = packs.test("run", "3.0.0-to-4.1.0").run().success().stderr();
     assert!(!errors.contains("applying"), "{errors}");
     assert!(!errors.contains("planning"), "{errors}");
     assert!(!errors.contains('\r'), "{errors}");

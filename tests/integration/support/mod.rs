@@ -1,18 +1,26 @@
-//! Shared test support: sample packs in a temp dir, the binary, and tree snapshots.
+//! What the integration tests share: packs built in a temp dir (`Packs`), runs of the binary
+//! (`Test`), tree snapshots, and the only in-process uses of the library (`library`).
 
-#![allow(dead_code)]
+pub mod library;
+mod test;
 
-use assert_cmd::Command;
+pub use test::{clip, Output, Test, BINARY};
+
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// A temp dir holding an old pack, a new pack, maybe a Key Manager pack, and the stock
-/// catalogue describing the builders' stock files.
+/// The standard script, the one most tests run.
+pub const SCRIPT: &str = "3.0.0-to-4.1.0";
+
+/// A temp dir holding an old pack, a new pack, maybe an intermediate pack (`--via`) and a Key
+/// Manager pack, and the stock catalogue describing the builders' stock files.
 pub struct Packs {
     pub dir: tempfile::TempDir,
     pub old: PathBuf,
+    pub via: Option<PathBuf>,
     pub new: PathBuf,
     pub km: Option<PathBuf>,
     pub stock: PathBuf,
@@ -20,20 +28,48 @@ pub struct Packs {
 
 impl Packs {
     pub fn build(old: PackBuilder, new: PackBuilder, km: Option<PackBuilder>) -> Packs {
+        Packs::write(old, None, new, km)
+    }
+
+    /// Packs for a two-step path: old, via (the intermediate version), new and maybe km.
+    pub fn chain(
+        old: PackBuilder,
+        via: PackBuilder,
+        new: PackBuilder,
+        km: Option<PackBuilder>,
+    ) -> Packs {
+        Packs::write(old, Some(via), new, km)
+    }
+
+    /// The packs of the standard script: the realistic 3.0.0 pack and a fresh 4.1.0 one.
+    pub fn standard() -> Packs {
+        Packs::build(old_3_0_0(), new_4_1_0(), None)
+    }
+
+    fn write(
+        old: PackBuilder,
+        via: Option<PackBuilder>,
+        new: PackBuilder,
+        km: Option<PackBuilder>,
+    ) -> Packs {
         let dir = tempfile::tempdir().expect("temp dir");
         let old_home = old.write(&dir.path().join("old")).expect("write old pack");
+        let via_home = via
+            .as_ref()
+            .map(|via| via.write(&dir.path().join("via")).expect("write via pack"));
         let new_home = new.write(&dir.path().join("new")).expect("write new pack");
         let km_home = km
             .as_ref()
             .map(|km| km.write(&dir.path().join("km")).expect("write km pack"));
-        let mut builders = vec![&old, &new];
-        if let Some(km) = &km {
-            builders.push(km);
-        }
+        let builders: Vec<&PackBuilder> = [Some(&old), via.as_ref(), Some(&new), km.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
         let stock = dir.path().join("stock.toml");
         std::fs::write(&stock, sample::stock_catalogue(&builders)).expect("write catalogue");
         Packs {
             old: old_home,
+            via: via_home,
             new: new_home,
             km: km_home,
             stock,
@@ -41,28 +77,27 @@ impl Packs {
         }
     }
 
-    /// `SCRIPT --old OLD --new NEW [--km KM] --stock STOCK` for `run`/`plan`.
-    pub fn cmd(&self, command: &str, script: &str) -> Command {
-        let mut cmd = bin();
-        cmd.arg(command)
+    /// `COMMAND SCRIPT --old OLD [--via VIA] --new NEW --stock STOCK [--km KM]`, for `run` and
+    /// `plan`.
+    pub fn test(&self, command: &str, script: impl AsRef<OsStr>) -> Test {
+        let mut test = Test::new()
+            .arg(command)
             .arg(script)
             .arg("--old")
-            .arg(&self.old)
+            .arg(&self.old);
+        if let Some(via) = &self.via {
+            test = test.arg("--via").arg(via);
+        }
+        test = test
             .arg("--new")
             .arg(&self.new)
             .arg("--stock")
             .arg(&self.stock);
         if let Some(km) = &self.km {
-            cmd.arg("--km").arg(km);
+            test = test.arg("--km").arg(km);
         }
-        cmd
+        test
     }
-}
-
-pub fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("apim-migrate").expect("binary");
-    cmd.env_remove("APIM_MIGRATE_STOCK").env("NO_COLOR", "1");
-    cmd
 }
 
 /// The realistic 3.0.0 pack the standard script is tested on.
@@ -74,9 +109,12 @@ pub fn new_4_1_0() -> PackBuilder {
     PackBuilder::api_manager("4.1.0")
 }
 
+/// A directory's entries: path -> (kind, sha256 or link target, mode).
+pub type Tree = BTreeMap<String, (String, String, u32)>;
+
 /// Every file, directory and link below `root`: path -> (kind, sha256 or link target, mode).
 /// `.apim-migrate` (the tool's history) is left out unless `with_state`.
-pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, u32)> {
+pub fn tree(root: &Path, with_state: bool) -> Tree {
     let mut entries = BTreeMap::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.expect("walk");
@@ -106,15 +144,92 @@ pub fn tree(root: &Path, with_state: bool) -> BTreeMap<String, (String, String, 
         } else if metadata.is_dir() {
             ("dir".to_string(), String::new(), mode)
         } else {
-            (
-                "file".to_string(),
-                apim_migrate::pack::files::sha256_file(entry.path()).expect("hash"),
-                mode,
-            )
+            ("file".to_string(), library::sha256_file(entry.path()), mode)
         };
         entries.insert(relative, value);
     }
     entries
+}
+
+/// The tree of a directory, history included, or `None` for a path that does not exist; a
+/// special file (a FIFO, which `tree` would block reading) is recorded by kind and mode
+/// instead of hashed.
+pub fn snapshot(dir: &Path) -> Option<Tree> {
+    std::fs::symlink_metadata(dir).ok()?;
+    let special: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let kind = entry.file_type();
+            !kind.is_file() && !kind.is_dir() && !kind.is_symlink()
+        })
+        .map(|entry| entry.path().to_path_buf())
+        .collect();
+    if special.is_empty() {
+        return Some(tree(dir, true));
+    }
+    // Hash a copy without the special files, then add them back by kind.
+    let mut entries = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("prefix")
+            .display()
+            .to_string();
+        if relative.is_empty() {
+            continue;
+        }
+        let metadata = std::fs::symlink_metadata(entry.path()).expect("stat");
+        let mode = metadata.permissions().mode() & 0o7777;
+        let kind = metadata.file_type();
+        let value = if kind.is_symlink() {
+            let target = std::fs::read_link(entry.path()).expect("readlink");
+            ("link".to_string(), target.display().to_string(), 0)
+        } else if kind.is_dir() {
+            ("dir".to_string(), String::new(), mode)
+        } else if kind.is_file() {
+            let hash = library::sha256_file(entry.path());
+            ("file".to_string(), hash, mode)
+        } else {
+            ("special".to_string(), String::new(), mode)
+        };
+        entries.insert(relative, value);
+    }
+    Some(entries)
+}
+
+/// What differs between two snapshots, the first dozen paths: `+new`, `~changed`, `-gone`.
+pub fn tree_difference(before: &Option<Tree>, after: &Option<Tree>) -> String {
+    let (Some(before), Some(after)) = (before, after) else {
+        return format!(
+            "existed before: {}, exists now: {}",
+            before.is_some(),
+            after.is_some()
+        );
+    };
+    let mut changes = Vec::new();
+    for (path, entry) in after {
+        match before.get(path) {
+            None => changes.push(format!("+{path}")),
+            Some(old) if old != entry => changes.push(format!("~{path}")),
+            Some(_) => {}
+        }
+    }
+    for path in before.keys().filter(|path| !after.contains_key(*path)) {
+        changes.push(format!("-{path}"));
+    }
+    let shown: Vec<String> = changes.iter().take(12).cloned().collect();
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if changes.len() > shown.len() {
+            format!(" and {} more", changes.len() - shown.len())
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Writes `source` as `<packs dir>/<name>.rhai` and returns its path, as given to `run`/`plan`.
@@ -190,14 +305,11 @@ pub const SEQUENCES: &str = "repository/deployment/server/synapse-configs/defaul
 pub const SECURITY: &str = "repository/resources/security";
 pub const LIB: &str = "repository/components/lib";
 pub const TOML: &str = "repository/conf/deployment.toml";
+pub const USERSTORES: &str = "repository/deployment/server/userstores";
 
 /// The line of a bundled script's header that declares `tag` (`@accepts old wso2am 3.0.0`).
 pub fn tag_line(script: &str, tag: &str) -> usize {
-    let (_, source) = apim_migrate::script::BUNDLED
-        .iter()
-        .find(|(name, _)| *name == script)
-        .unwrap_or_else(|| panic!("no bundled script {script}"));
-    source
+    library::bundled_script(script)
         .lines()
         .position(|line| line == format!("//! {tag}"))
         .unwrap_or_else(|| panic!("{script} has no `//! {tag}` line"))

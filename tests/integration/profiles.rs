@@ -1,17 +1,8 @@
 //! Profiles: detection from deployment.toml and the templates, `--profile`/`--old-profile`,
 //! and the standard scripts acting per profile, with the report saying what was skipped.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
-
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-const TOML: &str = "repository/conf/deployment.toml";
-const SECURITY: &str = "repository/resources/security";
-const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
-const USERSTORES: &str = "repository/deployment/server/userstores";
-const LIB: &str = "repository/components/lib";
 
 /// The realistic 3.0.0 pack, as a node of `profile`.
 fn old_node(profile: &str) -> PackBuilder {
@@ -39,14 +30,13 @@ fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
 #[test]
 fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = bin()
+    let text = Test::new()
         .arg("detect")
         .arg(&packs.old)
         .arg(&packs.new)
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .run()
+        .success()
+        .stdout();
     assert!(
         text.contains(
             "profile           gateway-worker (server_role = \"gateway-worker\" in repository/conf/deployment.toml, as in deployment-templates/gateway-worker.toml)"
@@ -65,12 +55,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
             .join("repository/resources/conf/deployment-templates/traffic-manager.toml"),
     );
     write_file(&packs.new.join(TOML), &template, 0o644);
-    let output = bin()
+    let detected = Test::new()
         .args(["detect", "--json"])
         .arg(&packs.new)
-        .output()
-        .expect("run");
-    let detected = json(&output.stdout);
+        .run()
+        .json();
     assert_eq!(
         detected[0]["profile"]["name"], "traffic-manager",
         "{detected}"
@@ -86,12 +75,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         "server_role = \"edge-gateway\"",
     );
     write_file(&packs.old.join(TOML), text.as_bytes(), 0o644);
-    let output = bin()
+    let detected = Test::new()
         .args(["detect", "--json"])
         .arg(&packs.old)
-        .output()
-        .expect("run");
-    let detected = json(&output.stdout);
+        .run()
+        .json();
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert_eq!(
         detected[0]["profile"]["decided_by"],
@@ -103,12 +91,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
     let old_2 = PackBuilder::api_manager("2.0.0")
         .write(&dir.path().join("am2"))
         .expect("write");
-    let output = bin()
+    let detected = Test::new()
         .args(["detect", "--json"])
         .arg(&old_2)
-        .output()
-        .expect("run");
-    let detected = json(&output.stdout);
+        .run()
+        .json();
     assert_eq!(detected[0]["profile"]["name"], "all-in-one");
     assert!(detected[0]["profile"]["decided_by"]
         .as_str()
@@ -121,13 +108,12 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
     // The new pack is fresh (all-in-one by its stock deployment.toml): it becomes what the
     // old node's profile becomes, a gateway-worker.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs
-        .cmd("run", SCRIPT)
+    let report = packs
+        .test("run", SCRIPT)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "gateway-worker");
     assert!(report["packs"]["new"]["profile"]["decided_by"]
         .as_str()
@@ -178,8 +164,7 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
 
     // The human report says the same.
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
-    let output = packs.cmd("plan", SCRIPT).output().expect("run");
-    let text = stdout(&output);
+    let text = packs.test("plan", SCRIPT).run().stdout();
     assert!(text.contains("API-M 4.1.0, gateway-worker"), "{text}");
     assert!(
         flat(&text).contains("skipped for the profile - secondary user stores (super tenant and tenants): `new` is a gateway-worker node, which does not manage users - the data migration"),
@@ -191,13 +176,12 @@ fn a_gateway_node_takes_keystores_drivers_and_sequences_but_no_user_stores() {
 fn a_traffic_manager_takes_only_what_every_node_needs() {
     let packs = Packs::build(old_node("traffic-manager"), fresh_4_1_0(), None);
     let toml_before = bytes(packs.new.join(TOML));
-    let output = packs
-        .cmd("run", SCRIPT)
+    let report = packs
+        .test("run", SCRIPT)
         .args(["--profile", "traffic-manager", "--json"])
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["decided_by"], "--profile");
     assert_eq!(bytes(packs.new.join(TOML)), toml_before, "no skip list");
     assert!(!packs.new.join(SEQUENCES).join("audit_log.xml").exists());
@@ -219,13 +203,12 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
 #[test]
 fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
     let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
-    let output = packs
-        .cmd("run", SCRIPT)
+    let report = packs
+        .test("run", SCRIPT)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "control-plane");
     assert!(report["packs"]["new"]["profile"]["decided_by"]
         .as_str()
@@ -249,30 +232,23 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
 
 #[test]
 fn an_all_in_one_pack_migrates_as_before() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
-    let report = json(&output.stdout);
+    let packs = Packs::standard();
+    let report = packs.test("plan", SCRIPT).arg("--json").run().json();
     assert_eq!(report["packs"]["new"]["profile"]["name"], "all-in-one");
     assert_eq!(skipped(&report), []);
-    assert!(stdout(&packs.cmd("plan", SCRIPT).output().expect("run"))
-        .contains("API-M 4.1.0, all-in-one"));
+    assert!(stdout(&packs.test("plan", SCRIPT).run()).contains("API-M 4.1.0, all-in-one"));
 }
 
 #[test]
 fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
     let packs = Packs::build(old_node("gateway-worker"), fresh_4_1_0(), None);
     let before = tree(&packs.new, true);
-    let output = packs
-        .cmd("run", SCRIPT)
+    let error = packs
+        .test("run", SCRIPT)
         .args(["--profile", "control-plane"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(
         error.contains("--new is to be a control-plane node (--profile), but the old pack is a gateway-worker node (server_role = \"gateway-worker\""),
         "{error}"
@@ -285,37 +261,34 @@ fn a_profile_the_old_node_cannot_become_is_refused_before_anything_changes() {
     assert_eq!(tree(&packs.new, true), before);
 
     // `--old-profile` corrects a misread old node.
-    let output = packs
-        .cmd("plan", SCRIPT)
+    packs
+        .test("plan", SCRIPT)
         .args([
             "--profile",
             "control-plane",
             "--old-profile",
             "api-publisher",
         ])
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
 }
 
 #[test]
 fn an_unknown_profile_lists_the_profiles_of_the_pack() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--profile", "api-publisher"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
+        .run();
+    output.code(2);
     assert!(stderr(&output).contains("--profile `api-publisher` is no profile of API-M 4.1.0"));
     assert!(stderr(&output)
         .contains("give one of all-in-one, control-plane, gateway-worker, traffic-manager"));
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--old-profile", "control-plane"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
+        .run();
+    output.code(2);
     assert!(stderr(&output).contains("--old-profile `control-plane` is no profile of API-M 3.0.0"));
 }
 
@@ -323,11 +296,10 @@ fn an_unknown_profile_lists_the_profiles_of_the_pack() {
 fn a_profile_given_against_the_new_pack_s_own_is_noted() {
     let packs = Packs::build(old_3_0_0(), new_4_1_0().profile("gateway-worker"), None);
     let output = packs
-        .cmd("plan", SCRIPT)
+        .test("plan", SCRIPT)
         .args(["--profile", "traffic-manager"])
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    output.success();
     let text = flat(&stdout(&output));
     assert!(
         text.contains("--new says its profile is gateway-worker"),
@@ -341,20 +313,14 @@ fn a_profile_given_against_the_new_pack_s_own_is_noted() {
 
 #[test]
 fn profile_has_refuses_an_unknown_capability() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let path = script(
         &packs,
         "site.rhai",
         r#"if profile_has(new, "gatway", "sequences") { add_skip_sequences(old, new); }"#,
     );
-    let output = packs.cmd("plan", &path).output().expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains(
-            "profile_has: no capability `gatway`; one of gateway, users, migration-client"
-        ),
-        "{}",
-        stderr(&output)
+    packs.test("plan", &path).run().code(2).stderr_contains(
+        "profile_has: no capability `gatway`; one of gateway, users, migration-client",
     );
 }
 
@@ -373,7 +339,7 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
         .write(&dir.path().join("new"))
         .expect("write");
     let run = |profile: &str| {
-        bin()
+        Test::new()
             .args(["run", "1.x-to-4.0.0", "--json"])
             .arg("--old")
             .arg(&old)
@@ -382,11 +348,10 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
             .arg("--new")
             .arg(&new)
             .args(["--old-profile", "gateway-worker", "--profile", profile])
-            .output()
-            .expect("run")
+            .run()
     };
     let output = run("gateway-worker");
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(
         report["outcome"], "done",
@@ -410,10 +375,10 @@ fn only_the_node_that_runs_the_migration_client_stops_for_the_2_0_0_data_migrati
 
 #[test]
 fn the_repl_takes_a_profile_and_scripts_see_it() {
-    use std::io::Write;
     let packs = Packs::build(old_node("api-publisher"), fresh_4_1_0(), None);
     let history = packs.dir.path().join("history");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+    let input = "print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n";
+    let text = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
@@ -421,36 +386,23 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         .arg(&packs.new)
         .args(["--profile", "control-plane"])
         .env("APIM_MIGRATE_HISTORY", &history)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(
-            b"print(`${old.profile} -> ${new.profile} by ${new.profile_decided_by}`);\nprint(profile_has(new, \"gateway\", \"sequences\"));\n",
-        )
-        .expect("write");
-    let output = child.wait_with_output().expect("wait");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .stdin(input)
+        .run()
+        .success()
+        .stdout();
     assert!(
         text.contains("api-publisher -> control-plane by --profile"),
         "{text}"
     );
     assert!(text.contains("true"), "{text}");
 
-    let output = bin()
+    let output = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
         .args(["--profile", "control-plane"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
+        .run();
+    output.code(2);
     assert!(
         stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")
     );

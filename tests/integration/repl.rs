@@ -2,19 +2,15 @@
 //! a statement applied and undone, `:help`, a multi-line block, errors with a caret, history
 //! after a restart. And with piped input, as a script of statements.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rexpect::session::{spawn_command, PtySession};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const KEYSTORE: &str = "repository/resources/security/partner-truststore.jks";
 
 /// A REPL on the packs, in a pseudo-terminal, keeping its line history in `history`.
 fn repl(packs: &Packs, history: &Path, extra: &[&str]) -> PtySession {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_apim-migrate"));
-    command
+    let command = Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
@@ -23,8 +19,8 @@ fn repl(packs: &Packs, history: &Path, extra: &[&str]) -> PtySession {
         .args(extra)
         .env("APIM_MIGRATE_HISTORY", history)
         .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .command();
     let mut session = spawn_command(command, Some(20_000)).expect("spawn the REPL");
     session
         .exp_string("Tab completes names and paths")
@@ -57,31 +53,20 @@ fn quit(mut session: PtySession) {
 }
 
 /// A REPL on the packs reading `input` from a pipe.
-fn piped(packs: &Packs, history: &Path, input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apim-migrate"))
+fn piped(packs: &Packs, history: &Path, input: &str) -> Output {
+    Test::new()
         .arg("repl")
         .arg("--old")
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.new)
         .env("APIM_MIGRATE_HISTORY", history)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    child.wait_with_output().expect("wait")
+        .stdin(input)
+        .run()
 }
 
 fn packs() -> (Packs, tempfile::TempDir, PathBuf) {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let home = tempfile::tempdir().expect("temp dir");
     let history = home.path().join("history");
     (packs, home, history)
@@ -127,11 +112,10 @@ fn tab_completes_a_primitive_then_the_statement_is_applied_and_undone() {
     quit(session);
 
     // The journal has the run, rolled back, with the statement itself.
-    let output = bin()
+    let text = Test::new()
         .args(["history", packs.new.to_str().expect("utf-8")])
-        .output()
-        .expect("history");
-    let text = stdout(&output);
+        .run()
+        .stdout();
     assert!(text.contains("repl"), "{text}");
     assert!(text.contains("rolled back"), "{text}");
     assert!(text.contains("> copy_keystores(old, new);"), "{text}");
@@ -271,12 +255,13 @@ fn the_line_history_survives_a_restart() {
 fn the_session_holds_its_target_packs() {
     let (packs, _home, history) = packs();
     let session = repl(&packs, &history, &[]);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("repl"), "{}", stderr(&output));
+    packs
+        .test("run", "3.0.0-to-4.1.0")
+        .run()
+        .code(2)
+        .stderr_contains("repl");
     quit(session);
-    let output = packs.cmd("plan", "3.0.0-to-4.1.0").output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("plan", "3.0.0-to-4.1.0").run().success();
 }
 
 /// Piped input: statements one after another, no prompt; the first failure ends the session
@@ -288,7 +273,7 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
     let output = run(
         "copy_keystores(old, new);\nif true {\n  copy_tenant_userstores(old, new);\n}\nno_such_thing(old);\nplace_jdbc(old, new);\n",
     );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     let message = stderr(&output);
     assert!(message.contains("input line 5"), "{message}");
     assert!(message.contains("no_such_thing"), "{message}");
@@ -309,10 +294,9 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
         "nothing after the failure ran"
     );
     let runs = json(
-        &bin()
+        &Test::new()
             .args(["history", "--json", packs.new.to_str().expect("utf-8")])
-            .output()
-            .expect("history")
+            .run()
             .stdout,
     );
     let runs = runs.as_array().expect("runs");
@@ -330,7 +314,7 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
 
     // A statement left open at the end of the input is not run.
     let output = run("copy_dir(old, \"repository/conf\", new, \"conf-3.0.0\"\n");
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert!(stderr(&output).contains("ended inside a statement"));
     assert!(!packs.new.join("conf-3.0.0").exists());
 }
@@ -359,7 +343,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
     let run = |input: &str| piped(&packs, &history, input);
     let before = tree(&packs.new, true);
     let output = run(&format!(":load {}\n", site.join("old-only.rhai").display()));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert!(
         stderr(&output).contains("is API-M 3.0.0, but"),
         "{}",
@@ -369,7 +353,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
         ":load {} wh0=me\n",
         site.join("site.rhai").display()
     ));
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    output.code(2);
     assert!(
         stderr(&output).contains("has no parameter `wh0`"),
         "{}",
@@ -385,7 +369,7 @@ fn load_checks_the_header_and_keeps_the_scripts_functions() {
         ":load {} who=me\nowner()\nnames::team()\n",
         site.join("site.rhai").display()
     ));
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let text = stdout(&output);
     assert!(text.contains("applied as run"), "{text}");
     assert!(text.contains("=> \"platform/me\""), "{text}");

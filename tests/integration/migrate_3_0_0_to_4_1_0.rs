@@ -1,23 +1,15 @@
 //! The standard 3.0.0 -> 4.1.0 script, end to end, on packs built in a temp dir.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
-
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-
-fn standard() -> Packs {
-    Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
 
 #[test]
 fn plan_changes_nothing_and_lists_every_change() {
-    let packs = standard();
+    let packs = Packs::standard();
     let old_before = tree(&packs.old, true);
     let new_before = tree(&packs.new, true);
-    let output = packs.cmd("plan", SCRIPT).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = packs.test("plan", SCRIPT).run();
+    output.success();
     assert_eq!(tree(&packs.old, true), old_before);
     assert_eq!(
         tree(&packs.new, true),
@@ -45,19 +37,14 @@ fn plan_changes_nothing_and_lists_every_change() {
 
 #[test]
 fn run_copies_exactly_the_right_files_with_their_bytes_and_modes() {
-    let packs = standard();
+    let packs = Packs::standard();
     let old_before = tree(&packs.old, true);
     let original_toml = read(packs.new.join(TOML));
     let stock_ssl_profiles = bytes(packs.new.join(SECURITY).join("sslprofiles.xml"));
     let new_auth_handler = bytes(packs.new.join(SEQUENCES).join("_auth_failure_handler_.xml"));
 
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
+    let output = packs.test("run", SCRIPT).run();
+    output.success();
     assert_eq!(
         tree(&packs.old, true),
         old_before,
@@ -183,16 +170,15 @@ fn run_copies_exactly_the_right_files_with_their_bytes_and_modes() {
 
 #[test]
 fn a_second_run_changes_nothing_and_says_so() {
-    let packs = standard();
-    packs.cmd("run", SCRIPT).assert().success();
+    let packs = Packs::standard();
+    packs.test("run", SCRIPT).run().success();
     let after_first = tree(&packs.new, false);
-    let output = packs
-        .cmd("run", SCRIPT)
+    let report = packs
+        .test("run", SCRIPT)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["summary"]["changed"], 0);
     assert_eq!(report["outcome"], "nothing to do");
     for action in report["actions"].as_array().expect("actions") {
@@ -200,12 +186,10 @@ fn a_second_run_changes_nothing_and_says_so() {
         assert!(["unchanged", "skipped"].contains(&status), "{action}");
     }
     assert_eq!(tree(&packs.new, false), after_first);
-    let human = packs.cmd("run", SCRIPT).output().expect("run");
-    assert!(
-        stdout(&human).contains("nothing to do: 0 changed"),
-        "{}",
-        stdout(&human)
-    );
+    packs
+        .test("run", SCRIPT)
+        .run()
+        .stdout_contains("nothing to do: 0 changed");
 }
 
 #[test]
@@ -218,7 +202,7 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
     let km = packs.km.clone().expect("km");
     let new_before = tree(&packs.new, false);
     let km_before = tree(&km, false);
-    packs.cmd("run", SCRIPT).assert().success();
+    packs.test("run", SCRIPT).run().success();
     assert_ne!(tree(&packs.new, false), new_before);
     assert_ne!(tree(&km, false), km_before);
     // The Key Manager got keystores and user stores too.
@@ -227,18 +211,13 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
         .join("repository/tenants/1/userstores/partner_example_com.xml")
         .is_file());
 
-    let output = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("rolled back run"),
-        "{}",
-        stdout(&output)
-    );
+        .run()
+        .success()
+        .stdout_contains("rolled back run");
     assert_eq!(tree(&packs.new, false), new_before);
     assert_eq!(
         tree(&km, false),
@@ -247,61 +226,47 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
     );
 
     // Nothing left to roll back: a clear refusal.
-    let again = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert_eq!(again.status.code(), Some(2));
-    assert!(
-        stderr(&again).contains("nothing to roll back"),
-        "{}",
-        stderr(&again)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("nothing to roll back");
 }
 
 #[test]
 fn rollback_refuses_to_overwrite_files_changed_after_the_run_unless_forced() {
-    let packs = standard();
+    let packs = Packs::standard();
     let before = tree(&packs.new, false);
-    packs.cmd("run", SCRIPT).assert().success();
+    packs.test("run", SCRIPT).run().success();
     let toml = packs.new.join(TOML);
     let mut edited = read(&toml);
     edited.push_str("\n# changed by hand after the run\n");
     std::fs::write(&toml, &edited).expect("write");
-    let output = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("deployment.toml"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("deployment.toml");
     assert_eq!(read(&toml), edited, "nothing restored while refusing");
-    bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
         .arg("--force")
-        .assert()
+        .run()
         .success();
     assert_eq!(tree(&packs.new, false), before);
 }
 
 #[test]
 fn json_report_has_the_documented_fields() {
-    let packs = standard();
-    let plan = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(plan.status.success(), "{}", stderr(&plan));
+    let packs = Packs::standard();
+    let plan = packs.test("plan", SCRIPT).arg("--json").run();
+    plan.success();
     let plan = json(&plan.stdout);
     assert!(plan["run_id"].is_null());
     assert_eq!(plan["script"]["name"], SCRIPT);
@@ -324,12 +289,8 @@ fn json_report_has_the_documented_fields() {
         .iter()
         .all(|warning| warning["message"].is_string()));
 
-    let run = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
-    assert!(run.status.success());
+    let run = packs.test("run", SCRIPT).arg("--json").run();
+    run.success();
     let run = json(&run.stdout);
     assert!(run["run_id"].as_str().is_some_and(|id| !id.is_empty()));
     assert_eq!(run["outcome"], "done");
@@ -381,8 +342,8 @@ fn wrong_versions_are_refused_before_anything_changes() {
         let packs = Packs::build(old, new, None);
         let old_before = tree(&packs.old, true);
         let new_before = tree(&packs.new, true);
-        let output = packs.cmd("run", SCRIPT).output().expect("run");
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let output = packs.test("run", SCRIPT).run();
+        output.code(2);
         let home = if flag == "--old" {
             &packs.old
         } else {
@@ -399,66 +360,49 @@ fn wrong_versions_are_refused_before_anything_changes() {
 
 #[test]
 fn swapped_or_equal_packs_are_refused() {
-    let packs = standard();
+    let packs = Packs::standard();
     let before = tree(&packs.new, true);
-    let output = bin()
+    Test::new()
         .args(["run", SCRIPT, "--old"])
         .arg(&packs.new)
         .arg("--new")
         .arg(&packs.old)
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("swapped"), "{}", stderr(&output));
-    let output = bin()
+        .run()
+        .code(2)
+        .stderr_contains("swapped");
+    Test::new()
         .args(["run", SCRIPT, "--old"])
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.old)
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("same pack"), "{}", stderr(&output));
+        .run()
+        .code(2)
+        .stderr_contains("same pack");
     assert_eq!(tree(&packs.new, true), before);
 }
 
 #[test]
 fn a_failure_while_applying_takes_back_everything_and_exits_1() {
-    let packs = standard();
+    let packs = Packs::standard();
     let before = tree(&packs.new, false);
-    let output = packs
-        .cmd("run", SCRIPT)
+    packs
+        .test("run", SCRIPT)
         .env("APIM_MIGRATE_INJECT_FAILURE", "5")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("taken back"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(1)
+        .stderr_contains("taken back");
     assert_eq!(tree(&packs.new, false), before);
-    let history = bin()
+    Test::new()
         .arg("history")
         .arg(&packs.new)
-        .output()
-        .expect("history");
-    assert!(
-        stdout(&history).contains("failed, undone"),
-        "{}",
-        stdout(&history)
-    );
+        .run()
+        .stdout_contains("failed, undone");
 }
 
 #[test]
 fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
-    let packs = standard();
-    let output = packs
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    let report = json(&output.stdout);
+    let packs = Packs::standard();
+    let report = packs.test("plan", SCRIPT).arg("--json").run().json();
     let reminder = report["reminders"]
         .as_array()
         .expect("reminders")
@@ -478,12 +422,7 @@ fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
     assert!(message.contains("apim_db_password"), "{message}");
 
     let plain = Packs::build(PackBuilder::api_manager("3.0.0"), new_4_1_0(), None);
-    let output = plain
-        .cmd("plan", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    let report = json(&output.stdout);
+    let report = plain.test("plan", SCRIPT).arg("--json").run().json();
     assert!(!report["reminders"]
         .as_array()
         .expect("reminders")
@@ -503,21 +442,16 @@ fn secure_vault_gives_the_cipher_tool_reminder_and_its_absence_is_recorded() {
 
 #[test]
 fn history_lists_runs_and_rollbacks() {
-    let packs = standard();
-    packs.cmd("run", SCRIPT).assert().success();
-    packs.cmd("run", SCRIPT).assert().success();
-    bin()
+    let packs = Packs::standard();
+    packs.test("run", SCRIPT).run().success();
+    packs.test("run", SCRIPT).run().success();
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .assert()
+        .run()
         .success();
-    let output = bin()
-        .arg("history")
-        .arg(&packs.new)
-        .output()
-        .expect("history");
-    let text = stdout(&output);
+    let text = Test::new().arg("history").arg(&packs.new).run().stdout();
     assert!(text.contains("rolled back"), "{text}");
     assert!(text.contains("complete"), "{text}");
     assert_eq!(text.matches(SCRIPT).count(), 2, "{text}");

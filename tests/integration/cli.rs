@@ -1,13 +1,9 @@
 //! The commands other than `run`/`plan`: detect, scripts, docs, help, demo, history, rollback,
 //! and the lock that keeps two runs off one pack.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::Path;
-
-const SCRIPT: &str = "3.0.0-to-4.1.0";
 
 const PRIMITIVES: [&str; 5] = [
     "copy_keystores",
@@ -21,21 +17,6 @@ fn write_pack(builder: &PackBuilder, dir: &Path) -> std::path::PathBuf {
     builder.write(dir).expect("write pack")
 }
 
-fn assert_one_line_error(output: &std::process::Output, expected: &str) {
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
-    let message = stderr(output);
-    assert_eq!(
-        message.trim_end().lines().count(),
-        1,
-        "one line:\n{message}"
-    );
-    assert!(message.starts_with("error: "), "{message}");
-    assert!(
-        message.contains(expected),
-        "{expected:?} not in:\n{message}"
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // detect
 // ---------------------------------------------------------------------------------------------
@@ -44,9 +25,12 @@ fn assert_one_line_error(output: &std::process::Output, expected: &str) {
 fn detect_shows_product_version_and_the_deciding_marker() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&PackBuilder::api_manager("3.0.0"), &dir.path().join("am"));
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new()
+        .arg("detect")
+        .arg(&home)
+        .run()
+        .success()
+        .stdout();
     assert!(text.contains("WSO2 API Manager 3.0.0"), "{text}");
     assert!(text.contains("`bin/version.txt`"), "{text}");
     assert!(!text.contains("markers disagree"), "{text}");
@@ -60,36 +44,37 @@ fn detect_falls_back_to_carbon_xml_when_there_is_no_version_txt() {
         &dir.path().join("am"),
     );
     assert!(!home.join("bin/version.txt").exists());
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new()
+        .arg("detect")
+        .arg(&home)
+        .run()
+        .success()
+        .stdout();
     assert!(text.contains("WSO2 API Manager 1.9.0"), "{text}");
     assert!(text.contains("`repository/conf/carbon.xml`"), "{text}");
 
-    let output = bin()
+    let report = Test::new()
         .args(["detect", "--json"])
         .arg(&home)
-        .output()
-        .expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report[0]["version"], "1.9.0");
     assert_eq!(report[0]["decided_by"], "repository/conf/carbon.xml");
 }
 
 #[test]
 fn detect_json_has_the_documented_fields() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
-    let output = bin()
+    let packs = Packs::standard();
+    let report = Test::new()
         .args(["detect", "--json"])
         .arg(&packs.old)
         .arg(&packs.new)
         .arg("--stock")
         .arg(&packs.stock)
-        .output()
-        .expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     let detections = report.as_array().expect("one entry per directory");
     assert_eq!(detections.len(), 2);
     let old = &detections[0];
@@ -157,17 +142,10 @@ fn detect_json_has_the_documented_fields() {
 #[test]
 fn detect_refuses_a_directory_that_is_not_a_pack() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = bin()
-        .arg("detect")
-        .arg(dir.path())
-        .output()
-        .expect("detect");
-    assert_one_line_error(&output, "is not a WSO2 pack");
-    assert!(
-        stderr(&output).contains(&dir.path().display().to_string()),
-        "{}",
-        stderr(&output)
-    );
+    let output = Test::new().arg("detect").arg(dir.path()).run();
+    output
+        .stderr_line("is not a WSO2 pack")
+        .stderr_contains(&dir.path().display().to_string());
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }
 
@@ -175,13 +153,12 @@ fn detect_refuses_a_directory_that_is_not_a_pack() {
 fn detect_refuses_a_missing_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-pack");
-    let output = bin().arg("detect").arg(&missing).output().expect("detect");
-    assert_one_line_error(&output, "does not exist");
-    assert!(
-        stderr(&output).contains(&missing.display().to_string()),
-        "{}",
-        stderr(&output)
-    );
+    Test::new()
+        .arg("detect")
+        .arg(&missing)
+        .run()
+        .stderr_line("does not exist")
+        .stderr_contains(&missing.display().to_string());
 }
 
 #[test]
@@ -193,22 +170,24 @@ fn detect_reports_markers_that_disagree() {
     assert!(text.contains("3.0.0"), "{text}");
     std::fs::write(&version_txt, text.replace("3.0.0", "3.1.0")).expect("write");
 
-    let output = bin().arg("detect").arg(&home).output().expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let human = stdout(&output);
+    let human = Test::new()
+        .arg("detect")
+        .arg(&home)
+        .run()
+        .success()
+        .stdout();
     assert!(human.contains("markers disagree"), "{human}");
     assert!(
         human.contains("3.1.0") && human.contains("3.0.0"),
         "both versions named:\n{human}"
     );
 
-    let output = bin()
+    let report = Test::new()
         .args(["detect", "--json"])
         .arg(&home)
-        .output()
-        .expect("detect");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     let disagreements = report[0]["disagreements"]
         .as_array()
         .expect("disagreements");
@@ -224,11 +203,9 @@ fn detect_reports_markers_that_disagree() {
 
 #[test]
 fn scripts_lists_the_bundled_script_with_its_description() {
-    let output = bin().arg("scripts").output().expect("scripts");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new().arg("scripts").run().success().stdout();
     assert!(text.contains(SCRIPT), "{text}");
-    let source = include_str!("../scripts/3.0.0-to-4.1.0.rhai");
+    let source = include_str!("../../scripts/3.0.0-to-4.1.0.rhai");
     let first_description_line = source
         .lines()
         .next()
@@ -251,38 +228,34 @@ fn scripts_lists_the_bundled_script_with_its_description() {
 
 #[test]
 fn scripts_show_prints_the_source() {
-    let output = bin()
+    let text = Test::new()
         .args(["scripts", "show", SCRIPT])
-        .output()
-        .expect("scripts show");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .run()
+        .success()
+        .stdout();
     assert!(text.contains("copy_keystores(old, new)"), "{text}");
-    assert_eq!(text, include_str!("../scripts/3.0.0-to-4.1.0.rhai"));
+    assert_eq!(text, include_str!("../../scripts/3.0.0-to-4.1.0.rhai"));
 }
 
 #[test]
 fn an_unknown_script_name_is_refused() {
     let packs = Packs::build(PackBuilder::api_manager("3.0.0"), new_4_1_0(), None);
     let before = tree(&packs.new, true);
-    let output = packs.cmd("run", "no-such-script").output().expect("run");
-    assert_one_line_error(&output, "unknown script");
+    let output = packs.test("run", "no-such-script").run();
+    output.stderr_line("unknown script");
     assert!(stderr(&output).contains("no-such-script"));
     assert!(stderr(&output).contains(SCRIPT), "names the bundled ones");
     assert_eq!(tree(&packs.new, true), before);
 
-    let output = bin()
+    Test::new()
         .args(["scripts", "show", "no-such-script"])
-        .output()
-        .expect("scripts show");
-    assert_one_line_error(&output, "unknown script");
+        .run()
+        .stderr_line("unknown script");
 }
 
 #[test]
 fn docs_lists_every_primitive_with_an_example() {
-    let output = bin().arg("docs").output().expect("docs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new().arg("docs").run().success().stdout();
     for name in PRIMITIVES {
         assert!(
             text.lines()
@@ -304,9 +277,11 @@ fn docs_lists_every_primitive_with_an_example() {
 
 #[test]
 fn docs_with_a_name_shows_only_that_primitive() {
-    let output = bin().args(["docs", "place_jdbc"]).output().expect("docs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new()
+        .args(["docs", "place_jdbc"])
+        .run()
+        .success()
+        .stdout();
     assert!(text.starts_with("place_jdbc("), "{text}");
     assert_eq!(text.matches("example:").count(), 1, "{text}");
     for other in PRIMITIVES.iter().filter(|name| **name != "place_jdbc") {
@@ -319,8 +294,8 @@ fn docs_with_a_name_shows_only_that_primitive() {
 
 #[test]
 fn docs_with_an_unknown_name_is_refused() {
-    let output = bin().args(["docs", "nope"]).output().expect("docs");
-    assert_one_line_error(&output, "nope");
+    let output = Test::new().args(["docs", "nope"]).run();
+    output.stderr_line("nope");
     assert!(
         stderr(&output).contains("place_jdbc"),
         "lists the known ones"
@@ -330,9 +305,7 @@ fn docs_with_an_unknown_name_is_refused() {
 
 #[test]
 fn help_mentions_every_subcommand() {
-    let output = bin().arg("--help").output().expect("help");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new().arg("--help").run().success().stdout();
     for command in [
         "run",
         "plan",
@@ -357,9 +330,7 @@ fn help_mentions_every_subcommand() {
 
 #[test]
 fn run_help_mentions_its_flags() {
-    let output = bin().args(["run", "--help"]).output().expect("help");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = Test::new().args(["run", "--help"]).run().success().stdout();
     for flag in ["--old", "--new", "--km", "--set", "--json", "--stock"] {
         assert!(text.contains(flag), "{flag} not in:\n{text}");
     }
@@ -373,14 +344,12 @@ fn run_help_mentions_its_flags() {
 fn demo_builds_and_migrates_the_sample_packs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("demo");
-    let output = bin().arg("demo").arg(&target).output().expect("demo");
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    let text = stdout(&output);
+    let text = Test::new()
+        .arg("demo")
+        .arg(&target)
+        .run()
+        .success()
+        .stdout();
     assert!(
         text.contains("nothing to do") || text.contains("\n0 changed, "),
         "the second run changes nothing:\n{text}"
@@ -416,9 +385,12 @@ fn demo_refuses_a_non_empty_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("keep.txt"), "mine").expect("write");
     let before = tree(dir.path(), true);
-    let output = bin().arg("demo").arg(dir.path()).output().expect("demo");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("not empty"), "{}", stderr(&output));
+    Test::new()
+        .arg("demo")
+        .arg(dir.path())
+        .run()
+        .code(2)
+        .stderr_contains("not empty");
     assert_eq!(tree(dir.path(), true), before);
 }
 
@@ -430,19 +402,14 @@ fn demo_refuses_a_non_empty_directory() {
 fn history_without_runs_says_so() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
-    let output = bin().arg("history").arg(&home).output().expect("history");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("no runs recorded"),
-        "{}",
-        stdout(&output)
-    );
-    let output = bin()
-        .args(["history", "--json"])
+    Test::new()
+        .arg("history")
         .arg(&home)
-        .output()
-        .expect("history");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success()
+        .stdout_contains("no runs recorded");
+    let output = Test::new().args(["history", "--json"]).arg(&home).run();
+    output.success();
     assert_eq!(json(&output.stdout), serde_json::json!([]));
 }
 
@@ -451,13 +418,12 @@ fn rollback_without_history_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let home = write_pack(&new_4_1_0(), &dir.path().join("new"));
     let before = tree(&home, true);
-    let output = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&home)
-        .output()
-        .expect("rollback");
-    assert_one_line_error(&output, "nothing to roll back");
+        .run()
+        .stderr_line("nothing to roll back");
     assert_eq!(tree(&home, true), before);
 }
 
@@ -467,16 +433,12 @@ fn lock_path(packs: &Packs) -> std::path::PathBuf {
 
 #[test]
 fn a_stale_lock_of_a_dead_process_is_cleared() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let lock = lock_path(&packs);
     std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
     std::fs::write(&lock, "999999\nrun 19700101T000000000Z-1\n").expect("write lock");
-    let output = packs
-        .cmd("run", SCRIPT)
-        .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = packs.test("run", SCRIPT).arg("--json").run();
+    output.success();
     assert_eq!(json(&output.stdout)["outcome"], "done");
     let message = stderr(&output);
     assert!(message.contains("cleared a stale lock"), "{message}");
@@ -487,7 +449,7 @@ fn a_stale_lock_of_a_dead_process_is_cleared() {
 
 #[test]
 fn a_lock_held_by_a_live_process_refuses_the_run() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let lock = lock_path(&packs);
     std::fs::create_dir_all(lock.parent().expect("parent")).expect("mkdir");
     // This test process plays the other apim-migrate: it holds the lock as a run does.
@@ -499,15 +461,14 @@ fn a_lock_held_by_a_live_process_refuses_the_run() {
 
     for command in ["run", "rollback"] {
         let output = if command == "run" {
-            packs.cmd("run", SCRIPT).output().expect("run")
+            packs.test("run", SCRIPT).run()
         } else {
-            bin()
+            Test::new()
                 .args(["rollback", "--new"])
                 .arg(&packs.new)
-                .output()
-                .expect("rollback")
+                .run()
         };
-        assert_one_line_error(&output, "in use by another apim-migrate");
+        output.stderr_line("in use by another apim-migrate");
         let message = stderr(&output);
         assert!(
             message.contains(&format!("process {}", std::process::id())),
@@ -521,15 +482,15 @@ fn a_lock_held_by_a_live_process_refuses_the_run() {
     // Once the holder is gone, the lock is free and the run goes ahead.
     drop(held);
     std::fs::remove_file(&lock).expect("the holder removes its lock");
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", SCRIPT).run().success();
     assert!(!lock.exists());
 }
 
 #[test]
 fn a_closed_stdout_pipe_ends_quietly_instead_of_panicking() {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apim-migrate"))
+    let mut child = Test::new()
         .arg("docs")
+        .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

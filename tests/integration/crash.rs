@@ -5,23 +5,20 @@
 //!
 //! The moments are drawn from a seeded xorshift generator, in [0, 1.1 x) the time an
 //! uninterrupted run (or rollback) took. The seed is printed; replay a failure with
-//! `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test crash -- --nocapture`. The seed fixes each
-//! moment as a share of that measured time, so a replay lands at about the same point of the
-//! run even on a faster or slower disk, not at exactly the same instant.
+//! `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test integration crash -- --nocapture`. The
+//! seed fixes each moment as a share of that measured time, so a replay lands at about the
+//! same point of the run even on a faster or slower disk, or beside other tests, not at
+//! exactly the same instant.
 
-mod common;
-
-use apim_migrate::pack::files::{TEMP_PREFIX, TEMP_SUFFIX};
-use common::*;
+use crate::support::library::is_temp_file;
+use crate::support::*;
 use sample_packs::PackBuilder;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-
-const SCRIPT: &str = "3.0.0-to-4.1.0";
 
 /// Rounds of kill, check, rollback, re-run.
 const ROUNDS: usize = 6;
@@ -40,8 +37,6 @@ const ROLLBACK_KILL_ROUNDS: [usize; 2] = [1, 4];
 
 /// How many differing paths an assertion message shows.
 const SHOWN: usize = 8;
-
-type Tree = BTreeMap<String, (String, String, u32)>;
 
 // Size of the generated pack. With these numbers one uninterrupted `run` of the debug binary
 // applies 1,046 changes (934 tenant user stores in 467 new tenant folders, 2 super-tenant user
@@ -138,41 +133,26 @@ impl Finished {
 }
 
 impl Bench {
-    fn run_args(&self) -> Vec<String> {
-        vec![
-            "run".to_string(),
-            SCRIPT.to_string(),
-            "--old".to_string(),
-            self.packs.old.display().to_string(),
-            "--new".to_string(),
-            self.packs.new.display().to_string(),
-            "--stock".to_string(),
-            self.packs.stock.display().to_string(),
-        ]
+    fn run(&self) -> Test {
+        self.packs.test("run", SCRIPT)
     }
 
-    fn rollback_args(&self) -> Vec<String> {
-        vec![
-            "rollback".to_string(),
-            "--new".to_string(),
-            self.packs.new.display().to_string(),
-        ]
+    fn rollback(&self) -> Test {
+        Test::new().args(["rollback", "--new"]).arg(&self.packs.new)
     }
 
     /// Starts the real binary with its output going to files (a full pipe would stall it).
-    fn spawn(&self, args: &[String], label: &str) -> (Child, Instant, PathBuf, PathBuf) {
+    fn spawn(&self, test: Test, label: &str) -> (Child, Instant, PathBuf, PathBuf) {
         let out = self.logs.join(format!("{label}.stdout"));
         let err = self.logs.join(format!("{label}.stderr"));
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("apim-migrate"))
-            .args(args)
-            .env_remove("APIM_MIGRATE_STOCK")
+        let child = test
             .env_remove("APIM_MIGRATE_INJECT_FAILURE")
-            .env("NO_COLOR", "1")
+            .command()
             .stdin(Stdio::null())
             .stdout(File::create(&out).expect("stdout file"))
             .stderr(File::create(&err).expect("stderr file"))
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot start apim-migrate {args:?}: {error}"));
+            .unwrap_or_else(|error| panic!("cannot start apim-migrate ({label}): {error}"));
         (child, Instant::now(), out, err)
     }
 
@@ -188,14 +168,14 @@ impl Bench {
     }
 
     /// Runs a command to its end.
-    fn complete(&self, args: &[String], label: &str) -> Finished {
-        let (child, started, out, err) = self.spawn(args, label);
+    fn complete(&self, test: Test, label: &str) -> Finished {
+        let (child, started, out, err) = self.spawn(test, label);
         Self::finish(child, started, &out, &err)
     }
 
     /// Starts a command and SIGKILLs it after `delay` (if it is still running by then).
-    fn kill_after(&self, args: &[String], label: &str, delay: Duration) -> Finished {
-        let (mut child, started, out, err) = self.spawn(args, label);
+    fn kill_after(&self, test: Test, label: &str, delay: Duration) -> Finished {
+        let (mut child, started, out, err) = self.spawn(test, label);
         std::thread::sleep(delay);
         // Kills a running child; one that already ended keeps its own exit status.
         let _ = child.kill();
@@ -208,12 +188,11 @@ impl Bench {
 
     /// Runs recorded in the new pack: (run id, state, changes), oldest first.
     fn history(&self) -> Vec<(String, String, u64)> {
-        let output = bin()
+        let output = Test::new()
             .arg("history")
             .arg(&self.packs.new)
             .arg("--json")
-            .output()
-            .expect("history");
+            .run();
         assert!(
             output.status.success(),
             "seed {}: history failed: {}",
@@ -248,8 +227,7 @@ impl Bench {
     ) -> (bool, Duration) {
         let delay = rng.duration_below(rollback_time.mul_f64(1.1));
         let context = format!("{context}, its rollback killed after {delay:?}");
-        let killed_rollback =
-            self.kill_after(&self.rollback_args(), &format!("{label}-killed"), delay);
+        let killed_rollback = self.kill_after(self.rollback(), &format!("{label}-killed"), delay);
         assert!(
             killed_rollback.killed() || killed_rollback.status.success(),
             "{context}: the rollback neither completed nor was killed: {}",
@@ -267,7 +245,7 @@ impl Bench {
 
     fn rollback_to_pristine(&self, context: &str, label: &str) -> Finished {
         let pristine_before = self.new_tree() == self.pristine;
-        let done = self.complete(&self.rollback_args(), label);
+        let done = self.complete(self.rollback(), label);
         let nothing = done.status.code() == Some(2) && done.stderr.contains("nothing to roll back");
         assert!(
             done.status.success() || (nothing && pristine_before),
@@ -281,11 +259,6 @@ impl Bench {
         );
         done
     }
-}
-
-fn is_temp_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
 /// The paths at which two trees differ, with both sides, the first few only.
@@ -365,7 +338,7 @@ fn state_without_lock(home: &Path) -> Tree {
 fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
     let seed = seed();
     eprintln!(
-        "crash test seed {seed} (replay: APIM_MIGRATE_CRASH_SEED={seed} cargo test --test crash)"
+        "crash test seed {seed} (replay: APIM_MIGRATE_CRASH_SEED={seed} cargo test --test integration crash)"
     );
     let mut rng = XorShift::new(seed);
     let test_started = Instant::now();
@@ -384,7 +357,7 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
     };
 
     // One uninterrupted run: what a complete run leaves, and how long it takes.
-    let first = bench.complete(&bench.run_args(), "reference-run");
+    let first = bench.complete(bench.run(), "reference-run");
     assert!(
         first.status.success(),
         "seed {seed}: the uninterrupted run failed: {}",
@@ -425,7 +398,7 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
         let runs_before = bench.history().len();
 
         // Kill a run part-way.
-        let killed = bench.kill_after(&bench.run_args(), &format!("round{round}-run"), delay);
+        let killed = bench.kill_after(bench.run(), &format!("round{round}-run"), delay);
         assert!(
             killed.killed() || killed.status.success(),
             "{context}: the run neither completed nor was killed: {}",
@@ -479,7 +452,7 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
                 // A new run finds the unfinished one, says so, names the rollback, and
                 // changes nothing.
                 let state_before = state_without_lock(&bench.packs.new);
-                let refused = bench.complete(&bench.run_args(), &format!("round{round}-refused"));
+                let refused = bench.complete(bench.run(), &format!("round{round}-refused"));
                 assert_eq!(
                     refused.status.code(),
                     Some(2),
@@ -529,7 +502,7 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
         );
 
         // A new run completes and leaves exactly what the uninterrupted one left.
-        let rerun = bench.complete(&bench.run_args(), &format!("round{round}-rerun"));
+        let rerun = bench.complete(bench.run(), &format!("round{round}-rerun"));
         assert!(
             rerun.status.success(),
             "{context}: the run after the rollback failed: {}",

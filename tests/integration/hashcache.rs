@@ -2,22 +2,19 @@
 //! from the cache, and no state of the cache (stale, damaged, from another pack) can make a
 //! run or a plan miss a file that changed.
 
-mod common;
-
-use apim_migrate::pack::hashes::HashCache;
-use common::*;
+use crate::support::library::hash_cache_covers;
+use crate::support::*;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const SCRIPT: &str = "3.0.0-to-4.1.0";
 const USERSTORE: &str = "repository/tenants/1/userstores/partner_example_com.xml";
 const SEQUENCE: &str =
     "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml";
 
 /// Packs whose old files were last modified an hour ago, as in a real old pack.
 fn aged() -> Packs {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let hour_ago = SystemTime::now() - Duration::from_secs(3600);
     for entry in walkdir::WalkDir::new(&packs.old) {
         let entry = entry.expect("walk");
@@ -37,16 +34,14 @@ fn cache(packs: &Packs) -> PathBuf {
 }
 
 fn run(packs: &Packs) -> String {
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = packs.test("run", SCRIPT).run();
+    output.success();
     stdout(&output)
 }
 
 /// `plan` after a file was changed: the change must be planned back.
 fn assert_planned_back(packs: &Packs, path: &str, context: &str) {
-    let output = packs.cmd("plan", SCRIPT).output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = packs.test("plan", SCRIPT).run().success().stdout();
     assert!(
         text.contains(&format!("replace  new:{path}")),
         "{context}: the plan must put `{path}` back:\n{text}"
@@ -81,8 +76,7 @@ fn copies_keep_their_source_time_and_a_no_op_run_reads_them_from_the_cache() {
     assert_eq!(copy.modified().ok(), source.modified().ok());
     assert!(cache(&packs).is_file(), "a run leaves its cache");
     // The copy it wrote is in it already.
-    let hashes = HashCache::load([packs.new.as_path()]);
-    assert!(hashes.covers(&copy), "the copy is cached");
+    assert!(hash_cache_covers(&packs.new, &copy), "the copy is cached");
 
     // The second run changes nothing, and says so.
     let text = run(&packs);

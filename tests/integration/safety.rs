@@ -1,67 +1,11 @@
 //! A failed run takes itself back; links never lead out of a pack; drift stops a rollback;
-//! script limits and declared parameters. (Killed runs: tests/crash.rs; the corpus of bad
-//! input and hostile scripts: tests/bad_input.rs.)
+//! script limits and declared parameters. (Killed runs: crash.rs; the corpus of bad input and
+//! hostile scripts: bad_input.rs.)
 
-mod common;
-
-use apim_migrate::change::apply;
-use apim_migrate::change::journal::TargetLocks;
-use apim_migrate::change::planner::PackSlot;
-use apim_migrate::engine::{self, PlanOptions};
-use apim_migrate::error::Failure;
-use apim_migrate::pack::stock::Catalogue;
-use apim_migrate::pack::{Pack, Role};
-use apim_migrate::script::Script;
-use common::*;
-use std::collections::BTreeMap;
+use crate::support::library::{apply_in_process, plan_in_process};
+use crate::support::*;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
-
-fn plain() -> Packs {
-    Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
-
-/// Plans `source` against the packs in this process, as `run` does before applying.
-fn plan_in_process(packs: &Packs, source: &str) -> apim_migrate::change::plan::Plan {
-    let slots = vec![
-        PackSlot::new(Role::Old, Pack::identify(&packs.old).expect("old")),
-        PackSlot::new(Role::New, Pack::identify(&packs.new).expect("new")),
-    ];
-    let script = Script {
-        name: "inline.rhai".to_string(),
-        source: source.to_string(),
-        path: None,
-    };
-    let options = PlanOptions {
-        stop_at_checkpoint: true,
-        ..Default::default()
-    };
-    let catalogue = Catalogue::with_files(&[packs.stock.as_path()]).expect("catalogue");
-    let (plan, _) = engine::plan(
-        &script,
-        slots,
-        BTreeMap::new(),
-        catalogue,
-        options,
-        apim_migrate::primitives::register_all,
-    )
-    .unwrap_or_else(|error| panic!("plan: {error}"));
-    plan
-}
-
-fn apply_in_process(
-    packs: &Packs,
-    plan: &mut apim_migrate::change::plan::Plan,
-) -> Result<(), Failure> {
-    let locks = TargetLocks::acquire([packs.new.as_path()], "test").expect("lock");
-    apply::apply(
-        plan,
-        "20260101T000000000Z-00001-0",
-        &locks,
-        &apim_migrate::change::progress::Silent,
-        &apim_migrate::pack::hashes::HashCache::default(),
-    )
-}
 
 // ---------------------------------------------------------------------------------------------
 // a failed run takes itself back
@@ -69,7 +13,7 @@ fn apply_in_process(
 
 #[test]
 fn a_source_that_vanishes_after_planning_fails_the_run_and_everything_is_taken_back() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o640);
     write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o600);
     let before = tree(&packs.new, false);
@@ -91,7 +35,7 @@ fn a_source_that_vanishes_after_planning_fails_the_run_and_everything_is_taken_b
 
 #[test]
 fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/a.xml"), b"<a/>", 0o644);
     write_file(&packs.old.join("site/b.xml"), b"<b/>", 0o644);
     write_file(&packs.new.join("site/b.xml"), b"<b version=\"4\"/>", 0o644);
@@ -115,30 +59,9 @@ fn a_target_changed_after_planning_fails_the_run_and_everything_is_taken_back() 
     assert_eq!(read(packs.new.join("site/b.xml")), "<b edited=\"yes\"/>");
 }
 
-/// Runs the binary under `ulimit -f` (with SIGXFSZ ignored), so that writing a file larger
-/// than the limit fails with EFBIG, as writing to a full disk fails with ENOSPC.
-fn run_with_file_size_limit(packs: &Packs, script_path: &str, blocks: u32) -> std::process::Output {
-    let binary = assert_cmd::cargo::cargo_bin("apim-migrate");
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
-        ))
-        .arg(binary)
-        .args(["run", script_path, "--old"])
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run under ulimit")
-}
-
 #[test]
 fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
-    let packs = plain();
+    let packs = Packs::standard();
     write_file(&packs.old.join("site/small.xml"), b"<small/>", 0o644);
     let large: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
     write_file(&packs.old.join("site/large.bin"), &large, 0o600);
@@ -149,9 +72,12 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
     let before = tree(&packs.new, false);
 
-    let output = run_with_file_size_limit(&packs, &path, 1000);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs
+        .test("run", &path)
+        .file_size_limit(1000)
+        .run()
+        .code(1)
+        .stderr();
     assert!(message.contains("site/large.bin"), "{message}");
     assert!(message.contains("File too large"), "{message}");
     assert!(message.contains("taken back"), "{message}");
@@ -162,8 +88,7 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
     );
 
     // Without the limit the same run goes through.
-    let output = packs.cmd("run", &path).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &path).run().success();
     assert_eq!(bytes(packs.new.join("site/large.bin")), large);
     assert_eq!(mode(packs.new.join("site/large.bin")), 0o600);
 }
@@ -174,20 +99,19 @@ fn a_write_that_fails_part_way_takes_back_every_change_and_exits_1() {
 
 #[test]
 fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() {
-    let packs = plain();
+    let packs = Packs::standard();
     let outside = packs.dir.path().join("elsewhere/tenant-9");
     let secret =
         b"<UserStoreManager><Property name=\"DomainName\">OUTSIDE</Property></UserStoreManager>";
     write_file(&outside.join("userstores/OUTSIDE.xml"), secret, 0o644);
     std::os::unix::fs::symlink(&outside, packs.old.join("repository/tenants/9")).expect("link");
 
-    let output = packs
-        .cmd("run", "3.0.0-to-4.1.0")
+    let report = packs
+        .test("run", "3.0.0-to-4.1.0")
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     let warnings = report["warnings"].to_string();
     assert!(
         warnings.contains("repository/tenants/9/userstores/OUTSIDE.xml"),
@@ -200,7 +124,7 @@ fn a_tenant_directory_linked_out_of_the_old_pack_is_reported_and_never_copied() 
 
 #[test]
 fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
-    let packs = plain();
+    let packs = Packs::standard();
     let outside = packs.dir.path().join("elsewhere/site.toml");
     write_file(&outside, b"[secret]\nvalue = \"outside\"\n", 0o644);
     std::os::unix::fs::symlink(&outside, packs.old.join("repository/conf/site.toml"))
@@ -211,9 +135,7 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
         "exfiltrate",
         "let v = read_toml(old, \"repository/conf/site.toml\", \"secret.value\");\nset_toml(new, \"exfiltrated.value\", v);\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs.test("run", &path).run().code(2).stderr();
     assert!(
         message.contains("link that leads out of the pack"),
         "{message}"
@@ -229,21 +151,19 @@ fn reading_through_a_link_out_of_a_pack_is_refused_naming_the_link() {
 
 #[test]
 fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_it() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     let toml = packs.new.join(TOML);
     std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let drifted = tree(&packs.new, true);
 
-    let output = bin()
+    let message = Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("changed since the run"), "{message}");
     assert!(message.contains(&toml.display().to_string()), "{message}");
@@ -254,33 +174,30 @@ fn rollback_stops_at_a_file_whose_mode_changed_after_the_run_and_force_restores_
         "a refused rollback changes nothing"
     );
 
-    let output = bin()
+    Test::new()
         .args(["rollback", "--force", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback --force");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
 }
 
 #[test]
 fn two_edits_of_one_file_in_one_run_roll_back_without_force() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
     let path = script(
         &packs,
         "twice",
         "set_toml(new, \"site.first\", \"1\");\nset_toml(new, \"site.second\", \"2\");\n",
     );
-    let output = packs.cmd("run", &path).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &path).run().success();
     assert!(read(packs.new.join(TOML)).contains("second"));
-    let output = bin()
+    Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
 }
 
@@ -296,16 +213,15 @@ fn assert_stopped(source: &str, expected: &str) {
 }
 
 fn assert_stopped_within(source: &str, expected: &str, time_limit: u64) {
-    let packs = plain();
+    let packs = Packs::standard();
     let before = (tree(&packs.old, true), tree(&packs.new, true));
     let path = script(&packs, "hostile", source);
     let started = Instant::now();
     let output = packs
-        .cmd("run", &path)
+        .test("run", &path)
         .args(["--time-limit", &time_limit.to_string()])
         .timeout(Duration::from_secs(240))
-        .output()
-        .expect("run");
+        .run();
     let elapsed = started.elapsed();
     assert_eq!(
         output.status.code(),
@@ -355,17 +271,16 @@ fn fresh_large_strings_kept_in_a_map_meet_the_memory_ceiling() {
 
 #[test]
 fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
-    let packs = plain();
+    let packs = Packs::standard();
     let path = script(&packs, "slow", "loop { list(old, \"repository\"); }\n");
     let started = Instant::now();
-    let output = packs
-        .cmd("plan", &path)
+    let message = packs
+        .test("plan", &path)
         .args(["--time-limit", "2"])
         .timeout(Duration::from_secs(60))
-        .output()
-        .expect("plan");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(message.contains("more than 2 seconds"), "{message}");
     assert!(message.contains("--time-limit"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -373,43 +288,37 @@ fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
 
 #[test]
 fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
-    let packs = plain();
+    let packs = Packs::standard();
     let before = tree(&packs.new, true);
     let path = script(
         &packs,
         "declared",
         "//! A site script.\n//! @param gateway_only=false  copy only what a gateway needs\nprint(`gateway_only=${params.gateway_only}`);\nif param(\"gateway_only\", \"?\") == \"true\" { copy_keystores(old, new); }\n",
     );
-    let output = packs
-        .cmd("plan", &path)
+    let message = packs
+        .test("plan", &path)
         .args(["--set", "gateway-only=true"])
-        .output()
-        .expect("plan");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("--set `gateway-only`"), "{message}");
     assert!(message.contains("declares gateway_only"), "{message}");
 
     // The default fills `params` when --set leaves it out.
-    let output = packs
-        .cmd("plan", &path)
-        .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = packs.test("plan", &path).arg("--json").run();
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(report["params"]["gateway_only"], "false");
     assert!(report["output"].to_string().contains("gateway_only=false"));
 
-    let output = bin()
+    let output = Test::new()
         .args(["plan", "3.0.0-to-4.1.0", "--set", "x=1", "--old"])
         .arg(&packs.old)
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("plan");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        .run();
+    output.code(2);
     assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
     assert_eq!(tree(&packs.new, true), before);
 }
@@ -420,10 +329,9 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
 
 #[test]
 fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback() {
-    let packs = plain();
+    let packs = Packs::standard();
     let pristine = tree(&packs.new, false);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     // What a run killed before its last record leaves: a journal without its `end`.
     let runs = packs.new.join(".apim-migrate/runs");
     let run_dir = std::fs::read_dir(&runs)
@@ -447,18 +355,18 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         .to_string();
     let before = tree(&packs.new, true);
 
-    let output = packs.cmd("plan", "3.0.0-to-4.1.0").output().expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = stdout(&output);
+    let report = packs
+        .test("plan", "3.0.0-to-4.1.0")
+        .run()
+        .success()
+        .stdout();
     assert!(
         report.contains(&format!("an earlier run ({run_id})")),
         "{report}"
     );
     assert!(report.contains("did not finish"), "{report}");
 
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+    let message = packs.test("run", "3.0.0-to-4.1.0").run().code(2).stderr();
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("did not finish"), "{message}");
     assert!(
@@ -474,15 +382,13 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         "the refusal changes nothing"
     );
 
-    let output = bin()
+    Test::new()
         .args(["rollback", "--new"])
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), pristine);
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
 }
 
 /// A batch of many changes is written on several threads; a failure in the middle of one
@@ -503,14 +409,13 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     }
     let packs = Packs::build(old, new_4_1_0(), None);
     let before = tree(&packs.new, false);
-    let output = packs
-        .cmd("run", "3.0.0-to-4.1.0")
+    let report = packs
+        .test("run", "3.0.0-to-4.1.0")
         .arg("--json")
         .env("APIM_MIGRATE_INJECT_FAILURE", "120")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .code(1)
+        .json();
     let changes = report["actions"]
         .as_array()
         .expect("actions")
@@ -523,8 +428,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     );
     assert_eq!(tree(&packs.new, false), before, "everything taken back");
 
-    let output = packs.cmd("run", "3.0.0-to-4.1.0").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
     for tenant in [1, 75, 150] {
         let relative =
             format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");

@@ -1,16 +1,9 @@
 //! `run SCRIPT --inventory FILE`: a distributed deployment's nodes, checked as a whole,
 //! planned, then run in order with one report.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
 use std::path::{Path, PathBuf};
-
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-const SEQUENCES: &str = "repository/deployment/server/synapse-configs/default/sequences";
-const USERSTORES: &str = "repository/deployment/server/userstores";
-const SECURITY: &str = "repository/resources/security";
 
 /// A temp dir with, per node, an old 3.0.0 pack of the node's old profile and a fresh 4.1.0
 /// pack, and an inventory that lists them (paths relative to the inventory).
@@ -58,18 +51,16 @@ impl Fleet {
         self.dir.path().join(node).join("wso2am-3.0.0")
     }
 
-    fn cmd(&self, command: &str) -> assert_cmd::Command {
-        let mut cmd = bin();
-        cmd.arg(command)
-            .arg(SCRIPT)
-            .arg("--inventory")
+    /// `COMMAND 3.0.0-to-4.1.0 --inventory FILE --stock STOCK`.
+    fn test(&self, command: &str) -> Test {
+        Test::new()
+            .args([command, SCRIPT, "--inventory"])
             .arg(&self.inventory)
             .arg("--stock")
-            .arg(self.dir.path().join("stock.toml"));
-        cmd
+            .arg(self.dir.path().join("stock.toml"))
     }
 
-    fn trees(&self) -> Vec<std::collections::BTreeMap<String, (String, String, u32)>> {
+    fn trees(&self) -> Vec<Tree> {
         let mut trees = Vec::new();
         for entry in std::fs::read_dir(self.dir.path()).expect("list") {
             let path = entry.expect("entry").path();
@@ -108,8 +99,8 @@ fn node<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value 
 fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_to_do() {
     let fleet = standard_fleet("");
     let before = fleet.trees();
-    let output = fleet.cmd("plan").arg("--json").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = fleet.test("plan").arg("--json").run();
+    output.success();
     assert_eq!(fleet.trees(), before, "plan changes nothing");
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "planned");
@@ -123,9 +114,7 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
         .collect();
     assert_eq!(order, ["cp-1", "tm-1", "gw-1", "gw-2"]);
 
-    let output = fleet.cmd("run").arg("--json").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = fleet.test("run").arg("--json").run().success().json();
     assert_eq!(report["outcome"], "done");
     for name in ["cp-1", "tm-1", "gw-1", "gw-2"] {
         let node = node(&report, name);
@@ -184,17 +173,14 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
         );
     }
     // Each node's run is in its own pack's history.
-    let output = bin()
+    let output = Test::new()
         .args(["history", "--json"])
         .arg(fleet.new_pack("gw-2"))
-        .output()
-        .expect("run");
+        .run();
     assert!(stdout(&output).contains("3.0.0-to-4.1.0"));
 
     let after = fleet.trees();
-    let output = fleet.cmd("run").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = fleet.test("run").run().success().stdout();
     assert!(
         text.contains("== deployment\n  cp-1  nothing to do"),
         "{text}"
@@ -208,9 +194,7 @@ fn the_human_report_lists_the_nodes_then_each_report_then_the_deployment() {
     let fleet = standard_fleet(
         "\n[[node]]\nname = \"gw-3\"\nold_profile = \"gateway-worker\"\nnew_profile = \"gateway-worker\"\nold = \"/nowhere/wso2am-3.0.0\"\nnew = \"/nowhere/wso2am-4.1.0\"\n",
     );
-    let output = fleet.cmd("plan").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = fleet.test("plan").run().success().stdout();
     assert!(
         text.starts_with(&format!(
             "plan 3.0.0-to-4.1.0 on {} (deployment production): 5 nodes, 4 on this machine\n",
@@ -253,9 +237,7 @@ fn a_second_control_plane_leaves_the_migration_client_to_the_first() {
         ],
         "",
     );
-    let output = fleet.cmd("plan").arg("--json").output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+    let report = fleet.test("plan").arg("--json").run().success().json();
     let first = reminder_ids(&node(&report, "cp-1")["report"]);
     assert!(first.contains(&"data-migration".to_string()));
     let second = &node(&report, "cp-2")["report"];
@@ -293,11 +275,10 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
     let gw1_before = tree(&fleet.new_pack("gw-1"), false);
     let gw2_before = tree(&fleet.new_pack("gw-2"), true);
     let output = fleet
-        .cmd("run")
+        .test("run")
         .env("APIM_MIGRATE_INJECT_FAILURE", "30")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+        .run();
+    output.code(1);
     let text = stdout(&output);
     assert!(text.contains("  cp-1  done"), "{text}");
     assert!(text.contains("  gw-1  failed"), "{text}");
@@ -327,8 +308,8 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
 fn refused(fleet: &Fleet, text: &str) -> String {
     std::fs::write(&fleet.inventory, text).expect("write inventory");
     let before = fleet.trees();
-    let output = fleet.cmd("run").output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let output = fleet.test("run").run();
+    output.code(2);
     assert_eq!(fleet.trees(), before);
     let error = stderr(&output);
     assert_eq!(error.trim().lines().count(), 1, "{error}");
@@ -463,33 +444,27 @@ fn a_deployment_that_cannot_be_right_is_refused_before_anything_changes() {
     );
     assert!(error.contains("node `gw-1`: "), "{error}");
 
-    let output = bin()
+    Test::new()
         .args(["run", SCRIPT, "--inventory"])
         .arg(&fleet.inventory)
         .args(["--old", "/x"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("cannot be used with"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("cannot be used with");
 }
 
 #[test]
 fn relative_pack_paths_are_read_from_the_inventory_s_directory() {
     let fleet = standard_fleet("");
-    let output = bin()
+    let report = Test::new()
         .current_dir(Path::new("/"))
         .args(["plan", SCRIPT, "--json", "--inventory"])
         .arg(&fleet.inventory)
         .arg("--stock")
         .arg(fleet.dir.path().join("stock.toml"))
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(
         node(&report, "gw-1")["new"],
         fleet.new_pack("gw-1").display().to_string()
@@ -525,16 +500,17 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
     let inventory = dir.path().join("fleet.toml");
     std::fs::write(&inventory, text).expect("write");
     let run = |resume: bool| {
-        let mut cmd = bin();
-        cmd.args(["run", "1.x-to-4.0.0", "--json", "--inventory"])
+        let test = Test::new()
+            .args(["run", "1.x-to-4.0.0", "--json", "--inventory"])
             .arg(&inventory);
         if resume {
-            cmd.arg("--continue");
+            test.arg("--continue").run()
+        } else {
+            test.run()
         }
-        cmd.output().expect("run")
     };
     let output = run(false);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(report["outcome"], "checkpoint");
     assert_eq!(node(&report, "pub-1")["outcome"], "checkpoint");
@@ -558,7 +534,7 @@ fn on_a_two_step_path_only_the_migration_client_s_node_waits_at_the_checkpoint()
         .exists());
 
     let output = run(true);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let report = json(&output.stdout);
     assert_eq!(node(&report, "pub-1")["outcome"], "done");
     assert_eq!(node(&report, "gw-1")["outcome"], "nothing to continue");
@@ -598,14 +574,13 @@ fn a_node_with_a_host_runs_on_that_host_only() {
         ));
     }
     std::fs::write(&fleet.inventory, &text).expect("write");
-    let output = fleet
-        .cmd("run")
+    let report = fleet
+        .test("run")
         .arg("--json")
         .env("APIM_MIGRATE_HOSTNAME", "gw1")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(node(&report, "cp-1")["outcome"], "elsewhere");
     assert_eq!(node(&report, "gw-1")["outcome"], "done");
     assert_eq!(node(&report, "gw-2")["outcome"], "elsewhere");

@@ -1,8 +1,7 @@
 //! Tools for people who write and share site scripts: `check`, shell completions.
 
-mod common;
-
-use common::*;
+use crate::support::library::{body_of, bundled_script, primitive_docs, sha256, STDLIB};
+use crate::support::*;
 use sample_packs::PackBuilder;
 
 fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
@@ -13,7 +12,7 @@ fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
 
 #[test]
 fn check_passes_every_bundled_script() {
-    let output = bin()
+    let output = Test::new()
         .args([
             "check",
             "3.0.0-to-4.1.0",
@@ -21,9 +20,8 @@ fn check_passes_every_bundled_script() {
             "1.x-to-2.0.0",
             "2.0.0-to-4.0.0",
         ])
-        .output()
-        .expect("check");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    output.success();
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
     assert_eq!(
         lines,
@@ -50,8 +48,8 @@ fn check_reports_every_problem_with_its_location_and_a_caret_and_runs_nothing() 
         "//! Mistakes.\nimport \"apim\" as apim;\ncopy_keystore(old, new);\nlet hint = apim::no_such_helper(old.version);\nprint(gatewy);\nlet ok = param(\"x\", \"y\");\n",
     );
     let before = tree(dir.path(), true);
-    let output = bin().args(["check", &good, &bad]).output().expect("check");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = Test::new().args(["check", &good, &bad]).run();
+    output.code(2);
     assert_eq!(stdout(&output), format!("ok: {good}\n"));
     let message = stderr(&output);
     let expected = [
@@ -116,12 +114,11 @@ fn check_reports_a_syntax_error_a_bad_header_and_a_missing_script() {
         "//! Typo in a tag.\n//! @parm x=1\nprint(1);\n",
     );
     let missing = dir.path().join("missing.rhai").display().to_string();
-    let output = bin()
+    let message = Test::new()
         .args(["check", &syntax, &header, &missing])
-        .output()
-        .expect("check");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+        .run()
+        .code(2)
+        .stderr();
     assert!(
         message.contains(&format!("  --> {syntax}:4:1\n  |\n4 | \n  | ^")),
         "{message}"
@@ -143,10 +140,7 @@ fn check_reports_a_syntax_error_a_bad_header_and_a_missing_script() {
 #[test]
 fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
     for shell in ["bash", "zsh", "fish"] {
-        let output = bin()
-            .args(["completions", shell])
-            .output()
-            .expect("completions");
+        let output = Test::new().args(["completions", shell]).run();
         assert!(output.status.success(), "{shell}: {}", stderr(&output));
         let script = stdout(&output);
         for word in [
@@ -160,10 +154,7 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
             assert!(script.contains(word), "{shell}: {word} missing");
         }
     }
-    let output = bin()
-        .args(["completions", "bash"])
-        .output()
-        .expect("completions");
+    let output = Test::new().args(["completions", "bash"]).run();
     let path = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(path.path(), &output.stdout).expect("write");
     let parsed = std::process::Command::new("bash")
@@ -177,30 +168,21 @@ fn completions_cover_every_subcommand_and_flag_and_the_bash_script_parses() {
         String::from_utf8_lossy(&parsed.stderr)
     );
 
-    let output = bin()
+    Test::new()
         .args(["completions", "tcsh"])
-        .output()
-        .expect("completions");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("possible values: bash"),
-        "{}",
-        stderr(&output)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("possible values: bash");
 }
 
 // ---------------------------------------------------------------------------------------------
 // imports
 // ---------------------------------------------------------------------------------------------
 
-fn sha256(text: &str) -> String {
-    apim_migrate::pack::files::sha256_bytes(text.as_bytes())
-}
-
 #[test]
 fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_journal_records_each_hash(
 ) {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = packs.dir.path().join("site");
     let lib = packs.dir.path().join("team-lib");
     std::fs::create_dir_all(site.join("common")).expect("mkdir");
@@ -215,13 +197,12 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
     let script = script.display().to_string();
 
     let output = packs
-        .cmd("run", &script)
+        .test("run", &script)
         .arg("--lib")
         .arg(&lib)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    output.success();
     let report = json(&output.stdout);
     assert!(report["output"].to_string().contains("site-common"));
     assert!(packs.new.join("repository/conf/carbon.xml.old").is_file());
@@ -235,7 +216,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
             )
         })
         .collect();
-    let bundled = apim_migrate::script::STDLIB[0].1;
+    let bundled = STDLIB[0].1;
     assert_eq!(
         names,
         [
@@ -274,7 +255,7 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
 
 #[test]
 fn imports_from_anywhere_else_are_refused_at_the_script_line() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = packs.dir.path().join("site");
     std::fs::create_dir_all(&site).expect("mkdir");
     std::fs::write(packs.dir.path().join("outside.rhai"), "fn f() { 1 }\n").expect("write");
@@ -296,7 +277,7 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
         let script = site.join("main.rhai");
         std::fs::write(&script, format!("let a = 1;\nimport \"{module}\" as m;\n")).expect("write");
         let script = script.display().to_string();
-        let output = packs.cmd("plan", &script).output().expect("plan");
+        let output = packs.test("plan", &script).run();
         assert_eq!(
             output.status.code(),
             Some(2),
@@ -319,11 +300,10 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
     assert_eq!(after, before);
 
     let output = packs
-        .cmd("plan", "3.0.0-to-4.1.0")
+        .test("plan", "3.0.0-to-4.1.0")
         .args(["--lib", "/no/such/dir"])
-        .output()
-        .expect("plan");
-    assert_eq!(output.status.code(), Some(2));
+        .run();
+    output.code(2);
     assert!(stderr(&output).contains("--lib: `/no/such/dir` is not a directory"));
 }
 
@@ -334,26 +314,24 @@ fn imports_from_anywhere_else_are_refused_at_the_script_line() {
 /// A site script's header: it accepts 3.0.0 to 4.1.0, with an IS 5.11.0 Key Manager it needs.
 const SITE_ACCEPTS: &str = "//! Site migration with the Key Manager.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.0\n//! @accepts km wso2is 5.11.0\n//! @params none\ncopy_keystores(old, new);\ncopy_keystores(old, km);\n";
 
-/// Runs `cmd`, expects exit 2 and exactly `expected` on stderr, and every directory unchanged
+/// Runs `test`, expects exit 2 and exactly `expected` on stderr, and every directory unchanged
 /// (history included).
-fn refused_with(cmd: &mut assert_cmd::Command, dirs: &[&std::path::Path], expected: &str) {
-    let before: Vec<_> = dirs.iter().map(|dir| tree(dir, true)).collect();
-    let output = cmd.output().expect("run");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert_eq!(stderr(&output), format!("error: {expected}\n"));
-    assert_eq!(stdout(&output), "");
-    for (dir, before) in dirs.iter().zip(before) {
-        assert_eq!(tree(dir, true), before, "{} changed", dir.display());
-    }
+fn refused_with(test: Test, dirs: &[&std::path::Path], expected: &str) {
+    dirs.iter()
+        .fold(test, |test, dir| test.unchanged(dir))
+        .run()
+        .code(2)
+        .stderr_is(&format!("error: {expected}\n"))
+        .stdout_is("");
 }
 
 #[test]
 fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let site = script(&packs, "site", SITE_ACCEPTS);
     for command in ["run", "plan"] {
         refused_with(
-            &mut packs.cmd(command, &site),
+            packs.test(command, &site),
             &[&packs.old, &packs.new, packs.dir.path()],
             &format!("`{site}` needs --km: it declares `@accepts km wso2is 5.11.0` (line 4); give an IS 5.11.0 pack with --km"),
         );
@@ -366,8 +344,7 @@ fn a_declared_pack_that_was_not_given_is_refused_before_anything_changes() {
         Some(PackBuilder::identity_server("5.11.0")),
     );
     let site = script(&packs, "site", SITE_ACCEPTS);
-    let output = packs.cmd("run", &site).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", &site).run().success();
     let km = packs.km.as_ref().expect("km");
     assert_eq!(
         bytes(km.join(SECURITY).join("wso2carbon.jks")),
@@ -386,7 +363,7 @@ fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it(
     let site = script(&packs, "site", SITE_ACCEPTS);
     for command in ["run", "plan"] {
         refused_with(
-            &mut packs.cmd(command, &site),
+            packs.test(command, &site),
             &[&packs.old, &packs.new, packs.dir.path()],
             &format!(
                 "--old (`{}`) is API-M 1.9.0, but `{site}` accepts API-M 3.0.0 as --old (line 2: `@accepts old wso2am 3.0.0`); give an API-M 3.0.0 pack as --old; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
@@ -404,7 +381,7 @@ fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it(
     let site = script(&packs, "site", SITE_ACCEPTS);
     let km = packs.km.clone().expect("km");
     refused_with(
-        &mut packs.cmd("plan", &site),
+        packs.test("plan", &site),
         &[&packs.old, &packs.new, &km, packs.dir.path()],
         &format!(
             "--km (`{}`) is API-M 4.1.0, but `{site}` accepts IS 5.11.0 as --km (line 4: `@accepts km wso2is 5.11.0`); give an IS 5.11.0 pack as --km",
@@ -415,13 +392,13 @@ fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it(
 
 #[test]
 fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_takes_any() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let via = PackBuilder::api_manager("3.2.0")
         .write(&packs.dir.path().join("via"))
         .expect("write via");
     let site = script(&packs, "site", SITE_ACCEPTS);
     refused_with(
-        packs.cmd("run", &site).arg("--via").arg(&via),
+        packs.test("run", &site).arg("--via").arg(&via),
         &[&packs.old, &packs.new, &via, packs.dir.path()],
         &format!(
             "`{site}` takes no --via: its header accepts --old, --new, --km only; leave --via out"
@@ -435,19 +412,18 @@ fn a_pack_the_header_does_not_declare_is_refused_and_a_script_without_accepts_ta
         "//! Any packs.\n//! @params none\nprint(`${old.version} ${via.version} ${new.version}`);\n",
     );
     let output = packs
-        .cmd("plan", &free)
+        .test("plan", &free)
         .arg("--via")
         .arg(&via)
         .arg("--json")
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    output.success();
     assert_eq!(json(&output.stdout)["output"][0], "3.0.0 3.2.0 4.1.0");
 }
 
 #[test]
 fn a_malformed_accepts_line_is_refused_at_its_line() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     for (header, expected) in [
         (
             "//! Site.\n//! @accepts old wso2am 3.0.0\n//! @accepts new wso2am 4.1.x\n",
@@ -464,13 +440,11 @@ fn a_malformed_accepts_line_is_refused_at_its_line() {
     ] {
         let site = script(&packs, "site", &format!("{header}print(1);\n"));
         refused_with(
-            &mut packs.cmd("run", &site),
+            packs.test("run", &site),
             &[&packs.old, &packs.new, packs.dir.path()],
             &format!("script `{site}`: {expected}"),
         );
-        let output = bin().args(["check", &site]).output().expect("check");
-        assert_eq!(output.status.code(), Some(2));
-        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+        Test::new().args(["check", &site]).run().code(2).stderr_contains(expected);
     }
 }
 
@@ -480,11 +454,11 @@ fn a_malformed_accepts_line_is_refused_at_its_line() {
 
 /// `plan --json` of `script` on these packs (and `via`), which must succeed.
 fn plan_json(packs: &Packs, script: &str, via: Option<&std::path::Path>) -> serde_json::Value {
-    let mut cmd = packs.cmd("plan", script);
+    let mut test = packs.test("plan", script);
     if let Some(via) = via {
-        cmd.arg("--via").arg(via);
+        test = test.arg("--via").arg(via);
     }
-    let output = cmd.arg("--json").output().expect("plan");
+    let output = test.arg("--json").run();
     assert!(output.status.success(), "{script}: {}", stderr(&output));
     json(&output.stdout)
 }
@@ -522,22 +496,20 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
         let packs = Packs::build(old, new, km);
         let via = via.map(|via| via.write(&packs.dir.path().join("via")).expect("via"));
         let dir = tempfile::tempdir().expect("temp dir");
-        let output = bin()
+        let output = Test::new()
             .current_dir(dir.path())
             .args(["scripts", "new", "site", "--from", standard])
-            .output()
-            .expect("scripts new");
+            .run();
         assert!(output.status.success(), "{standard}: {}", stderr(&output));
         let written = dir.path().join("site.rhai");
         let source = read(&written);
 
         // The standard as `scripts show` prints it: its hash is in the header, its body follows.
-        let shown = bin()
+        let standard_source = Test::new()
             .args(["scripts", "show", standard])
-            .output()
-            .expect("show");
-        let standard_source = stdout(&shown);
-        let hash = apim_migrate::pack::files::sha256_bytes(standard_source.as_bytes());
+            .run()
+            .stdout();
+        let hash = sha256(&standard_source);
         let provenance = format!(
             "Based on {standard} (sha256 {hash}) from apim-migrate {}",
             env!("CARGO_PKG_VERSION")
@@ -551,7 +523,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
             "{source}"
         );
         assert!(
-            source.ends_with(apim_migrate::script::body_of(&standard_source)),
+            source.ends_with(body_of(&standard_source)),
             "{standard}: the body is the standard's"
         );
         for line in standard_source
@@ -586,7 +558,7 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
 
         // `check` passes it, and it plans exactly what the standard plans.
         let path = written.display().to_string();
-        let output = bin().args(["check", &path]).output().expect("check");
+        let output = Test::new().args(["check", &path]).run();
         assert!(output.status.success(), "{standard}: {}", stderr(&output));
         assert_eq!(stdout(&output), format!("ok: {path}\n"));
         let site = plan_json(&packs, &path, via.as_deref());
@@ -604,15 +576,14 @@ fn scripts_new_from_a_standard_keeps_its_body_names_it_with_its_hash_passes_chec
 
 #[test]
 fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_other_packs() {
-    let packs = Packs::build(old_3_0_0(), new_4_1_0(), None);
+    let packs = Packs::standard();
     let dir = packs.dir.path().join("site-scripts");
     std::fs::create_dir(&dir).expect("mkdir");
-    let output = bin()
+    let output = Test::new()
         .current_dir(packs.dir.path())
         .args(["scripts", "new", "site-scripts/gateway.v2"])
-        .output()
-        .expect("scripts new");
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    output.success();
     assert_eq!(
         stdout(&output),
         "wrote site-scripts/gateway.v2.rhai: a skeleton for the packs of `3.0.0-to-4.1.0`, with a walk-through of the primitives\n\
@@ -639,7 +610,7 @@ fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_othe
         assert!(source.lines().any(|text| text == line), "{line}:\n{source}");
     }
     // The walk-through names every primitive, from the documentation.
-    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    let docs = stdout(&Test::new().arg("docs").run());
     for signature in docs.lines().filter(|line| !line.starts_with(' ')) {
         if !signature.is_empty() {
             assert!(
@@ -650,8 +621,7 @@ fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_othe
     }
 
     let shown = path.display().to_string();
-    let output = bin().args(["check", &shown]).output().expect("check");
-    assert!(output.status.success(), "{}", stderr(&output));
+    Test::new().args(["check", &shown]).run().success();
     let plan = plan_json(&packs, &shown, None);
     assert_eq!(plan["actions"], serde_json::json!([]));
 
@@ -661,8 +631,8 @@ fn scripts_new_without_a_standard_writes_a_skeleton_that_checks_and_refuses_othe
         PackBuilder::api_manager("4.0.0"),
         None,
     );
-    let output = other.cmd("plan", &shown).output().expect("plan");
-    assert_eq!(output.status.code(), Some(2));
+    let output = other.test("plan", &shown).run();
+    output.code(2);
     assert!(
         stderr(&output).starts_with(&format!(
             "error: --old (`{}`) is API-M 2.0.0, but `{shown}` accepts API-M 3.0.0 as --old (line 4: `@accepts old wso2am 3.0.0`)",
@@ -679,12 +649,11 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
     let existing = dir.path().join("site.rhai");
     std::fs::write(&existing, "// my work\n").expect("write");
     let new_in = |args: &[&str]| {
-        bin()
+        Test::new()
             .current_dir(dir.path())
             .args(["scripts", "new"])
             .args(args)
-            .output()
-            .expect("scripts new")
+            .run()
     };
     let before = tree(dir.path(), true);
     for (args, expected) in [
@@ -717,14 +686,14 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
     }
     std::fs::create_dir(dir.path().join("dir.rhai")).expect("mkdir");
     let output = new_in(&["dir.rhai", "--force"]);
-    assert_eq!(output.status.code(), Some(2));
+    output.code(2);
     assert_eq!(
         stderr(&output),
         "error: `dir.rhai` is a directory; give the new script's file name\n"
     );
 
     let output = new_in(&["site", "--from", "2.0.0-to-4.0.0", "--force"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    output.success();
     let source = read(&existing);
     assert!(
         source.starts_with("//! Site script based on 2.0.0-to-4.0.0: "),
@@ -741,7 +710,7 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
 fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let output = bin()
+    Test::new()
         .current_dir(root)
         .args([
             "scripts",
@@ -750,17 +719,9 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
             "--from",
             "2.0.0-to-4.0.0",
         ])
-        .output()
-        .expect("scripts new");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let standard_hash = apim_migrate::pack::files::sha256_bytes(
-        apim_migrate::script::BUNDLED
-            .iter()
-            .find(|(name, _)| *name == "2.0.0-to-4.0.0")
-            .expect("bundled")
-            .1
-            .as_bytes(),
-    );
+        .run()
+        .success();
+    let standard_hash = sha256(bundled_script("2.0.0-to-4.0.0"));
     // A script begun from an older standard: its recorded hash is not today's.
     let older = read(root.join("from-standard.rhai")).replace(&standard_hash, &"a".repeat(64));
     std::fs::write(root.join("older.rhai"), &older).expect("write");
@@ -780,14 +741,13 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     std::fs::write(root.join("common/names.rhai"), "fn a() { 1 }\n").expect("write");
     let before = tree(root, true);
 
-    let output = bin()
+    let document = Test::new()
         .args(["scripts", "--dir"])
         .arg(root)
         .arg("--json")
-        .output()
-        .expect("scripts --json");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let document = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(document["modules"], serde_json::json!(["apim"]));
     let scripts = document["scripts"].as_array().expect("scripts");
     let names: Vec<&str> = scripts
@@ -876,13 +836,12 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
     assert_eq!(plain["error"], serde_json::Value::Null);
 
     // The human listing, from the current directory by default, says the same.
-    let output = bin()
+    let text = Test::new()
         .current_dir(root)
         .arg("scripts")
-        .output()
-        .expect("scripts");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let text = stdout(&output);
+        .run()
+        .success()
+        .stdout();
     for expected in [
         "\nsite scripts in `.` (run one with `apim-migrate run PATH ...`):\n",
         "\n  gateway.rhai  (./gateway.rhai)\n      Gateway nodes only.\n      accepts:  --old API-M 3.0.0; --new API-M 4.1.0\n      params:   gateway=yes  remind about the load balancer\n                label=\n",
@@ -903,22 +862,17 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
 
     // An empty directory says how to start; a missing one is refused.
     let empty = tempfile::tempdir().expect("temp dir");
-    let output = bin()
+    let output = Test::new()
         .args(["scripts", "--dir"])
         .arg(empty.path())
-        .output()
-        .expect("scripts");
+        .run();
     assert!(stdout(&output).contains(&format!(
         "\nno site scripts (`*.rhai`) in `{}`; `apim-migrate scripts new NAME --from STANDARD` starts one\n",
         empty.path().display()
     )));
     let missing = root.join("nowhere");
-    let output = bin()
-        .args(["scripts", "--dir"])
-        .arg(&missing)
-        .output()
-        .expect("scripts");
-    assert_eq!(output.status.code(), Some(2));
+    let output = Test::new().args(["scripts", "--dir"]).arg(&missing).run();
+    output.code(2);
     assert!(
         stderr(&output).starts_with(&format!(
             "error: --dir `{}`: cannot read it (give the directory that holds your site scripts): ",
@@ -938,8 +892,8 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
 fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time() {
     let dir = tempfile::tempdir().expect("temp dir");
     let first = dir.path().join(".rhai/definitions");
-    let output = bin().arg("defs").arg(&first).output().expect("defs");
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = Test::new().arg("defs").arg(&first).run();
+    output.success();
     let files = [
         "__builtin__.d.rhai",
         "__builtin-operators__.d.rhai",
@@ -976,7 +930,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
 
     // Every primitive `docs` lists is defined, with its parameters, and documented.
     let statics = read(first.join("__static__.d.rhai"));
-    let docs = stdout(&bin().arg("docs").output().expect("docs"));
+    let docs = stdout(&Test::new().arg("docs").run());
     let mut names = 0;
     for signature in docs
         .lines()
@@ -996,7 +950,7 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
         }
     }
     assert!(names >= 25, "{names} names in:\n{docs}");
-    for name in apim_migrate::primitives::docs()
+    for name in primitive_docs()
         .iter()
         .map(|doc| doc.name)
         .filter(|name| *name != "Pack")
@@ -1017,10 +971,8 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
 
     // A second run, elsewhere and over the first, writes the same bytes.
     let second = dir.path().join("again");
-    let output = bin().arg("defs").arg(&second).output().expect("defs");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = bin().arg("defs").arg(&first).output().expect("defs");
-    assert!(output.status.success(), "{}", stderr(&output));
+    Test::new().arg("defs").arg(&second).run().success();
+    Test::new().arg("defs").arg(&first).run().success();
     for file in files {
         assert_eq!(bytes(first.join(file)), bytes(second.join(file)), "{file}");
     }
@@ -1028,8 +980,8 @@ fn defs_writes_definition_files_naming_every_primitive_the_same_bytes_each_time(
     // A file where the directory should be is refused, and left alone.
     let file = dir.path().join("taken");
     std::fs::write(&file, "x").expect("write");
-    let output = bin().arg("defs").arg(&file).output().expect("defs");
-    assert_eq!(output.status.code(), Some(2));
+    let output = Test::new().arg("defs").arg(&file).run();
+    output.code(2);
     assert_eq!(
         stderr(&output),
         format!(

@@ -1,7 +1,9 @@
 //! README.md's primitive reference is generated from the docs in the code; this test fails
 //! when it is stale and rewrites it when `UPDATE_README=1` is set.
 
-const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test readme) -->\n";
+use crate::support::library::{primitive_docs, reference_markdown, BUNDLED, STDLIB};
+
+const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test integration readme) -->\n";
 const END: &str = "<!-- primitives:end -->";
 
 #[test]
@@ -13,13 +15,13 @@ fn readme_primitive_reference_is_generated_from_the_code() {
         .find(END)
         .expect("README has the end marker")
         + start;
-    let generated = apim_migrate::primitives::reference_markdown();
+    let generated = reference_markdown();
     if readme[start..end] != generated {
         if std::env::var_os("UPDATE_README").is_some() {
             let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
             std::fs::write(&path, updated).expect("write README.md");
         } else {
-            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test readme`");
+            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test integration readme`");
         }
     }
 }
@@ -27,7 +29,7 @@ fn readme_primitive_reference_is_generated_from_the_code() {
 #[test]
 fn every_primitive_has_an_example_that_compiles() {
     let engine = rhai::Engine::new();
-    for doc in apim_migrate::primitives::docs() {
+    for doc in primitive_docs() {
         assert!(
             !doc.example.trim().is_empty(),
             "`{}` has no example",
@@ -52,10 +54,7 @@ fn every_primitive_has_an_example_that_compiles() {
 
 #[test]
 fn every_bundled_script_and_module_compiles() {
-    for (name, source) in apim_migrate::script::BUNDLED
-        .iter()
-        .chain(apim_migrate::script::STDLIB)
-    {
+    for (name, source) in BUNDLED.iter().chain(STDLIB) {
         let source = source.replace("new", "new_pack");
         let mut engine = rhai::Engine::new();
         engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());

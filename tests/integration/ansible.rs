@@ -11,9 +11,7 @@
 //! Per-host results come from the `PLAY RECAP` lines of the default stdout callback and from the
 //! JSON reports the role fetches to the controller.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -313,7 +311,7 @@ fn the_role_plans_in_check_mode_runs_is_idempotent_and_rolls_back() {
         .collect();
     let inventory = inventory(root, &hosts);
     let fetched = root.join("reports");
-    let binary = env!("CARGO_BIN_EXE_apim-migrate");
+    let binary = BINARY;
     let extra = serde_json::json!({
         "apim_migrate_binary": binary,
         "apim_migrate_fetch_dir": fetched,
@@ -527,7 +525,7 @@ fn a_host_that_fails_fails_alone_with_the_tools_error() {
     venv();
     let temp = tempfile::tempdir().expect("temp dir");
     let root = temp.path();
-    let binary = env!("CARGO_BIN_EXE_apim-migrate");
+    let binary = BINARY;
 
     let good = Host::build(root, "gw-1", old_node("gw-1"), new_4_1_0());
     // Its new pack is not a pack: bad input, exit 2.
@@ -636,7 +634,7 @@ fn the_deployment_check_refuses_a_wrong_deployment_and_runs_the_migration_client
     venv();
     let temp = tempfile::tempdir().expect("temp dir");
     let root = temp.path();
-    let binary = env!("CARGO_BIN_EXE_apim-migrate");
+    let binary = BINARY;
     let nodes = [
         ("cp-1", "control-plane", "api-key-manager"),
         ("cp-2", "control-plane", "api-publisher"),

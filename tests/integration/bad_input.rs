@@ -6,17 +6,12 @@
 //! involved (the packs, history included, the temp dir holding them, and whatever else the
 //! case made) exactly as before. The numbers in the comments are the corpus's case numbers.
 
-mod common;
-
-use assert_cmd::Command;
-use common::*;
+use crate::support::*;
 use sample_packs::PackBuilder;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const SCRIPT: &str = "3.0.0-to-4.1.0";
-const BUNDLED_SOURCE: &str = include_str!("../scripts/3.0.0-to-4.1.0.rhai");
+const BUNDLED_SOURCE: &str = include_str!("../../scripts/3.0.0-to-4.1.0.rhai");
 
 /// Longest a refusal may take; the engine's own limits stop runaway scripts well before.
 const TIME_LIMIT: Duration = Duration::from_secs(10);
@@ -40,7 +35,7 @@ enum Shape {
 
 /// One refusal to check.
 struct Case {
-    cmd: Command,
+    test: Test,
     watch: Vec<PathBuf>,
     code: i32,
     fragments: Vec<String>,
@@ -50,9 +45,9 @@ struct Case {
 }
 
 impl Case {
-    fn new(cmd: Command) -> Case {
+    fn new(test: Test) -> Case {
         Case {
-            cmd,
+            test,
             watch: Vec::new(),
             code: 2,
             fragments: Vec::new(),
@@ -63,8 +58,8 @@ impl Case {
     }
 
     /// Every pack of `packs` and the temp dir that holds them (scripts, stock, outside files).
-    fn packs(packs: &Packs, cmd: Command) -> Case {
-        let mut case = Case::new(cmd)
+    fn packs(packs: &Packs, test: Test) -> Case {
+        let mut case = Case::new(test)
             .watch(&packs.old)
             .watch(&packs.new)
             .watch(packs.dir.path());
@@ -72,6 +67,22 @@ impl Case {
             case = case.watch(km);
         }
         case
+    }
+
+    /// `run SCRIPT` (a bundled script's name or a path) on the packs, watching them all.
+    fn run(packs: &Packs, script: &str) -> Case {
+        Case::packs(packs, packs.test("run", script))
+    }
+
+    /// Arguments after those `run` or `packs` gave.
+    fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Case {
+        self.test = self.test.arg(arg);
+        self
+    }
+
+    fn args<const N: usize>(mut self, args: [&str; N]) -> Case {
+        self.test = self.test.args(args);
+        self
     }
 
     /// A directory that must be exactly as before (history included).
@@ -126,7 +137,7 @@ impl Case {
         self
     }
 
-    fn check(mut self) {
+    fn check(self) {
         assert!(
             !self.fragments.is_empty(),
             "a case names what the message must say"
@@ -136,15 +147,10 @@ impl Case {
             "bad input is refused with advice: name what it must advise"
         );
         let before: Vec<_> = self.watch.iter().map(|dir| snapshot(dir)).collect();
-        let started = Instant::now();
-        let output = self
-            .cmd
-            .timeout(self.kill_after)
-            .output()
-            .expect("start the binary");
-        let elapsed = started.elapsed();
-        let err = stderr(&output);
-        let out = stdout(&output);
+        let output = self.test.timeout(self.kill_after).run();
+        let elapsed = output.elapsed;
+        let err = output.stderr();
+        let out = output.stdout();
 
         let mut problems: Vec<String> = Vec::new();
         match output.status.code() {
@@ -222,96 +228,6 @@ impl Case {
     }
 }
 
-/// The tree of a directory that may not exist (then it must still not exist).
-/// `tree(dir, true)`, except that a special file (a FIFO, which `tree` would block reading)
-/// is recorded by kind and mode instead of hashed.
-fn snapshot(dir: &Path) -> Option<BTreeMap<String, (String, String, u32)>> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(dir).ok()?;
-    let special: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            let kind = entry.file_type();
-            !kind.is_file() && !kind.is_dir() && !kind.is_symlink()
-        })
-        .map(|entry| entry.path().to_path_buf())
-        .collect();
-    if special.is_empty() {
-        return Some(tree(dir, true));
-    }
-    // Hash a copy without the special files, then add them back by kind.
-    let mut entries = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.expect("walk");
-        let relative = shown(entry.path().strip_prefix(dir).expect("prefix"));
-        if relative.is_empty() {
-            continue;
-        }
-        let metadata = std::fs::symlink_metadata(entry.path()).expect("stat");
-        let mode = metadata.permissions().mode() & 0o7777;
-        let kind = metadata.file_type();
-        let value = if kind.is_symlink() {
-            let target = std::fs::read_link(entry.path()).expect("readlink");
-            ("link".to_string(), shown(&target), 0)
-        } else if kind.is_dir() {
-            ("dir".to_string(), String::new(), mode)
-        } else if kind.is_file() {
-            let hash = apim_migrate::pack::files::sha256_file(entry.path()).expect("hash");
-            ("file".to_string(), hash, mode)
-        } else {
-            ("special".to_string(), String::new(), mode)
-        };
-        entries.insert(relative, value);
-    }
-    Some(entries)
-}
-
-fn tree_difference(
-    before: &Option<BTreeMap<String, (String, String, u32)>>,
-    after: &Option<BTreeMap<String, (String, String, u32)>>,
-) -> String {
-    let (Some(before), Some(after)) = (before, after) else {
-        return format!(
-            "existed before: {}, exists now: {}",
-            before.is_some(),
-            after.is_some()
-        );
-    };
-    let mut changes = Vec::new();
-    for (path, entry) in after {
-        match before.get(path) {
-            None => changes.push(format!("+{path}")),
-            Some(old) if old != entry => changes.push(format!("~{path}")),
-            Some(_) => {}
-        }
-    }
-    for path in before.keys().filter(|path| !after.contains_key(*path)) {
-        changes.push(format!("-{path}"));
-    }
-    let shown: Vec<String> = changes.iter().take(12).cloned().collect();
-    format!(
-        "{}{}",
-        shown.join(", "),
-        if changes.len() > shown.len() {
-            format!(" and {} more", changes.len() - shown.len())
-        } else {
-            String::new()
-        }
-    )
-}
-
-fn clip(text: &str) -> String {
-    if text.len() <= 2000 {
-        return text.to_string();
-    }
-    let mut end = 2000;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &text[..end], text.len())
-}
-
 /// What is wrong with a located script error, if anything.
 fn located_problems(err: &str, source: &str, text: &str, line: Option<usize>) -> Vec<String> {
     let lines: Vec<&str> = err.lines().collect();
@@ -369,26 +285,19 @@ fn located_problems(err: &str, source: &str, text: &str, line: Option<usize>) ->
 // setup helpers
 // ---------------------------------------------------------------------------------------------
 
-fn realistic() -> Packs {
-    Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
-
 fn shown(path: &Path) -> String {
     path.display().to_string()
 }
 
 /// `run 3.0.0-to-4.1.0 --old OLD --new NEW --stock STOCK`, any paths.
-fn run_with(packs: &Packs, old: &Path, new: &Path) -> Command {
-    let mut cmd = bin();
-    cmd.arg("run")
-        .arg(SCRIPT)
-        .arg("--old")
+fn run_with(packs: &Packs, old: &Path, new: &Path) -> Test {
+    Test::new()
+        .args(["run", SCRIPT, "--old"])
         .arg(old)
         .arg("--new")
         .arg(new)
         .arg("--stock")
-        .arg(&packs.stock);
-    cmd
+        .arg(&packs.stock)
 }
 
 /// A site script written into the packs' temp dir.
@@ -444,8 +353,7 @@ fn make_fifo(path: &Path) {
 /// Runs the standard script on the packs, then replaces a line in the middle of the new
 /// pack's journal with garbage; returns the journal and the damaged line's number.
 fn damaged_journal(packs: &Packs) -> (PathBuf, usize) {
-    let output = packs.cmd("run", SCRIPT).output().expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
+    packs.test("run", SCRIPT).run().success();
     let runs = packs.new.join(".apim-migrate/runs");
     let run_dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
         .expect("runs dir")
@@ -469,7 +377,7 @@ fn damaged_journal(packs: &Packs) -> (PathBuf, usize) {
 /// 1
 #[test]
 fn old_is_a_missing_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-old");
     Case::packs(&packs, run_with(&packs, &missing, &packs.new))
         .watch(&missing)
@@ -483,7 +391,7 @@ fn old_is_a_missing_directory() {
 /// 2
 #[test]
 fn new_is_a_missing_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-new");
     Case::packs(&packs, run_with(&packs, &packs.old, &missing))
         .watch(&missing)
@@ -497,7 +405,7 @@ fn new_is_a_missing_directory() {
 /// 2b: a link that leads nowhere cannot be read.
 #[test]
 fn new_is_a_dangling_link() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let link = packs.dir.path().join("dangling");
     std::os::unix::fs::symlink(packs.dir.path().join("nowhere"), &link).expect("symlink");
     Case::packs(&packs, run_with(&packs, &packs.old, &link))
@@ -510,11 +418,11 @@ fn new_is_a_dangling_link() {
 /// 2c
 #[test]
 fn km_is_a_missing_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-km");
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--km").arg(&missing);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, SCRIPT)
+        .arg("--km")
+        .arg(&missing)
         .watch(&missing)
         .says("--km")
         .says(shown(&missing))
@@ -526,7 +434,7 @@ fn km_is_a_missing_directory() {
 /// 3
 #[test]
 fn old_is_a_regular_file() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let file = packs.dir.path().join("wso2am-3.0.0.zip");
     std::fs::write(&file, b"PK\x03\x04 not extracted").expect("write");
     Case::packs(&packs, run_with(&packs, &file, &packs.new))
@@ -540,7 +448,7 @@ fn old_is_a_regular_file() {
 /// 4
 #[test]
 fn old_is_an_empty_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let empty = packs.dir.path().join("empty");
     std::fs::create_dir(&empty).expect("mkdir");
     Case::packs(&packs, run_with(&packs, &empty, &packs.new))
@@ -554,7 +462,7 @@ fn old_is_an_empty_directory() {
 /// 5
 #[test]
 fn new_is_a_directory_with_random_content() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let random = packs.dir.path().join("random");
     std::fs::create_dir_all(random.join("bin")).expect("mkdir");
     std::fs::create_dir_all(random.join("repository/conf")).expect("mkdir");
@@ -572,12 +480,12 @@ fn new_is_a_directory_with_random_content() {
 /// 5b
 #[test]
 fn via_is_not_a_pack() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let empty = packs.dir.path().join("empty-via");
     std::fs::create_dir(&empty).expect("mkdir");
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--via").arg(&empty);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, SCRIPT)
+        .arg("--via")
+        .arg(&empty)
         .says("--via")
         .says(shown(&empty))
         .says("not a WSO2 pack")
@@ -589,7 +497,7 @@ fn via_is_not_a_pack() {
 #[test]
 fn old_is_an_identity_server_pack() {
     let packs = Packs::build(PackBuilder::identity_server("5.11.0"), new_4_1_0(), None);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(format!("--old (`{}`) is IS 5.11.0", shown(&packs.old)))
         .says(format!("`{SCRIPT}` accepts API-M 3.0.0 as --old"))
         .says("(line 6: `@accepts old wso2am 3.0.0`)")
@@ -602,7 +510,7 @@ fn old_is_an_identity_server_pack() {
 #[test]
 fn old_is_the_wrong_version() {
     let packs = Packs::build(PackBuilder::api_manager("2.6.0"), new_4_1_0(), None);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(format!("--old (`{}`) is API-M 2.6.0", shown(&packs.old)))
         .says("accepts API-M 3.0.0 as --old (line 6: `@accepts old wso2am 3.0.0`)")
         .says("(`apim-migrate scripts` lists them)")
@@ -614,7 +522,7 @@ fn old_is_the_wrong_version() {
 #[test]
 fn new_is_the_wrong_version() {
     let packs = Packs::build(old_3_0_0(), PackBuilder::api_manager("4.0.0"), None);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(format!("--new (`{}`) is API-M 4.0.0", shown(&packs.new)))
         .says("accepts API-M 4.1.0 as --new (line 7: `@accepts new wso2am 4.1.0`)")
         .advises(&["give an API-M 4.1.0 pack as --new"])
@@ -624,7 +532,7 @@ fn new_is_the_wrong_version() {
 /// 9
 #[test]
 fn the_same_pack_as_old_and_new() {
-    let packs = realistic();
+    let packs = Packs::standard();
     Case::packs(&packs, run_with(&packs, &packs.old, &packs.old))
         .says("--old")
         .says("--new")
@@ -637,7 +545,7 @@ fn the_same_pack_as_old_and_new() {
 /// 9b: the same pack through a link to it.
 #[test]
 fn the_same_pack_as_old_and_new_through_a_link() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let link = packs.dir.path().join("old-again");
     std::os::unix::fs::symlink(&packs.old, &link).expect("symlink");
     Case::packs(&packs, run_with(&packs, &packs.old, &link))
@@ -651,7 +559,7 @@ fn the_same_pack_as_old_and_new_through_a_link() {
 /// 10
 #[test]
 fn new_nested_inside_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let nested = new_4_1_0()
         .write(&packs.old.join("wso2am-4.1.0"))
         .expect("write nested pack");
@@ -666,7 +574,7 @@ fn new_nested_inside_old() {
 /// 11
 #[test]
 fn old_and_new_swapped() {
-    let packs = realistic();
+    let packs = Packs::standard();
     Case::packs(&packs, run_with(&packs, &packs.new, &packs.old))
         .says("--old")
         .says("--new")
@@ -679,9 +587,9 @@ fn old_and_new_swapped() {
 /// 12
 #[test]
 fn malformed_deployment_toml_in_new() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let (file, line) = break_deployment_toml(&packs.new, "[broken");
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(shown(&file))
         .says(format!("line {line}, column 8"))
         .advises(&["fix"])
@@ -692,9 +600,9 @@ fn malformed_deployment_toml_in_new() {
 /// 13
 #[test]
 fn malformed_deployment_toml_in_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let (file, line) = break_deployment_toml(&packs.old, "key = = 3");
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(shown(&file))
         .says(format!("line {line}, column 7"))
         .advises(&["fix"])
@@ -705,7 +613,7 @@ fn malformed_deployment_toml_in_old() {
 /// 12b: a deployment.toml that is not UTF-8 is malformed too, at a line.
 #[test]
 fn malformed_deployment_toml_that_is_not_utf8() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let file = packs.new.join(TOML);
     let mut content = bytes(&file);
     if content.last() != Some(&b'\n') {
@@ -714,7 +622,7 @@ fn malformed_deployment_toml_that_is_not_utf8() {
     let line = content.iter().filter(|byte| **byte == b'\n').count() + 1;
     content.extend_from_slice(b"label = \"caf\xe9\"\n");
     std::fs::write(&file, content).expect("write toml");
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(shown(&file))
         .says(format!("line {line}"))
         .advises(&["fix", "save it as UTF-8"])
@@ -726,11 +634,11 @@ fn malformed_deployment_toml_that_is_not_utf8() {
 /// not waited on.
 #[test]
 fn deployment_toml_that_is_a_fifo() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let file = packs.new.join(TOML);
     std::fs::remove_file(&file).expect("remove toml");
     make_fifo(&file);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(shown(&file))
         .advises(&["give", "fix", "remove", "replace"])
         .in_bundled_script()
@@ -747,7 +655,7 @@ fn api_manager_pack_as_km() {
         Some(PackBuilder::api_manager("4.0.0")),
     );
     let km = packs.km.clone().expect("km");
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(format!("--km (`{}`) is API-M 4.0.0", shown(&km)))
         .says("accepts IS 5.11.0 as --km (line 8: `@accepts km wso2is 5.11.0 optional`)")
         .advises(&["give an IS 5.11.0 pack as --km"])
@@ -757,7 +665,7 @@ fn api_manager_pack_as_km() {
 /// 23: a pack whose only marker is garbage is no pack.
 #[test]
 fn version_txt_with_garbage_and_no_other_marker() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let home = PackBuilder::api_manager("3.0.0")
         .write(&packs.dir.path().join("garbled"))
         .expect("write pack");
@@ -783,13 +691,13 @@ fn version_txt_with_garbage_and_no_other_marker() {
 /// over for the next marker: the pack is damaged or not what it seems.
 #[test]
 fn version_txt_with_garbage_beside_other_markers() {
-    let packs = realistic();
+    let packs = Packs::standard();
     std::fs::write(
         packs.old.join("bin/version.txt"),
         b"\xff\xfe\x00\x13 garbage \x80\x81\n",
     )
     .expect("write");
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says("--old")
         .says("bin/version.txt")
         .advises(&["fix", "restore", "replace", "give"])
@@ -800,11 +708,11 @@ fn version_txt_with_garbage_beside_other_markers() {
 /// waited on.
 #[test]
 fn version_txt_that_is_a_fifo() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let marker = packs.old.join("bin/version.txt");
     std::fs::remove_file(&marker).expect("remove version.txt");
     make_fifo(&marker);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says("--old")
         .says("bin/version.txt")
         .advises(&["give", "fix", "remove", "replace"])
@@ -819,8 +727,8 @@ fn version_txt_that_is_a_fifo() {
 /// 14
 #[test]
 fn unknown_bundled_script_name() {
-    let packs = realistic();
-    Case::packs(&packs, packs.cmd("run", "3.0.0-to-9.9.9"))
+    let packs = Packs::standard();
+    Case::run(&packs, "3.0.0-to-9.9.9")
         .says("3.0.0-to-9.9.9")
         .says("unknown script")
         .says(SCRIPT)
@@ -831,9 +739,9 @@ fn unknown_bundled_script_name() {
 /// 15
 #[test]
 fn script_path_that_does_not_exist() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = shown(&packs.dir.path().join("no-such-site.rhai"));
-    Case::packs(&packs, packs.cmd("run", &missing))
+    Case::run(&packs, &missing)
         .says(&missing)
         .says("script")
         .advises(&["give"])
@@ -843,10 +751,9 @@ fn script_path_that_does_not_exist() {
 /// 16
 #[test]
 fn set_without_an_equals_sign() {
-    let packs = realistic();
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.args(["--set", "gateway"]);
-    Case::packs(&packs, cmd)
+    let packs = Packs::standard();
+    Case::run(&packs, SCRIPT)
+        .args(["--set", "gateway"])
         .says("--set")
         .says("gateway")
         .advises(&["KEY=VALUE"])
@@ -856,10 +763,9 @@ fn set_without_an_equals_sign() {
 /// 16b
 #[test]
 fn set_with_a_key_that_is_not_a_name() {
-    let packs = realistic();
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.args(["--set", "a b;rm=1"]);
-    Case::packs(&packs, cmd)
+    let packs = Packs::standard();
+    Case::run(&packs, SCRIPT)
+        .args(["--set", "a b;rm=1"])
         .says("--set")
         .says("a b;rm")
         .advises(&["must be letters"])
@@ -869,10 +775,9 @@ fn set_with_a_key_that_is_not_a_name() {
 /// 16c: the bundled scripts declare that they take no parameters.
 #[test]
 fn set_given_to_a_script_that_takes_no_parameters() {
-    let packs = realistic();
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.args(["--set", "gateway_only=true"]);
-    Case::packs(&packs, cmd)
+    let packs = Packs::standard();
+    Case::run(&packs, SCRIPT)
+        .args(["--set", "gateway_only=true"])
         .says("--set `gateway_only`")
         .says("takes no parameters")
         .advises(&["leave --set out"])
@@ -882,15 +787,14 @@ fn set_given_to_a_script_that_takes_no_parameters() {
 /// 16d: a typo in a parameter a site script declares.
 #[test]
 fn set_with_a_key_the_site_script_does_not_declare() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "declared",
         "//! Site copy.\n//! @param gateway_only=false  gateways only\n//! @param label=site  a label\ncopy_keystores(old, new);\n",
     );
-    let mut cmd = packs.cmd("run", &script.path);
-    cmd.args(["--set", "gateway-only=true"]);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, &script.path)
+        .args(["--set", "gateway-only=true"])
         .says("--set `gateway-only`")
         .says("declares gateway_only, label")
         .advises(&["see its header"])
@@ -900,13 +804,13 @@ fn set_with_a_key_the_site_script_does_not_declare() {
 /// 16e: a header tag that is not known (a typo of `@param`).
 #[test]
 fn site_script_header_with_an_unknown_tag() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "typo",
         "//! Site copy.\n//! @parm gateway_only=false\ncopy_keystores(old, new);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says(&script.path)
         .says("line 2: unknown header tag `@parm`")
         .advises(&["known: `@accepts ROLE PRODUCT VERSION[,VERSION...] [optional]`, `@param"])
@@ -916,12 +820,12 @@ fn site_script_header_with_an_unknown_tag() {
 /// 21
 #[test]
 fn stock_catalogue_that_is_not_toml() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let catalogue = packs.dir.path().join("site-stock.toml");
     std::fs::write(&catalogue, "[wso2am.\"3.0.0\"\n\"a.xml\" = [\"00\"]\n").expect("write");
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--stock").arg(&catalogue);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, SCRIPT)
+        .arg("--stock")
+        .arg(&catalogue)
         .says(shown(&catalogue))
         .says("line 1, column")
         .advises(&["fix"])
@@ -931,16 +835,16 @@ fn stock_catalogue_that_is_not_toml() {
 /// 21b
 #[test]
 fn stock_catalogue_with_a_hash_that_is_not_sha256() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let catalogue = packs.dir.path().join("site-stock.toml");
     std::fs::write(
         &catalogue,
         "[wso2am.\"3.0.0\"]\n\"repository/conf/carbon.xml\" = [\"xyz\"]\n",
     )
     .expect("write");
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--stock").arg(&catalogue);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, SCRIPT)
+        .arg("--stock")
+        .arg(&catalogue)
         .says(shown(&catalogue))
         .says("xyz")
         .says("SHA-256")
@@ -951,11 +855,11 @@ fn stock_catalogue_with_a_hash_that_is_not_sha256() {
 /// 22
 #[test]
 fn stock_catalogue_that_does_not_exist() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-stock.toml");
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--stock").arg(&missing);
-    Case::packs(&packs, cmd)
+    Case::run(&packs, SCRIPT)
+        .arg("--stock")
+        .arg(&missing)
         .watch(&missing)
         .says(shown(&missing))
         .advises(&["give", "check", "remove", "fix"])
@@ -965,10 +869,9 @@ fn stock_catalogue_that_does_not_exist() {
 /// 24
 #[test]
 fn continue_when_no_run_stopped_at_a_checkpoint() {
-    let packs = realistic();
-    let mut cmd = packs.cmd("run", SCRIPT);
-    cmd.arg("--continue");
-    Case::packs(&packs, cmd)
+    let packs = Packs::standard();
+    Case::run(&packs, SCRIPT)
+        .arg("--continue")
         .says("--continue")
         .says(SCRIPT)
         .advises(&["without --continue"])
@@ -982,39 +885,39 @@ fn continue_when_no_run_stopped_at_a_checkpoint() {
 /// 17
 #[test]
 fn rollback_with_no_history() {
-    let packs = realistic();
-    let mut cmd = bin();
-    cmd.arg("rollback").arg("--new").arg(&packs.new);
-    Case::packs(&packs, cmd)
-        .says("nothing to roll back")
-        .says(shown(&packs.new))
-        .advises(&["apim-migrate history"])
-        .check();
+    let packs = Packs::standard();
+    Case::packs(
+        &packs,
+        Test::new().args(["rollback", "--new"]).arg(&packs.new),
+    )
+    .says("nothing to roll back")
+    .says(shown(&packs.new))
+    .advises(&["apim-migrate history"])
+    .check();
 }
 
 /// 18
 #[test]
 fn rollback_on_a_missing_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-pack");
-    let mut cmd = bin();
-    cmd.arg("rollback").arg("--new").arg(&missing);
-    Case::packs(&packs, cmd)
-        .watch(&missing)
-        .says("--new")
-        .says(shown(&missing))
-        .advises(&["give"])
-        .check();
+    Case::packs(
+        &packs,
+        Test::new().args(["rollback", "--new"]).arg(&missing),
+    )
+    .watch(&missing)
+    .says("--new")
+    .says(shown(&missing))
+    .advises(&["give"])
+    .check();
 }
 
 /// 19
 #[test]
 fn history_on_a_missing_directory() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let missing = packs.dir.path().join("no-such-pack");
-    let mut cmd = bin();
-    cmd.arg("history").arg(&missing);
-    Case::packs(&packs, cmd)
+    Case::packs(&packs, Test::new().arg("history").arg(&missing))
         .watch(&missing)
         .says(shown(&missing))
         .advises(&["give"])
@@ -1024,10 +927,8 @@ fn history_on_a_missing_directory() {
 /// 19b
 #[test]
 fn history_on_a_regular_file() {
-    let packs = realistic();
-    let mut cmd = bin();
-    cmd.arg("history").arg(&packs.stock);
-    Case::packs(&packs, cmd)
+    let packs = Packs::standard();
+    Case::packs(&packs, Test::new().arg("history").arg(&packs.stock))
         .says(shown(&packs.stock))
         .advises(&["give"])
         .check();
@@ -1036,9 +937,9 @@ fn history_on_a_regular_file() {
 /// 42
 #[test]
 fn damaged_journal_stops_run() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let (journal, line) = damaged_journal(&packs);
-    Case::packs(&packs, packs.cmd("run", SCRIPT))
+    Case::run(&packs, SCRIPT)
         .says(shown(&journal))
         .says("damaged")
         .says(format!("line {line}"))
@@ -1049,26 +950,25 @@ fn damaged_journal_stops_run() {
 /// 42b
 #[test]
 fn damaged_journal_stops_rollback() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let (journal, line) = damaged_journal(&packs);
-    let mut cmd = bin();
-    cmd.arg("rollback").arg("--new").arg(&packs.new);
-    Case::packs(&packs, cmd)
-        .says(shown(&journal))
-        .says("damaged")
-        .says(format!("line {line}"))
-        .advises(&["restore", "remove", "delete", "move", "repair"])
-        .check();
+    Case::packs(
+        &packs,
+        Test::new().args(["rollback", "--new"]).arg(&packs.new),
+    )
+    .says(shown(&journal))
+    .says("damaged")
+    .says(format!("line {line}"))
+    .advises(&["restore", "remove", "delete", "move", "repair"])
+    .check();
 }
 
 /// 42c
 #[test]
 fn damaged_journal_stops_history() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let (journal, line) = damaged_journal(&packs);
-    let mut cmd = bin();
-    cmd.arg("history").arg(&packs.new);
-    Case::packs(&packs, cmd)
+    Case::packs(&packs, Test::new().arg("history").arg(&packs.new))
         .says(shown(&journal))
         .says("damaged")
         .says(format!("line {line}"))
@@ -1083,13 +983,13 @@ fn damaged_journal_stops_history() {
 /// 26
 #[test]
 fn copy_file_to_dot_dot() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "escape",
         "// site script\ncopy_file(old, \"bin/version.txt\", new, \"../escape.txt\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("../escape.txt")
         .says("leaves the pack")
         .at_line(&script, 2)
@@ -1099,7 +999,7 @@ fn copy_file_to_dot_dot() {
 /// 27
 #[test]
 fn copy_file_to_an_absolute_path() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let target = packs.dir.path().join("absolute.txt");
     let script = site_script(
         &packs,
@@ -1109,7 +1009,7 @@ fn copy_file_to_an_absolute_path() {
             shown(&target)
         ),
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .watch(&target)
         .says(shown(&target))
         .says("absolute")
@@ -1120,13 +1020,13 @@ fn copy_file_to_an_absolute_path() {
 /// 28
 #[test]
 fn copy_file_reading_dot_dot_out_of_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "passwd",
         "copy_file(old, \"../../etc/passwd\", new, \"repository/conf/passwd\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("../../etc/passwd")
         .says("leaves the pack")
         .at_line(&script, 1)
@@ -1136,13 +1036,13 @@ fn copy_file_reading_dot_dot_out_of_old() {
 /// 29
 #[test]
 fn copy_file_into_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "into-old",
         "let from = new;\nlet to = old;\ncopy_file(from, \"bin/version.txt\", to, \"bin/version.txt\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("old")
         .says("only read")
         .at_line(&script, 3)
@@ -1152,13 +1052,13 @@ fn copy_file_into_old() {
 /// 29b: `via` and `km` are `()` when not given; nothing can be written through them.
 #[test]
 fn copy_file_into_via_that_was_not_given() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "into-via",
         "copy_file(old, \"bin/version.txt\", via, \"bin/version.txt\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("copy_file")
         .at_line(&script, 1)
         .check();
@@ -1168,7 +1068,7 @@ fn copy_file_into_via_that_was_not_given() {
 /// it writable.
 #[test]
 fn a_step_cannot_write_old_under_another_name() {
-    let packs = realistic();
+    let packs = Packs::standard();
     std::fs::write(
         packs.dir.path().join("step.rhai"),
         "copy_file(old, \"bin/version.txt\", new, \"x.txt\");\n",
@@ -1179,7 +1079,7 @@ fn a_step_cannot_write_old_under_another_name() {
         "swap",
         "// the step's `new` is the old pack\nrun_script(\"step.rhai\", #{ old: new, new: old });\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("only read")
         .at_line(&script, 2)
         .check();
@@ -1188,7 +1088,7 @@ fn a_step_cannot_write_old_under_another_name() {
 /// 29d: a pack's home cannot be pointed elsewhere.
 #[test]
 fn a_pack_handle_cannot_be_pointed_elsewhere() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let outside = outside_dir(&packs);
     let script = site_script(
         &packs,
@@ -1198,7 +1098,7 @@ fn a_pack_handle_cannot_be_pointed_elsewhere() {
             shown(&outside)
         ),
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("home")
         .at_line(&script, 2)
         .check();
@@ -1207,7 +1107,7 @@ fn a_pack_handle_cannot_be_pointed_elsewhere() {
 /// 30
 #[test]
 fn copy_file_through_a_link_out_of_new() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let outside = outside_dir(&packs);
     std::os::unix::fs::symlink(&outside, packs.new.join("repository/conf/link")).expect("symlink");
     let script = site_script(
@@ -1215,7 +1115,7 @@ fn copy_file_through_a_link_out_of_new() {
         "through-link",
         "copy_file(old, \"repository/conf/deployment.toml\", new, \"repository/conf/link/x.xml\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .watch(&outside)
         .says("repository/conf/link")
         .at_line(&script, 1)
@@ -1225,7 +1125,7 @@ fn copy_file_through_a_link_out_of_new() {
 /// 30b
 #[test]
 fn set_toml_through_a_link_out_of_new() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let outside = outside_dir(&packs);
     std::os::unix::fs::symlink(
         outside.join("site.toml"),
@@ -1237,7 +1137,7 @@ fn set_toml_through_a_link_out_of_new() {
         "toml-link",
         "set_toml(new, \"repository/conf/site.toml\", \"b\", 1);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .watch(&outside)
         .says("repository/conf/site.toml")
         .says("link")
@@ -1248,7 +1148,7 @@ fn set_toml_through_a_link_out_of_new() {
 /// 30c: `copy_file` names a file of `old` that is a link out of it: refused, like `..`.
 #[test]
 fn copy_file_reading_a_link_out_of_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let outside = outside_dir(&packs);
     std::os::unix::fs::symlink(
         outside.join("secret.xml"),
@@ -1260,7 +1160,7 @@ fn copy_file_reading_a_link_out_of_old() {
         "read-link",
         "// bring the secret along\ncopy_file(old, \"repository/conf/secret.xml\", new, \"repository/conf/secret.xml\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .watch(&outside)
         .says("repository/conf/secret.xml")
         .says("link")
@@ -1271,7 +1171,7 @@ fn copy_file_reading_a_link_out_of_old() {
 /// 30d: reading a TOML file through a link out of the pack is refused too.
 #[test]
 fn read_toml_through_a_link_out_of_old() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let outside = outside_dir(&packs);
     std::os::unix::fs::symlink(
         outside.join("site.toml"),
@@ -1283,7 +1183,7 @@ fn read_toml_through_a_link_out_of_old() {
         "read-toml-link",
         "let a = read_toml(old, \"repository/conf/site.toml\", \"a\");\nprint(a);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .watch(&outside)
         .says("repository/conf/site.toml")
         .says("link")
@@ -1294,7 +1194,7 @@ fn read_toml_through_a_link_out_of_old() {
 /// 31
 #[test]
 fn set_toml_on_the_tools_own_history() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let state = packs.new.join(".apim-migrate");
     std::fs::create_dir_all(&state).expect("mkdir");
     std::fs::write(state.join("anything.toml"), "a = 0\n").expect("write");
@@ -1303,7 +1203,7 @@ fn set_toml_on_the_tools_own_history() {
         "history-toml",
         "set_toml(new, \".apim-migrate/anything.toml\", \"a\", 1);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says(".apim-migrate/anything.toml")
         .says("history")
         .at_line(&script, 1)
@@ -1313,13 +1213,13 @@ fn set_toml_on_the_tools_own_history() {
 /// 31b
 #[test]
 fn copy_file_into_the_tools_own_history() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "history-copy",
         "copy_file(old, \"bin/version.txt\", new, \".apim-migrate/runs/x/journal.jsonl\");\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says(".apim-migrate/runs/x/journal.jsonl")
         .says("history")
         .at_line(&script, 1)
@@ -1329,9 +1229,9 @@ fn copy_file_into_the_tools_own_history() {
 /// 38
 #[test]
 fn import_of_a_file_outside_the_bundled_library() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(&packs, "import", "import \"/etc/passwd\" as p;\n");
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("/etc/passwd")
         .at_line(&script, 1)
         .check();
@@ -1340,13 +1240,13 @@ fn import_of_a_file_outside_the_bundled_library() {
 /// 35
 #[test]
 fn eval_is_refused() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "eval",
         "let code = \"copy_file(old, `bin/version.txt`, new, `x`)\";\nlet x = eval(code);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("eval")
         .at_line(&script, 2)
         .check();
@@ -1359,9 +1259,9 @@ fn eval_is_refused() {
 /// 32
 #[test]
 fn endless_loop() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(&packs, "loop", "copy_keystores(old, new);\nloop {}\n");
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("endless loop")
         .kill_after(Duration::from_secs(60))
         .at_line(&script, 2)
@@ -1371,13 +1271,13 @@ fn endless_loop() {
 /// 33
 #[test]
 fn runaway_recursion() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "recursion",
         "fn deeper(n) { deeper(n + 1) }\ndeeper(0);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("recursion")
         .at_line(&script, 2)
         .check();
@@ -1386,9 +1286,9 @@ fn runaway_recursion() {
 /// 34
 #[test]
 fn string_doubling_loop() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(&packs, "doubling", "let s = \"x\";\nloop { s += s; }\n");
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("string")
         .says("too large")
         .at_line(&script, 2)
@@ -1398,9 +1298,9 @@ fn string_doubling_loop() {
 /// 34b
 #[test]
 fn array_doubling_loop() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(&packs, "array", "let a = [old];\nloop { a += a; }\n");
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("too large")
         .at_line(&script, 2)
         .check();
@@ -1409,13 +1309,13 @@ fn array_doubling_loop() {
 /// 40
 #[test]
 fn run_script_of_itself() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "itself",
         "// a step that is this script\nrun_script(\"itself.rhai\", #{ old: old, new: new });\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("nest")
         .at_line(&script, 2)
         .check();
@@ -1424,10 +1324,10 @@ fn run_script_of_itself() {
 /// 41
 #[test]
 fn deeply_nested_parentheses() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let source = format!("let x = {}1{};\n", "(".repeat(2000), ")".repeat(2000));
     let script = site_script(&packs, "parens", &source);
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("complexity")
         .at_line(&script, 1)
         .check();
@@ -1436,7 +1336,7 @@ fn deeply_nested_parentheses() {
 /// 41b
 #[test]
 fn deeply_nested_blocks_and_arrays() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let source = format!(
         "let a = 1;\n{}let y = {}{};{}\n",
         "if a == 1 { ".repeat(3000),
@@ -1445,7 +1345,7 @@ fn deeply_nested_blocks_and_arrays() {
         " }".repeat(3000)
     );
     let script = site_script(&packs, "blocks", &source);
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("complexity")
         .at_line(&script, 2)
         .check();
@@ -1458,13 +1358,13 @@ fn deeply_nested_blocks_and_arrays() {
 /// 36
 #[test]
 fn unclosed_brace() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "unclosed",
         "let a = 1;\nif a == 1 {\n    copy_keystores(old, new);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("}")
         .somewhere_in(&script)
         .check();
@@ -1473,13 +1373,13 @@ fn unclosed_brace() {
 /// 36b
 #[test]
 fn syntax_error_in_the_middle() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "syntax",
         "let a = 1;\nlet = 5;\ncopy_keystores(old, new);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("variable")
         .at_line(&script, 2)
         .check();
@@ -1488,13 +1388,13 @@ fn syntax_error_in_the_middle() {
 /// 37
 #[test]
 fn throw_shows_its_line() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "throw",
         "copy_keystores(old, new);\nlet a = 1;\nthrow \"boom: stop here\";\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("boom")
         .at_line(&script, 3)
         .check();
@@ -1503,13 +1403,13 @@ fn throw_shows_its_line() {
 /// 37b
 #[test]
 fn unknown_primitive() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let script = site_script(
         &packs,
         "typo",
         "copy_keystores(old, new);\ncopy_fiel(old, \"bin/version.txt\", new);\n",
     );
-    Case::packs(&packs, packs.cmd("run", &script.path))
+    Case::run(&packs, &script.path)
         .says("copy_fiel")
         .at_line(&script, 2)
         .check();
@@ -1518,14 +1418,14 @@ fn unknown_primitive() {
 /// 39
 #[test]
 fn script_that_is_not_utf8() {
-    let packs = realistic();
+    let packs = Packs::standard();
     let path = packs.dir.path().join("latin1.rhai");
     std::fs::write(
         &path,
         b"\xff\xfe// r\xe9sum\xe9\ncopy_keystores(old, new);\n\x80\x81\n",
     )
     .expect("write");
-    Case::packs(&packs, packs.cmd("run", &shown(&path)))
+    Case::run(&packs, &shown(&path))
         .says(shown(&path))
         .says("UTF-8")
         .advises(&["give", "save", "convert"])

@@ -1,16 +1,10 @@
 //! `run_script` and `checkpoint` in site scripts: steps, nesting, errors, and `--continue`.
 
-mod common;
-
-use common::*;
-
-fn packs() -> Packs {
-    Packs::build(old_3_0_0(), new_4_1_0(), None)
-}
+use crate::support::*;
 
 #[test]
 fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given() {
-    let packs = packs();
+    let packs = Packs::standard();
     script(
         &packs,
         "keystores-only",
@@ -21,13 +15,12 @@ fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given(
         "outer",
         "run_script(\"keystores-only.rhai\", #{ old: old, new: new });\n",
     );
-    let output = packs
-        .cmd("run", &outer)
+    let report = packs
+        .test("run", &outer)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report = json(&output.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(
         bytes(packs.new.join(SECURITY).join("partner-truststore.jks")),
         bytes(packs.old.join(SECURITY).join("partner-truststore.jks"))
@@ -44,7 +37,7 @@ fn a_step_runs_a_script_from_the_calling_scripts_directory_with_the_packs_given(
 
 #[test]
 fn step_errors_name_the_step_file_line_and_the_call_site() {
-    let packs = packs();
+    let packs = Packs::standard();
     script(
         &packs,
         "broken",
@@ -62,9 +55,7 @@ fn step_errors_name_the_step_file_line_and_the_call_site() {
             &format!("outer-{inner}"),
             &format!("\nrun_script(\"{inner}.rhai\", #{{ old: old, new: new }});\n"),
         );
-        let output = packs.cmd("run", &outer).output().expect("run");
-        assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-        let text = stderr(&output);
+        let text = packs.test("run", &outer).run().code(2).stderr();
         assert!(text.contains(&format!("in step `{inner}.rhai`")), "{text}");
         assert!(text.contains(expected), "{text}");
         assert!(text.contains(&format!("outer-{inner}.rhai:2:1")), "{text}");
@@ -74,7 +65,7 @@ fn step_errors_name_the_step_file_line_and_the_call_site() {
 
 #[test]
 fn run_script_refuses_bad_pack_maps_and_endless_nesting() {
-    let packs = packs();
+    let packs = Packs::standard();
     let before = tree(&packs.new, true);
     for (name, source, expected) in [
         (
@@ -99,7 +90,7 @@ fn run_script_refuses_bad_pack_maps_and_endless_nesting() {
         ),
     ] {
         let path = script(&packs, name, source);
-        let output = packs.cmd("run", &path).output().expect("run");
+        let output = packs.test("run", &path).run();
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stdout(&output));
         assert!(
             stderr(&output).contains(expected),
@@ -112,7 +103,7 @@ fn run_script_refuses_bad_pack_maps_and_endless_nesting() {
 
 #[test]
 fn checkpoint_names_and_messages_are_checked() {
-    let packs = packs();
+    let packs = Packs::standard();
     for (source, expected) in [
         (
             "checkpoint(\"has space\", \"do it\");",
@@ -121,15 +112,17 @@ fn checkpoint_names_and_messages_are_checked() {
         ("checkpoint(\"ok\", \"  \");", "needs a message"),
     ] {
         let path = script(&packs, "bad-checkpoint", source);
-        let output = packs.cmd("plan", &path).output().expect("plan");
-        assert_eq!(output.status.code(), Some(2));
-        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+        packs
+            .test("plan", &path)
+            .run()
+            .code(2)
+            .stderr_contains(expected);
     }
 }
 
 #[test]
 fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
-    let packs = packs();
+    let packs = Packs::standard();
     script(
         &packs,
         "inner",
@@ -145,13 +138,12 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
         .join("repository/deployment/server/userstores/corp_example_com.xml");
     let driver = packs.new.join(LIB).join("mysql-connector-java-8.0.28.jar");
 
-    let first = packs
-        .cmd("run", &outer)
+    let report = packs
+        .test("run", &outer)
         .arg("--json")
-        .output()
-        .expect("run");
-    assert!(first.status.success(), "{}", stderr(&first));
-    let report = json(&first.stdout);
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "checkpoint");
     assert!(packs
         .new
@@ -165,11 +157,10 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
 
     // plan --continue shows what comes after, and nothing before it.
     let planned = packs
-        .cmd("plan", &outer)
+        .test("plan", &outer)
         .args(["--continue", "--json"])
-        .output()
-        .expect("plan");
-    assert!(planned.status.success(), "{}", stderr(&planned));
+        .run();
+    planned.success();
     let planned = json(&planned.stdout);
     let primitives: Vec<&str> = planned["actions"]
         .as_array()
@@ -186,46 +177,35 @@ fn a_checkpoint_inside_a_step_is_resumed_inside_it() {
     assert!(!userstore.exists(), "plan --continue changes nothing");
 
     let second = packs
-        .cmd("run", &outer)
+        .test("run", &outer)
         .args(["--continue", "--json"])
-        .output()
-        .expect("run");
-    assert!(second.status.success(), "{}", stderr(&second));
+        .run();
+    second.success();
     let second = json(&second.stdout);
     assert_eq!(second["outcome"], "done");
     assert_eq!(second["continues"]["checkpoint"], "inner-stop");
     assert!(userstore.exists() && driver.exists());
 
     // The chain is complete: a further --continue has nothing to go on from.
-    let third = packs
-        .cmd("run", &outer)
+    packs
+        .test("run", &outer)
         .arg("--continue")
-        .output()
-        .expect("run");
-    assert_eq!(third.status.code(), Some(2));
-    assert!(
-        stderr(&third).contains("already went on from the checkpoint"),
-        "{}",
-        stderr(&third)
-    );
+        .run()
+        .code(2)
+        .stderr_contains("already went on from the checkpoint");
 }
 
 #[test]
 fn a_rolled_back_checkpoint_run_can_be_started_over() {
-    let packs = packs();
+    let packs = Packs::standard();
     let path = script(
         &packs,
         "two-part",
         "copy_keystores(old, new);\ncheckpoint(\"half\", \"wait\");\ncopy_tenant_userstores(old, new);\n",
     );
     let original = tree(&packs.new, false);
-    assert!(packs
-        .cmd("run", &path)
-        .output()
-        .expect("run")
-        .status
-        .success());
-    let again = packs.cmd("run", &path).output().expect("run");
+    packs.test("run", &path).run().success();
+    let again = packs.test("run", &path).run();
     assert_eq!(again.status.code(), Some(2), "a plain re-run is refused");
     assert!(
         stderr(&again).contains("checkpoint `half`"),
@@ -233,15 +213,14 @@ fn a_rolled_back_checkpoint_run_can_be_started_over() {
         stderr(&again)
     );
 
-    let rollback = bin()
+    Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
-        .output()
-        .expect("rollback");
-    assert!(rollback.status.success(), "{}", stderr(&rollback));
+        .run()
+        .success();
     assert_eq!(tree(&packs.new, false), original);
-    let restart = packs.cmd("run", &path).output().expect("run");
-    assert!(restart.status.success(), "{}", stderr(&restart));
+    let restart = packs.test("run", &path).run();
+    restart.success();
     assert!(stdout(&restart).contains("stopped at checkpoint `half`"));
 }
