@@ -17,10 +17,12 @@ pub fn detect(args: &DetectArgs) -> CommandResult {
         );
     }
     if args.json {
-        crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&detections).unwrap_or_default()
-        );
+        crate::report::output::document(&crate::report::document::render(
+            "detect",
+            crate::report::document::OK,
+            &serde_json::json!({ "packs": detections }),
+            None,
+        ));
     } else {
         let texts: Vec<String> = detections
             .iter()

@@ -249,7 +249,9 @@ impl Repl {
                     );
                     return Err(match failure {
                         Failure::RunFailed(_) => Failure::RunFailed(anyhow::anyhow!(message)),
-                        Failure::BadInput(_) => Failure::bad_input(message),
+                        Failure::BadInput(_) | Failure::NotConfirmed(_) => {
+                            Failure::bad_input(message)
+                        }
                     });
                 }
             }
@@ -411,6 +413,7 @@ impl Repl {
                 plan,
                 output: &evaluated.output,
                 error: evaluated.error.clone(),
+                message: None,
             };
             crate::out!(
                 "{}",

@@ -126,6 +126,7 @@ pub fn plan(
     options: PlanOptions,
     register: Registrar,
 ) -> Result<(Plan, Vec<String>), ScriptError> {
+    error::clear_input_error();
     let packs = pack_values(&slots);
     let resume = options.resume.clone();
     let mut planner = Planner::new(slots);
@@ -158,30 +159,27 @@ pub fn plan(
     drop(engine);
     if let Some(resume) = &resume {
         if !session.borrow().resumed {
-            return Err(ScriptError {
-                message: format!(
+            return Err(ScriptError::whole(
+                script,
+                format!(
                     "run {} stopped at checkpoint `{}`, but this script has no such checkpoint (was the script changed?); nothing was planned",
                     resume.run_id, resume.checkpoint
                 ),
-                source_name: script.name.clone(),
-                line: None,
-                column: None,
-                line_text: None,
-            });
+            ));
         }
     }
     let session = Rc::try_unwrap(session)
-        .map_err(|_| ScriptError {
-            message: "internal: the script session is still in use".to_string(),
-            source_name: script.name.clone(),
-            line: None,
-            column: None,
-            line_text: None,
+        .map_err(|_| {
+            ScriptError::whole(
+                script,
+                "internal: the script session is still in use".to_string(),
+            )
         })?
         .into_inner();
     let info = ScriptInfo {
         name: script.name.clone(),
         sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
+        path: script.path.as_ref().and_then(|path| path.canonicalize().ok()),
         source: None,
     };
     let mut plan = session.planner.into_plan(info, params);
