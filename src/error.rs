@@ -41,6 +41,19 @@ impl Failure {
         }))
     }
 
+    /// The same failure, about `file` when it names no file yet (for `--json`).
+    pub fn in_file(self, file: &Path) -> Failure {
+        match self {
+            Failure::BadInput(error) if file_of(&error).is_none() => {
+                Failure::BadInput(anyhow::Error::new(InFile {
+                    file: file.to_path_buf(),
+                    message: format!("{error:#}"),
+                }))
+            }
+            other => other,
+        }
+    }
+
     /// The error, whatever the kind.
     pub fn error(&self) -> &anyhow::Error {
         match self {

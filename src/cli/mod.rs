@@ -1,7 +1,10 @@
 //! The command line: clap definitions only. Commands live in `commands`.
 
+mod values;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use values::{ProfileName, ScriptName};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 done (or nothing to do); 1 the run failed and whatever it had applied was taken \
@@ -135,11 +138,11 @@ pub struct PackArgs {
     pub via: Option<PathBuf>,
 
     /// The part of a distributed deployment the new pack's node runs (4.x: control-plane, gateway-worker, traffic-manager, all-in-one); default: what the new pack's deployment.toml says, else what the old pack's profile becomes, else all-in-one
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = ProfileName, hide_possible_values = true)]
     pub profile: Option<String>,
 
     /// The profile of the old pack's node (3.x: api-publisher, api-devportal, api-key-manager, gateway-worker, traffic-manager, all-in-one); default: detected from its deployment.toml
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = ProfileName, hide_possible_values = true)]
     pub old_profile: Option<String>,
 
     /// A value for the script, in its `params` map (repeatable)
@@ -203,7 +206,7 @@ pub struct PlanCommand {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_parser = ScriptName, hide_possible_values = true)]
     pub script: Option<String>,
 
     #[command(flatten)]
@@ -315,6 +318,7 @@ pub enum ScriptsAction {
     /// Print a bundled script's source
     Show {
         /// The script's name
+        #[arg(value_parser = ScriptName, hide_possible_values = true)]
         name: String,
     },
     /// Write a new site script, NAME.rhai: from a bundled script (--from), or a skeleton
@@ -328,7 +332,7 @@ pub struct NewArgs {
     pub name: String,
 
     /// Start from this bundled script: its body unchanged, under a header that names it and its SHA-256
-    #[arg(long, value_name = "STANDARD")]
+    #[arg(long, value_name = "STANDARD", value_parser = ScriptName, hide_possible_values = true)]
     pub from: Option<String>,
 
     /// Overwrite NAME.rhai if it exists
@@ -353,7 +357,7 @@ pub struct DocsArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Bundled script names or `.rhai` paths
-    #[arg(value_name = "SCRIPT", required = true)]
+    #[arg(value_name = "SCRIPT", required = true, value_parser = ScriptName, hide_possible_values = true)]
     pub scripts: Vec<String>,
 }
 

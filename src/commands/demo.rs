@@ -72,11 +72,12 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     crate::outln!("{lead}{}", summary.line());
 
     let stock = demo.catalogue.display();
-    crate::outln!("\nTry next:");
+    crate::outln!("\nTry next (with apim-migrate on your PATH: `cargo install --locked --path .`):");
     crate::outln!(
         "  apim-migrate detect {} --stock {stock}",
         demo.old.display()
     );
+    crate::outln!("  apim-migrate show {}", demo.new.display());
     crate::outln!("  apim-migrate history {}", demo.new.display());
     crate::outln!("  apim-migrate rollback --new {}", demo.new.display());
     crate::outln!(

@@ -2,6 +2,7 @@
 //! `report`, the only layer that prints.
 
 mod check;
+mod completions;
 mod defs;
 pub mod demo;
 mod detect;
@@ -145,13 +146,7 @@ pub fn dispatch(cli: Cli) -> CommandResult<u8> {
         Command::Repl(args) => repl::repl(&args, verbose),
         Command::Defs(args) => defs::defs(&args),
         Command::Manpages(args) => manpages::manpages(&args),
-        Command::Completions(args) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(args.shell, &mut command, "apim-migrate", &mut script);
-            crate::out!("{}", String::from_utf8_lossy(&script));
-            Ok(())
-        }
+        Command::Completions(args) => completions::completions(&args),
     }
     .map(|()| 0)
 }

@@ -105,6 +105,29 @@ pub fn build_engine(session: &SharedSession, register: Registrar) -> Engine {
     engine
 }
 
+/// Whether `source` is cut short: Rhai's parser reached its end while expecting more
+/// (`x = 1 +`, `let y =`), so that a REPL statement goes on on the next line. A statement
+/// that is complete, or wrong in another way, is not.
+pub fn ends_early(source: &str) -> bool {
+    thread_local! {
+        static SYNTAX: Engine = {
+            let mut engine = Engine::new_raw();
+            engine.disable_symbol("eval");
+            #[allow(deprecated)]
+            engine.on_parse_token(|token, _, _| match token {
+                rhai::Token::Reserved(name) if name.as_str() == "new" => {
+                    rhai::Token::Identifier(name)
+                }
+                other => other,
+            });
+            engine
+        };
+    }
+    SYNTAX.with(|engine| {
+        matches!(engine.compile(source), Err(error) if matches!(*error.0, rhai::ParseErrorType::UnexpectedEOF))
+    })
+}
+
 /// An engine built as a run builds it, with no packs and nothing planned: for what can be
 /// known of scripts without running them (`check`, `defs`).
 pub fn engine_without_packs(register: Registrar) -> Engine {

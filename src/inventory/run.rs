@@ -38,8 +38,10 @@ pub enum NodeRun {
 /// here, with `options` for each: what happened to each node, for the report.
 pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<DeploymentRun> {
     let apply = options.apply;
-    let mut inventory = load(path)?;
-    inventory.check(&script)?;
+    let mut inventory = load(path).map_err(|failure| failure.in_file(path))?;
+    inventory
+        .check(&script)
+        .map_err(|failure| failure.in_file(path))?;
 
     // Which nodes are here: a node with a `host` is here on that host only; then all of its
     // packs must be, or (without `host`) all or none of them.

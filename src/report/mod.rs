@@ -346,7 +346,8 @@ impl<'a> Outcome<'a> {
             let _ = writeln!(out, "\n{}: {error}", paint(style::ERROR, "error"));
         }
         if let Some(message) = self.message {
-            let _ = writeln!(out, "\n{}", wrap(message, "", ""));
+            // Not wrapped: it holds commands to copy.
+            let _ = writeln!(out, "\n{message}");
         }
         let summary = Summary::of(plan);
         let line = match self.outcome() {

@@ -194,6 +194,14 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     if let Some(km) = &request.packs.km {
         slots.push(PackSlot::new(Role::Km, open_pack("--km", km)?));
     }
+    // A pack the script does not take says more than how the packs compare with each other
+    // (`--via` given to a one-step script is not "--old and --via swapped").
+    if slots.iter().any(|slot| {
+        !header.accepts.is_empty() && !header.accepts.iter().any(|accepts| accepts.role == slot.role)
+    }) {
+        let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
+        header.check_packs(&script.name, &given)?;
+    }
     check_pack_roles(&slots)?;
     let mut notes = resolve_profiles(
         &mut slots,

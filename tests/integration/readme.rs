@@ -1,27 +1,24 @@
-//! README.md's primitive reference is generated from the docs in the code; this test fails
-//! when it is stale and rewrites it when `UPDATE_README=1` is set.
+//! The primitive reference (docs/primitives.md) is generated from the docs in the code; this
+//! test fails when it is stale and rewrites it when `UPDATE_DOCS=1` is set.
 
 use crate::support::library::{primitive_docs, reference_markdown, BUNDLED, STDLIB};
 
-const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test integration readme) -->\n";
+const START: &str = "<!-- primitives:start (generated from the code: UPDATE_DOCS=1 cargo test --test integration readme) -->\n";
 const END: &str = "<!-- primitives:end -->";
 
 #[test]
-fn readme_primitive_reference_is_generated_from_the_code() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md");
-    let start = readme.find(START).expect("README has the start marker") + START.len();
-    let end = readme[start..]
-        .find(END)
-        .expect("README has the end marker")
-        + start;
+fn primitive_reference_is_generated_from_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/primitives.md");
+    let page = std::fs::read_to_string(&path).expect("docs/primitives.md");
+    let start = page.find(START).expect("the page has the start marker") + START.len();
+    let end = page[start..].find(END).expect("the page has the end marker") + start;
     let generated = reference_markdown();
-    if readme[start..end] != generated {
-        if std::env::var_os("UPDATE_README").is_some() {
-            let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
-            std::fs::write(&path, updated).expect("write README.md");
+    if page[start..end] != generated {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let updated = format!("{}{}{}", &page[..start], generated, &page[end..]);
+            std::fs::write(&path, updated).expect("write docs/primitives.md");
         } else {
-            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test integration readme`");
+            panic!("docs/primitives.md is stale: run `UPDATE_DOCS=1 cargo test --test integration readme`");
         }
     }
 }
