@@ -4,8 +4,8 @@
 //! of the `rollback` that took the run back. `apim-migrate show` reads them again. They are
 //! a record for people: the journal alone decides what `rollback` does.
 
-use crate::change::{disk, journal};
 use crate::change::journal::RunLog;
+use crate::change::{disk, journal};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -78,10 +78,7 @@ pub fn find_run<'a>(runs: &'a [RunLog], wanted: Option<&str>, home: &Path) -> Re
             .find(|run| !crate::change::run_state::is_no_op(run))
             .or_else(|| runs.last())
             .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no runs recorded in `{}`: nothing to show",
-                    home.display()
-                )
+                anyhow::anyhow!("no runs recorded in `{}`: nothing to show", home.display())
             });
     };
     let matching: Vec<&RunLog> = runs

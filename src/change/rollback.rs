@@ -132,7 +132,10 @@ pub struct Rollback {
 pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Option<Rollback>, Failure> {
     let mut locks = TargetLocks::acquire(homes.iter().map(PathBuf::as_path), "rollback")
         .map_err(Failure::BadInput)?;
-    if latest_in_effect(homes).map_err(Failure::BadInput)?.is_none() {
+    if latest_in_effect(homes)
+        .map_err(Failure::BadInput)?
+        .is_none()
+    {
         return Ok(None);
     }
     rollback_locked(homes, force, &mut locks, None).map(Some)

@@ -24,12 +24,19 @@ impl TypedValueParser for ScriptName {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(crate::script::BUNDLED.iter().map(|(name, source)| {
-            // The first clause of its description: `WSO2 API-M 3.0.0 to 4.1.0`.
-            let description = crate::script::description_of(source);
-            let summary = description.split(':').next().unwrap_or_default().trim().to_string();
-            PossibleValue::new(*name).help(summary)
-        })))
+        Some(Box::new(crate::script::BUNDLED.iter().map(
+            |(name, source)| {
+                // The first clause of its description: `WSO2 API-M 3.0.0 to 4.1.0`.
+                let description = crate::script::description_of(source);
+                let summary = description
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                PossibleValue::new(*name).help(summary)
+            },
+        )))
     }
 }
 

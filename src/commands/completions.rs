@@ -1,7 +1,10 @@
 //! `completions SHELL`: clap's completion script, which already offers the bundled script
 //! names and the profile names (`cli::values`), made to offer `.rhai` files for SCRIPT too
 //! where the shell's generated script would offer only the names: bash falls back to files
-//! by itself; zsh gets a function with both; fish gets the names added beside its files.
+//! by itself; zsh gets a function with both; fish gets the names added beside its files. For
+//! bash, the generated script is also mended where clap_complete misspells the state of a
+//! subcommand of a binary whose name has a hyphen (clap-rs/clap#6421, open), without which
+//! nothing after `apim-migrate COMMAND` would complete.
 
 use crate::cli::{Cli, CompletionsArgs};
 use crate::error::CommandResult;
@@ -31,10 +34,17 @@ fn bundled() -> Vec<(&'static str, String)> {
 /// `script` with `.rhai` files offered beside the bundled names for SCRIPT.
 fn with_site_scripts(shell: Shell, script: String) -> String {
     match shell {
+        Shell::Bash => bash(script),
         Shell::Zsh => zsh(script),
         Shell::Fish => fish(script),
         _ => script,
     }
+}
+
+/// bash: the case labels of subcommands spelled as the loop that picks them spells them
+/// (`apim__migrate__subcmd__run`, not `apim__subcmd__migrate__subcmd__run`).
+fn bash(script: String) -> String {
+    script.replace("apim__subcmd__migrate", "apim__migrate")
 }
 
 /// zsh: each SCRIPT argument's list of names becomes a function that offers the names and
@@ -44,10 +54,9 @@ fn zsh(mut script: String) -> String {
         let mut from = 0;
         while let Some(found) = script[from..].find(spec) {
             let start = from + found;
-            let (Some(open), Some(close)) = (
-                script[start..].find(":(("),
-                script[start..].find("))'"),
-            ) else {
+            let (Some(open), Some(close)) =
+                (script[start..].find(":(("), script[start..].find("))'"))
+            else {
                 break;
             };
             let (open, close) = (start + open, start + close + 2);
@@ -102,10 +111,22 @@ mod tests {
     }
 
     #[test]
+    fn bash_case_labels_match_the_state_the_loop_builds() {
+        let script = with_site_scripts(Shell::Bash, generated(Shell::Bash));
+        assert!(script.contains("cmd=\"apim__migrate__subcmd__run\""));
+        assert!(script.contains("        apim__migrate__subcmd__run)"));
+        assert!(!script.contains("apim__subcmd__migrate"));
+    }
+
+    #[test]
     fn zsh_offers_the_bundled_names_and_rhai_files_for_every_script_argument() {
         let script = with_site_scripts(Shell::Zsh, generated(Shell::Zsh));
         // run, plan and check.
-        assert_eq!(script.matches(":_apim_migrate_scripts'").count(), 3, "{script}");
+        assert_eq!(
+            script.matches(":_apim_migrate_scripts'").count(),
+            3,
+            "{script}"
+        );
         assert!(script.contains("_apim_migrate_scripts() {"));
         assert!(script.contains("3.0.0-to-4.1.0\\:\"WSO2 API-M 3.0.0 to 4.1.0\""));
         assert!(script.contains("_files -g \"*.rhai\""));

@@ -72,7 +72,9 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     crate::outln!("{lead}{}", summary.line());
 
     let stock = demo.catalogue.display();
-    crate::outln!("\nTry next (with apim-migrate on your PATH: `cargo install --locked --path .`):");
+    crate::outln!(
+        "\nTry next (with apim-migrate on your PATH: `cargo install --locked --path .`):"
+    );
     crate::outln!(
         "  apim-migrate detect {} --stock {stock}",
         demo.old.display()

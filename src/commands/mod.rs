@@ -71,7 +71,10 @@ pub fn main() -> ExitCode {
 /// `--json` an error document too, so that a caller parsing stdout always finds one.
 fn usage_error(error: &clap::Error, raw: &[OsString], detailed: bool) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
@@ -163,10 +166,13 @@ fn canonical(flag: &str, dir: &Path) -> CommandResult<PathBuf> {
         )
     })?;
     if !home.is_dir() {
-        return Err(Failure::bad_input_in(dir, format!(
-            "{flag}: `{}` is not a directory (give the home directory of a target pack)",
-            dir.display()
-        )));
+        return Err(Failure::bad_input_in(
+            dir,
+            format!(
+                "{flag}: `{}` is not a directory (give the home directory of a target pack)",
+                dir.display()
+            ),
+        ));
     }
     Ok(home)
 }

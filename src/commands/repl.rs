@@ -177,10 +177,7 @@ impl Repl {
         if let Some(path) = &history {
             if path.exists() {
                 if let Err(error) = editor.load_history(path) {
-                    crate::warnln!(
-                        "cannot read the line history `{}`: {error}",
-                        path.display()
-                    );
+                    crate::warnln!("cannot read the line history `{}`: {error}", path.display());
                 }
             }
         }

@@ -38,8 +38,12 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
 /// Stores a rollback's report beside the journal of the run it took back; a failure to store
 /// it is a warning, not the rollback's.
 pub(super) fn store(packs: &[std::path::PathBuf], run_id: &str, json: &str) {
-    if let Err(error) = reports::store(packs.iter().map(|home| home.as_path()), run_id, Kind::Rollback, json)
-    {
+    if let Err(error) = reports::store(
+        packs.iter().map(|home| home.as_path()),
+        run_id,
+        Kind::Rollback,
+        json,
+    ) {
         crate::warnln!("{error:#}; `apim-migrate show` will not have this rollback's report");
     }
 }

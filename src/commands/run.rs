@@ -34,12 +34,22 @@ pub fn run(command: &RunCommand, verbose: bool, quiet: bool) -> CommandResult {
     };
     let asked = confirm.is_some();
     if let Some(inventory) = &args.inventory {
-        return run_inventory(args, inventory, options(args, true, quiet, confirm), verbose)
-            .map(|_| ());
+        return run_inventory(
+            args,
+            inventory,
+            options(args, true, quiet, confirm),
+            verbose,
+        )
+        .map(|_| ());
     }
     let request = request(args, options(args, true, quiet, confirm))?;
     let executed = run::run(&request)?;
-    finish(&executed, args.json, verbose, asked && executed.has_changes())
+    finish(
+        &executed,
+        args.json,
+        verbose,
+        asked && executed.has_changes(),
+    )
 }
 
 /// `plan`: shows (and with `--out`, saves) the plan; with `--detailed-exitcode`, exit 2 when
@@ -55,11 +65,13 @@ pub fn plan(command: &PlanCommand, verbose: bool, quiet: bool) -> CommandResult<
                 let (executed, saved) = run::saved::plan_to_save(&request)?;
                 saved.write(path)?;
                 print(&executed, args.json, verbose);
-                crate::outln!(
-                    "\nsaved the plan to `{}`; `apim-migrate run --plan {}` applies exactly it, and refuses if a pack changes before then",
-                    path.display(),
-                    crate::text::shell_word(&path.display().to_string())
-                );
+                if !args.json {
+                    crate::outln!(
+                        "\nsaved the plan to `{}`; `apim-migrate run --plan {}` applies exactly it, and refuses if a pack changes before then",
+                        path.display(),
+                        crate::text::shell_word(&path.display().to_string())
+                    );
+                }
                 executed
             }
             None => {

@@ -202,7 +202,10 @@ pub fn plan(
     let info = ScriptInfo {
         name: script.name.clone(),
         sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
-        path: script.path.as_ref().and_then(|path| path.canonicalize().ok()),
+        path: script
+            .path
+            .as_ref()
+            .and_then(|path| path.canonicalize().ok()),
         source: None,
     };
     let mut plan = session.planner.into_plan(info, params);

@@ -202,8 +202,7 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
                     _ => None,
                 })
                 .collect();
-            if planned.iter().any(|executed| executed.has_changes()) && !confirm.confirm(&planned)
-            {
+            if planned.iter().any(|executed| executed.has_changes()) && !confirm.confirm(&planned) {
                 return Err(run::not_confirmed());
             }
         }

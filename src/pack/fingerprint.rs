@@ -61,8 +61,9 @@ impl Fingerprint {
                 lines.entry(relative.clone()).or_default();
                 format!("d {name} {:o}", metadata.mode())
             } else if kind.is_symlink() {
-                let target = std::fs::read_link(entry.path())
-                    .with_context(|| format!("cannot read the link `{}`", entry.path().display()))?;
+                let target = std::fs::read_link(entry.path()).with_context(|| {
+                    format!("cannot read the link `{}`", entry.path().display())
+                })?;
                 format!("l {name} {}", target.display())
             } else {
                 format!(

@@ -152,10 +152,16 @@ mod tests {
     #[test]
     fn the_body_comes_between_the_head_and_the_error() {
         let text = render("history", OK, &serde_json::json!({"runs": []}), None);
-        let order: Vec<usize> = ["\"schema\"", "\"command\"", "\"outcome\"", "\"runs\"", "\"error\""]
-            .iter()
-            .map(|key| text.find(key).expect(key))
-            .collect();
+        let order: Vec<usize> = [
+            "\"schema\"",
+            "\"command\"",
+            "\"outcome\"",
+            "\"runs\"",
+            "\"error\"",
+        ]
+        .iter()
+        .map(|key| text.find(key).expect(key))
+        .collect();
         assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
     }
 }

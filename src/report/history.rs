@@ -49,7 +49,10 @@ struct Body<'a> {
 /// Where a chain of steps stands in these runs.
 enum Standing<'a> {
     Waiting(&'a RunLog),
-    Complete { stopped: &'a RunLog, continuing: &'a RunLog },
+    Complete {
+        stopped: &'a RunLog,
+        continuing: &'a RunLog,
+    },
 }
 
 impl<'a> History<'a> {
@@ -67,7 +70,9 @@ impl<'a> History<'a> {
 
     /// The run (recorded in the same pack) that went on from `run`'s checkpoint, if any.
     fn continued_by(&self, run: &RunLog) -> Option<&'a RunLog> {
-        self.runs.iter().find(|later| later.goes_on_from(&run.run_id))
+        self.runs
+            .iter()
+            .find(|later| later.goes_on_from(&run.run_id))
     }
 
     /// The last run that stopped at a checkpoint and has not been gone on from; else the
@@ -162,7 +167,9 @@ impl<'a> History<'a> {
         let hidden_note = match hidden {
             0 => String::new(),
             1 => "1 run that changed nothing is not shown (`--all` lists it)".to_string(),
-            count => format!("{count} runs that changed nothing are not shown (`--all` lists them)"),
+            count => {
+                format!("{count} runs that changed nothing are not shown (`--all` lists them)")
+            }
         };
         if self.runs.is_empty() {
             let _ = writeln!(out, "no runs recorded in `{}`", self.home.display());
@@ -193,7 +200,11 @@ impl<'a> History<'a> {
                             )
                         )
                     );
-                    let _ = writeln!(out, "{}", crate::text::wrap(&checkpoint.message, "  ", "  "));
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        crate::text::wrap(&checkpoint.message, "  ", "  ")
+                    );
                     let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
                 }
             }

@@ -283,7 +283,11 @@ impl<'a> Outcome<'a> {
             }
         }
         if !plan.skipped_for_profile.is_empty() {
-            let _ = writeln!(out, "\n{}", paint(style::HEADING, "skipped for the profile"));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(style::HEADING, "skipped for the profile")
+            );
             for skip in &plan.skipped_for_profile {
                 let _ = writeln!(
                     out,
@@ -310,7 +314,11 @@ impl<'a> Outcome<'a> {
             let _ = writeln!(out, "\n{}", paint(style::WARNING, "warnings"));
             let bullet = format!("  {} ", paint(style::WARNING, "!"));
             for warning in &plan.warnings {
-                let _ = writeln!(out, "{}", wrap(&warning.message, "  ! ", "    ").replacen("  ! ", &bullet, 1));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&warning.message, "  ! ", "    ").replacen("  ! ", &bullet, 1)
+                );
                 if let Some(detail) = &warning.detail {
                     for line in detail.lines() {
                         let _ = writeln!(out, "      {line}");
@@ -319,10 +327,18 @@ impl<'a> Outcome<'a> {
             }
         }
         if !plan.findings.is_empty() {
-            let _ = writeln!(out, "\n{}", paint(style::FINDING, "findings (to port by hand)"));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(style::FINDING, "findings (to port by hand)")
+            );
             let bullet = format!("  {} ", paint(style::FINDING, "*"));
             for finding in &plan.findings {
-                let _ = writeln!(out, "{}", wrap(&finding.message, "  * ", "    ").replacen("  * ", &bullet, 1));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&finding.message, "  * ", "    ").replacen("  * ", &bullet, 1)
+                );
                 if let Some(from) = &finding.carried_from {
                     let _ = writeln!(out, "    (found by {from})");
                 }

@@ -197,7 +197,11 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     // A pack the script does not take says more than how the packs compare with each other
     // (`--via` given to a one-step script is not "--old and --via swapped").
     if slots.iter().any(|slot| {
-        !header.accepts.is_empty() && !header.accepts.iter().any(|accepts| accepts.role == slot.role)
+        !header.accepts.is_empty()
+            && !header
+                .accepts
+                .iter()
+                .any(|accepts| accepts.role == slot.role)
     }) {
         let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
         header.check_packs(&script.name, &given)?;

@@ -86,7 +86,12 @@ pub fn plan_to_save(request: &Request) -> CommandResult<(Executed, SavedPlan)> {
         old_profile: request.packs.old_profile.clone(),
         set: request.options.set.clone(),
         stock,
-        libs: request.options.libs.iter().map(|dir| absolute(dir)).collect(),
+        libs: request
+            .options
+            .libs
+            .iter()
+            .map(|dir| absolute(dir))
+            .collect(),
         time_limit_seconds: request.options.time_limit.as_secs(),
         resume: request.options.resume,
     };

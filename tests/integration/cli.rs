@@ -60,7 +60,10 @@ fn detect_falls_back_to_carbon_xml_when_there_is_no_version_txt() {
         .success()
         .json();
     assert_eq!(report["packs"][0]["version"], "1.9.0");
-    assert_eq!(report["packs"][0]["decided_by"], "repository/conf/carbon.xml");
+    assert_eq!(
+        report["packs"][0]["decided_by"],
+        "repository/conf/carbon.xml"
+    );
 }
 
 #[test]

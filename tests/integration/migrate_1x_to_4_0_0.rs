@@ -625,7 +625,13 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
     // The chain is complete: a second --continue has nothing to go on from, and says so
     // (exit 0, as a finished migration run again).
     let after = chain.snapshot();
-    let report = chain.test("run").arg("--continue").arg("--json").run().success().json();
+    let report = chain
+        .test("run")
+        .arg("--continue")
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     assert_eq!(report["outcome"], "nothing to do");
     assert!(
         report["message"]

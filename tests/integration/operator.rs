@@ -150,8 +150,12 @@ fn a_saved_plan_is_refused_when_a_pack_changed_since() {
             .success()
             .stdout_contains("saved the plan to");
         // Someone edits a file the run does not even copy.
-        let home = if changed == "new" { &packs.new } else { &packs.old };
-        let edited = home.join("repository/conf/log4j2.properties");
+        let home = if changed == "new" {
+            &packs.new
+        } else {
+            &packs.old
+        };
+        let edited = home.join("repository/conf/carbon.xml");
         let mut text = read(&edited);
         text.push_str("# edited after the plan\n");
         write_file(&edited, text.as_bytes(), 0o644);
@@ -247,7 +251,12 @@ fn plan_detailed_exitcode_says_whether_changes_are_pending() {
 #[test]
 fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
     let packs = Packs::standard();
-    let ran = packs.test("run", SCRIPT).arg("--json").run().success().json();
+    let ran = packs
+        .test("run", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     let run_id = ran["run_id"].as_str().expect("run id").to_string();
     let stored = packs
         .new
@@ -262,7 +271,10 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         .run()
         .success()
         .stdout();
-    assert!(text.contains(&format!("run {run_id} of {SCRIPT}")), "{text}");
+    assert!(
+        text.contains(&format!("run {run_id} of {SCRIPT}")),
+        "{text}"
+    );
     assert!(text.contains(": complete"), "{text}");
     for part in [
         "create   new:repository/resources/security/gateway-tls.p12",
@@ -274,7 +286,12 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         assert!(text.contains(part), "{part:?} in:\n{text}");
     }
     // A no-op run afterwards is not what `show` shows by default; its id is.
-    let again = packs.test("run", SCRIPT).arg("--json").run().success().json();
+    let again = packs
+        .test("run", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
     let again_id = again["run_id"].as_str().expect("run id");
     let shown = Test::new()
         .args(["show", "--json"])
@@ -306,7 +323,10 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         .json();
     assert_eq!(shown["state"], "rolled back");
     assert_eq!(shown["rollback"]["outcome"], "done");
-    assert_eq!(shown["rollback"]["restored"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        shown["rollback"]["restored"].as_array().map(Vec::len),
+        Some(3)
+    );
     let text = Test::new()
         .arg("show")
         .arg(&packs.new)
@@ -414,11 +434,7 @@ fn a_site_script_is_recorded_by_its_absolute_path() {
         .expect("utf-8")
         .to_string();
     let dir = Path::new(&site).parent().expect("dir");
-    packs
-        .test("run", &name)
-        .current_dir(dir)
-        .run()
-        .success();
+    packs.test("run", &name).current_dir(dir).run().success();
     let runs = history(&packs.new, &[]);
     assert_eq!(runs["runs"][0]["script"], name.as_str());
     assert_eq!(
@@ -436,7 +452,13 @@ fn a_site_script_is_recorded_by_its_absolute_path() {
         .success()
         .stdout();
     assert!(
-        text.contains(&Path::new(&site).canonicalize().expect("c").display().to_string()),
+        text.contains(
+            &Path::new(&site)
+                .canonicalize()
+                .expect("c")
+                .display()
+                .to_string()
+        ),
         "{text}"
     );
 }
@@ -449,13 +471,33 @@ fn every_json_command_prints_one_document_on_exit_2() {
     let missing = packs.dir.path().join("missing");
     let missing_text = missing.display().to_string();
     let cases: Vec<(&str, Test)> = vec![
-        ("run", Test::new().args(["run", SCRIPT, "--old"]).arg(&missing).arg("--new").arg(&packs.new)),
-        ("plan", Test::new().args(["plan", SCRIPT, "--old"]).arg(&missing).arg("--new").arg(&packs.new)),
-        ("rollback", Test::new().args(["rollback", "--new"]).arg(&missing)),
+        (
+            "run",
+            Test::new()
+                .args(["run", SCRIPT, "--old"])
+                .arg(&missing)
+                .arg("--new")
+                .arg(&packs.new),
+        ),
+        (
+            "plan",
+            Test::new()
+                .args(["plan", SCRIPT, "--old"])
+                .arg(&missing)
+                .arg("--new")
+                .arg(&packs.new),
+        ),
+        (
+            "rollback",
+            Test::new().args(["rollback", "--new"]).arg(&missing),
+        ),
         ("history", Test::new().arg("history").arg(&missing)),
         ("show", Test::new().arg("show").arg(&missing)),
         ("detect", Test::new().arg("detect").arg(&missing)),
-        ("scripts", Test::new().args(["scripts", "--dir"]).arg(&missing)),
+        (
+            "scripts",
+            Test::new().args(["scripts", "--dir"]).arg(&missing),
+        ),
     ];
     for (command, test) in cases {
         let output = test.arg("--json").run();
@@ -472,9 +514,17 @@ fn every_json_command_prints_one_document_on_exit_2() {
             "{document}"
         );
         if command != "scripts" {
-            assert_eq!(document["error"]["file"], missing_text.as_str(), "{document}");
+            assert_eq!(
+                document["error"]["file"],
+                missing_text.as_str(),
+                "{document}"
+            );
         }
-        assert!(output.stderr().starts_with("error: "), "{}", output.stderr());
+        assert!(
+            output.stderr().starts_with("error: "),
+            "{}",
+            output.stderr()
+        );
     }
     // A command line clap refuses.
     let output = Test::new()
@@ -508,7 +558,9 @@ fn a_failed_run_prints_its_report_with_the_error_and_the_file_on_exit_1() {
             .display()
             .to_string()
     );
-    assert!(document["actions"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(document["actions"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
     // The report of the failed run is stored too.
     let run_id = document["run_id"].as_str().expect("run id");
     let shown = Test::new()
@@ -526,12 +578,7 @@ fn a_failed_run_prints_its_report_with_the_error_and_the_file_on_exit_1() {
 fn a_script_error_names_the_script_and_the_line_in_json() {
     let packs = Packs::standard();
     let site = script(&packs, "broken", "copy_keystores(old, new);\nlet x = ;\n");
-    let document = packs
-        .test("plan", &site)
-        .arg("--json")
-        .run()
-        .code(2)
-        .json();
+    let document = packs.test("plan", &site).arg("--json").run().code(2).json();
     assert_eq!(document["error"]["file"], site.as_str());
     assert_eq!(document["error"]["line"], 2);
 }
@@ -561,7 +608,12 @@ fn quiet_prints_nothing_but_errors_for_every_command() {
     quiet(Test::new().arg("detect").arg(&packs.old));
     quiet(Test::new().arg("scripts"));
     quiet(Test::new().args(["scripts", "show", SCRIPT]));
-    quiet(Test::new().args(["scripts", "new"]).arg(&site).args(["--from", SCRIPT]));
+    quiet(
+        Test::new()
+            .args(["scripts", "new"])
+            .arg(&site)
+            .args(["--from", SCRIPT]),
+    );
     quiet(Test::new().arg("check").arg(&site));
     quiet(Test::new().arg("defs").arg(work.join("defs")));
     quiet(Test::new().arg("manpages").arg(work.join("man")));
@@ -575,9 +627,9 @@ fn quiet_prints_nothing_but_errors_for_every_command() {
             .arg(&packs.old)
             .arg("--new")
             .arg(&packs.new)
-            .stdin("copy_file(old, \"repository/conf/log4j2.properties\", new, \"log4j2.old\");\n"),
+            .stdin("copy_file(old, \"repository/conf/carbon.xml\", new, \"carbon.xml.old\");\n"),
     );
-    assert!(packs.new.join("log4j2.old").is_file());
+    assert!(packs.new.join("carbon.xml.old").is_file());
 
     // Errors still show, and the JSON document asked for is still printed.
     let output = Test::new()
@@ -603,8 +655,14 @@ fn color_always_never_and_auto() {
         .success()
         .stdout();
     assert!(always.contains(&format!("{ESCAPE}32mcreate")), "{always}");
-    assert!(always.contains(&format!("{ESCAPE}1m{ESCAPE}33mwarnings")), "{always}");
-    assert!(always.contains(&format!("{ESCAPE}1m{ESCAPE}35mfindings")), "{always}");
+    assert!(
+        always.contains(&format!("{ESCAPE}1m{ESCAPE}33mwarnings")),
+        "{always}"
+    );
+    assert!(
+        always.contains(&format!("{ESCAPE}1m{ESCAPE}35mfindings")),
+        "{always}"
+    );
     // `always` wins over NO_COLOR (which the tests set), `never` over CLICOLOR_FORCE.
     let never = packs
         .test("plan", SCRIPT)
@@ -629,7 +687,10 @@ fn color_always_never_and_auto() {
         .run()
         .code(2)
         .stderr();
-    assert!(error.starts_with(&format!("{ESCAPE}1m{ESCAPE}31merror")), "{error:?}");
+    assert!(
+        error.starts_with(&format!("{ESCAPE}1m{ESCAPE}31merror")),
+        "{error:?}"
+    );
 
     // auto on a terminal: colour, unless NO_COLOR.
     let mut session = spawn_command(
@@ -688,7 +749,10 @@ fn manpages_are_written_for_the_tool_and_each_command() {
         "apim-migrate-scripts-new.1",
     ] {
         let text = read(man.join(page));
-        assert!(text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"), "{page}: {text}");
+        assert!(
+            text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"),
+            "{page}: {text}"
+        );
     }
     let run = read(man.join("apim-migrate-run.1"));
     assert!(run.contains("\\-\\-plan"), "{run}");
@@ -719,7 +783,7 @@ fn bash_completion_offers_the_bundled_scripts_and_the_profiles() {
         .arg("-c")
         .arg(
             "source /dev/stdin; COMP_WORDS=(apim-migrate run 3.0); COMP_CWORD=2; \
-             _apim-migrate apim-migrate 3.0 run; printf '%s\\n' \"${COMPREPLY[@]}\"",
+             _apim__migrate apim-migrate 3.0 run; printf '%s\\n' \"${COMPREPLY[@]}\"",
         )
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -764,9 +828,7 @@ fn piped_repl_errors_are_located_in_the_input_and_point_to_rollback() {
         .arg("--new")
         .arg(&packs.new)
         .env("APIM_MIGRATE_HISTORY", "")
-        .stdin(
-            "copy_keystores(old, new);\nlet total = 1 +\n  2;\n\nno_such_thing(old);\n",
-        )
+        .stdin("copy_keystores(old, new);\nlet total = 1 +\n  2;\n\nno_such_thing(old);\n")
         .run();
     output.code(2);
     let stdout = output.stdout();
