@@ -447,6 +447,17 @@ impl Repl {
                 crate::outln!("{line}");
             }
         }
+        if let Some(run_id) = &evaluated.run_id {
+            let outcome = Outcome {
+                command: "run",
+                run_id: Some(run_id),
+                plan,
+                output: &evaluated.output,
+                error: evaluated.error.clone(),
+                message: None,
+            };
+            super::run::store_document(&outcome, run_id);
+        }
         if let Some(value) = &evaluated.value {
             crate::outln!("=> {value}");
         }
@@ -502,6 +513,8 @@ impl Repl {
 
     fn undo(&mut self) -> CommandResult {
         let (entry, done) = self.evaluator.undo()?;
+        let document = crate::report::rollback::RollbackDocument::of(&done, false);
+        super::rollback::store(&done.packs, &done.run_id, &document.json());
         crate::outln!(
             "took back statement {} (run {}): {} restored, {} removed, {} directories removed",
             entry.number,

@@ -158,16 +158,20 @@ fn print(executed: &Executed, json: bool, verbose: bool) {
 /// Stores the report of a run (the document `--json` prints) beside its journal in each
 /// target pack; a failure to store it is a warning, not the run's.
 pub(super) fn store(executed: &Executed) {
-    let Some(run_id) = &executed.run_id else {
-        return;
-    };
-    let homes = executed
+    if let Some(run_id) = &executed.run_id {
+        store_document(&Outcome::of(executed), run_id);
+    }
+}
+
+/// Stores the report of run `run_id` (a run, or a REPL statement's run) in its target packs.
+pub(super) fn store_document(outcome: &Outcome, run_id: &str) {
+    let homes = outcome
         .plan
         .packs
         .iter()
         .filter(|pack| pack.target)
         .map(|pack| pack.home.as_path());
-    if let Err(error) = reports::store(homes, run_id, Kind::Run, &Outcome::of(executed).json()) {
+    if let Err(error) = reports::store(homes, run_id, Kind::Run, &outcome.json()) {
         crate::warnln!("{error:#}; `apim-migrate show` will not have this run's report");
     }
 }

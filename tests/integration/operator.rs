@@ -844,6 +844,15 @@ fn piped_repl_errors_are_located_in_the_input_and_point_to_rollback() {
     assert!(stderr.contains("--> stdin:5:1"), "{stderr}");
     assert!(!stderr.contains("repl:1:1"), "{stderr}");
     assert!(stderr.contains("input line 5"), "{stderr}");
+    // The statement's run kept its report, as a run does.
+    let shown = Test::new()
+        .args(["show", "--json"])
+        .arg(&packs.new)
+        .run()
+        .success()
+        .json();
+    assert_eq!(shown["report"]["script"]["source"], "copy_keystores(old, new);");
+    assert_eq!(shown["report"]["summary"]["changed"], 4);
 }
 
 // ----- the commands the demo prints -----
