@@ -16,16 +16,17 @@ pub struct ScriptError {
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub line_text: Option<String>,
-    /// The file the error is about: the script read from a file, or `input_file`.
-    pub file: Option<PathBuf>,
-    /// Set when the error is about a file of a pack, not about the script.
-    pub input_file: Option<PathBuf>,
+    /// The file the error is about: the script read from a file, or a file of a pack (boxed:
+    /// errors travel in `Result`s, which stay small).
+    pub file: Option<Box<PathBuf>>,
+    /// The error is about `file`, a file of a pack, not about the script.
+    pub about_input: bool,
 }
 
 impl std::fmt::Display for ScriptError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.message)?;
-        if self.input_file.is_some() {
+        if self.about_input {
             return Ok(());
         }
         if let (Some(line), Some(column)) = (self.line, self.column) {
@@ -99,8 +100,8 @@ impl ScriptError {
                     return ScriptError {
                         message: text,
                         source_name: script.name.clone(),
-                        file: Some(file.clone()),
-                        input_file: Some(file),
+                        file: Some(Box::new(file)),
+                        about_input: true,
                         ..ScriptError::default()
                     };
                 }
@@ -117,7 +118,7 @@ impl ScriptError {
         ScriptError {
             message,
             source_name: script.name.clone(),
-            file: script.path.clone(),
+            file: script.path.clone().map(Box::new),
             ..ScriptError::default()
         }
     }
@@ -128,8 +129,8 @@ impl ScriptError {
         ScriptError {
             message,
             source_name: script.name.clone(),
-            file: script.path.clone(),
-            input_file: None,
+            file: script.path.clone().map(Box::new),
+            about_input: false,
             line,
             column: line.map(|_| column.unwrap_or(1)),
             // An error at the end of the file (an unclosed block) is on the empty line after it.

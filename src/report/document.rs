@@ -59,8 +59,8 @@ impl ErrorInfo {
                 info.line = Some(toml.line);
                 info.column = Some(toml.column);
             } else if let Some(script) = cause.downcast_ref::<crate::engine::ScriptError>() {
-                info.file = script.file.clone();
-                if script.input_file.is_none() {
+                info.file = script.file.as_deref().cloned();
+                if !script.about_input {
                     info.line = script.line;
                     info.column = script.column;
                 }

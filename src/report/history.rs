@@ -16,6 +16,8 @@ pub struct History<'a> {
     pub runs: &'a [RunLog],
     /// `--all`: no-op runs too.
     pub all: bool,
+    /// The runs whose report is stored (`show` has it).
+    pub stored: &'a std::collections::BTreeSet<String>,
 }
 
 #[derive(Serialize)]
@@ -123,12 +125,7 @@ impl<'a> History<'a> {
                     })
                 }),
                 continues: run.continues(),
-                report: crate::change::reports::path(
-                    self.home,
-                    &run.run_id,
-                    crate::change::reports::Kind::Run,
-                )
-                .is_file(),
+                report: self.stored.contains(&run.run_id),
             })
             .collect();
         let chain = self.standing().map(|standing| match standing {

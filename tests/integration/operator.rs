@@ -851,7 +851,10 @@ fn piped_repl_errors_are_located_in_the_input_and_point_to_rollback() {
         .run()
         .success()
         .json();
-    assert_eq!(shown["report"]["script"]["source"], "copy_keystores(old, new);");
+    assert_eq!(
+        shown["report"]["script"]["source"],
+        "copy_keystores(old, new);"
+    );
     assert_eq!(shown["report"]["summary"]["changed"], 4);
 }
 

@@ -161,3 +161,75 @@ fn every_command_in_the_readme_runs() {
     // run back) and its report where `show` found it.
     assert!(packs.new.join(".apim-migrate/runs").is_dir());
 }
+
+/// docs/json.md shows an example of each document; each has the fields the real one has.
+#[test]
+fn the_json_examples_in_the_docs_have_the_fields_of_the_real_documents() {
+    use crate::support::{Packs, Test, SCRIPT};
+    use std::collections::BTreeSet;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json.md");
+    let page = std::fs::read_to_string(path).expect("docs/json.md");
+    let mut examples = std::collections::BTreeMap::new();
+    for block in page.split("<!-- json: ").skip(1) {
+        let (name, rest) = block
+            .split_once(" -->\n```json\n")
+            .expect("an example block");
+        let (text, _) = rest.split_once("\n```").expect("the end of the block");
+        let value: serde_json::Value = serde_json::from_str(text)
+            .unwrap_or_else(|error| panic!("the `{name}` example is not JSON: {error}"));
+        examples.insert(name.to_string(), value);
+    }
+    let packs = Packs::standard();
+    let json = |test: Test| -> serde_json::Value {
+        let output = test.arg("--json").run();
+        serde_json::from_slice(&output.stdout).expect("one document")
+    };
+    let real = [
+        ("run", json(packs.test("run", SCRIPT))),
+        ("history", json(Test::new().arg("history").arg(&packs.new))),
+        ("show", json(Test::new().arg("show").arg(&packs.new))),
+        (
+            "rollback",
+            json(Test::new().args(["rollback", "--new"]).arg(&packs.new)),
+        ),
+        (
+            "detect",
+            json(
+                Test::new()
+                    .arg("detect")
+                    .arg(&packs.old)
+                    .arg("--stock")
+                    .arg(&packs.stock),
+            ),
+        ),
+        ("scripts", json(Test::new().arg("scripts"))),
+        (
+            "error",
+            json(
+                Test::new()
+                    .args(["run", SCRIPT, "--old"])
+                    .arg(packs.dir.path().join("missing"))
+                    .arg("--new")
+                    .arg(&packs.new),
+            ),
+        ),
+    ];
+    let keys = |value: &serde_json::Value| -> BTreeSet<String> {
+        value
+            .as_object()
+            .map(|object| object.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        examples.keys().cloned().collect::<BTreeSet<_>>(),
+        real.iter().map(|(name, _)| name.to_string()).collect(),
+        "an example per document"
+    );
+    for (name, document) in &real {
+        let example = &examples[*name];
+        assert_eq!(keys(example), keys(document), "`{name}`: {document}");
+        assert_eq!(example["command"], document["command"], "`{name}`");
+    }
+    let action = |document: &serde_json::Value| keys(&document["actions"][0]);
+    assert!(action(&examples["run"]).is_subset(&action(&real[0].1)));
+}
