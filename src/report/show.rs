@@ -18,7 +18,7 @@ struct StoredRun {
     schema: u32,
     command: String,
     #[serde(flatten)]
-    body: RunDocument,
+    body: RunDocument<'static>,
     error: Option<ErrorInfo>,
 }
 
