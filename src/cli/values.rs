@@ -11,6 +11,15 @@ use std::ffi::OsStr;
 #[derive(Debug, Clone, Copy)]
 pub struct ScriptName;
 
+/// Any text (valid UTF-8), as a plain string argument takes it.
+fn any_text(
+    command: &clap::Command,
+    arg: Option<&clap::Arg>,
+    value: &OsStr,
+) -> Result<String, clap::Error> {
+    clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+}
+
 impl TypedValueParser for ScriptName {
     type Value = String;
 
@@ -20,7 +29,7 @@ impl TypedValueParser for ScriptName {
         arg: Option<&clap::Arg>,
         value: &OsStr,
     ) -> Result<String, clap::Error> {
-        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+        any_text(command, arg, value)
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
@@ -53,7 +62,7 @@ impl TypedValueParser for ProfileName {
         arg: Option<&clap::Arg>,
         value: &OsStr,
     ) -> Result<String, clap::Error> {
-        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+        any_text(command, arg, value)
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {

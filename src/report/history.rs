@@ -186,23 +186,14 @@ impl<'a> History<'a> {
         match self.standing() {
             Some(Standing::Waiting(run)) => {
                 if let Some(checkpoint) = &run.checkpoint {
-                    let _ = writeln!(
-                        out,
-                        "\n{}",
-                        paint(
-                            style::TODO,
-                            &format!(
-                                "the chain stands at checkpoint `{}` (run {}):",
-                                checkpoint.name, run.run_id
-                            )
-                        )
-                    );
-                    let _ = writeln!(
-                        out,
-                        "{}",
-                        crate::text::wrap(&checkpoint.message, "  ", "  ")
-                    );
-                    let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
+                    out.push_str(&super::checkpoint_text(
+                        &format!(
+                            "the chain stands at checkpoint `{}` (run {}):",
+                            checkpoint.name, run.run_id
+                        ),
+                        &checkpoint.message,
+                        &checkpoint.continue_with,
+                    ));
                 }
             }
             Some(Standing::Complete {

@@ -377,19 +377,14 @@ impl<'a> Outcome<'a> {
         let _ = writeln!(out, "\n{line}");
         if let Some(checkpoint) = &plan.stopped_at {
             if self.error.is_none() {
-                let _ = writeln!(
-                    out,
-                    "\n{}",
-                    paint(
-                        style::TODO,
-                        &format!(
-                            "stopped at checkpoint `{}`: do this now, outside apim-migrate:",
-                            checkpoint.name
-                        )
-                    )
-                );
-                let _ = writeln!(out, "{}", wrap(&checkpoint.message, "  ", "  "));
-                let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
+                out.push_str(&checkpoint_text(
+                    &format!(
+                        "stopped at checkpoint `{}`: do this now, outside apim-migrate:",
+                        checkpoint.name
+                    ),
+                    &checkpoint.message,
+                    &checkpoint.continue_with,
+                ));
             }
         }
         out
@@ -432,6 +427,15 @@ impl<'a> Outcome<'a> {
             );
         }
     }
+}
+
+/// Where a checkpoint leaves a run: `heading`, what to do, and the command that goes on.
+pub fn checkpoint_text(heading: &str, message: &str, continue_with: &str) -> String {
+    format!(
+        "\n{}\n{}\nthen go on with:\n  {continue_with}\n",
+        paint(style::TODO, heading),
+        wrap(message, "  ", "  ")
+    )
 }
 
 fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
