@@ -352,8 +352,10 @@ fn measure_child() {
     let mut args = std::env::args().skip(1);
     let program = args.next().expect("a program");
     let started = Instant::now();
+    // No terminal on stdin: `run` asks before applying on a terminal.
     let status = Command::new(&program)
         .args(args)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .status()
         .expect("spawn");

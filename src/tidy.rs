@@ -74,7 +74,7 @@ const MAY_SEE_CLAP: &[&str] = &["cli/", "commands/"];
 /// The layers that must know no Rhai: what changes packs, and what reads them.
 const KNOW_NO_RHAI: &[&str] = &["change/", "pack/", "error.rs", "text.rs"];
 /// The terminal's crates, and who may use them.
-const TERMINAL_CRATES: &[&str] = &["indicatif", "rustyline"];
+const TERMINAL_CRATES: &[&str] = &["indicatif", "rustyline", "anstream", "anstyle"];
 const MAY_USE_TERMINAL: &[&str] = &["report/", "repl/", "commands/"];
 
 /// Longer than this a file must be named, with its reason, in ARCHITECTURE.md ("Long files").

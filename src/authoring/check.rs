@@ -44,9 +44,7 @@ pub fn check(names: &[String]) -> Vec<Checked> {
                 errors: vec![ScriptError {
                     message: format!("{error:#}"),
                     source_name: name.clone(),
-                    line: None,
-                    column: None,
-                    line_text: None,
+                    ..ScriptError::default()
                 }],
             },
         })
@@ -64,9 +62,7 @@ fn check_one(
         errors.push(ScriptError {
             message: format!("{error:#}"),
             source_name: script.name.clone(),
-            line: None,
-            column: None,
-            line_text: None,
+            ..ScriptError::default()
         });
     }
     let scope = engine::script_scope(

@@ -651,6 +651,7 @@ mod batch_tests {
             script: ScriptInfo {
                 name: "test".to_string(),
                 sha256: String::new(),
+                path: None,
                 source: None,
             },
             packs: Vec::new(),

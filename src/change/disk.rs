@@ -282,6 +282,31 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes a file outside any pack that the user asked for (a saved plan), replacing it
+/// whole: a reader finds the old file or the new one. `mode` applies to a new file.
+pub fn write_file(path: &Path, content: &[u8], mode: u32) -> Result<()> {
+    // A bare file name is in the current directory, whose name is needed to flush it.
+    let in_current = path.parent().is_some_and(|dir| dir.as_os_str().is_empty());
+    let path = &if in_current {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
+    atomic_write(path, mode, &mut &content[..], None)
+        .map(|_| ())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Writes files named `(name, content)` into `dir` (created with its parents if missing),
+/// each replaced whole (the man pages).
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    for (name, content) in files {
+        write_file(&dir.join(name), content, 0o644)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,18 +176,9 @@ impl RunLog {
         }
     }
 
-    /// `complete`, `undone` (failed and taken back), `rolled back`, or `unfinished`.
-    pub fn state(&self) -> &str {
-        if self.rolled_back {
-            "rolled back"
-        } else {
-            match self.end.as_deref() {
-                Some("complete") => "complete",
-                Some("undone") => "failed, undone",
-                Some(other) => other,
-                None => "unfinished",
-            }
-        }
+    /// Where the run stands (see `RunState`).
+    pub fn state(&self) -> crate::change::run_state::RunState {
+        crate::change::run_state::RunState::of(self)
     }
 }
 

@@ -8,4 +8,6 @@ pub mod journal;
 pub mod plan;
 pub mod planner;
 pub mod progress;
+pub mod reports;
 pub mod rollback;
+pub mod run_state;

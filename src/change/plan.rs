@@ -246,8 +246,13 @@ pub struct PackEntry {
 /// The script a plan came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScriptInfo {
+    /// The bundled name, or the path as given on the command line.
     pub name: String,
     pub sha256: String,
+    /// Where a script read from a file was read, absolute (so that a run is traced to its
+    /// file whatever the directory it was started from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
     /// The statement itself, for a statement entered in the REPL (a script has its file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,

@@ -128,11 +128,34 @@ pub struct Rollback {
 }
 
 /// Takes back the latest run that changed something on any of `homes`, on every pack that
-/// run touched.
-pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Rollback, Failure> {
+/// run touched; `None` when no run has anything left to take back.
+pub fn rollback(homes: &[PathBuf], force: bool) -> Result<Option<Rollback>, Failure> {
     let mut locks = TargetLocks::acquire(homes.iter().map(PathBuf::as_path), "rollback")
         .map_err(Failure::BadInput)?;
-    rollback_locked(homes, force, &mut locks, None)
+    if latest_in_effect(homes)
+        .map_err(Failure::BadInput)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    rollback_locked(homes, force, &mut locks, None).map(Some)
+}
+
+/// The latest run on any of `homes` whose changes are (or may be) still in place.
+fn latest_in_effect(homes: &[PathBuf]) -> Result<Option<RunLog>> {
+    let mut latest: Option<RunLog> = None;
+    for home in homes {
+        for log in journal::read_runs(home)? {
+            if (log.in_effect() || log.unfinished())
+                && latest
+                    .as_ref()
+                    .is_none_or(|current| log.run_id > current.run_id)
+            {
+                latest = Some(log);
+            }
+        }
+    }
+    Ok(latest)
 }
 
 /// `rollback` for a caller that already holds the locks of `homes` (the REPL, for the whole
@@ -143,19 +166,7 @@ pub fn rollback_locked(
     locks: &mut TargetLocks,
     expected: Option<&str>,
 ) -> Result<Rollback, Failure> {
-    let mut latest: Option<RunLog> = None;
-    for home in homes {
-        for log in journal::read_runs(home).map_err(Failure::BadInput)? {
-            if (log.in_effect() || log.unfinished())
-                && latest
-                    .as_ref()
-                    .is_none_or(|current| log.run_id > current.run_id)
-            {
-                latest = Some(log);
-            }
-        }
-    }
-    let Some(latest) = latest else {
+    let Some(latest) = latest_in_effect(homes).map_err(Failure::BadInput)? else {
         let shown: Vec<String> = homes
             .iter()
             .map(|home| format!("`{}`", home.display()))

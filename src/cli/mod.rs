@@ -1,11 +1,18 @@
 //! The command line: clap definitions only. Commands live in `commands`.
 
-use clap::{Args, Parser, Subcommand};
+mod values;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use values::{ProfileName, ScriptName};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 done (or nothing to do); 1 the run failed and whatever it had applied was taken \
-back; 2 bad usage or bad input, found before anything changed.
+back, or it was not confirmed; 2 bad usage or bad input, found before anything changed \
+(`plan --detailed-exitcode`: 0 nothing to change, 2 changes pending, 1 any error).
+
+With `--json`, every command prints exactly one JSON document on stdout, errors included \
+(`\"outcome\": \"error\"`); `-q` prints nothing but errors.
 
 Two-step paths stop at a checkpoint for a data migration: `run` says so and prints the command \
 that goes on (the same one with `--continue`).
@@ -22,6 +29,10 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// When to colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
     /// More detail: list unchanged actions; repeat for tracing (`RUST_LOG` also works)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -30,16 +41,26 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a migration script: plan it, show the plan, apply it with a journal
-    Run(RunArgs),
-    /// Show what a script would change, changing nothing
-    Plan(RunArgs),
+    /// Run a migration script: plan it, show the plan, ask on a terminal, apply it with a journal
+    Run(RunCommand),
+    /// Show what a script would change, changing nothing; `--out FILE` saves the plan for `run --plan`
+    Plan(PlanCommand),
     /// Take back the latest run that changed something on these packs
     Rollback(RollbackArgs),
-    /// List the runs recorded in a target pack
+    /// List the runs recorded in a target pack, with the state of each
     History(HistoryArgs),
+    /// Show a recorded run again: its state and the full report it stored (default: the latest run)
+    Show(ShowArgs),
     /// Say what each directory is: product, version, and what a migration must carry over
     Detect(DetectArgs),
     /// List the bundled scripts and the site scripts of a directory (what each accepts and takes), print one, or start a new one
@@ -56,6 +77,44 @@ pub enum Command {
     Defs(DefsArgs),
     /// Print a shell completion script (e.g. `apim-migrate completions bash > /etc/bash_completion.d/apim-migrate`)
     Completions(CompletionsArgs),
+    /// Write the man pages (`apim-migrate.1` and one per command) into a directory
+    Manpages(ManpagesArgs),
+}
+
+impl Command {
+    /// The command's name, as `--json` documents give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Plan(_) => "plan",
+            Command::Rollback(_) => "rollback",
+            Command::History(_) => "history",
+            Command::Show(_) => "show",
+            Command::Detect(_) => "detect",
+            Command::Scripts(_) => "scripts",
+            Command::Demo(_) => "demo",
+            Command::Docs(_) => "docs",
+            Command::Check(_) => "check",
+            Command::Repl(_) => "repl",
+            Command::Defs(_) => "defs",
+            Command::Completions(_) => "completions",
+            Command::Manpages(_) => "manpages",
+        }
+    }
+
+    /// Whether `--json` was asked for.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Run(command) => command.args.json,
+            Command::Plan(command) => command.args.json,
+            Command::Rollback(args) => args.json,
+            Command::History(args) => args.json,
+            Command::Show(args) => args.json,
+            Command::Detect(args) => args.json,
+            Command::Scripts(args) => args.json,
+            _ => false,
+        }
+    }
 }
 
 /// The packs of a run and how their nodes and scripts are set up: shared by `run`, `plan`
@@ -79,11 +138,11 @@ pub struct PackArgs {
     pub via: Option<PathBuf>,
 
     /// The part of a distributed deployment the new pack's node runs (4.x: control-plane, gateway-worker, traffic-manager, all-in-one); default: what the new pack's deployment.toml says, else what the old pack's profile becomes, else all-in-one
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = ProfileName, hide_possible_values = true)]
     pub profile: Option<String>,
 
     /// The profile of the old pack's node (3.x: api-publisher, api-devportal, api-key-manager, gateway-worker, traffic-manager, all-in-one); default: detected from its deployment.toml
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = ProfileName, hide_possible_values = true)]
     pub old_profile: Option<String>,
 
     /// A value for the script, in its `params` map (repeatable)
@@ -109,11 +168,46 @@ pub struct PackArgs {
     pub time_limit: u64,
 }
 
+/// `run`: the shared arguments, a saved plan, and the answer to the confirmation.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+On a terminal, `run` shows the plan and asks before applying (`--yes` does not ask); without a \
+terminal (Ansible, CI, a pipe) it never asks. `run --plan FILE` applies exactly the plan that \
+`plan --out FILE` saved, and refuses (exit 2, nothing changed) if any pack differs from what \
+that plan saw.")]
+pub struct RunCommand {
+    #[command(flatten)]
+    pub args: RunArgs,
+
+    /// Apply exactly the plan `plan --out FILE` saved (its script, packs and options), refusing if any pack changed since
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["script", "old", "new", "km", "via", "profile", "old_profile", "set", "lib", "inventory", "resume"])]
+    pub plan: Option<PathBuf>,
+
+    /// Apply without asking, even on a terminal
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// `plan`: the shared arguments, where to save the plan, and the exit code.
+#[derive(Debug, Clone, Args)]
+pub struct PlanCommand {
+    #[command(flatten)]
+    pub args: RunArgs,
+
+    /// Save the plan to FILE, planned as `run` would apply it (stopping at a checkpoint), for `run --plan FILE`
+    #[arg(long, value_name = "FILE", conflicts_with = "inventory")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
-    #[arg(value_name = "SCRIPT")]
-    pub script: String,
+    #[arg(value_name = "SCRIPT", value_parser = ScriptName, hide_possible_values = true)]
+    pub script: Option<String>,
 
     #[command(flatten)]
     pub packs: PackArgs,
@@ -160,6 +254,25 @@ pub struct HistoryArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 
+    /// List the runs that changed nothing too (a second run of a finished migration)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A target pack
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The run (its id, or the start of it); default: the latest run that changed something
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: Option<String>,
+
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
@@ -205,6 +318,7 @@ pub enum ScriptsAction {
     /// Print a bundled script's source
     Show {
         /// The script's name
+        #[arg(value_parser = ScriptName, hide_possible_values = true)]
         name: String,
     },
     /// Write a new site script, NAME.rhai: from a bundled script (--from), or a skeleton
@@ -218,7 +332,7 @@ pub struct NewArgs {
     pub name: String,
 
     /// Start from this bundled script: its body unchanged, under a header that names it and its SHA-256
-    #[arg(long, value_name = "STANDARD")]
+    #[arg(long, value_name = "STANDARD", value_parser = ScriptName, hide_possible_values = true)]
     pub from: Option<String>,
 
     /// Overwrite NAME.rhai if it exists
@@ -243,13 +357,20 @@ pub struct DocsArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Bundled script names or `.rhai` paths
-    #[arg(value_name = "SCRIPT", required = true)]
+    #[arg(value_name = "SCRIPT", required = true, value_parser = ScriptName, hide_possible_values = true)]
     pub scripts: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DefsArgs {
     /// Where to write them (created if missing), e.g. `.rhai/definitions` beside the site scripts
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// Where to write them (created if missing), e.g. `/usr/local/share/man/man1`
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 }

@@ -15,7 +15,10 @@ pub fn check(args: &CheckArgs) -> CommandResult {
         failing += 1;
         for error in &script.errors {
             problems += 1;
-            eprintln!("error: {error}\n");
+            crate::report::output::error_text(&format!(
+                "{}: {error}\n\n",
+                crate::report::style::paint(crate::report::style::ERROR, "error")
+            ));
         }
     }
     if problems == 0 {

@@ -44,7 +44,9 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
                 time_limit: Duration::from_secs(crate::engine::DEFAULT_TIME_LIMIT_SECONDS),
                 resume: false,
                 apply,
+                as_run: false,
                 progress: progress::silent(),
+                confirm: None,
             },
         })
     };
@@ -53,12 +55,14 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     print_report(&run::run(&request(false)?)?);
     crate::outln!("\n== 2. run: the same actions, applied with a journal\n");
     let ran = run::run(&request(true)?)?;
+    super::run::store(&ran);
     print_report(&ran);
     if let Some(error) = ran.error {
         return Err(Failure::RunFailed(anyhow::anyhow!(error)));
     }
     crate::outln!("\n== 3. run again: nothing left to do\n");
     let again = run::run(&request(true)?)?;
+    super::run::store(&again);
     let summary = crate::report::Summary::of(&again.plan);
     let lead = if summary.changed == 0 {
         "nothing to do: "
@@ -68,11 +72,14 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
     crate::outln!("{lead}{}", summary.line());
 
     let stock = demo.catalogue.display();
-    crate::outln!("\nTry next:");
+    crate::outln!(
+        "\nTry next (with apim-migrate on your PATH: `cargo install --locked --path .`):"
+    );
     crate::outln!(
         "  apim-migrate detect {} --stock {stock}",
         demo.old.display()
     );
+    crate::outln!("  apim-migrate show {}", demo.new.display());
     crate::outln!("  apim-migrate history {}", demo.new.display());
     crate::outln!("  apim-migrate rollback --new {}", demo.new.display());
     crate::outln!(

@@ -2,43 +2,145 @@
 //! `report`, the only layer that prints.
 
 mod check;
+mod completions;
 mod defs;
 pub mod demo;
 mod detect;
 mod docs;
 mod history;
+mod manpages;
 pub mod repl;
 mod rollback;
 mod run;
-
 mod scripts;
+mod show;
 
-use crate::cli::{Cli, Command};
-use crate::error::{CommandResult, Failure};
+use crate::cli::{Cli, ColorWhen, Command};
+use crate::error::{CommandResult, Failure, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use crate::report::document;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Parses the command line, runs the command, prints the error that ends it, and gives the
-/// exit code (see `error::Failure`).
+/// Parses the command line, runs the command, prints the error that ends it (and, under
+/// `--json`, the error document if the command printed none), and gives the exit code (see
+/// `error::Failure`; `plan --detailed-exitcode` turns every error into 1).
 pub fn main() -> ExitCode {
-    let cli = <Cli as clap::Parser>::parse();
+    let raw: Vec<OsString> = std::env::args_os().collect();
+    let detailed = has_flag(&raw, "--detailed-exitcode");
+    let command = <Cli as clap::CommandFactory>::command().color(match color_in(&raw) {
+        Some(ColorWhen::Always) => clap::ColorChoice::Always,
+        Some(ColorWhen::Never) => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    });
+    let cli = match command
+        .try_get_matches_from(&raw)
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error, &raw, detailed),
+    };
+    crate::report::output::init(
+        match cli.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        },
+        cli.quiet,
+    );
     crate::report::log::init(cli.verbose, cli.quiet);
+    let name = cli.command.name();
+    let json = cli.command.json();
     match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             crate::report::error(&failure);
-            ExitCode::from(failure.exit_code())
+            if json {
+                crate::report::output::document(&document::error_document(name, &failure));
+            }
+            ExitCode::from(if detailed {
+                EXIT_RUN_FAILED
+            } else {
+                failure.exit_code()
+            })
         }
     }
 }
 
-pub fn dispatch(cli: Cli) -> CommandResult {
+/// A command line clap refused (or `--help`, `--version`): clap's own message, and under
+/// `--json` an error document too, so that a caller parsing stdout always finds one.
+fn usage_error(error: &clap::Error, raw: &[OsString], detailed: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    if has_flag(raw, "--json") {
+        let rendered = error.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        let command = <Cli as clap::CommandFactory>::command();
+        let name = raw
+            .iter()
+            .skip(1)
+            .filter_map(|arg| arg.to_str())
+            .find(|arg| command.find_subcommand(arg).is_some())
+            .unwrap_or("apim-migrate");
+        crate::report::output::document(&document::error_document(
+            name,
+            &Failure::bad_input(message),
+        ));
+    }
+    let _ = error.print();
+    ExitCode::from(if detailed {
+        EXIT_RUN_FAILED
+    } else {
+        EXIT_BAD_INPUT
+    })
+}
+
+/// Whether `flag` is among the arguments (before a `--`).
+fn has_flag(raw: &[OsString], flag: &str) -> bool {
+    raw.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == flag)
+}
+
+/// `--color WHEN` (or `--color=WHEN`), read before clap parses, so that clap's own help and
+/// errors follow it too.
+fn color_in(raw: &[OsString]) -> Option<ColorWhen> {
+    let words: Vec<&str> = raw.iter().filter_map(|arg| arg.to_str()).collect();
+    let value = words.windows(2).rev().find_map(|pair| match pair {
+        ["--color", value] => Some(*value),
+        [_, word] => word.strip_prefix("--color="),
+        _ => None,
+    })?;
+    match value {
+        "always" => Some(ColorWhen::Always),
+        "never" => Some(ColorWhen::Never),
+        _ => Some(ColorWhen::Auto),
+    }
+}
+
+/// Runs the command; the exit code of a success (0, or 2 for `plan --detailed-exitcode`
+/// with changes pending).
+pub fn dispatch(cli: Cli) -> CommandResult<u8> {
     let verbose = cli.verbose > 0;
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Run(args) => run::run(&args, true, verbose, cli.quiet),
-        Command::Plan(args) => run::run(&args, false, verbose, cli.quiet),
+        Command::Run(command) => return run::run(&command, verbose, quiet).map(|()| 0),
+        Command::Plan(command) => return run::plan(&command, verbose, quiet),
         Command::Rollback(args) => rollback::rollback(&args),
         Command::History(args) => history::history(&args),
+        Command::Show(args) => show::show(&args, verbose),
         Command::Detect(args) => detect::detect(&args),
         Command::Scripts(args) => scripts::scripts(&args),
         Command::Demo(args) => demo::demo(args.dir.as_deref()),
@@ -46,29 +148,31 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::Check(args) => check::check(&args),
         Command::Repl(args) => repl::repl(&args, verbose),
         Command::Defs(args) => defs::defs(&args),
-        Command::Completions(args) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(args.shell, &mut command, "apim-migrate", &mut script);
-            crate::out!("{}", String::from_utf8_lossy(&script));
-            Ok(())
-        }
+        Command::Manpages(args) => manpages::manpages(&args),
+        Command::Completions(args) => completions::completions(&args),
     }
+    .map(|()| 0)
 }
 
 /// The canonical path of a target pack directory given with `flag`.
 fn canonical(flag: &str, dir: &Path) -> CommandResult<PathBuf> {
     let home = dir.canonicalize().map_err(|error| {
-        Failure::bad_input(format!(
-            "{flag}: cannot open `{}`: {error} (give the home directory of a target pack)",
-            dir.display()
-        ))
+        Failure::bad_input_in(
+            dir,
+            format!(
+                "{flag}: cannot open `{}`: {error} (give the home directory of a target pack)",
+                dir.display()
+            ),
+        )
     })?;
     if !home.is_dir() {
-        return Err(Failure::bad_input(format!(
-            "{flag}: `{}` is not a directory (give the home directory of a target pack)",
-            dir.display()
-        )));
+        return Err(Failure::bad_input_in(
+            dir,
+            format!(
+                "{flag}: `{}` is not a directory (give the home directory of a target pack)",
+                dir.display()
+            ),
+        ));
     }
     Ok(home)
 }

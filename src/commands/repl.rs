@@ -61,7 +61,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         args.packs.profile.as_deref(),
         args.packs.old_profile.as_deref(),
     )? {
-        eprintln!("warning: {note}");
+        crate::warnln!("{note}");
     }
     let targets: Vec<&PackSlot> = slots.iter().filter(|slot| slot.target).collect();
     // The session holds its target packs, like a run, until it ends.
@@ -101,6 +101,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         verbose,
         names: Rc::new(RefCell::new(Names::default())),
         stock: args.packs.stock.clone(),
+        input_line: None,
     };
     repl.refresh_names();
     if std::io::stdin().is_terminal() {
@@ -122,12 +123,16 @@ struct Repl {
     verbose: bool,
     names: Rc<RefCell<Names>>,
     stock: Vec<PathBuf>,
+    /// With piped input, the line of the input the current statement starts at: errors are
+    /// located there (`stdin:LINE:COLUMN`), and there is no prompt to `:undo` at.
+    input_line: Option<usize>,
 }
 
 impl Repl {
     fn interactive(&mut self) -> CommandResult {
         use rustyline::error::ReadlineError;
-        let color = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        // The line editor draws on the terminal itself: it follows `--color` as stdout does.
+        let color = crate::report::output::stdout_has_color();
         let config = rustyline::Config::builder()
             .completion_type(rustyline::CompletionType::List)
             .auto_add_history(false)
@@ -161,8 +166,8 @@ impl Repl {
                 .parent()
                 .is_none_or(|dir| crate::change::disk::create_dir_all(dir).is_ok());
             if !ready {
-                eprintln!(
-                    "warning: cannot create the directory of `{}`; this session's lines are not kept (set APIM_MIGRATE_HISTORY to another file)",
+                crate::warnln!(
+                    "cannot create the directory of `{}`; this session's lines are not kept (set APIM_MIGRATE_HISTORY to another file)",
                     path.display()
                 );
                 return None;
@@ -172,10 +177,7 @@ impl Repl {
         if let Some(path) = &history {
             if path.exists() {
                 if let Err(error) = editor.load_history(path) {
-                    eprintln!(
-                        "warning: cannot read the line history `{}`: {error}",
-                        path.display()
-                    );
+                    crate::warnln!("cannot read the line history `{}`: {error}", path.display());
                 }
             }
         }
@@ -202,8 +204,8 @@ impl Repl {
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
                 if let Err(error) = editor.append_history(path) {
-                    eprintln!(
-                        "warning: cannot write the line history `{}`: {error}",
+                    crate::warnln!(
+                        "cannot write the line history `{}`: {error}",
                         path.display()
                     );
                 }
@@ -234,12 +236,11 @@ impl Repl {
                 pending.push('\n');
             }
             pending.push_str(&line);
-            if !pending.trim_start().starts_with(':')
-                && crate::repl::lexer::scan(&pending).incomplete()
-            {
+            if crate::repl::lexer::needs_more(&pending) {
                 continue;
             }
             let input = std::mem::take(&mut pending);
+            self.input_line = Some(first_line);
             match self.handle(&input) {
                 (Flow::Quit, _) => return Ok(()),
                 (Flow::Go, Ok(())) => {}
@@ -249,7 +250,9 @@ impl Repl {
                     );
                     return Err(match failure {
                         Failure::RunFailed(_) => Failure::RunFailed(anyhow::anyhow!(message)),
-                        Failure::BadInput(_) => Failure::bad_input(message),
+                        Failure::BadInput(_) | Failure::NotConfirmed(_) => {
+                            Failure::bad_input(message)
+                        }
                     });
                 }
             }
@@ -276,6 +279,24 @@ impl Repl {
         crate::outln!(
             "A statement that changes a pack is shown and applied at once, with a journal run of its own;\n`:undo` takes the last one back, `:dry-run on` shows instead of applying. `:help` lists commands\nand primitives; Tab completes names and paths; `:quit` or Ctrl-D leaves."
         );
+    }
+
+    /// `apim-migrate rollback --ROLE DIR` for the session's first target pack.
+    fn rollback_command(&self) -> String {
+        let target = self
+            .evaluator
+            .slots()
+            .iter()
+            .find(|slot| slot.target)
+            .map(|slot| {
+                format!(
+                    " --{} {}",
+                    slot.role,
+                    shell_word(&slot.pack.home.display().to_string())
+                )
+            })
+            .unwrap_or_default();
+        format!("`apim-migrate rollback{target}`")
     }
 
     fn farewell(&self) {
@@ -359,7 +380,7 @@ impl Repl {
         };
         self.refresh_names();
         if let Err(failure) = &result {
-            eprintln!("error: {failure}");
+            crate::report::error(failure);
         }
         (Flow::Go, result)
     }
@@ -387,7 +408,11 @@ impl Repl {
                     error.message = format!("{} (did you mean `{near}`?)", error.message);
                 }
             }
-            Failure::BadInput(anyhow::anyhow!("{error}"))
+            if let Some(first_line) = self.input_line {
+                error.source_name = "stdin".to_string();
+                error.line = error.line.map(|line| line + first_line - 1);
+            }
+            Failure::BadInput(anyhow::Error::new(error))
         })?;
         self.show(&evaluated, mode)
     }
@@ -411,6 +436,7 @@ impl Repl {
                 plan,
                 output: &evaluated.output,
                 error: evaluated.error.clone(),
+                message: None,
             };
             crate::out!(
                 "{}",
@@ -420,6 +446,17 @@ impl Repl {
             for line in &evaluated.output {
                 crate::outln!("{line}");
             }
+        }
+        if let Some(run_id) = &evaluated.run_id {
+            let outcome = Outcome {
+                command: "run",
+                run_id: Some(run_id),
+                plan,
+                output: &evaluated.output,
+                error: evaluated.error.clone(),
+                message: None,
+            };
+            super::run::store_document(&outcome, run_id);
         }
         if let Some(value) = &evaluated.value {
             crate::outln!("=> {value}");
@@ -431,9 +468,13 @@ impl Repl {
         }
         match (&evaluated.run_id, mode) {
             (Some(run_id), _) => crate::outln!(
-                "applied as run {run_id} ({} change{}); `:undo` takes it back",
+                "applied as run {run_id} ({} change{}); {} takes it back",
                 evaluated.changes,
-                if evaluated.changes == 1 { "" } else { "s" }
+                if evaluated.changes == 1 { "" } else { "s" },
+                match self.input_line {
+                    None => "`:undo`".to_string(),
+                    Some(_) => self.rollback_command(),
+                }
             ),
             (None, Mode::Show) if evaluated.changes > 0 => crate::outln!(
                 "not applied ({}; nothing was written)",
@@ -472,6 +513,8 @@ impl Repl {
 
     fn undo(&mut self) -> CommandResult {
         let (entry, done) = self.evaluator.undo()?;
+        let document = crate::report::rollback::RollbackDocument::of(&done, false);
+        super::rollback::store(&done.packs, &done.run_id, &document.json());
         crate::outln!(
             "took back statement {} (run {}): {} restored, {} removed, {} directories removed",
             entry.number,

@@ -1,9 +1,12 @@
-//! `rollback`: takes back the latest run that changed something on the packs.
+//! `rollback`: takes back the latest run that changed something on the packs, and stores
+//! its report beside that run's journal.
 
 use super::canonical;
+use crate::change::reports::{self, Kind};
 use crate::change::rollback;
 use crate::cli::RollbackArgs;
 use crate::error::CommandResult;
+use crate::report::rollback::RollbackDocument;
 
 pub fn rollback(args: &RollbackArgs) -> CommandResult {
     let mut homes = Vec::new();
@@ -16,35 +19,31 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
             homes.push(canonical(flag, dir)?);
         }
     }
-    let done = rollback::rollback(&homes, args.force)?;
+    let document = match rollback::rollback(&homes, args.force)? {
+        Some(done) => {
+            let document = RollbackDocument::of(&done, args.force);
+            store(&done.packs, &done.run_id, &document.json());
+            document
+        }
+        None => RollbackDocument::nothing(&homes),
+    };
     if args.json {
-        let document = serde_json::json!({
-            "run_id": done.run_id,
-            "script": done.script,
-            "packs": done.packs,
-            "restored": done.report.restored,
-            "removed": done.report.removed,
-            "removed_dirs": done.report.removed_dirs,
-        });
-        crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        );
+        crate::report::output::document(&document.json());
     } else {
-        let packs: Vec<String> = done
-            .packs
-            .iter()
-            .map(|home| format!("`{}`", home.display()))
-            .collect();
-        crate::outln!(
-            "rolled back run {} ({}) on {}: {} restored, {} removed, {} directories removed",
-            done.run_id,
-            done.script,
-            packs.join(", "),
-            done.report.restored.len(),
-            done.report.removed.len(),
-            done.report.removed_dirs.len()
-        );
+        crate::out!("{}", document.human());
     }
     Ok(())
+}
+
+/// Stores a rollback's report beside the journal of the run it took back; a failure to store
+/// it is a warning, not the rollback's.
+pub(super) fn store(packs: &[std::path::PathBuf], run_id: &str, json: &str) {
+    if let Err(error) = reports::store(
+        packs.iter().map(|home| home.as_path()),
+        run_id,
+        Kind::Rollback,
+        json,
+    ) {
+        crate::warnln!("{error:#}; `apim-migrate show` will not have this rollback's report");
+    }
 }

@@ -25,15 +25,17 @@ fn list_scripts(dir: &Path, json: bool) -> CommandResult {
     let local = script::listed_in(dir)?;
     let modules: Vec<&str> = script::STDLIB.iter().map(|(name, _)| *name).collect();
     if json {
-        let document = serde_json::json!({
+        let body = serde_json::json!({
             "dir": dir,
             "scripts": bundled.iter().chain(&local).collect::<Vec<_>>(),
             "modules": modules,
         });
-        crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        );
+        crate::report::output::document(&crate::report::document::render(
+            "scripts",
+            crate::report::document::OK,
+            &body,
+            None,
+        ));
         return Ok(());
     }
     crate::outln!(

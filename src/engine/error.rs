@@ -3,20 +3,32 @@
 use super::{MAX_ARRAY_SIZE, MAX_CALL_LEVELS, MAX_MAP_SIZE, MAX_OPERATIONS, MAX_STRING_SIZE};
 use crate::script::Script;
 use rhai::{EvalAltResult, Position};
+use std::cell::RefCell;
+use std::path::PathBuf;
 
-/// A script error located in its source, rendered with the line and a caret.
-#[derive(Debug)]
+/// A script error located in its source, rendered with the line and a caret; or an error
+/// about a file of a pack that a primitive met (a malformed deployment.toml), which is the
+/// pack's and not the script's, and so is one line, naming that file.
+#[derive(Debug, Default)]
 pub struct ScriptError {
     pub message: String,
     pub source_name: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub line_text: Option<String>,
+    /// The file the error is about: the script read from a file, or a file of a pack (boxed:
+    /// errors travel in `Result`s, which stay small).
+    pub file: Option<Box<PathBuf>>,
+    /// The error is about `file`, a file of a pack, not about the script.
+    pub about_input: bool,
 }
 
 impl std::fmt::Display for ScriptError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.message)?;
+        if self.about_input {
+            return Ok(());
+        }
         if let (Some(line), Some(column)) = (self.line, self.column) {
             write!(f, "\n  --> {}:{line}:{column}", self.source_name)?;
             if let Some(text) = &self.line_text {
@@ -82,10 +94,33 @@ impl ScriptError {
                 }
             }
         };
+        if let EvalAltResult::ErrorRuntime(value, _) = innermost {
+            if let Some((text, file)) = take_input_error() {
+                if text == value.to_string() {
+                    return ScriptError {
+                        message: text,
+                        source_name: script.name.clone(),
+                        file: Some(Box::new(file)),
+                        about_input: true,
+                        ..ScriptError::default()
+                    };
+                }
+            }
+        }
         if !trail.is_empty() {
             message = format!("{message} ({})", trail.join(", "));
         }
         ScriptError::at(script, message, position)
+    }
+
+    /// An error of `script` as a whole, with no position in it.
+    pub fn whole(script: &Script, message: String) -> ScriptError {
+        ScriptError {
+            message,
+            source_name: script.name.clone(),
+            file: script.path.clone().map(Box::new),
+            ..ScriptError::default()
+        }
     }
 
     pub fn at(script: &Script, message: String, position: Position) -> ScriptError {
@@ -94,6 +129,8 @@ impl ScriptError {
         ScriptError {
             message,
             source_name: script.name.clone(),
+            file: script.path.clone().map(Box::new),
+            about_input: false,
             line,
             column: line.map(|_| column.unwrap_or(1)),
             // An error at the end of the file (an unclosed block) is on the empty line after it.
@@ -109,9 +146,40 @@ impl ScriptError {
     }
 }
 
-/// Turns an error of the host into a script error at the call site.
+thread_local! {
+    /// The last error of the host that was about a file of a pack, with that file: a script
+    /// error with the same message is that error, reported as the pack's (see `ScriptError`).
+    static INPUT_ERROR: RefCell<Option<(String, PathBuf)>> = const { RefCell::new(None) };
+}
+
+fn take_input_error() -> Option<(String, PathBuf)> {
+    INPUT_ERROR.with(|slot| slot.borrow_mut().take())
+}
+
+/// Forgets an input error left by an earlier script (one it caught).
+pub(crate) fn clear_input_error() {
+    let _ = take_input_error();
+}
+
+/// Turns an error of the host into a script error at the call site. An error about a file
+/// of a pack (a TOML error, an `error::InFile`) is remembered with its file, so that the
+/// script error it becomes is reported as that file's.
 pub fn script_error(error: anyhow::Error) -> Box<EvalAltResult> {
-    format!("{error:#}").into()
+    let message = format!("{error:#}");
+    let file = error.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<crate::pack::toml::TomlError>()
+            .map(|toml| PathBuf::from(&toml.file))
+            .or_else(|| {
+                cause
+                    .downcast_ref::<crate::error::InFile>()
+                    .map(|in_file| in_file.file.clone())
+            })
+    });
+    if let Some(file) = file {
+        INPUT_ERROR.with(|slot| *slot.borrow_mut() = Some((message.clone(), file)));
+    }
+    message.into()
 }
 
 /// Shorthand for primitives' results.

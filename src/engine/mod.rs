@@ -105,6 +105,29 @@ pub fn build_engine(session: &SharedSession, register: Registrar) -> Engine {
     engine
 }
 
+/// Whether `source` is cut short: Rhai's parser reached its end while expecting more
+/// (`x = 1 +`, `let y =`), so that a REPL statement goes on on the next line. A statement
+/// that is complete, or wrong in another way, is not.
+pub fn ends_early(source: &str) -> bool {
+    thread_local! {
+        static SYNTAX: Engine = {
+            let mut engine = Engine::new_raw();
+            engine.disable_symbol("eval");
+            #[allow(deprecated)]
+            engine.on_parse_token(|token, _, _| match token {
+                rhai::Token::Reserved(name) if name.as_str() == "new" => {
+                    rhai::Token::Identifier(name)
+                }
+                other => other,
+            });
+            engine
+        };
+    }
+    SYNTAX.with(|engine| {
+        matches!(engine.compile(source), Err(error) if matches!(*error.0, rhai::ParseErrorType::UnexpectedEOF))
+    })
+}
+
 /// An engine built as a run builds it, with no packs and nothing planned: for what can be
 /// known of scripts without running them (`check`, `defs`).
 pub fn engine_without_packs(register: Registrar) -> Engine {
@@ -126,6 +149,7 @@ pub fn plan(
     options: PlanOptions,
     register: Registrar,
 ) -> Result<(Plan, Vec<String>), ScriptError> {
+    error::clear_input_error();
     let packs = pack_values(&slots);
     let resume = options.resume.clone();
     let mut planner = Planner::new(slots);
@@ -158,30 +182,30 @@ pub fn plan(
     drop(engine);
     if let Some(resume) = &resume {
         if !session.borrow().resumed {
-            return Err(ScriptError {
-                message: format!(
+            return Err(ScriptError::whole(
+                script,
+                format!(
                     "run {} stopped at checkpoint `{}`, but this script has no such checkpoint (was the script changed?); nothing was planned",
                     resume.run_id, resume.checkpoint
                 ),
-                source_name: script.name.clone(),
-                line: None,
-                column: None,
-                line_text: None,
-            });
+            ));
         }
     }
     let session = Rc::try_unwrap(session)
-        .map_err(|_| ScriptError {
-            message: "internal: the script session is still in use".to_string(),
-            source_name: script.name.clone(),
-            line: None,
-            column: None,
-            line_text: None,
+        .map_err(|_| {
+            ScriptError::whole(
+                script,
+                "internal: the script session is still in use".to_string(),
+            )
         })?
         .into_inner();
     let info = ScriptInfo {
         name: script.name.clone(),
         sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
+        path: script
+            .path
+            .as_ref()
+            .and_then(|path| path.canonicalize().ok()),
         source: None,
     };
     let mut plan = session.planner.into_plan(info, params);

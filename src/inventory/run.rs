@@ -38,8 +38,10 @@ pub enum NodeRun {
 /// here, with `options` for each: what happened to each node, for the report.
 pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<DeploymentRun> {
     let apply = options.apply;
-    let mut inventory = load(path)?;
-    inventory.check(&script)?;
+    let mut inventory = load(path).map_err(|failure| failure.in_file(path))?;
+    inventory
+        .check(&script)
+        .map_err(|failure| failure.in_file(path))?;
 
     // Which nodes are here: a node with a `host` is here on that host only; then all of its
     // packs must be, or (without `host`) all or none of them.
@@ -180,21 +182,30 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
                 continue;
             }
         };
-        let mut executed = run::plan_script(
-            &node_prepared.script,
-            node_prepared.slots,
-            node_prepared.params,
-            node_prepared.catalogue,
-            node_prepared.options,
-            &node_prepared.continue_with,
-        )
-        .map_err(|failure| in_node(&node.name, failure))?;
-        executed.add_notes(node_prepared.notes);
-        locks.push(node_prepared.locks);
+        let mut node_prepared = node_prepared;
+        locks.push(node_prepared.locks.take());
+        let executed =
+            run::plan_prepared(node_prepared).map_err(|failure| in_node(&node.name, failure))?;
         runs.push(NodeRun::Here {
             executed: Box::new(executed),
             applied: false,
         });
+    }
+
+    // Everything is planned: on a terminal, the operator says whether to go on.
+    if apply {
+        if let Some(confirm) = &options.confirm {
+            let planned: Vec<&Executed> = runs
+                .iter()
+                .filter_map(|run| match run {
+                    NodeRun::Here { executed, .. } => Some(executed.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            if planned.iter().any(|executed| executed.has_changes()) && !confirm.confirm(&planned) {
+                return Err(run::not_confirmed());
+            }
+        }
     }
 
     // Apply node by node; the first failure (taken back on its node) stops the rest.
@@ -205,7 +216,13 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
             let NodeRun::Here { executed, applied } = run else {
                 continue;
             };
-            let Some(Some(lock)) = node_locks.next() else {
+            let lock = node_locks.next();
+            if executed.message.is_some() {
+                // Complete already: nothing to apply.
+                *applied = true;
+                continue;
+            }
+            let Some(Some(lock)) = lock else {
                 return Err(Failure::RunFailed(anyhow::anyhow!(
                     "internal: node `{}` has no locks",
                     node.name
@@ -257,10 +274,9 @@ fn same_host(host: &str, this: &str) -> bool {
 
 fn in_node(name: &str, failure: Failure) -> Failure {
     match failure {
-        Failure::BadInput(error) => Failure::BadInput(anyhow::anyhow!("node `{name}`: {error:#}")),
-        Failure::RunFailed(error) => {
-            Failure::RunFailed(anyhow::anyhow!("node `{name}`: {error:#}"))
-        }
+        Failure::BadInput(error) => Failure::BadInput(error.context(format!("node `{name}`"))),
+        Failure::RunFailed(error) => Failure::RunFailed(error.context(format!("node `{name}`"))),
+        Failure::NotConfirmed(error) => Failure::NotConfirmed(error),
     }
 }
 

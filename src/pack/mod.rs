@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod files;
+pub mod fingerprint;
 pub mod hashes;
 pub mod jdbc;
 pub mod keystores;

@@ -49,7 +49,7 @@ impl Catalogue {
                 .and_then(|bytes| crate::pack::files::utf8_text(bytes, &file.display().to_string()))
                 .with_context(|| {
                     format!(
-                        "cannot read stock catalogue `{}` (give the path of a catalogue TOML file; see README, \"Stock catalogue\")",
+                        "cannot read stock catalogue `{}` (give the path of a catalogue TOML file; see docs/site-scripts.md, \"Stock catalogue\")",
                         file.display()
                     )
                 })?;

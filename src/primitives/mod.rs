@@ -2,7 +2,7 @@
 //! `Registry`: its name, summary, example, and each form's parameters and function. That one
 //! declaration registers the function (with its parameter names and documentation, for the
 //! definition files of `defs`) and makes the documentation `docs`, `:help`, `scripts new` and
-//! README's reference are generated from.
+//! the reference page (docs/primitives.md) are generated from.
 
 mod ciphertool;
 mod helpers;
@@ -94,7 +94,7 @@ pub fn render_doc(doc: &PrimitiveDoc) -> String {
     out
 }
 
-/// The primitive reference as Markdown, for README.md (kept fresh by a test).
+/// The primitive reference as Markdown, for docs/primitives.md (kept fresh by a test).
 pub fn reference_markdown() -> String {
     let mut out = String::new();
     for doc in docs() {

@@ -182,6 +182,10 @@ fn run_script(
             script: ScriptInfo {
                 name: script.name.clone(),
                 sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
+                path: script
+                    .path
+                    .as_ref()
+                    .and_then(|path| path.canonicalize().ok()),
                 source: None,
             },
             packs: roles,

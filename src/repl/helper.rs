@@ -345,7 +345,7 @@ impl Highlighter for ReplHelper {
 impl Validator for ReplHelper {
     fn validate(&self, context: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
         let input = context.input();
-        if input.trim_start().starts_with(':') || !lexer::scan(input).incomplete() {
+        if !lexer::needs_more(input) {
             return Ok(ValidationResult::Valid(None));
         }
         Ok(ValidationResult::Incomplete)

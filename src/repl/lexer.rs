@@ -30,6 +30,14 @@ impl Open {
     }
 }
 
+/// Whether a statement typed so far goes on on the next line: something is open at its end
+/// (a bracket, a multi-line string, a comment), or it ends where more must come (a trailing
+/// operator: `x = 1 +`). `:` commands are one line.
+pub fn needs_more(text: &str) -> bool {
+    !text.trim_start().starts_with(':')
+        && (scan(text).incomplete() || crate::engine::ends_early(text))
+}
+
 /// Scans `text` and says what is open at its end.
 pub fn scan(text: &str) -> Open {
     let mut open = Open::default();
@@ -154,6 +162,11 @@ mod tests {
         assert!(scan("let text = `first line").incomplete());
         assert!(scan("let text = \"first line \\").incomplete());
         assert!(scan("/* a comment").incomplete());
+        assert!(needs_more("x = 1 +"));
+        assert!(needs_more("let total = new.version +\n  old.version +"));
+        assert!(!needs_more("x = 1 + 2"));
+        assert!(!needs_more("copy_keystores(old, new);"));
+        assert!(!needs_more(":plan x = 1 +"));
         assert!(!scan("if x { y }").incomplete());
         assert!(!scan("let s = \"{\";").incomplete());
         assert!(!scan("let s = '{';").incomplete());

@@ -165,6 +165,7 @@ impl Evaluator {
         let info = ScriptInfo {
             name: STATEMENT_NAME.to_string(),
             sha256: crate::pack::files::sha256_bytes(text.as_bytes()),
+            path: None,
             source: Some(text.to_string()),
         };
         let continue_with =
@@ -198,14 +199,13 @@ impl Evaluator {
             .map_err(|error| ScriptError {
                 message: format!("{error:#}"),
                 source_name: script.name.clone(),
-                line: None,
-                column: None,
-                line_text: None,
+                ..ScriptError::default()
             })
             .and_then(|()| {
                 let info = ScriptInfo {
                     name: script.name.clone(),
                     sha256: crate::pack::files::sha256_bytes(script.source.as_bytes()),
+                    path: script.path.clone(),
                     source: None,
                 };
                 self.evaluate(script, info, Some(params), mode, continue_with)
@@ -321,9 +321,7 @@ impl Evaluator {
             return Err(ScriptError {
                 message: "no target pack is open (give --new, --km or --via to `repl`)".to_string(),
                 source_name: script.name.clone(),
-                line: None,
-                column: None,
-                line_text: None,
+                ..ScriptError::default()
             });
         };
         let run_id = journal::new_run_id();
@@ -338,13 +336,11 @@ impl Evaluator {
         ) {
             Ok(()) => {}
             Err(Failure::RunFailed(error)) => evaluated.error = Some(format!("{error:#}")),
-            Err(failure @ Failure::BadInput(_)) => {
+            Err(failure @ (Failure::BadInput(_) | Failure::NotConfirmed(_))) => {
                 return Err(ScriptError {
                     message: failure.to_string(),
                     source_name: script.name.clone(),
-                    line: None,
-                    column: None,
-                    line_text: None,
+                    ..ScriptError::default()
                 })
             }
         }

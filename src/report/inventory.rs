@@ -79,19 +79,25 @@ impl<'a> Combined<'a> {
                 })
             })
             .collect();
-        let document = serde_json::json!({
-            "command": self.command,
+        let body = serde_json::json!({
             "inventory": self.inventory.path,
             "deployment": self.inventory.deployment,
             "script": self.script.name,
-            "outcome": self.outcome(),
             "migration_client": self.inventory.migration_client,
             "notes": self.inventory.notes,
             "nodes": nodes,
             "failed": self.failed,
         });
-        serde_json::to_string_pretty(&document)
-            .unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+        let error = self.failed.map(|node| {
+            super::document::ErrorInfo::message(
+                &format!(
+                    "node `{node}`: the run failed and was taken back; the nodes after it were not run"
+                ),
+                crate::error::EXIT_RUN_FAILED,
+                None,
+            )
+        });
+        super::document::render(self.command, self.outcome(), &body, error.as_ref())
     }
 
     pub fn human(&self, verbose: bool) -> String {

@@ -1,5 +1,5 @@
-//! Diagnostics on stderr through `tracing`: `-v` levels, `RUST_LOG`, colour only on a
-//! terminal and without `NO_COLOR`.
+//! Diagnostics on stderr through `tracing`: `-v` levels, `RUST_LOG`, colour as `--color`
+//! says for stderr (`output::init` comes first).
 
 /// Sets up the subscriber: errors only with `--quiet`, warnings by default, `-vv` info,
 /// `-vvv` debug; `RUST_LOG` wins when set.
@@ -17,9 +17,6 @@ pub fn init(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_ansi(super::output::stderr_has_color())
         .try_init();
 }

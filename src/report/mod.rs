@@ -1,28 +1,38 @@
 //! Rendering plans and runs for people (grouped by primitive, with a summary line) and for
-//! machines (one JSON document). Only this module and the command layer print.
+//! machines (one JSON document). Only this module and the command layer print. The
+//! conventions every command follows are here too: the `--json` document's shape
+//! (`document`), colours (`style`), `--quiet` and stdout (`output`).
 
+pub mod document;
+pub mod history;
 pub mod inventory;
 pub mod log;
 pub mod output;
 pub mod progress;
+pub mod rollback;
+pub mod show;
+pub mod style;
 
 use crate::change::plan::{
     Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status,
 };
 use crate::pack::Role;
 use crate::text::wrap;
-use serde::Serialize;
+use document::ErrorInfo;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use style::paint;
 
 /// Prints the error that ends the program on stderr. Script errors carry a located,
 /// multi-line rendering; others are one line.
 pub fn error(failure: &crate::error::Failure) {
-    eprintln!("error: {failure}");
+    output::error_text(&format!("{}: {failure}\n", paint(style::ERROR, "error")));
 }
 
 /// Counts for the summary line.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
     pub planned: usize,
     pub changed: usize,
@@ -86,31 +96,58 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
-/// The JSON document of `plan --json` and `run --json`.
-#[derive(Debug, Serialize)]
-pub struct JsonReport<'a> {
-    pub run_id: Option<&'a str>,
-    pub command: &'a str,
-    pub outcome: &'a str,
-    pub script: &'a crate::change::plan::ScriptInfo,
-    pub packs: BTreeMap<&'a str, Option<&'a crate::change::plan::PackEntry>>,
-    pub params: &'a BTreeMap<String, String>,
-    pub actions: &'a [Action],
-    pub reminders: &'a [crate::change::plan::Reminder],
-    pub warnings: &'a [crate::change::plan::Warning],
-    pub findings: &'a [crate::change::plan::Finding],
+/// The fields of the JSON document of `plan --json` and `run --json` (after `schema`,
+/// `command` and `outcome`, before `error`), which is also the report a run stores beside its
+/// journal and `show` reads back. The long lists borrow from the plan when it is written (a
+/// run of 10,000 tenants has 13,000 actions: no copy of them is made to print them) and own
+/// what they hold when it is read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunDocument<'a> {
+    pub run_id: Option<String>,
+    pub script: crate::change::plan::ScriptInfo,
+    pub packs: BTreeMap<String, Option<crate::change::plan::PackEntry>>,
+    pub params: BTreeMap<String, String>,
+    pub actions: Cow<'a, [Action]>,
+    pub reminders: Cow<'a, [crate::change::plan::Reminder]>,
+    pub warnings: Cow<'a, [crate::change::plan::Warning]>,
+    pub findings: Cow<'a, [crate::change::plan::Finding]>,
     /// Steps the script left out because of a node's profile.
-    pub skipped_for_profile: &'a [crate::change::plan::ProfileSkip],
+    pub skipped_for_profile: Cow<'a, [crate::change::plan::ProfileSkip]>,
     /// Steps and checkpoints: each stands before the action numbered `before + 1`.
-    pub marks: &'a [crate::change::plan::Mark],
+    pub marks: Cow<'a, [crate::change::plan::Mark]>,
     /// Set when the run stopped at a checkpoint: what to do, and `continue_with`.
-    pub stopped_at: Option<&'a crate::change::plan::Checkpoint>,
+    pub stopped_at: Option<crate::change::plan::Checkpoint>,
     /// Set under `--continue`: the run gone on from.
-    pub continues: Option<&'a crate::change::plan::Continues>,
-    pub sources: &'a [crate::change::plan::Source],
+    pub continues: Option<crate::change::plan::Continues>,
+    pub sources: Cow<'a, [crate::change::plan::Source]>,
     pub summary: Summary,
-    pub output: &'a [String],
-    pub error: Option<String>,
+    pub output: Cow<'a, [String]>,
+    /// Why there was nothing to do, when that is worth saying (a chain already complete).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl RunDocument<'_> {
+    /// The plan the document describes, for rendering it again.
+    pub fn plan(&self) -> Plan {
+        let mut packs: Vec<crate::change::plan::PackEntry> =
+            self.packs.values().flatten().cloned().collect();
+        packs.sort_by_key(|pack| pack.role);
+        Plan {
+            script: self.script.clone(),
+            packs,
+            params: self.params.clone(),
+            actions: self.actions.to_vec(),
+            reminders: self.reminders.to_vec(),
+            warnings: self.warnings.to_vec(),
+            findings: self.findings.to_vec(),
+            skipped_for_profile: self.skipped_for_profile.to_vec(),
+            marks: self.marks.to_vec(),
+            stopped_at: self.stopped_at.clone(),
+            continues: self.continues.clone(),
+            sources: self.sources.to_vec(),
+        }
+    }
 }
 
 /// What a command did, for rendering.
@@ -120,6 +157,8 @@ pub struct Outcome<'a> {
     pub plan: &'a Plan,
     pub output: &'a [String],
     pub error: Option<String>,
+    /// Why there was nothing to do, when that is worth saying.
+    pub message: Option<&'a str>,
 }
 
 impl<'a> Outcome<'a> {
@@ -131,6 +170,7 @@ impl<'a> Outcome<'a> {
             plan: &executed.plan,
             output: &executed.output,
             error: executed.error.clone(),
+            message: executed.message.as_deref(),
         }
     }
 
@@ -146,40 +186,67 @@ impl<'a> Outcome<'a> {
         } else if summary.changed > 0 {
             "done"
         } else {
-            "nothing to do"
+            document::NOTHING_TO_DO
         }
     }
 
-    pub fn json(&self) -> String {
+    /// The fields of the JSON document.
+    pub fn document(&self) -> RunDocument<'a> {
         let mut packs = BTreeMap::new();
         for role in [Role::Old, Role::New, Role::Km] {
-            packs.insert(role.as_str(), self.plan.pack(role));
+            packs.insert(role.as_str().to_string(), self.plan.pack(role).cloned());
         }
         if let Some(via) = self.plan.pack(Role::Via) {
-            packs.insert(Role::Via.as_str(), Some(via));
+            packs.insert(Role::Via.as_str().to_string(), Some(via.clone()));
         }
-        let report = JsonReport {
-            run_id: self.run_id,
-            command: self.command,
-            outcome: self.outcome(),
-            script: &self.plan.script,
+        RunDocument {
+            run_id: self.run_id.map(str::to_string),
+            script: self.plan.script.clone(),
             packs,
-            params: &self.plan.params,
-            actions: &self.plan.actions,
-            reminders: &self.plan.reminders,
-            warnings: &self.plan.warnings,
-            findings: &self.plan.findings,
-            skipped_for_profile: &self.plan.skipped_for_profile,
-            marks: &self.plan.marks,
-            stopped_at: self.plan.stopped_at.as_ref(),
-            continues: self.plan.continues.as_ref(),
-            sources: &self.plan.sources,
+            params: self.plan.params.clone(),
+            actions: Cow::Borrowed(&self.plan.actions),
+            reminders: Cow::Borrowed(&self.plan.reminders),
+            warnings: Cow::Borrowed(&self.plan.warnings),
+            findings: Cow::Borrowed(&self.plan.findings),
+            skipped_for_profile: Cow::Borrowed(&self.plan.skipped_for_profile),
+            marks: Cow::Borrowed(&self.plan.marks),
+            stopped_at: self.plan.stopped_at.clone(),
+            continues: self.plan.continues.clone(),
+            sources: Cow::Borrowed(&self.plan.sources),
             summary: Summary::of(self.plan),
-            output: self.output,
-            error: self.error.clone(),
-        };
-        serde_json::to_string_pretty(&report)
-            .unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+            output: Cow::Borrowed(self.output),
+            message: self.message.map(str::to_string),
+        }
+    }
+
+    /// What went wrong: a failed run's error (exit 1), with the file it failed at.
+    pub fn error_info(&self) -> Option<ErrorInfo> {
+        let message = self.error.as_deref()?;
+        let file = self
+            .plan
+            .actions
+            .iter()
+            .find(|action| action.status == Status::Failed)
+            .and_then(|action| {
+                self.plan
+                    .pack(action.pack)
+                    .map(|pack| crate::pack::files::join(&pack.home, &action.path))
+            });
+        Some(ErrorInfo::message(
+            message,
+            crate::error::EXIT_RUN_FAILED,
+            file,
+        ))
+    }
+
+    /// The JSON document (see `document`).
+    pub fn json(&self) -> String {
+        document::render(
+            self.command,
+            self.outcome(),
+            &self.document(),
+            self.error_info().as_ref(),
+        )
     }
 
     /// The human report. `verbose` lists unchanged actions one by one.
@@ -213,13 +280,17 @@ impl<'a> Outcome<'a> {
         render_section(&mut out, &plan.actions[start..], verbose);
 
         if !self.output.is_empty() {
-            let _ = writeln!(out, "\nscript output");
+            let _ = writeln!(out, "\n{}", paint(style::HEADING, "script output"));
             for line in self.output {
                 let _ = writeln!(out, "  {line}");
             }
         }
         if !plan.skipped_for_profile.is_empty() {
-            let _ = writeln!(out, "\nskipped for the profile");
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(style::HEADING, "skipped for the profile")
+            );
             for skip in &plan.skipped_for_profile {
                 let _ = writeln!(
                     out,
@@ -229,7 +300,7 @@ impl<'a> Outcome<'a> {
             }
         }
         if !plan.reminders.is_empty() {
-            let _ = writeln!(out, "\nreminders");
+            let _ = writeln!(out, "\n{}", paint(style::TODO, "reminders"));
             for reminder in &plan.reminders {
                 let _ = writeln!(
                     out,
@@ -243,9 +314,14 @@ impl<'a> Outcome<'a> {
             }
         }
         if !plan.warnings.is_empty() {
-            let _ = writeln!(out, "\nwarnings");
+            let _ = writeln!(out, "\n{}", paint(style::WARNING, "warnings"));
+            let bullet = format!("  {} ", paint(style::WARNING, "!"));
             for warning in &plan.warnings {
-                let _ = writeln!(out, "{}", wrap(&warning.message, "  ! ", "    "));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&warning.message, "  ! ", "    ").replacen("  ! ", &bullet, 1)
+                );
                 if let Some(detail) = &warning.detail {
                     for line in detail.lines() {
                         let _ = writeln!(out, "      {line}");
@@ -254,9 +330,18 @@ impl<'a> Outcome<'a> {
             }
         }
         if !plan.findings.is_empty() {
-            let _ = writeln!(out, "\nfindings (to port by hand)");
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(style::FINDING, "findings (to port by hand)")
+            );
+            let bullet = format!("  {} ", paint(style::FINDING, "*"));
             for finding in &plan.findings {
-                let _ = writeln!(out, "{}", wrap(&finding.message, "  * ", "    "));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&finding.message, "  * ", "    ").replacen("  * ", &bullet, 1)
+                );
                 if let Some(from) = &finding.carried_from {
                     let _ = writeln!(out, "    (found by {from})");
                 }
@@ -267,24 +352,39 @@ impl<'a> Outcome<'a> {
                 }
             }
         }
+        out.push_str(&self.closing());
+        out
+    }
+
+    /// The end of the report: the error, why there was nothing to do, the summary line, and
+    /// where a checkpoint stopped the run. (After a confirmed run, only this is shown again.)
+    pub fn closing(&self) -> String {
+        let plan = self.plan;
+        let mut out = String::new();
         if let Some(error) = &self.error {
-            let _ = writeln!(out, "\nerror: {error}");
+            let _ = writeln!(out, "\n{}: {error}", paint(style::ERROR, "error"));
+        }
+        if let Some(message) = self.message {
+            // Not wrapped: it holds commands to copy.
+            let _ = writeln!(out, "\n{message}");
         }
         let summary = Summary::of(plan);
-        let lead = match self.outcome() {
-            "nothing to do" => "nothing to do: ".to_string(),
-            _ => String::new(),
+        let line = match self.outcome() {
+            "nothing to do" => paint(style::GOOD, &format!("nothing to do: {}", summary.line())),
+            "failed" => paint(style::ERROR, &summary.line()),
+            _ => paint(style::SUMMARY, &summary.line()),
         };
-        let _ = writeln!(out, "\n{lead}{}", summary.line());
+        let _ = writeln!(out, "\n{line}");
         if let Some(checkpoint) = &plan.stopped_at {
             if self.error.is_none() {
-                let _ = writeln!(
-                    out,
-                    "\nstopped at checkpoint `{}`: do this now, outside apim-migrate:",
-                    checkpoint.name
-                );
-                let _ = writeln!(out, "{}", wrap(&checkpoint.message, "  ", "  "));
-                let _ = writeln!(out, "then go on with:\n  {}", checkpoint.continue_with);
+                out.push_str(&checkpoint_text(
+                    &format!(
+                        "stopped at checkpoint `{}`: do this now, outside apim-migrate:",
+                        checkpoint.name
+                    ),
+                    &checkpoint.message,
+                    &checkpoint.continue_with,
+                ));
             }
         }
         out
@@ -329,6 +429,15 @@ impl<'a> Outcome<'a> {
     }
 }
 
+/// Where a checkpoint leaves a run: `heading`, what to do, and the command that goes on.
+pub fn checkpoint_text(heading: &str, message: &str, continue_with: &str) -> String {
+    format!(
+        "\n{}\n{}\nthen go on with:\n  {continue_with}\n",
+        paint(style::TODO, heading),
+        wrap(message, "  ", "  ")
+    )
+}
+
 fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
     let mut order: Vec<&str> = Vec::new();
     for action in actions {
@@ -337,7 +446,7 @@ fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
         }
     }
     for primitive in order {
-        let _ = writeln!(out, "\n{primitive}");
+        let _ = writeln!(out, "\n{}", paint(style::HEADING, primitive));
         let mut unchanged = 0;
         for action in actions
             .iter()
@@ -351,7 +460,11 @@ fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
             render_action(out, action);
         }
         if unchanged > 0 {
-            let _ = writeln!(out, "  {unchanged} unchanged");
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(style::QUIET, &format!("{unchanged} unchanged"))
+            );
         }
     }
 }
@@ -367,10 +480,24 @@ fn render_mark(out: &mut String, mark: &Mark) {
                         .map(|outer| format!("{inner}: {outer}"))
                 })
                 .collect();
-            let _ = writeln!(out, "\n== step: {} ({})", script.name, packs.join(", "));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(
+                    style::HEADING,
+                    &format!("== step: {} ({})", script.name, packs.join(", "))
+                )
+            );
         }
         MarkKind::StepDone { script, reason } => {
-            let _ = writeln!(out, "\n== step: {script}: not run again, {reason}");
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(
+                    style::HEADING,
+                    &format!("== step: {script}: not run again, {reason}")
+                )
+            );
         }
         MarkKind::Checkpoint {
             name,
@@ -384,7 +511,11 @@ fn render_mark(out: &mut String, mark: &Mark) {
                 }
                 CheckpointState::Resumed => "this run goes on from here",
             };
-            let _ = writeln!(out, "\n== checkpoint `{name}`: {how}");
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint(style::TODO, &format!("== checkpoint `{name}`: {how}"))
+            );
             if *state != CheckpointState::Resumed {
                 let _ = writeln!(out, "{}", wrap(message, "   ", "   "));
             }
@@ -406,8 +537,24 @@ fn verb(action: &Action) -> &'static str {
     }
 }
 
+/// The style of an action's verb: what it does to the file.
+fn verb_style(action: &Action) -> anstyle::Style {
+    match (action.status, action.effect) {
+        (Status::Failed, _) => style::ERROR,
+        (Status::Skipped | Status::Unchanged, _) => style::QUIET,
+        (_, Some(crate::change::plan::Effect::Create)) => style::CREATE,
+        (_, Some(crate::change::plan::Effect::Replace)) => style::REPLACE,
+        _ => anstyle::Style::new(),
+    }
+}
+
 fn render_action(out: &mut String, action: &Action) {
-    let mut line = format!("  {:<8} {}:{}", verb(action), action.pack, action.path);
+    let mut line = format!(
+        "  {} {}:{}",
+        paint(verb_style(action), &format!("{:<8}", verb(action))),
+        action.pack,
+        action.path
+    );
     if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
         let same_path = source.ends_with(&format!(":{}", action.path));
         if !same_path {

@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod packs;
+pub mod saved;
 
 pub use packs::{check_pack_roles, lib_dir, open_pack, parse_params, resolve_profiles};
 
@@ -59,28 +60,95 @@ pub struct Options {
     pub resume: bool,
     /// `run` (apply) rather than `plan`.
     pub apply: bool,
+    /// A `plan` of exactly what `run` would apply (`plan --out`): it stops at a checkpoint,
+    /// and refuses what `run` refuses (an unfinished run, a chain waiting at a checkpoint).
+    pub as_run: bool,
     /// How progress is shown.
     pub progress: Arc<dyn Meter>,
+    /// Asked before a run applies anything, with everything planned (on a terminal);
+    /// `None` applies without asking.
+    pub confirm: Option<Arc<dyn Confirm>>,
 }
 
-/// Prepares and executes `request`: the plan, applied for a run, with the notes of
-/// preparation among its warnings.
+/// Asks whether to apply what was planned: `run` on a terminal shows the plan and asks.
+pub trait Confirm: std::fmt::Debug {
+    /// Whether to apply `planned` (one run, or every node of an inventory).
+    fn confirm(&self, planned: &[&Executed]) -> bool;
+}
+
+/// Prepares and executes `request`: the plan, with the notes of preparation among its
+/// warnings; for a run, confirmed (when `options.confirm` asks) and applied.
 pub fn run(request: &Request) -> CommandResult<Executed> {
-    let Some(prepared) = prepare(request, false)? else {
+    let Some(mut prepared) = prepare(request, false)? else {
         return Err(Failure::bad_input(
             "--continue: no run is waiting at a checkpoint",
         ));
     };
-    let locks = prepared.locks;
-    let mut executed = execute(
+    let locks = prepared.locks.take();
+    let mut executed = plan_prepared(prepared)?;
+    if executed.command == "run" && executed.message.is_none() {
+        if let Some(confirm) = &request.options.confirm {
+            if executed.has_changes() && !confirm.confirm(&[&executed]) {
+                return Err(not_confirmed());
+            }
+        }
+        let Some(locks) = locks else {
+            return Err(Failure::RunFailed(anyhow::anyhow!(
+                "internal: a run without the locks of its packs"
+            )));
+        };
+        apply_planned(&mut executed, &locks, request.options.progress.as_ref())?;
+    }
+    Ok(executed)
+}
+
+/// The refusal of a plan the operator did not confirm.
+pub fn not_confirmed() -> Failure {
+    Failure::NotConfirmed(anyhow::anyhow!(
+        "not applied: the plan was not confirmed, and nothing was changed (`--yes` applies without asking)"
+    ))
+}
+
+/// Plans what `prepare` made ready, with the notes of preparation among the plan's
+/// warnings; a chain that is complete already is not planned at all (`message` says so).
+pub fn plan_prepared(prepared: Prepared) -> CommandResult<Executed> {
+    let command = if prepared.apply { "run" } else { "plan" };
+    if let Some(message) = prepared.complete {
+        let hashes = prepared
+            .slots
+            .first()
+            .map(|slot| slot.pack.hashes.clone())
+            .unwrap_or_default();
+        let info = crate::change::plan::ScriptInfo {
+            name: prepared.script.name.clone(),
+            sha256: crate::pack::files::sha256_bytes(prepared.script.source.as_bytes()),
+            path: prepared
+                .script
+                .path
+                .as_ref()
+                .and_then(|path| path.canonicalize().ok()),
+            source: None,
+        };
+        return Ok(Executed {
+            command,
+            run_id: None,
+            plan: crate::change::planner::Planner::new(prepared.slots)
+                .into_plan(info, prepared.params),
+            output: Vec::new(),
+            error: None,
+            message: Some(message),
+            hashes,
+        });
+    }
+    let mut executed = plan_script(
         &prepared.script,
         prepared.slots,
         prepared.params,
         prepared.catalogue,
         prepared.options,
         &prepared.continue_with,
-        locks.as_ref(),
     )?;
+    executed.command = command;
     executed.add_notes(prepared.notes);
     Ok(executed)
 }
@@ -97,6 +165,11 @@ pub struct Prepared {
     pub locks: Option<TargetLocks>,
     /// For the report's warnings.
     pub notes: Vec<String>,
+    /// Set when the runs of the script on these packs are complete (a chain gone on from
+    /// its checkpoint): there is nothing to do, and this says why.
+    pub complete: Option<String>,
+    /// A run (to apply), not a plan.
+    pub apply: bool,
 }
 
 /// Everything `run` and `plan` check before planning (see `Prepared`). With `--continue` and
@@ -105,6 +178,8 @@ pub struct Prepared {
 pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Prepared>> {
     let script = request.script.clone();
     let apply = request.options.apply;
+    // What a run refuses, `plan --out` refuses too: its plan is to be applied.
+    let as_run = apply || request.options.as_run;
     let mut params = parse_params(&request.options.set)?;
     let header = script.header()?;
     header.complete_params(&script.name, &mut params)?;
@@ -118,6 +193,18 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     }
     if let Some(km) = &request.packs.km {
         slots.push(PackSlot::new(Role::Km, open_pack("--km", km)?));
+    }
+    // A pack the script does not take says more than how the packs compare with each other
+    // (`--via` given to a one-step script is not "--old and --via swapped").
+    if slots.iter().any(|slot| {
+        !header.accepts.is_empty()
+            && !header
+                .accepts
+                .iter()
+                .any(|accepts| accepts.role == slot.role)
+    }) {
+        let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
+        header.check_packs(&script.name, &given)?;
     }
     check_pack_roles(&slots)?;
     let mut notes = resolve_profiles(
@@ -155,7 +242,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     for slot in slots.iter().filter(|slot| slot.target) {
         let runs = journal::read_runs(&slot.pack.home)?;
         if let Err(refusal) = apply::refuse_unfinished(slot.role, &slot.pack.home, &runs) {
-            if apply {
+            if as_run {
                 return Err(refusal);
             }
             notes.push(refusal.to_string());
@@ -163,6 +250,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         history.extend(runs);
     }
     let standing = chain::chain_state(&script, &slots, history);
+    let mut complete = None;
     let resume = match (request.options.resume, standing) {
         (true, Some(Chain::Waiting(run))) => {
             let checkpoint = run
@@ -185,10 +273,11 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         }
         (true, Some(Chain::Complete { .. }) | None) if only_waiting => return Ok(None),
         (true, Some(Chain::Complete { stopped, continuing })) => {
-            return Err(Failure::bad_input(format!(
-                "--continue: run {} already went on from the checkpoint of run {}, and no run of `{}` is waiting at a checkpoint on these packs (`apim-migrate history DIR` shows the runs)",
+            complete = Some(format!(
+                "nothing to continue: run {} already went on from the checkpoint of run {}, and the runs of `{}` on these packs are complete (`apim-migrate history DIR` shows them)",
                 continuing.run_id, stopped.run_id, script.name
-            )))
+            ));
+            None
         }
         (true, None) => {
             return Err(Failure::bad_input(format!(
@@ -201,7 +290,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
                 .checkpoint
                 .clone()
                 .unwrap_or_else(|| unreachable!("a run waiting at a checkpoint has one"));
-            if apply {
+            if as_run {
                 return Err(Failure::bad_input(format!(
                     "run {} of `{}` stopped at checkpoint `{}` on these packs: running it again from the start would overwrite what was done since; once the work it names is done, go on with `{}`; to start over instead, take it back first with {}",
                     run.run_id,
@@ -218,9 +307,9 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
             None
         }
         (false, Some(Chain::Complete { stopped, continuing })) => {
-            if apply {
-                return Err(Failure::bad_input(format!(
-                    "the runs of `{}` on these packs are complete: run {} went on from checkpoint `{}` of run {}; running it again from the start would overwrite what was done at the checkpoint. To start over, take both back first: {}, then {}",
+            if as_run {
+                complete = Some(format!(
+                    "the runs of `{}` on these packs are complete: run {} went on from checkpoint `{}` of run {}, so there is nothing to do (running it from the start would overwrite what was done at the checkpoint; to start over, take both back first: {}, then {})",
                     script.name,
                     continuing.run_id,
                     continuing
@@ -230,18 +319,19 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
                     stopped.run_id,
                     chain::rollback_commands(&continuing),
                     chain::rollback_commands(&stopped)
-                )));
+                ));
+            } else {
+                notes.push(format!(
+                    "run {} already went on from the checkpoint of run {}: this plan starts from the beginning",
+                    continuing.run_id, stopped.run_id
+                ));
             }
-            notes.push(format!(
-                "run {} already went on from the checkpoint of run {}: this plan starts from the beginning",
-                continuing.run_id, stopped.run_id
-            ));
             None
         }
         (false, None) => None,
     };
     let options = PlanOptions {
-        stop_at_checkpoint: apply,
+        stop_at_checkpoint: as_run,
         resume,
         script_dir: script.dir(),
         time_limit: Some(request.options.time_limit),
@@ -268,6 +358,8 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         continue_with,
         locks,
         notes,
+        complete,
+        apply,
     }))
 }
 
@@ -278,6 +370,8 @@ pub struct Executed {
     pub plan: crate::change::plan::Plan,
     pub output: Vec<String>,
     pub error: Option<String>,
+    /// Why there was nothing to do, when that is worth saying (a chain already complete).
+    pub message: Option<String>,
     /// The hash cache the run's packs share (see `hashcache`).
     pub hashes: std::sync::Arc<crate::pack::hashes::HashCache>,
 }
@@ -292,32 +386,6 @@ pub fn lock_targets(slots: &[PackSlot]) -> CommandResult<TargetLocks> {
         &format!("run {}", std::process::id()),
     )
     .map_err(Failure::BadInput)
-}
-
-/// Runs the script to a plan, then applies it when `options.stop_at_checkpoint` (that is,
-/// for `run`, which holds `locks` on the targets). Script errors are bad input (nothing has
-/// changed yet); apply failures are reported in `error`. `continue_with` is the command
-/// shown if a checkpoint stops the run.
-pub fn execute(
-    script: &Script,
-    slots: Vec<PackSlot>,
-    params: BTreeMap<String, String>,
-    catalogue: Catalogue,
-    options: PlanOptions,
-    continue_with: &str,
-    locks: Option<&TargetLocks>,
-) -> CommandResult<Executed> {
-    let progress = options.progress.clone();
-    let mut executed = plan_script(script, slots, params, catalogue, options, continue_with)?;
-    if executed.command == "run" {
-        let Some(locks) = locks else {
-            return Err(Failure::RunFailed(anyhow::anyhow!(
-                "internal: a run without the locks of its packs"
-            )));
-        };
-        apply_planned(&mut executed, locks, progress.as_ref())?;
-    }
-    Ok(executed)
 }
 
 /// Runs the script to a plan: `command` is `run` when `options.stop_at_checkpoint` (the plan
@@ -344,7 +412,7 @@ pub fn plan_script(
         options,
         crate::primitives::register_all,
     )
-    .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
+    .map_err(|error| Failure::BadInput(anyhow::Error::new(error)))?;
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
@@ -354,6 +422,7 @@ pub fn plan_script(
         plan,
         output,
         error: None,
+        message: None,
         hashes,
     })
 }
@@ -388,13 +457,18 @@ pub fn apply_planned(
             None
         }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
-        Err(failure @ Failure::BadInput(_)) => return Err(failure),
+        Err(failure @ (Failure::BadInput(_) | Failure::NotConfirmed(_))) => return Err(failure),
     };
     executed.run_id = Some(run_id);
     Ok(())
 }
 
 impl Executed {
+    /// Whether applying the plan would change a file.
+    pub fn has_changes(&self) -> bool {
+        self.plan.actions.iter().any(|action| action.is_change())
+    }
+
     /// Notes of preparation (a changed script, a profile chosen against the pack's own
     /// configuration) shown among the plan's warnings.
     pub fn add_notes(&mut self, notes: Vec<String>) {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Identifies the pack given with `flag`, naming the flag in any error.
 pub fn open_pack(flag: &str, dir: &Path) -> CommandResult<Pack> {
-    Pack::identify(dir).map_err(|error| Failure::bad_input(format!("{flag}: {error:#}")))
+    Pack::identify(dir).map_err(|error| Failure::bad_input_in(dir, format!("{flag}: {error:#}")))
 }
 
 /// Parses `--set KEY=VALUE` values.
@@ -72,16 +72,18 @@ pub fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
         if compare_versions(&later.pack.version, &earlier.pack.version)
             != std::cmp::Ordering::Greater
         {
+            let mut question = format!("were --{} and --{} swapped?", earlier.role, later.role);
+            if earlier.role == Role::Via || later.role == Role::Via {
+                question.push_str(" (--via is the fresh pack of the version between --old and --new, for a path of two steps such as 1.x to 2.0.0 to 4.0.0; a path of one step takes no --via)");
+            }
             return Err(Failure::bad_input(format!(
-                "--{} (`{}`) is API-M {}, not newer than --{} (`{}`) API-M {}: were --{} and --{} swapped?",
+                "--{} (`{}`) is API-M {}, not newer than --{} (`{}`) API-M {}: {question}",
                 later.role,
                 later.pack.home.display(),
                 later.pack.version,
                 earlier.role,
                 earlier.pack.home.display(),
                 earlier.pack.version,
-                earlier.role,
-                later.role
             )));
         }
     }

@@ -595,8 +595,13 @@ fn a_host_that_fails_fails_alone_with_the_tools_error() {
             "{name}: unchanged"
         );
         let failed = report(fetched.join(format!("{name}.json")));
-        assert_eq!(failed["outcome"], "failed", "{name}: {failed}");
-        let error = failed["error"].as_str().expect("error").to_string();
+        // Exit 1 (cp-1: taken back) has the run's report; exit 2, the error document.
+        let outcome = if name == "cp-1" { "failed" } else { "error" };
+        assert_eq!(failed["outcome"], outcome, "{name}: {failed}");
+        let error = failed["error"]["message"]
+            .as_str()
+            .expect("error")
+            .to_string();
         assert!(
             !error.is_empty() && !error.contains('\n'),
             "{name}: {error}"
@@ -689,15 +694,16 @@ fn the_deployment_check_refuses_a_wrong_deployment_and_runs_the_migration_client
             "{name}: unchanged"
         );
         let failed = report(wrong.join(format!("{name}.json")));
-        assert_eq!(failed["outcome"], "failed", "{name}: {failed}");
-        let error = failed["error"].as_str().expect("error");
+        assert_eq!(failed["outcome"], "error", "{name}: {failed}");
+        let error = failed["error"]["message"].as_str().expect("error");
         let file = host
             .new
             .parent()
             .expect("host dir")
             .join("reports/deployment.toml");
         assert!(
-            error.contains(&format!("--inventory `{}`", file.display()))
+            failed["error"]["file"] == file.display().to_string()
+                && error.contains(&format!("--inventory `{}`", file.display()))
                 && error.contains("node `gw-1`")
                 && error.contains("control-plane"),
             "{name}: {error}"

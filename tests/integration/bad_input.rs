@@ -882,20 +882,6 @@ fn continue_when_no_run_stopped_at_a_checkpoint() {
 // history and rollback
 // ---------------------------------------------------------------------------------------------
 
-/// 17
-#[test]
-fn rollback_with_no_history() {
-    let packs = Packs::standard();
-    Case::packs(
-        &packs,
-        Test::new().args(["rollback", "--new"]).arg(&packs.new),
-    )
-    .says("nothing to roll back")
-    .says(shown(&packs.new))
-    .advises(&["apim-migrate history"])
-    .check();
-}
-
 /// 18
 #[test]
 fn rollback_on_a_missing_directory() {

@@ -191,7 +191,7 @@ impl Bench {
         let output = Test::new()
             .arg("history")
             .arg(&self.packs.new)
-            .arg("--json")
+            .args(["--all", "--json"])
             .run();
         assert!(
             output.status.success(),
@@ -199,9 +199,10 @@ impl Bench {
             self.seed,
             stderr(&output)
         );
-        let runs = json(&output.stdout);
-        runs.as_array()
-            .expect("history is a list")
+        let document = json(&output.stdout);
+        document["runs"]
+            .as_array()
+            .expect("history lists runs")
             .iter()
             .map(|run| {
                 (

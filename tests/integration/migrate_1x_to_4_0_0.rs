@@ -622,12 +622,22 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         "{ids:?}"
     );
 
-    // The chain is complete: a second --continue has nothing to go on from.
+    // The chain is complete: a second --continue has nothing to go on from, and says so
+    // (exit 0, as a finished migration run again).
     let after = chain.snapshot();
-    let message = refused(chain.test("run").arg("--continue"), chain.dir.path());
+    let report = chain
+        .test("run")
+        .arg("--continue")
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    assert_eq!(report["outcome"], "nothing to do");
     assert!(
-        message.contains("already went on from the checkpoint"),
-        "{message}"
+        report["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("already went on from the checkpoint")),
+        "{report}"
     );
     assert_eq!(chain.snapshot(), after);
 }
@@ -722,7 +732,7 @@ fn history_shows_where_the_chain_stands() {
         .arg("--json")
         .run()
         .json();
-    let runs = runs.as_array().expect("runs");
+    let runs = runs["runs"].as_array().expect("runs");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["run_id"], first_id.as_str());
     assert_eq!(runs[0]["script"], CHAIN);
@@ -751,7 +761,7 @@ fn history_shows_where_the_chain_stands() {
         .arg("--json")
         .run()
         .json();
-    let runs = runs.as_array().expect("runs");
+    let runs = runs["runs"].as_array().expect("runs");
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["checkpoint"]["continued"], second_id.as_str());
     assert_eq!(runs[1]["run_id"], second_id.as_str());
@@ -807,12 +817,15 @@ fn rollback_takes_back_step_2_then_step_1() {
     assert_eq!(tree(&chain.new, false), new_original);
     assert_eq!(tree(chain.km(), false), km_original);
 
-    // Nothing left; and the chain starts over from step 1.
-    let message = refused(
-        Test::new().arg("rollback").arg("--via").arg(&chain.via),
-        chain.dir.path(),
-    );
-    assert!(message.contains("nothing to roll back"), "{message}");
+    // Nothing left (exit 0, nothing changed); and the chain starts over from step 1.
+    Test::new()
+        .arg("rollback")
+        .arg("--via")
+        .arg(&chain.via)
+        .unchanged(chain.dir.path())
+        .run()
+        .success()
+        .stdout_contains("nothing to roll back");
     let report = chain.run_to_checkpoint();
     assert_eq!(report["stopped_at"]["name"], CHECKPOINT);
     assert_eq!(tree(&chain.via, false), via_after_step_1);
@@ -821,8 +834,8 @@ fn rollback_takes_back_step_2_then_step_1() {
 #[test]
 fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     // Once the chain is complete, the same command without --continue would run step 1
-    // again over the 2.0.0 pack that the data migration changed: it is refused, naming the
-    // rollbacks that start over.
+    // again over the 2.0.0 pack that the data migration changed: it does nothing and says
+    // so (exit 0), naming the rollbacks that start over.
     let chain = Chain::standard();
     chain.run_to_checkpoint();
     let audit_log = chain.via.join(SEQUENCES).join("audit_log.xml");
@@ -832,8 +845,9 @@ fn running_a_completed_chain_again_keeps_what_the_data_migration_changed() {
     chain.run_continue();
     let before = chain.snapshot();
 
-    let message = chain.test("run").run().code(2).stderr();
+    let message = chain.test("run").run().success().stdout();
     assert!(message.contains("are complete"), "{message}");
+    assert!(message.contains("nothing to do"), "{message}");
     assert!(
         message.contains(&format!("rollback --new {}", chain.new.display())),
         "{message}"

@@ -225,14 +225,15 @@ fn rollback_restores_the_packs_byte_for_byte_and_mode_for_mode() {
         "the run's other target pack is restored too"
     );
 
-    // Nothing left to roll back: a clear refusal.
+    // Nothing left to roll back: said so, exit 0, nothing changed.
     Test::new()
         .arg("rollback")
         .arg("--new")
         .arg(&packs.new)
+        .unchanged(&packs.new)
         .run()
-        .code(2)
-        .stderr_contains("nothing to roll back");
+        .success()
+        .stdout_contains("nothing to roll back");
 }
 
 #[test]
@@ -396,7 +397,7 @@ fn a_failure_while_applying_takes_back_everything_and_exits_1() {
         .arg("history")
         .arg(&packs.new)
         .run()
-        .stdout_contains("failed, undone");
+        .stdout_contains("taken back");
 }
 
 #[test]
@@ -451,8 +452,20 @@ fn history_lists_runs_and_rollbacks() {
         .arg(&packs.new)
         .run()
         .success();
+    // The second run changed nothing: listed with `--all` only.
     let text = Test::new().arg("history").arg(&packs.new).run().stdout();
     assert!(text.contains("rolled back"), "{text}");
-    assert!(text.contains("complete"), "{text}");
+    assert_eq!(text.matches(SCRIPT).count(), 1, "{text}");
+    assert!(
+        text.contains("1 run that changed nothing is not shown (`--all` lists it)"),
+        "{text}"
+    );
+    let text = Test::new()
+        .args(["history", "--all"])
+        .arg(&packs.new)
+        .run()
+        .stdout();
+    assert!(text.contains("complete     0 changes"), "{text}");
+    assert!(text.contains("rolled back  13 changes"), "{text}");
     assert_eq!(text.matches(SCRIPT).count(), 2, "{text}");
 }

@@ -416,25 +416,20 @@ fn add_skip_sequences_refuses_a_malformed_deployment_toml_naming_file_line_and_c
     let before = snapshot(&packs);
 
     let path = script(&packs, "malformed", "add_skip_sequences(old, new);\n");
-    let message = packs.test("run", &path).run().code(2).stderr();
-    let first = message.lines().next().expect("a message");
-    assert!(
-        first.contains(&toml_path.display().to_string()),
-        "the file is named on the first line:\n{message}"
-    );
-    assert!(
-        first.contains(&format!("line {bad_line}")),
-        "line {bad_line} on the first line:\n{message}"
-    );
-    assert!(first.contains("column"), "{message}");
-    assert!(
-        message
-            .lines()
-            .nth(1)
-            .is_some_and(|second| second.trim_start().starts_with("-->")),
-        "the error itself is one line, then its location in the script:\n{message}"
-    );
+    // The file is the pack's, not the script's: one line naming it, no caret into the script.
+    let output = packs.test("run", &path).arg("--json").run();
+    output.stderr_line(&toml_path.display().to_string());
+    let message = output.stderr();
+    assert!(message.contains(&format!("line {bad_line}")), "{message}");
+    assert!(message.contains("column"), "{message}");
+    let error = &output.json()["error"];
+    assert_eq!(error["file"], toml_path.display().to_string());
+    assert_eq!(error["exit_code"], 2);
     assert_eq!(snapshot(&packs), before, "nothing changes");
+
+    // Through the bundled script too.
+    let output = packs.test("plan", SCRIPT).run();
+    output.stderr_line(&format!("line {bad_line}"));
 }
 
 #[test]

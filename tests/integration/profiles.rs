@@ -61,11 +61,11 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         .run()
         .json();
     assert_eq!(
-        detected[0]["profile"]["name"], "traffic-manager",
+        detected["packs"][0]["profile"]["name"], "traffic-manager",
         "{detected}"
     );
     assert_eq!(
-        detected[0]["profile"]["decided_by"],
+        detected["packs"][0]["profile"]["decided_by"],
         "repository/conf/deployment.toml is deployment-templates/traffic-manager.toml"
     );
 
@@ -80,9 +80,9 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         .arg(&packs.old)
         .run()
         .json();
-    assert_eq!(detected[0]["profile"]["name"], "all-in-one");
+    assert_eq!(detected["packs"][0]["profile"]["name"], "all-in-one");
     assert_eq!(
-        detected[0]["profile"]["decided_by"],
+        detected["packs"][0]["profile"]["decided_by"],
         "server_role = \"edge-gateway\" in repository/conf/deployment.toml, which is no profile of API-M 3.x: all-in-one assumed"
     );
 
@@ -96,8 +96,8 @@ fn detect_tells_the_profile_from_server_role_and_the_templates() {
         .arg(&old_2)
         .run()
         .json();
-    assert_eq!(detected[0]["profile"]["name"], "all-in-one");
-    assert!(detected[0]["profile"]["decided_by"]
+    assert_eq!(detected["packs"][0]["profile"]["name"], "all-in-one");
+    assert!(detected["packs"][0]["profile"]["decided_by"]
         .as_str()
         .expect("decided_by")
         .contains("-Dprofile"));

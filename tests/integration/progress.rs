@@ -6,6 +6,7 @@ use rexpect::session::spawn_command;
 fn run_in_terminal(packs: &Packs, extra: &[&str]) -> String {
     let command = packs
         .test("run", "3.0.0-to-4.1.0")
+        .arg("--yes")
         .args(extra)
         .env("TERM", "xterm")
         .command();

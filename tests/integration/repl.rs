@@ -299,7 +299,7 @@ fn piped_statements_run_in_order_and_stop_at_the_first_failure() {
             .run()
             .stdout,
     );
-    let runs = runs.as_array().expect("runs");
+    let runs = runs["runs"].as_array().expect("runs");
     assert_eq!(
         runs.len(),
         2,

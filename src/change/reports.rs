@@ -1,0 +1,122 @@
+//! The reports a run keeps beside its journal, in its directory of each target pack's
+//! `.apim-migrate/runs/`: `report.json`, the document `run --json` printed (actions with
+//! their statuses, reminders, warnings, findings with their diffs), and `rollback.json`, that
+//! of the `rollback` that took the run back. `apim-migrate show` reads them again. They are
+//! a record for people: the journal alone decides what `rollback` does.
+
+use crate::change::journal::RunLog;
+use crate::change::{disk, journal};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// Which of a run's reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The run's own report.
+    Run,
+    /// The report of the rollback that took the run back.
+    Rollback,
+}
+
+impl Kind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Kind::Run => "report.json",
+            Kind::Rollback => "rollback.json",
+        }
+    }
+}
+
+/// Where run `run_id` of the pack at `pack_home` keeps its report of `kind`.
+pub fn path(pack_home: &Path, run_id: &str, kind: Kind) -> PathBuf {
+    journal::run_dir(pack_home, run_id).join(kind.file_name())
+}
+
+/// Stores `document` as the report of `kind` of run `run_id` in each of `pack_homes` that
+/// recorded the run (written whole and flushed: a reader finds the old one or the new one).
+pub fn store<'a>(
+    pack_homes: impl IntoIterator<Item = &'a Path>,
+    run_id: &str,
+    kind: Kind,
+    document: &str,
+) -> Result<()> {
+    for home in pack_homes {
+        let dir = journal::run_dir(home, run_id);
+        if !dir.join(journal::JOURNAL_FILE).is_file() {
+            continue;
+        }
+        let dest = dir.join(kind.file_name());
+        disk::atomic_write(&dest, 0o644, &mut document.as_bytes(), None)
+            .with_context(|| format!("cannot store the report `{}`", dest.display()))?;
+    }
+    Ok(())
+}
+
+/// The stored report of `kind` of run `run_id`, if there is one (runs of earlier versions,
+/// and a run killed before its end, have none).
+pub fn read(pack_home: &Path, run_id: &str, kind: Kind) -> Result<Option<String>> {
+    let file = path(pack_home, run_id, kind);
+    match std::fs::symlink_metadata(&file) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    let bytes = crate::pack::files::read_regular(&file)
+        .with_context(|| format!("cannot read the stored report `{}`", file.display()))?;
+    crate::pack::files::utf8_text(bytes, &file.display().to_string())
+        .map(Some)
+        .with_context(|| format!("cannot read the stored report `{}`", file.display()))
+}
+
+/// The run `wanted` names among `runs` (a run id, or a prefix of one that no other run
+/// shares); without `wanted`, the latest run that changed something or stopped at a
+/// checkpoint, else the latest run.
+pub fn find_run<'a>(runs: &'a [RunLog], wanted: Option<&str>, home: &Path) -> Result<&'a RunLog> {
+    let Some(wanted) = wanted else {
+        return runs
+            .iter()
+            .rev()
+            .find(|run| !crate::change::run_state::is_no_op(run))
+            .or_else(|| runs.last())
+            .ok_or_else(|| {
+                anyhow::anyhow!("no runs recorded in `{}`: nothing to show", home.display())
+            });
+    };
+    let matching: Vec<&RunLog> = runs
+        .iter()
+        .filter(|run| run.run_id.starts_with(wanted))
+        .collect();
+    match matching.as_slice() {
+        [run] => Ok(run),
+        [] => bail!(
+            "no run `{wanted}` recorded in `{}` (`apim-migrate history {}` lists them)",
+            home.display(),
+            home.display()
+        ),
+        several => bail!(
+            "`{wanted}` is the start of {} run ids in `{}`: give more of it",
+            several.len(),
+            home.display()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_stored_only_where_the_run_was_recorded_and_read_back() {
+        let pack = tempfile::tempdir().expect("temp dir");
+        let other = tempfile::tempdir().expect("temp dir");
+        let run_dir = journal::run_dir(pack.path(), "r1");
+        std::fs::create_dir_all(&run_dir).expect("run dir");
+        std::fs::write(run_dir.join(journal::JOURNAL_FILE), "").expect("journal");
+        store([pack.path(), other.path()], "r1", Kind::Run, "{\"a\": 1}").expect("stored");
+        assert_eq!(
+            read(pack.path(), "r1", Kind::Run).expect("read").as_deref(),
+            Some("{\"a\": 1}")
+        );
+        assert_eq!(read(pack.path(), "r1", Kind::Rollback).expect("read"), None);
+        assert!(!journal::run_dir(other.path(), "r1").exists());
+    }
+}
