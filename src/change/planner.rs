@@ -24,17 +24,21 @@ pub struct PackSlot {
     pub target: bool,
     /// The part of the deployment the pack's node runs (detected, or given).
     pub profile: crate::pack::profile::NodeProfile,
+    /// What the pack says of its profiles (which it has, what each turns off).
+    pub facts: std::sync::Arc<crate::pack::profile::Facts>,
 }
 
 impl PackSlot {
     /// A slot with the profile the pack's files say.
     pub fn new(role: Role, pack: Pack) -> PackSlot {
         let profile = crate::pack::profile::detect(&pack);
+        let facts = std::sync::Arc::new(crate::pack::profile::Facts::of(&pack));
         PackSlot {
             role,
             pack,
             target: role.is_target(),
             profile,
+            facts,
         }
     }
 }

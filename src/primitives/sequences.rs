@@ -61,7 +61,8 @@ fn add_skip_sequences(
         );
     };
     let found = sequences::classify(&from_pack, catalogue)?;
-    let target_stock = catalogue.stock_names_in(to_pack.product, &to_pack.version, SEQUENCES_DIR);
+    let target_stock =
+        catalogue.stock_names_in(to_pack.stock_key(), &to_pack.version, SEQUENCES_DIR);
 
     if let Some(names) = &only {
         let custom: Vec<&str> = found

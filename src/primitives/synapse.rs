@@ -88,7 +88,12 @@ fn copy_synapse_artifacts(
                 StockStatus::NotStock
             } else {
                 let sha256 = from_pack.sha256(&path)?;
-                catalogue.status(from_pack.product, &from_pack.version, &stock_path, &sha256)
+                catalogue.status(
+                    from_pack.stock_key(),
+                    &from_pack.version,
+                    &stock_path,
+                    &sha256,
+                )
             };
             if never_copied && matches!(status, StockStatus::Stock | StockStatus::NotStock) {
                 if status == StockStatus::Stock {
@@ -146,7 +151,7 @@ fn copy_synapse_artifacts(
                     });
                 }
                 StockStatus::NotStock => {
-                    if catalogue.is_stock_name(to_pack.product, &to_pack.version, &stock_path) {
+                    if catalogue.is_stock_name(to_pack.stock_key(), &to_pack.version, &stock_path) {
                         let reason = format!(
                             "`{inner}` is a custom file of {} but a stock file of {}: not copied over it; rename it, or merge the two by hand",
                             from_pack.label(),
@@ -210,7 +215,7 @@ fn report_fault_sequences(
             continue;
         }
         let sha256 = from_pack.sha256(&path)?;
-        let status = catalogue.status(from_pack.product, &from_pack.version, &path, &sha256);
+        let status = catalogue.status(from_pack.stock_key(), &from_pack.version, &path, &sha256);
         let message = match status {
             StockStatus::Stock | StockStatus::NotStock => continue,
             StockStatus::Customised => format!(
