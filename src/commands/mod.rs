@@ -7,6 +7,7 @@ pub mod demo;
 mod detect;
 mod docs;
 mod history;
+mod path;
 pub mod repl;
 mod rollback;
 mod run;
@@ -41,6 +42,7 @@ pub fn dispatch(cli: Cli) -> CommandResult {
         Command::History(args) => history::history(&args),
         Command::Detect(args) => detect::detect(&args),
         Command::Scripts(args) => scripts::scripts(&args),
+        Command::Path(args) => path::path(&args),
         Command::Demo(args) => demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs::docs(&args),
         Command::Check(args) => check::check(&args),

@@ -16,22 +16,32 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     if let Some(inventory) = &args.inventory {
         return run_inventory(args, inventory, apply, verbose, quiet);
     }
-    let script = Script::load(&args.script)?;
     let (Some(old), Some(new)) = (&args.packs.old, &args.packs.new) else {
         return Err(Failure::bad_input(
             "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
         ));
     };
+    let packs = Packs {
+        old: old.clone(),
+        new: new.clone(),
+        km: args.packs.km.clone(),
+        via: args.packs.via.clone(),
+        profile: args.packs.profile.clone(),
+        old_profile: args.packs.old_profile.clone(),
+    };
+    let script = match &args.script {
+        Some(name) => Script::load(name)?,
+        None => {
+            let chosen = run::choose_script(&packs)?;
+            if !quiet {
+                eprintln!("note: {}", chosen.why);
+            }
+            chosen.script
+        }
+    };
     let request = Request {
         script,
-        packs: Packs {
-            old: old.clone(),
-            new: new.clone(),
-            km: args.packs.km.clone(),
-            via: args.packs.via.clone(),
-            profile: args.packs.profile.clone(),
-            old_profile: args.packs.old_profile.clone(),
-        },
+        packs,
         options: options(args, apply, quiet),
     };
     let outcome = run::run(&request)?;
@@ -72,7 +82,12 @@ fn run_inventory(
     verbose: bool,
     quiet: bool,
 ) -> CommandResult {
-    let script = Script::load(&args.script)?;
+    let Some(name) = &args.script else {
+        return Err(Failure::bad_input(
+            "--inventory needs SCRIPT: the nodes of a deployment run one script, chosen before any node's packs are opened (`apim-migrate path FROM TO` names it)",
+        ));
+    };
+    let script = Script::load(name)?;
     let done = crate::inventory::run(script, path, &options(args, apply, quiet))?;
     let report = Combined::of(&done);
     if args.json {

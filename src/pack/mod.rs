@@ -1,6 +1,7 @@
 //! What a directory is: a WSO2 pack's product, version and the marker that decided, plus the
 //! finders (keystores, user stores, sequences, JDBC drivers, secure vault) that read a pack.
 
+pub mod artifacts;
 pub mod config_model;
 pub mod detect;
 pub mod distribution;
@@ -35,6 +36,7 @@ pub const CARBON_XML: &str = "repository/conf/carbon.xml";
 pub const DEPLOYMENT_TOML: &str = "repository/conf/deployment.toml";
 pub const SECURITY_DIR: &str = "repository/resources/security";
 pub const COMPONENTS_LIB: &str = "repository/components/lib";
+pub const COMPONENTS_DROPINS: &str = "repository/components/dropins";
 pub const SYNAPSE_DEFAULT: &str = "repository/deployment/server/synapse-configs/default";
 pub const SEQUENCES_DIR: &str = "repository/deployment/server/synapse-configs/default/sequences";
 pub const SUPER_TENANT_USERSTORES: &str = "repository/deployment/server/userstores";

@@ -222,6 +222,68 @@ pub fn resolve_profiles(
     Ok(notes)
 }
 
+/// The bundled script `run` and `plan` take when given none, and why, as a sentence.
+pub struct Chosen {
+    pub script: crate::script::Script,
+    pub why: String,
+}
+
+/// The bundled script that takes the packs of `packs`: the one made for them when several
+/// do; refused (bad input) when none does or more than one fits equally, naming them.
+pub fn choose_script(packs: &super::Packs) -> CommandResult<Chosen> {
+    use crate::script::paths::{self, Choice, Given};
+    let mut opened = vec![
+        (Role::Old, open_pack("--old", &packs.old)?),
+        (Role::New, open_pack("--new", &packs.new)?),
+    ];
+    if let Some(via) = &packs.via {
+        opened.push((Role::Via, open_pack("--via", via)?));
+    }
+    if let Some(km) = &packs.km {
+        opened.push((Role::Km, open_pack("--km", km)?));
+    }
+    let given: Vec<Given> = opened
+        .iter()
+        .map(|(role, pack)| Given {
+            role: *role,
+            product: pack.product.key(),
+            version: &pack.version,
+        })
+        .collect();
+    let packs_said: Vec<String> = opened
+        .iter()
+        .map(|(role, pack)| format!("{} as --{role}", pack.label()))
+        .collect();
+    let packs_said = packs_said.join(", ");
+    let old = &opened[0].1;
+    let new = &opened[1].1;
+    let path = format!("`apim-migrate path {} {}`", old.version, new.version);
+    match paths::choose(&given) {
+        Choice::One(name) => Ok(Chosen {
+            script: crate::script::Script::load(name)?,
+            why: format!("no script given: `{name}` is the bundled script that takes {packs_said}"),
+        }),
+        Choice::Many(names) => Err(Failure::bad_input(format!(
+            "no script given, and more than one bundled script takes {packs_said}: {}; name one as SCRIPT",
+            names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        Choice::None(near) if !near.is_empty() => Err(Failure::bad_input(format!(
+            "no script given, and no bundled script takes {packs_said} as they are: {}; or name a script as SCRIPT ({path} tells the way)",
+            near.iter()
+                .map(|(name, missing)| format!("`{name}` also needs {}", missing.join(" and ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+        Choice::None(_) => Err(Failure::bad_input(format!(
+            "no script given, and no bundled script takes {packs_said}: {path} says which versions they take, `apim-migrate scripts` lists them; or name a site script as SCRIPT"
+        ))),
+    }
+}
+
 /// A `--lib` directory, which must exist.
 pub fn lib_dir(dir: &Path) -> CommandResult<PathBuf> {
     match dir.canonicalize() {

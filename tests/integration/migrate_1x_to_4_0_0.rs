@@ -519,6 +519,8 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         SUPER_USERSTORE.to_string(),
         TENANT_USERSTORE.to_string(),
         format!("{SEQUENCES}/audit_log.xml"),
+        // The custom endpoint step 1 brought into the 2.0.0 pack goes on to 4.0.0 too.
+        "repository/deployment/server/synapse-configs/default/endpoints/BackendEP.xml".to_string(),
         format!("{LIB}/{DRIVER}"),
         TOML.to_string(),
     ]
@@ -541,11 +543,11 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         );
     }
     assert!(!chain.new.join(SEQUENCES).join(API_SEQUENCE).exists());
-    assert!(!chain
-        .new
-        .join(SYNAPSE)
-        .join("endpoints/BackendEP.xml")
-        .exists());
+    // What step 1 brought into the 2.0.0 pack goes on: the custom endpoint too.
+    assert_eq!(
+        bytes(chain.new.join(SYNAPSE).join("endpoints/BackendEP.xml")),
+        bytes(chain.old.join(SYNAPSE).join("endpoints/BackendEP.xml"))
+    );
     let edited_toml = read(chain.new.join(TOML));
     assert_lines_kept(&original_toml, &edited_toml);
     let document: toml_edit::DocumentMut = edited_toml.parse().expect("valid TOML");
@@ -557,6 +559,15 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         .filter_map(|value| value.as_str())
         .collect();
     assert_eq!(skip, vec!["audit_log.xml"]);
+    assert_eq!(
+        document["apim"]["sync_runtime_artifacts"]["gateway"]["skip_list"]["endpoints"]
+            .as_array()
+            .expect("endpoints skip list")
+            .iter()
+            .filter_map(|value| value.as_str())
+            .collect::<Vec<_>>(),
+        vec!["BackendEP.xml"]
+    );
 
     let expected_km: BTreeSet<String> = [
         format!("{SECURITY}/client-truststore.jks"),
@@ -1228,7 +1239,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 1.9.0",
             "@accepts old wso2am 2.0.0",
             "give an API-M 2.0.0 pack as --old",
-            "; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+            "; API-M 1.9.0 goes to 4.0.0 through 2.0.0: run `1.x-to-4.0.0` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `2.0.0-to-4.0.0` (`apim-migrate path 1.9.0 4.0.0` tells more)",
         ),
         (
             v1_9(),
@@ -1238,7 +1249,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 1.9.0",
             "@accepts old wso2am 3.0.0",
             "give an API-M 3.0.0 pack as --old",
-            "; the bundled scripts `1.x-to-4.0.0`, `1.x-to-2.0.0` accept API-M 1.9.0 as --old",
+            "; API-M 1.9.0 goes to 4.1.0 through 2.0.0: run `1.x-to-4.x` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `to-4.x` (`apim-migrate path 1.9.0 4.1.0` tells more)",
         ),
         (
             am("2.0.0"),
@@ -1248,7 +1259,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 2.0.0",
             "@accepts old wso2am 3.0.0",
             "give an API-M 3.0.0 pack as --old",
-            "; the bundled script `2.0.0-to-4.0.0` accepts API-M 2.0.0 as --old",
+            "; the bundled script `to-4.x` takes API-M 2.0.0 to 4.1.0 (`apim-migrate path 2.0.0 4.1.0` tells more)",
         ),
         (
             am("2.0.0"),
@@ -1258,7 +1269,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 4.1.0",
             "@accepts new wso2am 4.0.0",
             "give an API-M 4.0.0 pack as --new",
-            "",
+            "; the bundled script `to-4.x` takes API-M 2.0.0 to 4.1.0 (`apim-migrate path 2.0.0 4.1.0` tells more)",
         ),
         (
             v1_9(),
@@ -1268,7 +1279,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 4.0.0",
             "@accepts new wso2am 2.0.0",
             "give an API-M 2.0.0 pack as --new",
-            "; the bundled script `1.x-to-4.0.0` accepts API-M 4.0.0 as --new",
+            "; API-M 1.9.0 goes to 4.0.0 through 2.0.0: run `1.x-to-4.0.0` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `2.0.0-to-4.0.0` (`apim-migrate path 1.9.0 4.0.0` tells more)",
         ),
     ];
     for (old, new, script, flag, what, tag, advice, hint) in cases {

@@ -10,7 +10,7 @@ fn old_node(profile: &str) -> PackBuilder {
 }
 
 fn fresh_4_1_0() -> PackBuilder {
-    new_4_1_0().profile_template_files()
+    new_4_1_0()
 }
 
 fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
@@ -201,7 +201,7 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
 }
 
 #[test]
-fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
+fn a_key_manager_becomes_the_control_plane_and_takes_all_but_the_gateway_artifacts() {
     let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
     let report = packs
         .test("run", SCRIPT)
@@ -214,7 +214,14 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
         .as_str()
         .expect("decided_by")
         .contains("api-key-manager"));
-    assert_eq!(skipped(&report), []);
+    // The new pack's own infer.json turns the control plane's gateway artifact sync off.
+    let skips = skipped(&report);
+    assert_eq!(skips.len(), 1, "{skips:?}");
+    assert_eq!(skips[0].0, "gateway");
+    assert!(
+        skips[0].1.contains("`apim.sync_runtime_artifacts.gateway.enable = false` by `server_role = \"control-plane\"` in `repository/resources/conf/infer.json`"),
+        "{skips:?}"
+    );
     assert!(packs
         .new
         .join(USERSTORES)
@@ -224,7 +231,7 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
         .new
         .join("repository/tenants/2/userstores/retail_example_com.xml")
         .is_file());
-    assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
+    assert!(!packs.new.join(SEQUENCES).join("audit_log.xml").exists());
     let reminders = reminder_ids(&report);
     assert!(reminders.contains(&"data-migration".to_string()));
     assert!(reminders.contains(&"reindex".to_string()));
@@ -394,7 +401,10 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         text.contains("api-publisher -> control-plane by --profile"),
         "{text}"
     );
-    assert!(text.contains("true"), "{text}");
+    assert!(
+        text.contains("false"),
+        "a control plane syncs no gateway artifacts: {text}"
+    );
 
     let output = Test::new()
         .arg("repl")
