@@ -346,9 +346,8 @@ pub fn detect(pack: &Pack) -> NodeProfile {
         return NodeProfile::new(
             profile,
             format!(
-                "the {} distribution ({}, by `{}`)",
+                "the {} distribution, by `{}`",
                 pack.distribution.short_name(),
-                pack.distribution.name(pack.product),
                 pack.marker
             ),
         );

@@ -20,6 +20,8 @@ mod hashcache;
 mod inventory;
 mod migrate_1x_to_4_0_0;
 mod migrate_3_0_0_to_4_1_0;
+mod migrate_to_4x;
+mod paths;
 mod primitives;
 mod profiles;
 mod progress;

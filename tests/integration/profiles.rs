@@ -417,3 +417,109 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")
     );
 }
+
+/// A 3.2.0 node with the four kinds of custom gateway artifacts.
+fn artifacts_3_2_0(profile: &str) -> PackBuilder {
+    PackBuilder::api_manager("3.2.0")
+        .profile(profile)
+        .custom_sequence("audit_log")
+        .custom_synapse_artifact("endpoints", "BackendEP")
+        .custom_synapse_artifact("local-entries", "partner-config")
+        .custom_synapse_artifact("api", "HealthCheckAPI")
+}
+
+#[test]
+fn only_the_nodes_that_run_a_gateway_get_the_custom_artifacts_and_the_skip_lists() {
+    let carried = [
+        "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml",
+        "repository/deployment/server/synapse-configs/default/endpoints/BackendEP.xml",
+        "repository/deployment/server/synapse-configs/default/local-entries/partner-config.xml",
+        "repository/deployment/server/synapse-configs/default/api/HealthCheckAPI.xml",
+    ];
+    // (old node, --profile, whether the new node gets them)
+    for (old_profile, new_profile, gateway) in [
+        ("default", None, true),
+        ("gateway-worker", None, true),
+        ("api-publisher", Some("control-plane"), false),
+        ("api-key-manager", None, false),
+    ] {
+        let packs = Packs::build(
+            artifacts_3_2_0(old_profile),
+            PackBuilder::api_manager("4.5.0"),
+            None,
+        );
+        let toml_before = read(packs.new.join(TOML));
+        let mut test = packs.test("run", "to-4.x").arg("--json");
+        if let Some(profile) = new_profile {
+            test = test.args(["--profile", profile]);
+        }
+        let report = test.run().success().json();
+        let node = report["packs"]["new"]["profile"]["name"]
+            .as_str()
+            .expect("profile")
+            .to_string();
+        for path in carried {
+            assert_eq!(packs.new.join(path).is_file(), gateway, "{node}: {path}");
+        }
+        let edited = read(packs.new.join(TOML));
+        assert_eq!(
+            edited.contains("[apim.sync_runtime_artifacts.gateway.skip_list]"),
+            gateway,
+            "{node}"
+        );
+        if !gateway {
+            assert_eq!(edited, toml_before, "{node}: deployment.toml untouched");
+            assert_eq!(node, "control-plane");
+            assert!(skipped(&report)
+                .iter()
+                .any(|(capability, reason)| capability == "gateway"
+                    && reason.contains("gateway artifact sync is off")));
+        }
+    }
+}
+
+#[test]
+fn a_3_x_publisher_may_stay_apart_where_the_new_pack_keeps_its_deprecated_profile() {
+    let packs = Packs::build(
+        old_node("api-publisher"),
+        PackBuilder::api_manager("4.1.0"),
+        None,
+    );
+    let report = packs
+        .test("plan", SCRIPT)
+        .args(["--profile", "api-publisher-deprecated", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(
+        report["packs"]["new"]["profile"]["name"],
+        "api-publisher-deprecated"
+    );
+    // A publisher authenticates users but runs no gateway and no migration client.
+    let capabilities: Vec<String> = skipped(&report).into_iter().map(|(key, _)| key).collect();
+    assert_eq!(capabilities, ["gateway", "migration-client"]);
+
+    // 4.2.0 ships no api-publisher-deprecated profile: refused, naming the ones it has.
+    let packs = Packs::build(
+        old_node("api-publisher"),
+        PackBuilder::api_manager("4.2.0"),
+        None,
+    );
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "api-publisher-deprecated"])
+        .unchanged(&packs.new)
+        .run()
+        .stderr_line("--profile `api-publisher-deprecated` is no profile of API-M 4.2.0");
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "api-devportal"])
+        .run()
+        .stderr_line("give one of all-in-one, control-plane, gateway-worker, traffic-manager, api-key-manager-deprecated");
+    // A gateway is not a publisher: `an api-publisher node` in the refusal.
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "gateway-worker"])
+        .run()
+        .stderr_line("but the old pack is an api-publisher node");
+}

@@ -1,29 +1,62 @@
-//! README.md's primitive reference is generated from the docs in the code; this test fails
-//! when it is stale and rewrites it when `UPDATE_README=1` is set.
+//! README.md's primitive reference is generated from the docs in the code, and its table of
+//! supported paths from the bundled scripts' headers; these tests fail when either is stale
+//! and rewrite it when `UPDATE_README=1` is set.
 
-use crate::support::library::{primitive_docs, reference_markdown, BUNDLED, STDLIB};
+use crate::support::library::{
+    path_table_markdown, primitive_docs, reference_markdown, BUNDLED, STDLIB,
+};
 
-const START: &str = "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test integration readme) -->\n";
-const END: &str = "<!-- primitives:end -->";
+/// Checks that README's part between `start` and `end` is `generated`; rewrites it when
+/// `UPDATE_README=1` is set (the tests run side by side: when both parts were stale, a second
+/// run makes sure both are written).
+fn generated_part(start: &str, end: &str, generated: &str, what: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let begin = readme.find(start).expect("README has the start marker") + start.len();
+    let finish = readme[begin..]
+        .find(end)
+        .expect("README has the end marker")
+        + begin;
+    if readme[begin..finish] != *generated {
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!("{}{}{}", &readme[..begin], generated, &readme[finish..]);
+            std::fs::write(&path, updated).expect("write README.md");
+        } else {
+            panic!("README.md's {what} is stale: run `UPDATE_README=1 cargo test --test integration readme`");
+        }
+    }
+}
 
 #[test]
 fn readme_primitive_reference_is_generated_from_the_code() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md");
-    let start = readme.find(START).expect("README has the start marker") + START.len();
-    let end = readme[start..]
-        .find(END)
-        .expect("README has the end marker")
-        + start;
-    let generated = reference_markdown();
-    if readme[start..end] != generated {
-        if std::env::var_os("UPDATE_README").is_some() {
-            let updated = format!("{}{}{}", &readme[..start], generated, &readme[end..]);
-            std::fs::write(&path, updated).expect("write README.md");
-        } else {
-            panic!("README.md's primitive reference is stale: run `UPDATE_README=1 cargo test --test integration readme`");
-        }
+    generated_part(
+        "<!-- primitives:start (generated from the code: UPDATE_README=1 cargo test --test integration readme) -->\n",
+        "<!-- primitives:end -->",
+        &reference_markdown(),
+        "primitive reference",
+    );
+}
+
+#[test]
+fn readme_table_of_paths_is_generated_from_the_scripts_headers() {
+    let table = path_table_markdown();
+    for row in [
+        "| 3.0.0 | 4.1.0 | `3.0.0-to-4.1.0` | one run |",
+        "| 2.0.0 | 4.0.0 | `2.0.0-to-4.0.0` | one run |",
+        "| 4.4.0 | 4.5.0, 4.6.0, 4.7.0 | `to-4.x` | one run |",
+    ] {
+        assert!(table.contains(row), "{row}\n{table}");
     }
+    assert!(
+        table.contains("| 1.8.0, 1.9.0, 1.9.1 | 4.1.0, 4.2.0, 4.3.0, 4.4.0, 4.5.0, 4.6.0, 4.7.0 | `1.x-to-4.x` | through 2.0.0"),
+        "{table}"
+    );
+    generated_part(
+        "<!-- paths:start (generated from the scripts' headers: UPDATE_README=1 cargo test --test integration readme) -->\n",
+        "<!-- paths:end -->",
+        &table,
+        "table of paths",
+    );
 }
 
 #[test]
