@@ -64,45 +64,124 @@ fn is_uuid(text: &str) -> bool {
         })
 }
 
-/// The synapse roots of a pack: the super tenant's, then each tenant's (by id).
-pub fn roots(pack: &Pack) -> Result<Vec<(Option<u32>, String)>> {
-    let mut roots = vec![(None, SYNAPSE_DEFAULT.to_string())];
-    for id in userstores::tenant_ids(pack)? {
-        let root = format!("{TENANTS_DIR}/{id}/synapse-configs/default");
-        if pack.is_dir(&root) {
-            roots.push((Some(id), root));
-        }
-    }
-    Ok(roots)
+/// What `scan` found.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// The files of the skip-listed folders asked for; of the tenants', only those that are
+    /// not stock and not an API's own (which are counted instead).
+    pub artifacts: Vec<Artifact>,
+    /// The tenants' stock-named files.
+    pub tenants_stock: usize,
+    /// The tenants' files of published APIs.
+    pub tenants_api_own: usize,
+    /// The site's files in the other folders (pack-relative), when asked for.
+    pub others: Vec<String>,
 }
 
 /// Every file of the folders of `kinds` (of the super tenant, and with `tenants` of each
-/// tenant), classified against `catalogue`.
-pub fn classify(
+/// tenant), classified against `catalogue`; with `others`, also the site's files in the
+/// other folders of the super tenant's `synapse-configs/default` (proxy services, tasks,
+/// templates, …), which no skip list covers.
+///
+/// A pack may hold thousands of tenants, so a tenant costs one listing of each of its four
+/// folders, and no file is read but a custom one's candidates: an API's own file is told by
+/// its name, and a stock name in a tenant's folder is taken as stock unread, since the
+/// gateway writes those copies itself when the tenant first loads (the super tenant's stock
+/// files are compared by hash).
+pub fn scan(
     pack: &Pack,
     catalogue: &Catalogue,
     kinds: &[SkipKind],
     tenants: bool,
-) -> Result<Vec<Artifact>> {
-    let mut found = Vec::new();
-    for (tenant, root) in roots(pack)? {
-        if tenant.is_some() && !tenants {
-            continue;
+    others: bool,
+) -> Result<Scan> {
+    let mut roots = vec![(None, SYNAPSE_DEFAULT.to_string())];
+    if tenants {
+        for id in userstores::tenant_ids(pack)? {
+            roots.push((
+                Some(id),
+                format!("{TENANTS_DIR}/{id}/synapse-configs/default"),
+            ));
         }
+    }
+    // Listing thousands of tenants' folders is all system calls: spread over the cores (up
+    // to four), each part in order, merged in order.
+    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    let parts: Vec<Result<Scan>> = if roots.len() < 64 || threads < 2 {
+        vec![scan_roots(pack, catalogue, kinds, others, &roots)]
+    } else {
+        let chunk = roots.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = roots
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| scan_roots(pack, catalogue, kinds, others, part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+    let mut scan = Scan::default();
+    for part in parts {
+        let part = part?;
+        scan.artifacts.extend(part.artifacts);
+        scan.tenants_stock += part.tenants_stock;
+        scan.tenants_api_own += part.tenants_api_own;
+        scan.others.extend(part.others);
+    }
+    Ok(scan)
+}
+
+/// `scan` of some synapse roots (tenant, root path).
+fn scan_roots(
+    pack: &Pack,
+    catalogue: &Catalogue,
+    kinds: &[SkipKind],
+    others: bool,
+    roots: &[(Option<u32>, String)],
+) -> Result<Scan> {
+    let mut scan = Scan::default();
+    let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
+    for (tenant, root) in roots {
+        let tenant = *tenant;
+        // The other folders are looked at in the super tenant's root only: a tenant's root
+        // is not even listed, its four folders are (a missing one lists empty).
+        let folders = match tenant {
+            None if others => pack.list_subdirs(root)?,
+            _ => Vec::new(),
+        };
         for kind in kinds {
             let dir = format!("{root}/{}", kind.dir());
             for name in pack.list_dir(&dir)? {
                 if !name.ends_with(".xml") {
                     continue;
                 }
-                let path = format!("{dir}/{name}");
                 let stock_path = format!("{SYNAPSE_DEFAULT}/{}/{name}", kind.dir());
-                let class = if pack.is_link(&path) {
+                let stock_name =
+                    catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path);
+                let api_own = is_api_own(*kind, &name);
+                if tenant.is_some() && (api_own || stock_name) {
+                    if api_own {
+                        scan.tenants_api_own += 1;
+                    } else {
+                        scan.tenants_stock += 1;
+                    }
+                    continue;
+                }
+                let path = format!("{dir}/{name}");
+                let class = if api_own {
+                    ArtifactClass::ApiOwn
+                } else if pack.is_link(&path) {
                     ArtifactClass::Link
                 } else if !pack.is_file(&path) {
                     continue;
-                } else if is_api_own(*kind, &name) {
-                    ArtifactClass::ApiOwn
+                } else if !stock_name {
+                    ArtifactClass::Custom
                 } else {
                     let sha256 = pack.sha256(&path)?;
                     match catalogue.status(pack.stock_key(), &pack.version, &stock_path, &sha256) {
@@ -112,7 +191,7 @@ pub fn classify(
                         StockStatus::Unknown => ArtifactClass::StockUnknown,
                     }
                 };
-                found.push(Artifact {
+                scan.artifacts.push(Artifact {
                     kind: *kind,
                     name,
                     path,
@@ -122,33 +201,28 @@ pub fn classify(
                 });
             }
         }
-    }
-    Ok(found)
-}
-
-/// The site's files in the other folders of `synapse-configs/default` (proxy services,
-/// tasks, templates, …), of the super tenant and each tenant: no skip list covers them.
-pub fn others(pack: &Pack, catalogue: &Catalogue) -> Result<Vec<String>> {
-    let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
-    let mut found = Vec::new();
-    for (_, root) in roots(pack)? {
-        for path in pack.files_under(&root)? {
-            let inner = path.strip_prefix(&format!("{root}/")).unwrap_or(&path);
-            let Some((folder, name)) = inner.split_once('/') else {
-                // `synapse.xml`, `registry.xml`: the configuration of synapse itself.
-                continue;
-            };
-            if listed.contains(&folder) || name.contains("--") {
-                continue;
+        if !others {
+            continue;
+        }
+        for folder in folders
+            .iter()
+            .filter(|folder| !listed.contains(&folder.as_str()))
+        {
+            for path in pack.files_under(&format!("{root}/{folder}"))? {
+                let inner = path.strip_prefix(&format!("{root}/")).unwrap_or(&path);
+                let name = inner.rsplit('/').next().unwrap_or(inner);
+                if name.contains("--") {
+                    continue;
+                }
+                let stock_path = format!("{SYNAPSE_DEFAULT}/{inner}");
+                if catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path) {
+                    continue;
+                }
+                scan.others.push(path);
             }
-            let stock_path = format!("{SYNAPSE_DEFAULT}/{inner}");
-            if catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path) {
-                continue;
-            }
-            found.push(path);
         }
     }
-    Ok(found)
+    Ok(scan)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub fn declare(registry: &mut Registry) {
     registry
         .primitive(
             "copy_gateway_artifacts",
-            "The 4.x gateway deletes, at start-up and when a tenant loads, every file of `synapse-configs/default/{api,endpoints,sequences,local-entries}` that its skip list does not name. This copies the site's own ones from `from` into `to` (the super tenant's and each tenant's, to the same place) and merges their file names into `[apim.sync_runtime_artifacts.gateway.skip_list]` `apis`, `endpoints`, `sequences` and `local_entries` of `to`'s deployment.toml (no duplicates, every existing line kept). Which lists exist and which names the gateway already keeps are read from `to`'s own `api-manager.xml.j2` (built-in facts when it has none): a stock name is never listed. Left alone: stock files; an API's own files (`provider--Name_vX.xml`, its endpoints and `--In/--Out/--Fault` sequences, its definition as a local entry), which travel with the data migration; a customised stock file, reported as a finding with the diff to `to`'s, to port by hand; a custom file whose name is stock in `to` (warning). Warns about a skip list already in `to` that uses the key `local-entries` (4.x reads `local_entries`) or lists a stock name, and about the site's files in other folders (proxy services, tasks, ...), which no skip list covers.",
+            "The 4.x gateway deletes, at start-up and when a tenant loads, every file of `synapse-configs/default/{api,endpoints,sequences,local-entries}` that its skip list does not name. This copies the site's own ones from `from` into `to` (the super tenant's and each tenant's, to the same place) and merges their file names into `[apim.sync_runtime_artifacts.gateway.skip_list]` `apis`, `endpoints`, `sequences` and `local_entries` of `to`'s deployment.toml (no duplicates, every existing line kept). Which lists exist and which names the gateway already keeps are read from `to`'s own `api-manager.xml.j2` (built-in facts when it has none): a stock name is never listed. Left alone: stock files; an API's own files (`provider--Name_vX.xml`, its endpoints and `--In/--Out/--Fault` sequences, its definition as a local entry), which travel with the data migration; a customised stock file, reported as a finding with the diff to `to`'s, to port by hand (a tenant's stock-named files are the gateway's own copies, written when the tenant loads: left unread); a custom file whose name is stock in `to` (warning). Warns about a skip list already in `to` that uses the key `local-entries` (4.x reads `local_entries`) or lists a stock name, and about the site's files in other folders (proxy services, tasks, ...), which no skip list covers.",
             r#"if profile_has(new, "gateway", "custom synapse artifacts and the skip lists") {
     copy_gateway_artifacts(old, new);
 }"#,
@@ -86,13 +86,22 @@ pub(super) fn copy(
         planner, catalogue, to, &to_pack, &rules, &text, &file, primitive,
     )?;
 
-    let found = artifacts::classify(&from_pack, catalogue, &wanted.kinds, wanted.tenants)?;
+    let with_others = wanted.only.is_none() && wanted.tenants;
+    let scan = artifacts::scan(
+        &from_pack,
+        catalogue,
+        &wanted.kinds,
+        wanted.tenants,
+        with_others,
+    )?;
+    let found = scan.artifacts;
+    let tenants_api_own = scan.tenants_api_own;
     if let Some(names) = &wanted.only {
         refuse_unknown_names(&found, names, from)?;
     }
     let mut listed: BTreeMap<SkipKind, Vec<String>> = BTreeMap::new();
-    let mut stock_left = 0;
-    let mut api_own = 0;
+    let mut stock_left = scan.tenants_stock;
+    let mut api_own = tenants_api_own;
     for artifact in &found {
         let chosen = wanted
             .only
@@ -102,6 +111,8 @@ pub(super) fn copy(
             ArtifactClass::Stock => stock_left += 1,
             ArtifactClass::ApiOwn => {
                 api_own += 1;
+                // One action each for the super tenant's; a tenant's are counted by `scan`,
+                // as a pack may hold thousands of tenants with their APIs.
                 if wanted.only.is_none() {
                     planner.skip(
                         primitive,
@@ -142,8 +153,8 @@ pub(super) fn copy(
             }
         }
     }
-    if wanted.only.is_none() && wanted.tenants {
-        let others = artifacts::others(&from_pack, catalogue)?;
+    if with_others {
+        let others = scan.others;
         if !others.is_empty() {
             planner.warn(
                 primitive,
@@ -169,13 +180,23 @@ pub(super) fn copy(
         .map(|kind| kind.noun())
         .collect::<Vec<_>>()
         .join(", ");
+    if wanted.only.is_none() && tenants_api_own > 0 {
+        planner.check(
+            primitive,
+            from.role,
+            crate::pack::TENANTS_DIR,
+            &format!(
+                "{tenants_api_own} files of the tenants' published APIs left to the data migration, which writes them again"
+            ),
+        )?;
+    }
     if listed.values().all(Vec::is_empty) {
         planner.check(
             primitive,
             from.role,
             SYNAPSE_DEFAULT,
             &format!(
-                "no custom {what} to carry ({stock_left} stock, {api_own} of APIs): the skip lists are not needed"
+                "no custom {what} to carry ({stock_left} stock, {api_own} of published APIs): the skip lists are not needed"
             ),
         )?;
         return Ok(());

@@ -30,6 +30,7 @@ fn site(pack: PackBuilder) -> PackBuilder {
         .custom_synapse_artifact("api", "HealthCheckAPI")
         .custom_synapse_artifact("api", "admin--PizzaShackAPI_v1.0.0")
         .custom_synapse_artifact("endpoints", "admin--PizzaShackAPI_APIproductionEndpoint")
+        .custom_synapse_artifact("proxy-services", "LegacyProxy")
         .api_sequence("admin", "PizzaShackAPI", "1.0.0", "In")
         .customise_stock_sequence("main")
         .jdbc_driver(DRIVER, "com.mysql.cj.jdbc.Driver")
@@ -252,6 +253,13 @@ fn migrate_directly(
     assert!(
         extensions.contains("acme-throttle-extension_1.0.0.jar"),
         "{extensions}"
+    );
+    // A proxy service of the site's own: no skip list covers it, so it is named, not copied.
+    assert!(
+        warnings(&report).iter().any(|warning| warning
+            .contains(&format!("`{SYNAPSE}/proxy-services/LegacyProxy.xml`"))
+            && warning.contains("not copied")),
+        "{report}"
     );
 
     let again = packs
