@@ -53,8 +53,13 @@ impl Fleet {
 
     /// `COMMAND 3.0.0-to-4.1.0 --inventory FILE --stock STOCK`.
     fn test(&self, command: &str) -> Test {
+        self.test_with(command, SCRIPT)
+    }
+
+    /// `COMMAND SCRIPT --inventory FILE --stock STOCK`.
+    fn test_with(&self, command: &str, script: &str) -> Test {
         Test::new()
-            .args([command, SCRIPT, "--inventory"])
+            .args([command, script, "--inventory"])
             .arg(&self.inventory)
             .arg("--stock")
             .arg(self.dir.path().join("stock.toml"))
@@ -612,4 +617,36 @@ fn a_node_with_a_host_runs_on_that_host_only() {
         error.contains("nodes `cp-1` and `gw-1` both migrate into"),
         "{error}"
     );
+}
+
+#[test]
+fn the_family_script_checks_a_deployment_of_any_generation_it_takes() {
+    // `to-4.x` takes 2.x, 3.x and 4.x packs as old: a node's old profile is checked against
+    // the generations whose profile it names.
+    let fleet = Fleet::build(
+        &[
+            ("cp-1", "api-publisher", "control-plane", old_3_0_0()),
+            ("gw-1", "gateway-worker", "gateway-worker", old_3_0_0()),
+        ],
+        "",
+    );
+    let report = fleet
+        .test_with("plan", "to-4.x")
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    assert_eq!(node(&report, "cp-1")["outcome"], "planned");
+    assert_eq!(node(&report, "gw-1")["outcome"], "planned");
+
+    std::fs::write(
+        &fleet.inventory,
+        read(&fleet.inventory).replace(
+            "old_profile = \"gateway-worker\"",
+            "old_profile = \"gateway\"",
+        ),
+    )
+    .expect("write inventory");
+    let output = fleet.test_with("plan", "to-4.x").run();
+    output.stderr_line("node `gw-1`: old_profile `gateway` is no profile of API-M 1.x/2.x or API-M 3.x or API-M 4.x: give one of all-in-one, api-publisher, api-store, api-key-manager, gateway-manager, gateway-worker, traffic-manager, api-devportal, control-plane");
 }

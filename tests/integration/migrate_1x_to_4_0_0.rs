@@ -1220,6 +1220,19 @@ fn step_2_alone_gives_the_cipher_tool_reminder_for_a_2_0_0_secure_vault() {
         )),
         "{message}"
     );
+    // The 2.x aliases hold dots: under `[secrets]` they are quoted, or TOML reads nested
+    // tables; and the setting that uses one says `$secret{alias}`.
+    for alias in [
+        "Custom.Endpoint.Password",
+        "Carbon.Security.KeyStore.Password",
+    ] {
+        assert!(
+            message.contains(&format!("`\"{alias}\" = \"[plain value]\"`")),
+            "{alias}: {message}"
+        );
+    }
+    assert!(message.contains("\"$secret{alias}\""), "{message}");
+    assert!(message.contains("svns:secretAlias"), "{message}");
 }
 
 // ----- refusals -----

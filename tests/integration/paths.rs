@@ -319,3 +319,21 @@ fn a_node_is_refused_a_distribution_that_runs_another_profile() {
         .run()
         .stderr_line("is API-M 4.5.0 (API Control Plane), a distribution that runs control-plane only; a gateway-worker node runs the Universal Gateway distribution (`wso2am-universal-gw-4.5.0`)");
 }
+
+#[test]
+fn a_1_x_pack_given_to_the_family_script_is_refused_naming_the_route_through_2_0_0() {
+    let packs = Packs::build(
+        PackBuilder::api_manager("1.9.1").without_version_txt(),
+        PackBuilder::api_manager("4.6.0"),
+        None,
+    );
+    packs
+        .test("run", "to-4.x")
+        .unchanged(&packs.new)
+        .run()
+        .stderr_line("is API-M 1.9.1, but `to-4.x` accepts API-M 2.0.0, 2.6.0, 3.0.0, 3.1.0, 3.2.0, 4.0.0, 4.1.0, 4.2.0, 4.3.0 or 4.4.0 as --old");
+    packs
+        .test("run", "to-4.x")
+        .run()
+        .stderr_line("; API-M 1.9.1 goes to 4.6.0 through 2.0.0: run `1.x-to-4.x` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `to-4.x` (`apim-migrate path 1.9.1 4.6.0` tells more)");
+}

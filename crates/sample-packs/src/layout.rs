@@ -599,6 +599,89 @@ mod tests {
     }
 
     #[test]
+    fn writes_the_separate_distributions_with_their_markers_and_stock_files() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        for (builder, name, key, server_key, script, synapse, templates) in [
+            (
+                PackBuilder::api_control_plane("4.5.0"),
+                "WSO2 API Control Plane",
+                "wso2am-acp",
+                "ACP",
+                "bin/api-cp.sh",
+                false,
+                vec!["key-manager.toml"],
+            ),
+            (
+                PackBuilder::universal_gateway("4.6.0"),
+                "WSO2 Universal Gateway",
+                "wso2am-universal-gw",
+                "APIM-GW",
+                "bin/gateway.sh",
+                true,
+                Vec::new(),
+            ),
+            (
+                PackBuilder::traffic_manager("4.7.0"),
+                "WSO2 Traffic Manager",
+                "wso2am-tm",
+                "APIM-TM",
+                "bin/traffic-manager.sh",
+                false,
+                vec![
+                    "api-key-manager-deprecated.toml",
+                    "api-key-manager-node.toml",
+                    "control-plane.toml",
+                    "gateway-worker.toml",
+                    "traffic-manager.toml",
+                ],
+            ),
+        ] {
+            let version = builder.version().to_string();
+            let dir = builder.write(&temp.path().join(key)).expect("pack written");
+            assert_eq!(
+                read(&dir, "bin/version.txt"),
+                format!("{name} v{version}\n")
+            );
+            assert_eq!(
+                read(&dir, "updates/product.txt"),
+                format!("{key}-{version}")
+            );
+            let carbon = read(&dir, "repository/conf/carbon.xml");
+            assert!(carbon.contains(&format!("<Name>{name}</Name>")), "{key}");
+            assert!(
+                carbon.contains(&format!("<ServerKey>{server_key}</ServerKey>")),
+                "{key}"
+            );
+            assert!(dir.join(script).is_file(), "{key}: {script}");
+            assert_eq!(dir.join(SYNAPSE_DEFAULT_DIR).is_dir(), synapse, "{key}");
+            let mut written: Vec<String> = std::fs::read_dir(dir.join(TEMPLATES_DIR))
+                .map(|entries| {
+                    entries
+                        .map(|entry| {
+                            entry
+                                .expect("entry")
+                                .file_name()
+                                .to_string_lossy()
+                                .to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            written.sort();
+            assert_eq!(written, templates, "{key}");
+            assert!(
+                read(&dir, "repository/conf/deployment.toml").contains("server_role = \"default\""),
+                "{key}: every distribution says `default`"
+            );
+            let catalogue = builder.stock_catalogue();
+            assert!(
+                catalogue.contains(&format!("[{key}.\"{version}\"]")),
+                "{catalogue}"
+            );
+        }
+    }
+
+    #[test]
     fn site_keystore_can_replace_the_stock_one() {
         let temp = tempfile::tempdir().expect("temp dir");
         let builder = PackBuilder::api_manager("2.0.0").keystore("wso2carbon.jks", "replaced");
