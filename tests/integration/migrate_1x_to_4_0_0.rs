@@ -14,6 +14,8 @@ const STEP_2: &str = "2.0.0-to-4.0.0";
 const CHECKPOINT: &str = "2.0.0-data-migration";
 const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
 const TENANT_SYNAPSE: &str = "repository/tenants/1/synapse-configs/default";
+/// A tenant's own global sequence, which step 1 carries into 2.0.0 and step 2 into 4.0.0.
+const TENANT_SEQUENCE: &str = "tenant_audit";
 const TENANT_API: &str = "api/admin-AT-tenant1.example.com--OrdersAPI_v1.0.0.xml";
 const TENANT_API_SEQUENCE: &str =
     "sequences/admin-AT-tenant1.example.com--OrdersAPI:v1.0.0--In.xml";
@@ -23,8 +25,8 @@ const DRIVER: &str = "mysql-connector-java-5.1.49.jar";
 const API_SEQUENCE: &str = "admin--PizzaShackAPI:v1.0.0--In.xml";
 
 /// A 1.9.0 pack as sites had them: known by carbon.xml only, with a site keystore, user stores
-/// of the super tenant and of a tenant, a tenant's APIs, custom synapse artifacts, a customised
-/// fault sequence, an API sequence and a JDBC driver.
+/// of the super tenant and of a tenant, a tenant's APIs and custom sequence, custom synapse
+/// artifacts, a customised fault sequence, an API sequence and a JDBC driver.
 fn old_1_9_0() -> PackBuilder {
     PackBuilder::api_manager("1.9.0")
         .without_version_txt()
@@ -32,6 +34,7 @@ fn old_1_9_0() -> PackBuilder {
         .userstore(None, "corp.example.com")
         .userstore(Some(1), "partner.example.com")
         .tenant(1)
+        .tenant_artifact(1, "sequences", TENANT_SEQUENCE)
         .custom_sequence("audit_log")
         .customise_stock_sequence("fault")
         .api_sequence("admin", "PizzaShackAPI", "1.0.0", "In")
@@ -199,6 +202,7 @@ fn step_1_files() -> BTreeSet<String> {
         format!("{SEQUENCES}/{API_SEQUENCE}"),
         format!("{TENANT_SYNAPSE}/{TENANT_API}"),
         format!("{TENANT_SYNAPSE}/{TENANT_API_SEQUENCE}"),
+        format!("{TENANT_SYNAPSE}/sequences/{TENANT_SEQUENCE}.xml"),
         format!("{LIB}/{DRIVER}"),
     ]
     .into_iter()
@@ -256,7 +260,9 @@ fn chain_plan_changes_nothing_and_shows_both_steps() {
         "create   new:repository/deployment/server/synapse-configs/default/sequences/audit_log.xml  <- via",
         "create   km:repository/resources/security/partner-truststore.jks  <- via",
         "edit     new:repository/conf/deployment.toml",
-        "+sequences = [\"audit_log.xml\"]",
+        "+sequences = [\"audit_log.xml\", \"tenant_audit.xml\"]",
+        "+endpoints = [\"BackendEP.xml\"]",
+        "create   new:repository/tenants/1/synapse-configs/default/sequences/tenant_audit.xml  <- via",
         "[1.x-to-2.0.0/data-migration]",
         "[2.0.0-to-4.0.0/json-errors]",
     ] {
@@ -519,8 +525,10 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         SUPER_USERSTORE.to_string(),
         TENANT_USERSTORE.to_string(),
         format!("{SEQUENCES}/audit_log.xml"),
-        // The custom endpoint step 1 brought into the 2.0.0 pack goes on to 4.0.0 too.
+        // The custom endpoint and the tenant's sequence step 1 brought into the 2.0.0 pack
+        // go on to 4.0.0 too.
         "repository/deployment/server/synapse-configs/default/endpoints/BackendEP.xml".to_string(),
+        format!("{TENANT_SYNAPSE}/sequences/{TENANT_SEQUENCE}.xml"),
         format!("{LIB}/{DRIVER}"),
         TOML.to_string(),
     ]
@@ -558,7 +566,7 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         .iter()
         .filter_map(|value| value.as_str())
         .collect();
-    assert_eq!(skip, vec!["audit_log.xml"]);
+    assert_eq!(skip, vec!["audit_log.xml", "tenant_audit.xml"]);
     assert_eq!(
         document["apim"]["sync_runtime_artifacts"]["gateway"]["skip_list"]["endpoints"]
             .as_array()

@@ -325,6 +325,7 @@ fn from_4_0_0_to_4_2_0_with_a_skip_list_already_in_the_new_pack() {
         .success()
         .json();
     assert_migrated(&packs, &packs.old, &new_before, "wso2am", "4.2.0");
+    assert!(finding_ids(&report).contains(&format!("customised:{SEQUENCES}/main.xml")));
     let edited = read(packs.new.join(TOML));
     assert_lines_kept(&original, &edited);
     assert_eq!(
@@ -428,6 +429,7 @@ fn from_3_1_0_to_4_6_0_a_custom_file_with_a_new_stock_name_stays_behind() {
         .success()
         .json();
     assert_migrated(&packs, &packs.old, &new_before, "wso2am", "4.6.0");
+    assert!(finding_ids(&report).contains(&format!("customised:{SEQUENCES}/main.xml")));
     assert_eq!(
         bytes(packs.new.join(SEQUENCES).join("guardrail_fault.xml")),
         new_guardrail,
