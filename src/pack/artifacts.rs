@@ -80,14 +80,14 @@ pub struct Scan {
 
 /// Every file of the folders of `kinds` (of the super tenant, and with `tenants` of each
 /// tenant), classified against `catalogue`; with `others`, also the site's files in the
-/// other folders of the super tenant's `synapse-configs/default` (proxy services, tasks,
-/// templates, …), which no skip list covers.
+/// other folders of `synapse-configs/default` (proxy services, tasks, templates, …), which
+/// no skip list covers.
 ///
-/// A pack may hold thousands of tenants, so a tenant costs one listing of each of its four
-/// folders, and no file is read but a custom one's candidates: an API's own file is told by
-/// its name, and a stock name in a tenant's folder is taken as stock unread, since the
-/// gateway writes those copies itself when the tenant first loads (the super tenant's stock
-/// files are compared by hash).
+/// A pack may hold thousands of tenants, so a tenant costs a listing of its synapse root and
+/// of each of the folders found there, and no file is read but a custom one's candidates: an
+/// API's own file is told by its name, and a stock name in a tenant's folder is taken as
+/// stock unread, since the gateway writes those copies itself when the tenant first loads
+/// (the super tenant's stock files are compared by hash).
 pub fn scan(
     pack: &Pack,
     catalogue: &Catalogue,
@@ -149,13 +149,13 @@ fn scan_roots(
     let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
     for (tenant, root) in roots {
         let tenant = *tenant;
-        // The other folders are looked at in the super tenant's root only: a tenant's root
-        // is not even listed, its four folders are (a missing one lists empty).
-        let folders = match tenant {
-            None if others => pack.list_subdirs(root)?,
-            _ => Vec::new(),
-        };
+        // One listing of the root says which folders there are: looking up a path is most of
+        // the cost, and a folder that is not there costs one lookup either way.
+        let folders = pack.list_subdirs(root)?;
         for kind in kinds {
+            if !folders.iter().any(|folder| folder == kind.dir()) {
+                continue;
+            }
             let dir = format!("{root}/{}", kind.dir());
             for name in pack.list_dir(&dir)? {
                 if !name.ends_with(".xml") {
