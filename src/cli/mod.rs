@@ -10,6 +10,9 @@ back; 2 bad usage or bad input, found before anything changed.
 Two-step paths stop at a checkpoint for a data migration: `run` says so and prints the command \
 that goes on (the same one with `--continue`).
 
+Which script: `apim-migrate path FROM TO` names it and says what is special about the path; \
+`run` and `plan` without SCRIPT take the bundled script made for the packs given.
+
 Quick start: `apim-migrate demo` builds sample 3.0.0 and 4.1.0 packs, then plans and runs the \
 standard script on them. `apim-migrate docs` lists the primitives scripts can call.";
 

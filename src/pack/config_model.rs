@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 /// Where a pack keeps the configuration model's files.
 pub const CONF_DIR: &str = "repository/resources/conf";
 pub const INFER_JSON: &str = "repository/resources/conf/infer.json";
-pub const DEFAULT_JSON: &str = "repository/resources/conf/default.json";
 
 /// The key that names a node's profile in deployment.toml and infer.json.
 pub const SERVER_ROLE: &str = "server.server_role";
@@ -329,7 +328,9 @@ mod tests {
         defaults
             .values
             .insert(GATEWAY_SYNC.to_string(), Value::Bool(true));
-        defaults.files.push(DEFAULT_JSON.to_string());
+        defaults
+            .files
+            .push("repository/resources/conf/default.json".to_string());
         assert!(defaults.defines_below("apim.sync_runtime_artifacts.gateway"));
         assert!(!defaults.defines_below("apim.sync_runtime_artifacts.gate"));
 

@@ -17,9 +17,6 @@ use super::{compare_versions, Pack, Product};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Where a pack keeps its configuration templates.
-pub const TEMPLATES_DIR: &str = "repository/resources/conf/templates";
-
 /// The template that renders `repository/conf/api-manager.xml`.
 pub const API_MANAGER_TEMPLATE: &str =
     "repository/resources/conf/templates/repository/conf/api-manager.xml.j2";

@@ -249,13 +249,23 @@ fn not_to_copy(
 ) -> Option<String> {
     let stock_in_target =
         catalogue.is_stock_name(to_pack.stock_key(), &to_pack.version, &artifact.stock_path);
-    if stock_in_target || rules.exempts(artifact.kind, &artifact.name) {
+    if stock_in_target {
         return Some(format!(
             "`{}` is a custom {} of {} but a stock one of {}: not copied over it (nor listed); rename it, or merge the two by hand",
             artifact.name,
             singular(artifact.kind),
             from_pack.label(),
             to_pack.label()
+        ));
+    }
+    if rules.exempts(artifact.kind, &artifact.name) {
+        return Some(format!(
+            "`{}` is a custom {} of {}, but a name {} keeps for a file of its own ({}): not copied (nor listed); rename it, or merge the two by hand",
+            artifact.name,
+            singular(artifact.kind),
+            from_pack.label(),
+            to_pack.label(),
+            rules.source.describe()
         ));
     }
     if !rules.reads(artifact.kind) {
@@ -389,6 +399,10 @@ fn check_existing(
     let document = toml::parse(text, file)?;
     let table = format!("[{SKIP_LIST_KEY}]");
     for (key, names) in toml::read_skip_lists(&document) {
+        if rules.other_keys.contains(&key) {
+            // A list this tool does not know, but the template reads.
+            continue;
+        }
         let Some(kind) = SkipKind::from_key(&key).filter(|kind| rules.reads(*kind)) else {
             let fix = if key == "local-entries" {
                 format!(

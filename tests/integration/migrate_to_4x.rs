@@ -648,3 +648,59 @@ fn the_builder_writes_the_real_stock_file_names_of_every_version() {
         }
     }
 }
+
+#[test]
+fn the_new_pack_s_own_template_says_which_lists_exist_and_what_it_keeps() {
+    // A pack whose api-manager.xml.j2 (here in this test's words) reads no `local_entries`
+    // list, a `proxies` list this tool does not know, and keeps `HealthCheckAPI.xml` itself.
+    let new = PackBuilder::api_manager("4.3.0").deployment_toml_extra(
+        "[apim.sync_runtime_artifacts.gateway.skip_list]\nproxies = [\"LegacyProxy.xml\"]\n",
+    );
+    let packs = Packs::build(site(PackBuilder::api_manager("3.2.0")), new, None);
+    let template = "<APIManager>\n<SkipList>\n<APIS><API>HealthCheckAPI.xml</API>\n\
+        {% for name in apim.sync_runtime_artifacts.gateway.skip_list.apis %}<API>{{name}}</API>{% endfor %}</APIS>\n\
+        {% for name in apim.sync_runtime_artifacts.gateway.skip_list.endpoints %}<Endpoint>{{name}}</Endpoint>{% endfor %}\n\
+        {% for name in apim.sync_runtime_artifacts.gateway.skip_list.sequences %}<Sequence>{{name}}</Sequence>{% endfor %}\n\
+        {% for name in apim.sync_runtime_artifacts.gateway.skip_list.proxies %}<Proxy>{{name}}</Proxy>{% endfor %}\n\
+        </SkipList>\n</APIManager>\n";
+    std::fs::write(
+        packs
+            .new
+            .join("repository/resources/conf/templates/repository/conf/api-manager.xml.j2"),
+        template,
+    )
+    .expect("write template");
+    let report = packs
+        .test("run", FAMILY)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let lists = skip_lists(&packs.new);
+    assert_eq!(lists.get("apis"), None, "the template keeps the API itself");
+    assert_eq!(lists["sequences"], ["audit_log.xml", "tenant_audit.xml"]);
+    assert!(!lists.contains_key("local_entries"));
+    assert!(!packs
+        .new
+        .join(SYNAPSE)
+        .join("local-entries/partner-config.xml")
+        .exists());
+    assert!(!packs
+        .new
+        .join(SYNAPSE)
+        .join("api/HealthCheckAPI.xml")
+        .exists());
+    let warned = warnings(&report).join("\n");
+    assert!(
+        warned.contains("API-M 4.3.0 reads no `local_entries` skip list (read from `repository/resources/conf/templates/repository/conf/api-manager.xml.j2`)"),
+        "{warned}"
+    );
+    assert!(
+        warned.contains("`HealthCheckAPI.xml` is a custom API of API-M 3.2.0, but a name API-M 4.3.0 keeps for a file of its own (read from `repository/resources/conf/templates/repository/conf/api-manager.xml.j2`)"),
+        "{warned}"
+    );
+    assert!(
+        !warned.contains("`proxies`"),
+        "a list the template reads: {warned}"
+    );
+}

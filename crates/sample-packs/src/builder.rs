@@ -94,11 +94,6 @@ impl PackBuilder {
         self
     }
 
-    /// The separate distribution this builder imitates, if any.
-    pub fn sample_distribution(&self) -> Option<SampleDistribution> {
-        self.distribution
-    }
-
     /// The key of `updates/product.txt` and of stock catalogues (`wso2am`, `wso2am-acp`).
     pub fn catalogue_key(&self) -> &'static str {
         match self.distribution {
