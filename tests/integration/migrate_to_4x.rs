@@ -262,6 +262,13 @@ fn migrate_directly(
         "{report}"
     );
 
+    again_nothing_to_do_then_taken_back(packs, script, &new_before);
+    report
+}
+
+/// A second run of `script` changes nothing; `rollback` then restores the new pack to
+/// `new_before`, byte for byte.
+fn again_nothing_to_do_then_taken_back(packs: &Packs, script: &str, new_before: &Tree) {
     let again = packs
         .test("run", script)
         .arg("--json")
@@ -270,7 +277,6 @@ fn migrate_directly(
         .json();
     assert_eq!(again["outcome"], "nothing to do", "{again}");
     assert_eq!(again["summary"]["changed"], 0);
-
     Test::new()
         .arg("rollback")
         .arg("--new")
@@ -278,11 +284,10 @@ fn migrate_directly(
         .run()
         .success();
     assert_eq!(
-        tree(&packs.new, false),
+        &tree(&packs.new, false),
         new_before,
         "rollback restores every byte"
     );
-    report
 }
 
 #[test]
@@ -353,20 +358,7 @@ fn from_4_0_0_to_4_2_0_with_a_skip_list_already_in_the_new_pack() {
         .expect("actions")
         .iter()
         .all(|action| action["primitive"] != "report_fault_sequences"));
-    let again = packs
-        .test("run", FAMILY)
-        .arg("--json")
-        .run()
-        .success()
-        .json();
-    assert_eq!(again["outcome"], "nothing to do");
-    Test::new()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&packs.new)
-        .run()
-        .success();
-    assert_eq!(tree(&packs.new, false), new_before);
+    again_nothing_to_do_then_taken_back(&packs, FAMILY, &new_before);
 }
 
 #[test]
@@ -441,20 +433,7 @@ fn from_3_1_0_to_4_6_0_a_custom_file_with_a_new_stock_name_stays_behind() {
             .any(|warning| warning.contains("`guardrail_fault.xml` is a custom sequence of API-M 3.1.0 but a stock one of API-M 4.6.0")),
         "{report}"
     );
-    let again = packs
-        .test("run", FAMILY)
-        .arg("--json")
-        .run()
-        .success()
-        .json();
-    assert_eq!(again["outcome"], "nothing to do");
-    Test::new()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&packs.new)
-        .run()
-        .success();
-    assert_eq!(tree(&packs.new, false), new_before);
+    again_nothing_to_do_then_taken_back(&packs, FAMILY, &new_before);
 }
 
 #[test]

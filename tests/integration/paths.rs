@@ -91,14 +91,8 @@ fn without_a_script_the_one_made_for_the_packs_is_taken_and_named() {
         PackBuilder::api_manager("4.5.0"),
         None,
     );
-    let output = Test::new()
-        .arg("plan")
-        .arg("--old")
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
+    let output = packs
+        .test_without_script("plan")
         .arg("--json")
         .unchanged(&packs.new)
         .run();
@@ -111,14 +105,8 @@ fn without_a_script_the_one_made_for_the_packs_is_taken_and_named() {
 
     // 3.0.0 to 4.1.0: both `3.0.0-to-4.1.0` and `to-4.x` take it; the one made for it wins.
     let packs = Packs::standard();
-    let report = Test::new()
-        .arg("plan")
-        .arg("--old")
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
+    let report = packs
+        .test_without_script("plan")
         .args(["--json", "--quiet"])
         .run()
         .success()
@@ -134,7 +122,6 @@ fn without_a_script_packs_no_bundled_script_takes_are_refused_naming_what_is_mis
         PackBuilder::api_manager("4.5.0"),
         None,
     );
-    let via = packs.via.clone().expect("via");
     Test::new()
         .arg("run")
         .arg("--old")
@@ -144,16 +131,8 @@ fn without_a_script_packs_no_bundled_script_takes_are_refused_naming_what_is_mis
         .unchanged(&packs.new)
         .run()
         .stderr_line("no bundled script takes API-M 1.9.0 as --old, API-M 4.5.0 as --new as they are: `1.x-to-4.x` also needs --via (API-M 2.0.0); or name a script as SCRIPT (`apim-migrate path 1.9.0 4.5.0` tells the way)");
-    let report = Test::new()
-        .arg("plan")
-        .arg("--old")
-        .arg(&packs.old)
-        .arg("--via")
-        .arg(&via)
-        .arg("--new")
-        .arg(&packs.new)
-        .arg("--stock")
-        .arg(&packs.stock)
+    let report = packs
+        .test_without_script("plan")
         .args(["--json", "--quiet"])
         .run()
         .success()
@@ -165,12 +144,8 @@ fn without_a_script_packs_no_bundled_script_takes_are_refused_naming_what_is_mis
         PackBuilder::api_manager("3.2.0"),
         None,
     );
-    Test::new()
-        .arg("plan")
-        .arg("--old")
-        .arg(&packs.old)
-        .arg("--new")
-        .arg(&packs.new)
+    packs
+        .test_without_script("plan")
         .run()
         .stderr_line("no script given, and no bundled script takes API-M 3.0.0 as --old, API-M 3.2.0 as --new: `apim-migrate path 3.0.0 3.2.0` says which versions they take");
     Test::new()
