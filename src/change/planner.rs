@@ -633,6 +633,8 @@ impl Planner {
                     role: slot.role,
                     home: slot.pack.home.clone(),
                     product: slot.pack.product.key().to_string(),
+                    distribution: (!slot.pack.distribution.is_full())
+                        .then(|| slot.pack.stock_key().to_string()),
                     version: slot.pack.version.clone(),
                     target: slot.target,
                     profile: Some(slot.profile.clone()),

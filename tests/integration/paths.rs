@@ -235,10 +235,25 @@ fn each_distribution_takes_what_its_profile_needs() {
     };
     let sequence = "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml";
     let userstore = "repository/deployment/server/userstores/corp_example_com.xml";
-    for (new, sequences, users) in [
-        (PackBuilder::universal_gateway("4.5.0"), true, false),
-        (PackBuilder::api_control_plane("4.5.0"), false, true),
-        (PackBuilder::traffic_manager("4.5.0"), false, false),
+    for (new, key, sequences, users) in [
+        (
+            PackBuilder::universal_gateway("4.5.0"),
+            "wso2am-universal-gw",
+            true,
+            false,
+        ),
+        (
+            PackBuilder::api_control_plane("4.5.0"),
+            "wso2am-acp",
+            false,
+            true,
+        ),
+        (
+            PackBuilder::traffic_manager("4.5.0"),
+            "wso2am-tm",
+            false,
+            false,
+        ),
     ] {
         let packs = Packs::build(site(), new, None);
         let toml_before = read(packs.new.join(TOML));
@@ -248,6 +263,8 @@ fn each_distribution_takes_what_its_profile_needs() {
             .run()
             .success()
             .json();
+        assert_eq!(report["packs"]["new"]["distribution"], key);
+        assert!(report["packs"]["old"].get("distribution").is_none());
         let what = report["packs"]["new"]["profile"]["name"].clone();
         assert_eq!(packs.new.join(sequence).is_file(), sequences, "{what}");
         assert_eq!(
