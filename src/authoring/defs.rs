@@ -74,6 +74,11 @@ fn placeholder(role: Role) -> PackHandle {
         target: role.is_target(),
         profile: crate::pack::profile::NodeProfile::new(crate::pack::profile::ALL_IN_ONE, ""),
         generation: None,
+        facts: std::sync::Arc::new(crate::pack::profile::Facts::builtin(
+            crate::pack::Product::ApiManager,
+            crate::pack::Distribution::Full,
+            "",
+        )),
     }
 }
 

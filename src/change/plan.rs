@@ -235,6 +235,10 @@ pub struct PackEntry {
     pub role: Role,
     pub home: PathBuf,
     pub product: String,
+    /// For a separate distribution of API-M 4.5.0 and later, its key (`wso2am-acp`,
+    /// `wso2am-universal-gw`, `wso2am-tm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
     pub version: String,
     /// Whether the run may write it.
     pub target: bool,

@@ -24,17 +24,21 @@ pub struct PackSlot {
     pub target: bool,
     /// The part of the deployment the pack's node runs (detected, or given).
     pub profile: crate::pack::profile::NodeProfile,
+    /// What the pack says of its profiles (which it has, what each turns off).
+    pub facts: std::sync::Arc<crate::pack::profile::Facts>,
 }
 
 impl PackSlot {
     /// A slot with the profile the pack's files say.
     pub fn new(role: Role, pack: Pack) -> PackSlot {
         let profile = crate::pack::profile::detect(&pack);
+        let facts = std::sync::Arc::new(crate::pack::profile::Facts::of(&pack));
         PackSlot {
             role,
             pack,
             target: role.is_target(),
             profile,
+            facts,
         }
     }
 }
@@ -629,6 +633,8 @@ impl Planner {
                     role: slot.role,
                     home: slot.pack.home.clone(),
                     product: slot.pack.product.key().to_string(),
+                    distribution: (!slot.pack.distribution.is_full())
+                        .then(|| slot.pack.stock_key().to_string()),
                     version: slot.pack.version.clone(),
                     target: slot.target,
                     profile: Some(slot.profile.clone()),

@@ -17,6 +17,9 @@ With `--json`, every command prints exactly one JSON document on stdout, errors 
 Two-step paths stop at a checkpoint for a data migration: `run` says so and prints the command \
 that goes on (the same one with `--continue`).
 
+Which script: `apim-migrate path FROM TO` names it and says what is special about the path; \
+`run` and `plan` without SCRIPT take the bundled script made for the packs given.
+
 Quick start: `apim-migrate demo` builds sample 3.0.0 and 4.1.0 packs, then plans and runs the \
 standard script on them. `apim-migrate docs` lists the primitives scripts can call.";
 
@@ -65,6 +68,8 @@ pub enum Command {
     Detect(DetectArgs),
     /// List the bundled scripts and the site scripts of a directory (what each accepts and takes), print one, or start a new one
     Scripts(ScriptsArgs),
+    /// Say how one API-M version goes to another: directly or through 2.0.0, the bundled script(s) to run, what is special about the path
+    Path(PathArgs),
     /// Build sample 3.0.0 and 4.1.0 packs and migrate them with the standard script
     Demo(DemoArgs),
     /// Show the primitives scripts can call, with an example each
@@ -99,6 +104,7 @@ impl Command {
             Command::Defs(_) => "defs",
             Command::Completions(_) => "completions",
             Command::Manpages(_) => "manpages",
+            Command::Path(_) => "path",
         }
     }
 
@@ -112,6 +118,7 @@ impl Command {
             Command::Show(args) => args.json,
             Command::Detect(args) => args.json,
             Command::Scripts(args) => args.json,
+            Command::Path(args) => args.json,
             _ => false,
         }
     }
@@ -205,7 +212,7 @@ pub struct PlanCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file
+    /// A bundled script name (see `apim-migrate scripts`) or the path of a `.rhai` file; left out, the bundled script that takes the packs given is chosen (and named)
     #[arg(value_name = "SCRIPT", value_parser = ScriptName, hide_possible_values = true)]
     pub script: Option<String>,
 
@@ -338,6 +345,25 @@ pub struct NewArgs {
     /// Overwrite NAME.rhai if it exists
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit codes: 0 the path exists; 2 a version the bundled scripts do not know, or a path they do not \
+take (a target older than the source). The same facts choose the script when `run` or `plan` \
+is given none.")]
+pub struct PathArgs {
+    /// The API-M version migrated from, e.g. 3.2.0
+    #[arg(value_name = "FROM")]
+    pub from: String,
+
+    /// The API-M version migrated to, e.g. 4.5.0
+    #[arg(value_name = "TO")]
+    pub to: String,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod detect;
 mod docs;
 mod history;
 mod manpages;
+mod path;
 pub mod repl;
 mod rollback;
 mod run;
@@ -143,6 +144,7 @@ pub fn dispatch(cli: Cli) -> CommandResult<u8> {
         Command::Show(args) => show::show(&args, verbose),
         Command::Detect(args) => detect::detect(&args),
         Command::Scripts(args) => scripts::scripts(&args),
+        Command::Path(args) => path::path(&args),
         Command::Demo(args) => demo::demo(args.dir.as_deref()),
         Command::Docs(args) => docs::docs(&args),
         Command::Check(args) => check::check(&args),

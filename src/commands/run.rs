@@ -91,33 +91,36 @@ pub fn plan(command: &PlanCommand, verbose: bool, quiet: bool) -> CommandResult<
 
 /// The request of `run`/`plan` for the packs on the command line.
 fn request(args: &RunArgs, options: Options) -> CommandResult<Request> {
-    let Some(name) = &args.script else {
-        return Err(Failure::bad_input(
-            "give the SCRIPT: a bundled name (`apim-migrate scripts` lists them) or the path of a `.rhai` file",
-        ));
-    };
-    let script = Script::load(name).map_err(|error| {
-        let message = format!("{error:#}");
-        match Path::new(name).extension().is_some_and(|ext| ext == "rhai") {
-            true => Failure::bad_input_in(name, message),
-            false => Failure::bad_input(message),
-        }
-    })?;
     let (Some(old), Some(new)) = (&args.packs.old, &args.packs.new) else {
         return Err(Failure::bad_input(
             "give the packs with --old DIR and --new DIR, or the nodes with --inventory FILE",
         ));
     };
+    let packs = Packs {
+        old: old.clone(),
+        new: new.clone(),
+        km: args.packs.km.clone(),
+        via: args.packs.via.clone(),
+        profile: args.packs.profile.clone(),
+        old_profile: args.packs.old_profile.clone(),
+    };
+    let script = match &args.script {
+        Some(name) => Script::load(name).map_err(|error| {
+            let message = format!("{error:#}");
+            match Path::new(name).extension().is_some_and(|ext| ext == "rhai") {
+                true => Failure::bad_input_in(name, message),
+                false => Failure::bad_input(message),
+            }
+        })?,
+        None => {
+            let chosen = run::choose_script(&packs)?;
+            crate::report::output::warning_text(&format!("note: {}\n", chosen.why));
+            chosen.script
+        }
+    };
     Ok(Request {
         script,
-        packs: Packs {
-            old: old.clone(),
-            new: new.clone(),
-            km: args.packs.km.clone(),
-            via: args.packs.via.clone(),
-            profile: args.packs.profile.clone(),
-            old_profile: args.packs.old_profile.clone(),
-        },
+        packs,
         options,
     })
 }
@@ -201,7 +204,7 @@ fn run_inventory(
 ) -> CommandResult<bool> {
     let Some(name) = &args.script else {
         return Err(Failure::bad_input(
-            "give the SCRIPT to run on the nodes of the inventory",
+            "--inventory needs SCRIPT: the nodes of a deployment run one script, chosen before any node's packs are opened (`apim-migrate path FROM TO` names it)",
         ));
     };
     let script = Script::load(name)?;

@@ -1,7 +1,7 @@
 //! `PackHandle`: a pack as scripts see it (`old`, `new`, `km`, `via`).
 
 use crate::change::planner::PackSlot;
-use crate::pack::profile::{Generation, NodeProfile};
+use crate::pack::profile::{Facts, Generation, NodeProfile};
 use crate::pack::Role;
 
 /// A pack as scripts see it: a role and what detection found. Changes go through the
@@ -18,6 +18,8 @@ pub struct PackHandle {
     pub profile: NodeProfile,
     /// `None` for an Identity Server pack.
     pub generation: Option<Generation>,
+    /// What the pack says of its profiles.
+    pub facts: std::sync::Arc<Facts>,
 }
 
 impl PackHandle {
@@ -26,12 +28,13 @@ impl PackHandle {
             role: slot.role,
             home: slot.pack.home.display().to_string(),
             product: slot.pack.product.key().to_string(),
-            product_name: slot.pack.product.name().to_string(),
+            product_name: slot.pack.distribution.name(slot.pack.product).to_string(),
             version: slot.pack.version.clone(),
             marker: slot.pack.marker.to_string(),
             target: slot.target,
             profile: slot.profile.clone(),
             generation: Generation::of_pack(&slot.pack),
+            facts: slot.facts.clone(),
         }
     }
 

@@ -165,21 +165,24 @@ pub fn load(path: &Path) -> CommandResult<Inventory> {
     })
 }
 
-/// The generation of the API-M packs a script takes as `role`, from its `@accepts` lines.
-fn generation_of(script: &Script, role: Role) -> CommandResult<Option<Generation>> {
+/// The generations of the API-M packs a script takes as `role`, from its `@accepts` lines
+/// (oldest first; a family script may take several as `old`).
+fn generations_of(script: &Script, role: Role) -> CommandResult<Vec<Generation>> {
     let header = script.header()?;
     let Some(accepts) = header.accepts.iter().find(|accepts| accepts.role == role) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let Some(product) = Product::from_key(&accepts.product) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let mut generations = accepts
+    let mut generations: Vec<Generation> = accepts
         .versions
         .iter()
-        .filter_map(|version| Generation::of(product, version));
-    let first = generations.next();
-    Ok(first.filter(|first| generations.all(|other| other == *first)))
+        .filter_map(|version| Generation::of(product, version))
+        .collect();
+    generations.sort();
+    generations.dedup();
+    Ok(generations)
 }
 
 impl Inventory {
@@ -187,24 +190,49 @@ impl Inventory {
     /// order they run, and decides where the migration client runs.
     pub fn check(&mut self, script: &Script) -> CommandResult {
         let shown = self.path.display().to_string();
-        let old_generation = generation_of(script, Role::Old)?;
-        let new_generation = generation_of(script, Role::New)?;
-        let (Some(old_generation), Some(new_generation)) = (old_generation, new_generation) else {
+        let old_generations = generations_of(script, Role::Old)?;
+        let new_generations = generations_of(script, Role::New)?;
+        let (false, [new_generation]) = (old_generations.is_empty(), new_generations.as_slice())
+        else {
             return Err(Failure::bad_input(format!(
-                "--inventory: the script `{}` does not say which API-M versions it takes (`@accepts old …` and `@accepts new …` in its header), so the profiles of `{shown}` cannot be checked",
+                "--inventory: the script `{}` does not say which API-M versions it takes (`@accepts old …` and `@accepts new …` of one generation in its header), so the profiles of `{shown}` cannot be checked",
                 script.name
             )));
         };
+        let new_generation = *new_generation;
+        let old_label = old_generations
+            .iter()
+            .map(|generation| generation.label())
+            .collect::<Vec<_>>()
+            .join(" or ");
         for node in &mut self.nodes {
-            let old = old_generation.profile(&node.old_profile).ok_or_else(|| {
-                Failure::bad_input(format!(
-                    "--inventory `{shown}`: node `{}`: old_profile `{}` is no profile of {}: give one of {}",
+            // The generations whose profile the old node's name is: with a family script,
+            // the name tells (an api-store is 1.x/2.x, an api-devportal 3.x).
+            let olds: Vec<(Generation, &'static str)> = old_generations
+                .iter()
+                .filter_map(|generation| {
+                    generation
+                        .profile(&node.old_profile)
+                        .map(|profile| (*generation, profile))
+                })
+                .collect();
+            let Some((_, old)) = olds.first().copied() else {
+                let mut unique: Vec<&str> = Vec::new();
+                for profile in old_generations
+                    .iter()
+                    .flat_map(|generation| generation.profiles().iter().copied())
+                {
+                    if !unique.contains(&profile) {
+                        unique.push(profile);
+                    }
+                }
+                return Err(Failure::bad_input(format!(
+                    "--inventory `{shown}`: node `{}`: old_profile `{}` is no profile of {old_label}: give one of {}",
                     node.name,
                     node.old_profile,
-                    old_generation.label(),
-                    old_generation.profiles().join(", ")
-                ))
-            })?;
+                    unique.join(", ")
+                )));
+            };
             let new = new_generation.profile(&node.new_profile).ok_or_else(|| {
                 Failure::bad_input(format!(
                     "--inventory `{shown}`: node `{}`: new_profile `{}` is no profile of {}: give one of {}",
@@ -214,13 +242,17 @@ impl Inventory {
                     new_generation.profiles().join(", ")
                 ))
             })?;
-            let successors = old_generation.successors(old, new_generation);
-            if !successors.contains(&new) {
+            let fits = olds
+                .iter()
+                .any(|(generation, old)| generation.successors(old, new_generation).contains(&new));
+            if !fits {
+                let (generation, _) = olds[0];
                 return Err(Failure::bad_input(format!(
-                    "--inventory `{shown}`: node `{}`: a {old} node of {} becomes {} in {}, not {new}",
+                    "--inventory `{shown}`: node `{}`: {} node of {} becomes {} in {}, not {new}",
                     node.name,
-                    old_generation.label(),
-                    successors.join(" or "),
+                    crate::pack::profile::with_article(old),
+                    generation.label(),
+                    generation.successors(old, new_generation).join(" or "),
                     new_generation.label()
                 )));
             }
@@ -282,8 +314,12 @@ impl Inventory {
                 .find(|node| node.new_profile == ALL_IN_ONE)
             {
                 return Err(Failure::bad_input(format!(
-                    "--inventory `{shown}`: node `{}` is to be all-in-one beside `{}`, a {} node: both would run the publisher, key manager and migration client; make `{}` a {} node too, or list only all-in-one nodes",
-                    all_in_one.name, other.name, other.new_profile, all_in_one.name, other.new_profile
+                    "--inventory `{shown}`: node `{}` is to be all-in-one beside `{}`, {} node: both would run the publisher, key manager and migration client; make `{}` {} node too, or list only all-in-one nodes",
+                    all_in_one.name,
+                    other.name,
+                    crate::pack::profile::with_article(&other.new_profile),
+                    all_in_one.name,
+                    crate::pack::profile::with_article(&other.new_profile)
                 )));
             }
         }

@@ -33,6 +33,10 @@ pub struct Detection {
     pub home: String,
     pub product: String,
     pub product_name: String,
+    /// For a separate distribution of API-M 4.5.0 and later, its key (`wso2am-acp`,
+    /// `wso2am-universal-gw`, `wso2am-tm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
     pub version: String,
     pub decided_by: String,
     pub markers: Vec<MarkerReading>,
@@ -57,7 +61,7 @@ pub struct Detection {
 pub fn detect(pack: &Pack, catalogue: &Catalogue) -> Result<Detection> {
     let secure_vault = secure_vault::detect(pack)?;
     let found = keystores::find(pack)?;
-    let stock_names = catalogue.stock_names_in(pack.product, &pack.version, SECURITY_DIR);
+    let stock_names = catalogue.stock_names_in(pack.stock_key(), &pack.version, SECURITY_DIR);
     let mut keystore_findings = Vec::new();
     for name in &found.in_security_dir {
         let path = format!("{SECURITY_DIR}/{name}");
@@ -131,7 +135,8 @@ pub fn detect(pack: &Pack, catalogue: &Catalogue) -> Result<Detection> {
     Ok(Detection {
         home: pack.home.display().to_string(),
         product: pack.product.key().to_string(),
-        product_name: pack.product.name().to_string(),
+        product_name: pack.distribution.name(pack.product).to_string(),
+        distribution: (!pack.distribution.is_full()).then(|| pack.stock_key().to_string()),
         version: pack.version.clone(),
         decided_by: pack.marker.to_string(),
         markers: pack.readings.clone(),
@@ -169,6 +174,13 @@ impl Detection {
             "  product           {} {} (decided by `{}`)",
             self.product_name, self.version, self.decided_by
         );
+        if let Some(distribution) = &self.distribution {
+            let _ = writeln!(
+                out,
+                "  distribution      `{distribution}`, a separate distribution of API-M {}",
+                self.version
+            );
+        }
         for disagreement in &self.disagreements {
             let _ = writeln!(out, "  ! markers disagree: {disagreement}");
         }

@@ -1,21 +1,28 @@
 //! What a directory is: a WSO2 pack's product, version and the marker that decided, plus the
 //! finders (keystores, user stores, sequences, JDBC drivers, secure vault) that read a pack.
 
+pub mod artifacts;
+pub mod config_model;
 pub mod detect;
+pub mod distribution;
 pub mod files;
 pub mod fingerprint;
 pub mod hashes;
 pub mod jdbc;
 pub mod keystores;
+mod markers;
 pub mod profile;
 pub mod role;
 pub mod secure_vault;
 pub mod sequences;
 pub mod stock;
+pub mod templates;
 pub mod toml;
 pub mod userstores;
 
 use anyhow::{bail, Context, Result};
+pub use distribution::Distribution;
+use markers::{Reading, MARKERS};
 pub use role::Role;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,6 +37,7 @@ pub const CARBON_XML: &str = "repository/conf/carbon.xml";
 pub const DEPLOYMENT_TOML: &str = "repository/conf/deployment.toml";
 pub const SECURITY_DIR: &str = "repository/resources/security";
 pub const COMPONENTS_LIB: &str = "repository/components/lib";
+pub const COMPONENTS_DROPINS: &str = "repository/components/dropins";
 pub const SYNAPSE_DEFAULT: &str = "repository/deployment/server/synapse-configs/default";
 pub const SEQUENCES_DIR: &str = "repository/deployment/server/synapse-configs/default/sequences";
 pub const SUPER_TENANT_USERSTORES: &str = "repository/deployment/server/userstores";
@@ -67,27 +75,11 @@ impl Product {
         }
     }
 
-    fn from_name(name: &str) -> Option<Product> {
-        match name.trim() {
-            "WSO2 API Manager" => Some(Product::ApiManager),
-            "WSO2 Identity Server" => Some(Product::IdentityServer),
-            _ => None,
-        }
-    }
-
     /// The product of a key (`wso2am`, `wso2is`).
     pub fn from_key(key: &str) -> Option<Product> {
         match key.trim() {
             "wso2am" => Some(Product::ApiManager),
             "wso2is" => Some(Product::IdentityServer),
-            _ => None,
-        }
-    }
-
-    fn from_server_key(key: &str) -> Option<Product> {
-        match key.trim() {
-            "AM" => Some(Product::ApiManager),
-            "IS" => Some(Product::IdentityServer),
             _ => None,
         }
     }
@@ -107,6 +99,10 @@ pub struct Pack {
     /// The pack's home, canonicalised.
     pub home: PathBuf,
     pub product: Product,
+    /// Which pack of the product: API-M 4.5.0 and later also ship separate control plane,
+    /// gateway and traffic manager packs.
+    #[serde(skip_serializing_if = "Distribution::is_full")]
+    pub distribution: Distribution,
     pub version: String,
     /// The marker file that decided product and version.
     pub marker: &'static str,
@@ -184,11 +180,11 @@ impl Pack {
             };
             let is_version_file = [VERSION_TXT, PRODUCT_TXT].contains(&marker);
             match reader(&text) {
-                Some(Reading::Known(product, version)) => readings.push((
-                    product,
+                Some(Reading::Known(product, distribution, version)) => readings.push((
+                    (product, distribution),
                     MarkerReading {
                         marker,
-                        product: product.name().to_string(),
+                        product: distribution.name(product).to_string(),
                         version,
                     },
                 )),
@@ -207,7 +203,7 @@ impl Pack {
             }
         }
 
-        let Some((product, decider)) = readings.first().cloned() else {
+        let Some(((product, distribution), decider)) = readings.first().cloned() else {
             if let Some((marker, name)) = unknown_products.first() {
                 bail!(
                     "`{shown}` is a {name} pack (by `{marker}`); apim-migrate migrates WSO2 API Manager and Identity Server packs"
@@ -225,18 +221,18 @@ impl Pack {
         if let Some(garbled) = garbled.first() {
             bail!(
                 "`{shown}` is {} {} by `{}`, but {garbled}: restore it from the product distribution",
-                product.name(),
+                distribution.name(product),
                 decider.version,
                 decider.marker
             );
         }
         let mut disagreements = Vec::new();
-        for (other_product, reading) in readings.iter().skip(1) {
-            if *other_product != product || reading.version != decider.version {
+        for (other, reading) in readings.iter().skip(1) {
+            if *other != (product, distribution) || reading.version != decider.version {
                 disagreements.push(format!(
                     "`{}` says {} {} but `{}` says {} {}",
                     decider.marker,
-                    product.name(),
+                    distribution.name(product),
                     decider.version,
                     reading.marker,
                     reading.product,
@@ -247,6 +243,7 @@ impl Pack {
         Ok(Pack {
             home,
             product,
+            distribution,
             version: decider.version.clone(),
             marker: decider.marker,
             readings: readings.into_iter().map(|(_, reading)| reading).collect(),
@@ -258,9 +255,23 @@ impl Pack {
         })
     }
 
-    /// `API-M 3.0.0`
+    /// `API-M 3.0.0`; `API-M 4.5.0 (Universal Gateway)` for a separate distribution.
     pub fn label(&self) -> String {
-        format!("{} {}", self.product.short_name(), self.version)
+        match self.distribution {
+            Distribution::Full => format!("{} {}", self.product.short_name(), self.version),
+            split => format!(
+                "{} {} ({})",
+                self.product.short_name(),
+                self.version,
+                split.short_name()
+            ),
+        }
+    }
+
+    /// The key of the pack's product and distribution in stock catalogues (`wso2am`,
+    /// `wso2am-acp`, `wso2is`).
+    pub fn stock_key(&self) -> &'static str {
+        self.distribution.key(self.product)
     }
 
     /// The absolute path of a pack-relative path.
@@ -622,71 +633,6 @@ fn version_part(version: &str, index: usize) -> u32 {
         .unwrap_or(0)
 }
 
-enum Reading {
-    Known(Product, String),
-    OtherProduct(String),
-}
-
-type MarkerReader = fn(&str) -> Option<Reading>;
-
-/// Markers in order of precedence: the first one that names a product decides.
-const MARKERS: [(&str, MarkerReader); 3] = [
-    (VERSION_TXT, read_version_txt),
-    (PRODUCT_TXT, read_product_txt),
-    (CARBON_XML, read_carbon_xml),
-];
-
-fn looks_like_version(version: &str) -> bool {
-    !version.is_empty()
-        && version.split('.').count() >= 2
-        && version
-            .split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// `WSO2 API Manager v4.1.0`
-fn read_version_txt(text: &str) -> Option<Reading> {
-    let line = text.lines().next()?.trim();
-    let (name, version) = line.rsplit_once(" v")?;
-    if !looks_like_version(version) {
-        return None;
-    }
-    Some(match Product::from_name(name) {
-        Some(product) => Reading::Known(product, version.to_string()),
-        None if name.starts_with("WSO2") => Reading::OtherProduct(name.to_string()),
-        None => return None,
-    })
-}
-
-/// `wso2am-4.1.0`
-fn read_product_txt(text: &str) -> Option<Reading> {
-    let (key, version) = text.trim().rsplit_once('-')?;
-    if !looks_like_version(version) {
-        return None;
-    }
-    Some(match Product::from_key(key) {
-        Some(product) => Reading::Known(product, version.to_string()),
-        None if key.starts_with("wso2") => Reading::OtherProduct(key.to_string()),
-        None => return None,
-    })
-}
-
-/// The first `<Name>`, `<ServerKey>` and `<Version>` of carbon.xml belong to `<Server>`.
-fn read_carbon_xml(text: &str) -> Option<Reading> {
-    let version = first_element(text, "Version")?;
-    if !looks_like_version(&version) {
-        return None;
-    }
-    let by_name = first_element(text, "Name").and_then(|name| Product::from_name(&name));
-    let by_key = first_element(text, "ServerKey").and_then(|key| Product::from_server_key(&key));
-    match by_name.or(by_key) {
-        Some(product) => Some(Reading::Known(product, version)),
-        None => first_element(text, "Name")
-            .filter(|name| name.starts_with("WSO2"))
-            .map(Reading::OtherProduct),
-    }
-}
-
 /// The text of the first `<tag>…</tag>` outside comments.
 pub fn first_element(text: &str, tag: &str) -> Option<String> {
     let text = strip_xml_comments(text);
@@ -715,27 +661,6 @@ pub fn strip_xml_comments(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markers_parse_their_formats() {
-        assert!(matches!(
-            read_version_txt("WSO2 API Manager v4.1.0\n"),
-            Some(Reading::Known(Product::ApiManager, v)) if v == "4.1.0"
-        ));
-        assert!(matches!(
-            read_product_txt("wso2is-5.11.0"),
-            Some(Reading::Known(Product::IdentityServer, v)) if v == "5.11.0"
-        ));
-        assert!(matches!(
-            read_version_txt("WSO2 Enterprise Integrator v6.6.0\n"),
-            Some(Reading::OtherProduct(_))
-        ));
-        let carbon = "<Server>\n<!-- <Name>Old</Name> -->\n<Name>WSO2 API Manager</Name>\n<ServerKey>AM</ServerKey>\n<Version>1.9.0</Version>\n<Name>admin</Name>";
-        assert!(matches!(
-            read_carbon_xml(carbon),
-            Some(Reading::Known(Product::ApiManager, v)) if v == "1.9.0"
-        ));
-    }
 
     #[test]
     fn the_overlay_adds_planned_files_to_what_finders_see() {

@@ -13,9 +13,18 @@
 //!   into it), gateway-worker, traffic-manager; the 3.x names survive as `*-deprecated`.
 //!
 //! Every generation also runs all-in-one (`server_role = "default"`, the stock
-//! deployment.toml).
+//! deployment.toml). From 4.5.0 the control plane, gateway and traffic manager also ship as
+//! separate distributions, whose node runs that one profile.
+//!
+//! Which of these profiles a given pack has, and what each turns on or off, is the pack's
+//! own to say (`Facts`: its `deployment-templates/` and `infer.json`), with these facts as
+//! the fallback.
 
-use crate::pack::{Pack, Product, DEPLOYMENT_TOML};
+mod facts;
+
+pub use facts::Facts;
+
+use crate::pack::{Distribution, Pack, Product, DEPLOYMENT_TOML};
 use serde::{Deserialize, Serialize};
 
 /// The profile of a pack that runs everything (the stock configuration).
@@ -119,17 +128,22 @@ impl Generation {
             return new.profiles().to_vec();
         }
         let same = new.profile(old_profile);
+        // The control plane takes over the publisher, developer portal and key manager; the
+        // 4.0.0 and 4.1.0 packs also keep each as a `*-deprecated` profile of its own (4.2.0
+        // and later keep only the key manager's), for a node that stays apart.
         let wanted: &[&str] = match (new, old_profile) {
-            (Generation::Four, "api-publisher" | "api-store" | "api-devportal") => {
-                &["control-plane"]
+            (Generation::Four, "api-publisher" | "api-publisher-deprecated") => {
+                &["control-plane", "api-publisher-deprecated"]
             }
-            (Generation::Four, "api-key-manager") => &["control-plane"],
+            (Generation::Four, "api-store" | "api-devportal" | "api-devportal-deprecated") => {
+                &["control-plane", "api-devportal-deprecated"]
+            }
+            (Generation::Four, "api-key-manager" | "api-key-manager-deprecated") => {
+                &["control-plane", "api-key-manager-deprecated"]
+            }
             (Generation::Four, "gateway-manager" | "gateway-worker") => &["gateway-worker"],
             // 4.x control planes carry a traffic manager unless one runs apart.
             (Generation::Four, "traffic-manager") => &["traffic-manager", "control-plane"],
-            (Generation::Four, deprecated) if deprecated.ends_with("-deprecated") => {
-                &["control-plane"]
-            }
             (Generation::Three, "api-store") => &["api-devportal"],
             (Generation::Three, "gateway-manager") => &["gateway-worker"],
             (Generation::Two, "api-devportal") => &["api-store"],
@@ -190,7 +204,9 @@ impl Capability {
     }
 }
 
-/// Whether a node of `profile` in `generation` (`None`: an IS pack) has `capability`.
+/// Whether a node of `profile` in `generation` (`None`: an IS pack) has `capability` by its
+/// role alone. For a gateway that is where one can run: whether its gateway artifact sync is
+/// on (a 4.x control plane has it off) is the pack's to say, `Facts::has`.
 pub fn has(generation: Option<Generation>, profile: &str, capability: Capability) -> bool {
     let Some(generation) = generation else {
         // An Identity Server used as Key Manager manages users, and nothing else here.
@@ -244,38 +260,43 @@ impl NodeProfile {
         }
     }
 
-    /// Whether the node has `capability`; if not, why not (a phrase about `who`).
-    pub fn lacks(
-        &self,
-        generation: Option<Generation>,
-        capability: Capability,
-        who: &str,
-    ) -> Option<String> {
-        if has(generation, &self.name, capability) {
-            if capability == Capability::MigrationClient {
-                if let Some(node) = &self.migration_client_on {
-                    return Some(format!(
-                        "the deployment runs the API-M migration client once, on node `{node}`"
-                    ));
-                }
-            }
-            return None;
+    /// Whether the node of a pack with `facts` has `capability`; if not, why not (a phrase
+    /// about `who`).
+    pub fn lacks(&self, facts: &Facts, capability: Capability, who: &str) -> Option<String> {
+        if !has(facts.generation, &self.name, capability) {
+            return Some(format!(
+                "{who} is {} node, which {}",
+                with_article(&self.name),
+                capability.lacking()
+            ));
         }
-        Some(format!(
-            "{who} is a{} {} node, which {}",
-            if starts_with_vowel(&self.name) {
-                "n"
-            } else {
-                ""
-            },
-            self.name,
-            capability.lacking()
-        ))
+        if capability == Capability::Gateway {
+            if let Some(why) = facts.gateway_sync_off(&self.name) {
+                return Some(format!(
+                    "{who} is {} node, whose gateway artifact sync is off ({why}): it deploys no synapse artifacts and needs no skip list",
+                    with_article(&self.name)
+                ));
+            }
+        }
+        if capability == Capability::MigrationClient {
+            if let Some(node) = &self.migration_client_on {
+                return Some(format!(
+                    "the deployment runs the API-M migration client once, on node `{node}`"
+                ));
+            }
+        }
+        None
     }
 }
 
-fn starts_with_vowel(word: &str) -> bool {
-    word.starts_with(['a', 'e', 'i', 'o', 'u'])
+/// `a gateway-worker`, `an api-publisher`: a profile name with its article.
+pub fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// A template of `deployment-templates/`: its profile name, `server_role` and bytes.
@@ -321,6 +342,16 @@ pub fn detect(pack: &Pack) -> NodeProfile {
     let Some(generation) = Generation::of_pack(pack) else {
         return NodeProfile::new(IDENTITY_SERVER, "WSO2 Identity Server (a Key Manager)");
     };
+    if let Some(profile) = pack.distribution.profile() {
+        return NodeProfile::new(
+            profile,
+            format!(
+                "the {} distribution, by `{}`",
+                pack.distribution.short_name(),
+                pack.marker
+            ),
+        );
+    }
     if !pack.is_file(DEPLOYMENT_TOML) {
         return NodeProfile::new(
             ALL_IN_ONE,
@@ -340,6 +371,21 @@ pub fn detect(pack: &Pack) -> NodeProfile {
                     profile,
                     format!(
                         "{DEPLOYMENT_TOML} is deployment-templates/{}",
+                        template.file
+                    ),
+                );
+            }
+            // A template named for something else (4.3.0's `api-key-manager-node.toml` is a
+            // control plane): its `server_role` says.
+            if let Some(profile) = template
+                .server_role
+                .as_deref()
+                .and_then(|role| generation.profile(role))
+            {
+                return NodeProfile::new(
+                    profile,
+                    format!(
+                        "{DEPLOYMENT_TOML} is deployment-templates/{}, whose server_role is {profile}",
                         template.file
                     ),
                 );
@@ -377,8 +423,8 @@ pub fn detect(pack: &Pack) -> NodeProfile {
     }
 }
 
-/// The profile `name` given for a pack, checked against the pack's generation.
-pub fn given(pack: &Pack, name: &str, flag: &str) -> Result<NodeProfile, String> {
+/// The profile `name` given for a pack, checked against the profiles the pack has.
+pub fn given(pack: &Pack, facts: &Facts, name: &str, flag: &str) -> Result<NodeProfile, String> {
     let Some(generation) = Generation::of_pack(pack) else {
         return Err(format!(
             "{flag} `{name}`: `{}` is {}, which has no API-M profiles",
@@ -386,13 +432,35 @@ pub fn given(pack: &Pack, name: &str, flag: &str) -> Result<NodeProfile, String>
             pack.label()
         ));
     };
-    match generation.profile(name) {
+    let known = generation.profile(name);
+    if let (Some(own), Some(_)) = (pack.distribution.profile(), known) {
+        if known != Some(own) {
+            let other = known
+                .and_then(Distribution::for_profile)
+                .map(|distribution| {
+                    format!(
+                        "; a {name} node runs the {} distribution (`{}-{}`)",
+                        distribution.short_name(),
+                        distribution.key(pack.product),
+                        pack.version
+                    )
+                })
+                .unwrap_or_default();
+            return Err(format!(
+                "{flag} `{name}`: `{}` is {}, a distribution that runs {own} only{other}",
+                pack.home.display(),
+                pack.label()
+            ));
+        }
+    }
+    match known.filter(|profile| facts.profiles.iter().any(|known| known == profile)) {
         Some(profile) => Ok(NodeProfile::new(profile, flag)),
         None => Err(format!(
-            "{flag} `{name}` is no profile of {} (`{}`): give one of {}",
+            "{flag} `{name}` is no profile of {} (`{}`): give one of {} ({})",
             pack.label(),
             pack.home.display(),
-            generation.profiles().join(", ")
+            facts.profiles.join(", "),
+            facts.profiles_from
         )),
     }
 }
@@ -403,12 +471,24 @@ mod tests {
 
     #[test]
     fn three_x_profiles_fold_into_the_four_x_control_plane() {
-        for old in ["api-publisher", "api-devportal", "api-key-manager"] {
+        for (old, deprecated) in [
+            ("api-publisher", "api-publisher-deprecated"),
+            ("api-devportal", "api-devportal-deprecated"),
+            ("api-key-manager", "api-key-manager-deprecated"),
+        ] {
             assert_eq!(
                 Generation::Three.successors(old, Generation::Four),
-                ["control-plane"]
+                ["control-plane", deprecated]
             );
         }
+        assert_eq!(
+            Generation::Two.successors("api-store", Generation::Four),
+            ["control-plane", "api-devportal-deprecated"]
+        );
+        assert_eq!(
+            Generation::Four.successors("api-key-manager-deprecated", Generation::Four),
+            ["control-plane", "api-key-manager-deprecated"]
+        );
         assert_eq!(
             Generation::Three.successors("gateway-worker", Generation::Four),
             ["gateway-worker"]
@@ -451,21 +531,36 @@ mod tests {
 
     #[test]
     fn a_profile_says_what_it_lacks() {
+        let four = Facts::builtin(Product::ApiManager, Distribution::Full, "4.1.0");
         let node = NodeProfile::new("traffic-manager", "--profile");
         assert_eq!(
-            node.lacks(Some(Generation::Four), Capability::Gateway, "`new`")
-                .as_deref(),
+            node.lacks(&four, Capability::Gateway, "`new`").as_deref(),
             Some("`new` is a traffic-manager node, which runs no gateway")
+        );
+        let node = NodeProfile::new("api-publisher-deprecated", "--profile");
+        assert_eq!(
+            node.lacks(&four, Capability::Gateway, "`new`").as_deref(),
+            Some("`new` is an api-publisher-deprecated node, which runs no gateway")
         );
         let mut node = NodeProfile::new("control-plane", "--profile");
         assert_eq!(
-            node.lacks(Some(Generation::Four), Capability::MigrationClient, "`new`"),
+            node.lacks(&four, Capability::MigrationClient, "`new`"),
             None
+        );
+        let gateway = node
+            .lacks(&four, Capability::Gateway, "`new`")
+            .expect("a control plane syncs no gateway artifacts");
+        assert!(
+            gateway.contains("gateway artifact sync is off")
+                && gateway.contains("apim.sync_runtime_artifacts.gateway.enable"),
+            "{gateway}"
         );
         node.migration_client_on = Some("cp-1".to_string());
         assert!(node
-            .lacks(Some(Generation::Four), Capability::MigrationClient, "`new`")
+            .lacks(&four, Capability::MigrationClient, "`new`")
             .unwrap()
             .contains("once, on node `cp-1`"));
+        let worker = NodeProfile::new("gateway-worker", "--profile");
+        assert_eq!(worker.lacks(&four, Capability::Gateway, "`new`"), None);
     }
 }

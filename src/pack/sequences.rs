@@ -81,7 +81,7 @@ pub fn classify(pack: &Pack, catalogue: &Catalogue) -> Result<Vec<Sequence>> {
         let kind = if is_api_sequence(&name) {
             SequenceKind::ApiSpecific
         } else {
-            match catalogue.status(pack.product, &pack.version, &path, &sha256) {
+            match catalogue.status(pack.stock_key(), &pack.version, &path, &sha256) {
                 StockStatus::NotStock => SequenceKind::Custom,
                 StockStatus::Stock => SequenceKind::Stock,
                 StockStatus::Customised => SequenceKind::CustomisedStock,

@@ -1,7 +1,6 @@
 //! The stock catalogue: which files each WSO2 version ships, with their SHA-256, so that
 //! custom and customised files can be told from stock ones.
 
-use crate::pack::Product;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -96,33 +95,27 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Whether the catalogue knows this product version at all.
-    pub fn knows(&self, product: Product, version: &str) -> bool {
+    /// Whether the catalogue knows this product version at all. `key` is a pack's
+    /// `stock_key()`: the product, or the separate distribution (`wso2am-acp`).
+    pub fn knows(&self, key: &str, version: &str) -> bool {
         self.packs
-            .contains_key(&(product.key().to_string(), version.to_string()))
+            .contains_key(&(key.to_string(), version.to_string()))
     }
 
-    fn files(&self, product: Product, version: &str) -> Option<&BTreeMap<String, Vec<String>>> {
-        self.packs
-            .get(&(product.key().to_string(), version.to_string()))
+    fn files(&self, key: &str, version: &str) -> Option<&BTreeMap<String, Vec<String>>> {
+        self.packs.get(&(key.to_string(), version.to_string()))
     }
 
     /// Whether `relative` is a file that this version ships.
-    pub fn is_stock_name(&self, product: Product, version: &str, relative: &str) -> bool {
-        self.files(product, version)
+    pub fn is_stock_name(&self, key: &str, version: &str, relative: &str) -> bool {
+        self.files(key, version)
             .is_some_and(|files| files.contains_key(relative))
     }
 
     /// Compares a file's hash with its version's stock.
-    pub fn status(
-        &self,
-        product: Product,
-        version: &str,
-        relative: &str,
-        sha256: &str,
-    ) -> StockStatus {
+    pub fn status(&self, key: &str, version: &str, relative: &str, sha256: &str) -> StockStatus {
         match self
-            .files(product, version)
+            .files(key, version)
             .and_then(|files| files.get(relative))
         {
             None => StockStatus::NotStock,
@@ -133,9 +126,9 @@ impl Catalogue {
     }
 
     /// The stock names in one directory of a version (file names, sorted).
-    pub fn stock_names_in(&self, product: Product, version: &str, dir: &str) -> Vec<String> {
+    pub fn stock_names_in(&self, key: &str, version: &str, dir: &str) -> Vec<String> {
         let prefix = format!("{dir}/");
-        self.files(product, version)
+        self.files(key, version)
             .map(|files| {
                 files
                     .keys()
@@ -168,23 +161,58 @@ mod tests {
     fn builtin_catalogue_parses_and_knows_every_supported_version() {
         let mut catalogue = Catalogue::default();
         catalogue.add_text(BUILTIN, "builtin").unwrap();
+        let main = "repository/deployment/server/synapse-configs/default/sequences/main.xml";
         for version in [
-            "1.8.0", "1.9.0", "1.9.1", "2.0.0", "3.0.0", "4.0.0", "4.1.0",
+            "1.8.0", "1.9.0", "1.9.1", "2.0.0", "2.6.0", "3.0.0", "3.1.0", "3.2.0", "4.0.0",
+            "4.1.0", "4.2.0", "4.3.0", "4.4.0", "4.5.0", "4.6.0", "4.7.0",
         ] {
-            assert!(catalogue.knows(Product::ApiManager, version), "{version}");
-            assert!(catalogue.is_stock_name(
-                Product::ApiManager,
-                version,
-                "repository/deployment/server/synapse-configs/default/sequences/main.xml"
-            ));
+            assert!(catalogue.knows("wso2am", version), "{version}");
+            assert!(
+                catalogue.is_stock_name("wso2am", version, main),
+                "{version}"
+            );
         }
-        assert!(catalogue.knows(Product::IdentityServer, "5.11.0"));
-        let names =
-            catalogue.stock_names_in(Product::ApiManager, "4.1.0", crate::pack::SEQUENCES_DIR);
+        // The separate distributions of 4.5.0 and later: only the gateway ships synapse
+        // configurations; all of them ship the keystores.
+        for version in ["4.5.0", "4.6.0", "4.7.0"] {
+            assert!(catalogue.is_stock_name("wso2am-universal-gw", version, main));
+            for key in ["wso2am-acp", "wso2am-tm"] {
+                assert!(catalogue.knows(key, version), "{key} {version}");
+                assert!(
+                    !catalogue.is_stock_name(key, version, main),
+                    "{key} {version}"
+                );
+                assert!(catalogue.is_stock_name(
+                    key,
+                    version,
+                    "repository/resources/security/wso2carbon.jks"
+                ));
+            }
+        }
+        assert!(catalogue.knows("wso2is", "5.11.0"));
+        let names = catalogue.stock_names_in("wso2am", "4.1.0", crate::pack::SEQUENCES_DIR);
         assert!(names.contains(&"_opa_policy_failure_handler_.xml".to_string()));
         assert!(!catalogue
-            .stock_names_in(Product::ApiManager, "4.0.0", crate::pack::SEQUENCES_DIR)
+            .stock_names_in("wso2am", "4.0.0", crate::pack::SEQUENCES_DIR)
             .contains(&"_opa_policy_failure_handler_.xml".to_string()));
+        let names = catalogue.stock_names_in("wso2am", "4.6.0", crate::pack::SEQUENCES_DIR);
+        for added in [
+            "_extension_fault_handler_.xml",
+            "_mcp_failure_handler_.xml",
+            "guardrail_fault.xml",
+        ] {
+            assert!(names.contains(&added.to_string()), "{added}");
+        }
+        // 4.4.0 and 4.5.0 ship no `api/` folder; 4.2.0 no proxy service any more.
+        let api = "repository/deployment/server/synapse-configs/default/api/_OpenService_.xml";
+        assert!(catalogue.is_stock_name("wso2am", "4.3.0", api));
+        assert!(!catalogue.is_stock_name("wso2am", "4.4.0", api));
+        assert!(catalogue.is_stock_name("wso2am", "4.6.0", api));
+        assert!(!catalogue.is_stock_name(
+            "wso2am",
+            "4.2.0",
+            "repository/deployment/server/synapse-configs/default/proxy-services/WorkflowCallbackService.xml"
+        ));
     }
 
     #[test]

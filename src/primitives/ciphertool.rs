@@ -11,7 +11,7 @@ pub fn declare(registry: &mut Registry) {
     registry
         .primitive(
             "remind_ciphertool",
-            "When `from` uses secure vault (a `[secrets]` table or `$secret{…}` values in deployment.toml, an active `secret-conf.properties`, encrypted `cipher-text.properties` values, `svns:secretAlias` attributes in 1.x/2.x XML), adds the reminder `ciphertool` with the exact command for `to` (`bin/ciphertool.sh -Dconfigure`, `bin\\ciphertool.bat -Dconfigure` on Windows) and the secret aliases to re-enter in plain form first; otherwise records that none is needed.",
+            "When `from` uses secure vault (a `[secrets]` table or `$secret{…}` values in deployment.toml, an active `secret-conf.properties`, encrypted `cipher-text.properties` values, `svns:secretAlias` attributes in 1.x/2.x XML), adds the reminder `ciphertool` with the exact command for `to` (`bin/ciphertool.sh -Dconfigure`, `bin\\ciphertool.bat -Dconfigure` on Windows) and the secret aliases to re-enter in plain form first: for a `to` configured by deployment.toml, as `[secrets]` entries (an alias with a dot quoted, as TOML needs) referenced as `$secret{alias}`; otherwise records that none is needed.",
             r#"remind_ciphertool(old, new);"#,
         )
         .form(["from", "to"], |shared| move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
@@ -38,14 +38,39 @@ fn remind_ciphertool(
         return Ok(());
     }
     let home = to_pack.home.display().to_string();
+    let to_toml = to_pack.has_deployment_toml();
     let aliases = if vault.aliases.is_empty() {
         "(no aliases could be read: take them from the old configuration)".to_string()
+    } else if to_toml {
+        // As TOML keys: an alias with a dot (every 1.x/2.x one, `Carbon.Security.KeyStore.
+        // Password`) must be quoted, or TOML reads it as nested tables.
+        vault
+            .aliases
+            .iter()
+            .map(|alias| {
+                format!(
+                    "`{} = \"[plain value]\"`",
+                    toml_edit::Key::new(alias.as_str()).display_repr()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     } else {
         vault.aliases.join(", ")
     };
-    let config_step = if to_pack.has_deployment_toml() {
+    let config_step = if to_toml {
+        let from_xml = !from_pack.has_deployment_toml();
         format!(
-            "in `{home}/{DEPLOYMENT_TOML}`, list each secret under `[secrets]` in plain form, as `alias = \"[plain value]\"`, keep `[secrets]` the last table, and put `enable_secure_vault = true` first under `[apim]` where your setup needs it"
+            "in `{home}/{DEPLOYMENT_TOML}`, list each secret under `[secrets]` in plain form, as `alias = \"[plain value]\"`, quoting an alias that holds a dot; keep `[secrets]` the last table; in the setting that uses a secret write `\"$secret{{alias}}\"` instead of the value (for example `password = \"$secret{{keystore_password}}\"`){}; and put `enable_secure_vault = true` first under `[apim]` where your setup needs it",
+            if from_xml {
+                format!(
+                    ", as {} configures in TOML what {} marked with `svns:secretAlias` in XML",
+                    to_pack.label(),
+                    from_pack.label()
+                )
+            } else {
+                String::new()
+            }
         )
     } else {
         format!(

@@ -4,7 +4,7 @@
 use super::Registry;
 use crate::engine::{script_error, PackHandle, ScriptResult, Session};
 use crate::pack::jdbc::{self, DriverJar};
-use crate::pack::COMPONENTS_LIB;
+use crate::pack::{COMPONENTS_DROPINS, COMPONENTS_LIB};
 use anyhow::bail;
 use std::path::Path;
 
@@ -14,7 +14,7 @@ pub fn declare(registry: &mut Registry) {
     registry
         .primitive(
             "place_jdbc",
-            "Copies the JDBC driver jars (jars holding `META-INF/services/java.sql.Driver`) of `from`'s `repository/components/lib` into `to`'s, or places the driver jar at `jar_path` (for a database upgraded separately). Warns when a database configured in `from` has no driver in either pack, and does not copy a driver when `to` already holds another version of the same driver (two versions on the classpath), saying which. Other jars of `components/lib` are extensions: they are listed in a reminder, not copied.",
+            "Copies the JDBC driver jars (jars holding `META-INF/services/java.sql.Driver`) of `from`'s `repository/components/lib` into `to`'s, or places the driver jar at `jar_path` (for a database upgraded separately). Warns when a database configured in `from` has no driver in either pack, and does not copy a driver when `to` already holds another version of the same driver (two versions on the classpath), saying which. Other jars of `components/lib`, and the bundles of `components/dropins`, that `to` does not ship are extensions: they are listed in a reminder, not copied.",
             r#"place_jdbc(old, new);
 place_jdbc(new, "/opt/drivers/mysql-connector-j-8.0.33.jar");"#,
         )
@@ -118,7 +118,8 @@ fn place_from_pack(
         }
     }
 
-    // Jars of the old lib directory that the new pack does not ship are extensions.
+    // Jars of the old lib and dropins directories that the new pack does not ship are
+    // extensions: plain jars in `lib`, OSGi bundles in `dropins`.
     let target_names = to_pack.list_dir(COMPONENTS_LIB)?;
     let extensions: Vec<String> = from_pack
         .list_dir(COMPONENTS_LIB)?
@@ -127,14 +128,36 @@ fn place_from_pack(
         .filter(|name| !drivers.iter().any(|driver| &driver.file_name == name))
         .filter(|name| !target_names.contains(name))
         .collect();
+    let target_bundles = to_pack.list_dir(COMPONENTS_DROPINS)?;
+    let bundles: Vec<String> = from_pack
+        .list_dir(COMPONENTS_DROPINS)?
+        .into_iter()
+        .filter(|name| name.to_ascii_lowercase().ends_with(".jar"))
+        .filter(|name| !target_bundles.contains(name))
+        .collect();
+    let mut held = Vec::new();
     if !extensions.is_empty() {
+        held.push(format!(
+            "`{}:{COMPONENTS_LIB}` holds jars that are not JDBC drivers and that {} does not ship: {}",
+            from.role,
+            to_pack.label(),
+            extensions.join(", ")
+        ));
+    }
+    if !bundles.is_empty() {
+        held.push(format!(
+            "`{}:{COMPONENTS_DROPINS}` holds OSGi bundles that {} does not ship: {}",
+            from.role,
+            to_pack.label(),
+            bundles.join(", ")
+        ));
+    }
+    if !held.is_empty() {
         planner.remind(
             "extensions",
             &format!(
-                "`{}:{COMPONENTS_LIB}` holds jars that are not JDBC drivers and that {} does not ship: {}. They are extensions or customisations: rebuild them against {} and place them during the extensions migration (not copied here)",
-                from.role,
-                to_pack.label(),
-                extensions.join(", "),
+                "{}. They are extensions or customisations: rebuild them against {} and place them during the extensions migration, jars in `{COMPONENTS_LIB}` and bundles in `{COMPONENTS_DROPINS}` (not copied here)",
+                held.join("; "),
                 to_pack.label()
             ),
         );

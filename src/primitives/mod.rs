@@ -5,6 +5,7 @@
 //! the reference page (docs/primitives.md) are generated from.
 
 mod ciphertool;
+mod gateway;
 mod helpers;
 mod jdbc;
 mod keystores;
@@ -23,11 +24,12 @@ use rhai::Engine;
 use std::collections::BTreeMap;
 
 /// Every group, in the order the documentation lists them.
-const GROUPS: [fn(&mut Registry); 9] = [
+const GROUPS: [fn(&mut Registry); 10] = [
     packs::declare,
     keystores::declare,
     userstores::declare,
     sequences::declare,
+    gateway::declare,
     synapse::declare,
     jdbc::declare,
     ciphertool::declare,

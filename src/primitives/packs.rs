@@ -80,7 +80,7 @@ if km != () { print(`key manager: ${km.version}`); }"#,
                     )));
                 };
                 let who = format!("`{}`", pack.role);
-                match pack.profile.lacks(pack.generation, wanted, &who) {
+                match pack.profile.lacks(&pack.facts, wanted, &who) {
                     None => Ok(true),
                     Some(reason) => {
                         shared.borrow_mut().planner.skip_for_profile(ProfileSkip {

@@ -24,7 +24,7 @@ pub fn declare(registry: &mut Registry) {
     registry
         .primitive(
             "copy_synapse_artifacts",
-            "The 1.x to 2.0.0 copy of synapse configurations: every file under `repository/deployment/server/synapse-configs/default` of `from`, and of each tenant's `repository/tenants/<id>/synapse-configs/default`, that is not a stock file of `from`'s version (custom sequences, APIs, endpoints, proxies, local entries, tasks...) is copied to the same place in `to`. Stock files are left to the new pack's own; the stock `_TokenAPI_`, `_RevokeAPI_` and `_AuthorizeAPI_` are never copied; a customised stock file is not copied but reported as a finding with a diff against `to`'s file, for a manual port; a custom file whose name is stock in `to` is not copied over it (warning). Refused for a 4.x `to`, which deletes unknown artifacts at start-up: use `add_skip_sequences` there.",
+            "The 1.x to 2.0.0 copy of synapse configurations: every file under `repository/deployment/server/synapse-configs/default` of `from`, and of each tenant's `repository/tenants/<id>/synapse-configs/default`, that is not a stock file of `from`'s version (custom sequences, APIs, endpoints, proxies, local entries, tasks...) is copied to the same place in `to`. Stock files are left to the new pack's own; the stock `_TokenAPI_`, `_RevokeAPI_` and `_AuthorizeAPI_` are never copied; a customised stock file is not copied but reported as a finding with a diff against `to`'s file, for a manual port; a custom file whose name is stock in `to` is not copied over it (warning). Refused for a 4.x `to`, which deletes unknown artifacts at start-up: use `copy_gateway_artifacts` there.",
             r#"copy_synapse_artifacts(old, new);"#,
         )
         .form(["from", "to"], |shared| move |from: PackHandle, to: PackHandle| -> ScriptResult<()> {
@@ -66,7 +66,7 @@ fn copy_synapse_artifacts(
     let to_pack = planner.view(to.role)?;
     if to_pack.major() >= 4 {
         bail!(
-            "`{}` ({}) is {}, which deletes the synapse artifacts it does not know at start-up: use `add_skip_sequences`, which also lists them in the gateway skip list",
+            "`{}` ({}) is {}, which deletes the synapse artifacts its skip lists do not name at start-up: use `copy_gateway_artifacts`, which also lists them there",
             to.flag(),
             to.home,
             to_pack.label()
@@ -88,7 +88,12 @@ fn copy_synapse_artifacts(
                 StockStatus::NotStock
             } else {
                 let sha256 = from_pack.sha256(&path)?;
-                catalogue.status(from_pack.product, &from_pack.version, &stock_path, &sha256)
+                catalogue.status(
+                    from_pack.stock_key(),
+                    &from_pack.version,
+                    &stock_path,
+                    &sha256,
+                )
             };
             if never_copied && matches!(status, StockStatus::Stock | StockStatus::NotStock) {
                 if status == StockStatus::Stock {
@@ -105,7 +110,7 @@ fn copy_synapse_artifacts(
             match status {
                 StockStatus::Stock => stock_left += 1,
                 StockStatus::Customised | StockStatus::Unknown => {
-                    let diff = diff_between(planner, from, to, &path)?;
+                    let diff = diff_between(planner, from, &path, to, &path)?;
                     let customised = status == StockStatus::Customised;
                     let (reason, message) = if customised {
                         (
@@ -146,7 +151,7 @@ fn copy_synapse_artifacts(
                     });
                 }
                 StockStatus::NotStock => {
-                    if catalogue.is_stock_name(to_pack.product, &to_pack.version, &stock_path) {
+                    if catalogue.is_stock_name(to_pack.stock_key(), &to_pack.version, &stock_path) {
                         let reason = format!(
                             "`{inner}` is a custom file of {} but a stock file of {}: not copied over it; rename it, or merge the two by hand",
                             from_pack.label(),
@@ -210,7 +215,7 @@ fn report_fault_sequences(
             continue;
         }
         let sha256 = from_pack.sha256(&path)?;
-        let status = catalogue.status(from_pack.product, &from_pack.version, &path, &sha256);
+        let status = catalogue.status(from_pack.stock_key(), &from_pack.version, &path, &sha256);
         let message = match status {
             StockStatus::Stock | StockStatus::NotStock => continue,
             StockStatus::Customised => format!(
@@ -227,7 +232,7 @@ fn report_fault_sequences(
                 to.role
             ),
         };
-        let diff = diff_between(planner, from, to, &path)?;
+        let diff = diff_between(planner, from, &path, to, &path)?;
         planner.find(Finding {
             id: customised_id(&path),
             primitive: REPORT.to_string(),

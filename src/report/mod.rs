@@ -409,9 +409,15 @@ impl<'a> Outcome<'a> {
                 .filter(|_| pack.product == "wso2am")
                 .map(|profile| format!(", {}", profile.name))
                 .unwrap_or_default();
+            let distribution = pack
+                .distribution
+                .as_deref()
+                .and_then(crate::pack::Distribution::by_key)
+                .map(|(_, distribution)| format!(" ({})", distribution.short_name()))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<4} {}  {product} {}{profile}{}",
+                "  {:<4} {}  {product} {}{distribution}{profile}{}",
                 pack.role,
                 pack.home.display(),
                 pack.version,

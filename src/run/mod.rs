@@ -7,7 +7,9 @@ pub mod chain;
 pub mod packs;
 pub mod saved;
 
-pub use packs::{check_pack_roles, lib_dir, open_pack, parse_params, resolve_profiles};
+pub use packs::{
+    check_pack_roles, choose_script, lib_dir, open_pack, parse_params, resolve_profiles, Chosen,
+};
 
 use crate::change::apply;
 use crate::change::journal::{self, TargetLocks};

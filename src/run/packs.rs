@@ -92,20 +92,22 @@ pub fn check_pack_roles(slots: &[PackSlot]) -> CommandResult {
 
 /// Settles the profile of each pack: `--old-profile` and `--profile` when given, else what
 /// the pack says; a fresh new pack (all-in-one by its stock deployment.toml) takes what the
-/// old node's profile becomes. Refuses a new profile the old one cannot become. Returns notes
-/// for the report.
+/// old node's profile becomes. A separate distribution (4.5.0 and later) runs its one
+/// profile. Refuses a new profile the old one cannot become, or that the pack does not have.
+/// Returns notes for the report.
 pub fn resolve_profiles(
     slots: &mut [PackSlot],
     profile: Option<&str>,
     old_profile: Option<&str>,
 ) -> CommandResult<Vec<String>> {
-    use crate::pack::profile::{self, Generation, NodeProfile, ALL_IN_ONE};
+    use crate::pack::profile::{self, with_article, Generation, NodeProfile, ALL_IN_ONE};
     let mut notes = Vec::new();
     let position = |slots: &[PackSlot], role: Role| slots.iter().position(|slot| slot.role == role);
     let old = position(slots, Role::Old);
     if let (Some(name), Some(old)) = (old_profile, old) {
         slots[old].profile =
-            profile::given(&slots[old].pack, name, "--old-profile").map_err(Failure::bad_input)?;
+            profile::given(&slots[old].pack, &slots[old].facts, name, "--old-profile")
+                .map_err(Failure::bad_input)?;
     }
     let old_node = old.map(|old| {
         (
@@ -113,42 +115,16 @@ pub fn resolve_profiles(
             slots[old].profile.clone(),
         )
     });
-    // A node's profile in a later generation: its first successor.
-    let successor = |generation: Option<Generation>| -> Option<NodeProfile> {
-        let (Some((Some(old_generation), old_profile)), Some(generation)) = (&old_node, generation)
-        else {
-            return None;
-        };
-        if old_profile.name == ALL_IN_ONE {
-            return None;
-        }
-        let next = *old_generation
-            .successors(&old_profile.name, generation)
-            .first()?;
-        Some(NodeProfile::new(
-            next,
-            if next == old_profile.name {
-                format!("the old pack's profile ({})", old_profile.decided_by)
-            } else {
-                format!(
-                    "the old pack's profile, {} ({}), becomes {next} in {}",
-                    old_profile.name,
-                    old_profile.decided_by,
-                    generation.label()
-                )
-            },
-        ))
-    };
     for role in [Role::Via, Role::New] {
         let Some(index) = position(slots, role) else {
             continue;
         };
-        let generation = Generation::of_pack(&slots[index].pack);
         let detected = slots[index].profile.clone();
         if role == Role::New {
             if let Some(name) = profile {
-                let chosen = profile::given(&slots[index].pack, name, "--profile")
-                    .map_err(Failure::bad_input)?;
+                let chosen =
+                    profile::given(&slots[index].pack, &slots[index].facts, name, "--profile")
+                        .map_err(Failure::bad_input)?;
                 if detected.name != ALL_IN_ONE && detected.name != chosen.name {
                     notes.push(format!(
                         "--new says its profile is {} ({}); planned for {} as --profile says",
@@ -159,11 +135,40 @@ pub fn resolve_profiles(
                 continue;
             }
         }
-        if detected.name == ALL_IN_ONE {
-            if let Some(next) = successor(generation) {
-                slots[index].profile = next;
-            }
+        // A node's profile in a later generation: its first successor the pack has.
+        if detected.name != ALL_IN_ONE {
+            continue;
         }
+        let Some((Some(old_generation), old_profile)) = &old_node else {
+            continue;
+        };
+        if old_profile.name == ALL_IN_ONE {
+            continue;
+        }
+        let Some(next) = slots[index]
+            .facts
+            .successors(*old_generation, &old_profile.name)
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let label = slots[index]
+            .facts
+            .generation
+            .map(Generation::label)
+            .unwrap_or_default();
+        slots[index].profile = NodeProfile::new(
+            &next,
+            if next == old_profile.name {
+                format!("the old pack's profile ({})", old_profile.decided_by)
+            } else {
+                format!(
+                    "the old pack's profile, {} ({}), becomes {next} in {label}",
+                    old_profile.name, old_profile.decided_by,
+                )
+            },
+        );
     }
     // What each later pack's node became must be a successor of the old node's profile.
     if let Some((Some(old_generation), old_profile)) = &old_node {
@@ -175,21 +180,110 @@ pub fn resolve_profiles(
                 continue;
             };
             let became = &slots[index].profile;
-            let allowed = old_generation.successors(&old_profile.name, generation);
-            if !allowed.contains(&became.name.as_str()) {
-                return Err(Failure::bad_input(format!(
-                    "--{role} is to be a {} node ({}), but the old pack is a {} node ({}), which becomes {} in {}: give the right --profile, or --old-profile if the old node's profile was misread",
-                    became.name,
-                    became.decided_by,
-                    old_profile.name,
-                    old_profile.decided_by,
-                    allowed.join(" or "),
-                    generation.label()
-                )));
+            let wanted = old_generation.successors(&old_profile.name, generation);
+            if wanted.contains(&became.name.as_str()) {
+                continue;
             }
+            let pack = &slots[index].pack;
+            let hint = match pack.distribution.profile() {
+                // A separate distribution runs its own profile: the node needs another pack.
+                Some(_) => {
+                    let packs: Vec<String> = wanted
+                        .iter()
+                        .map(|profile| {
+                            match crate::pack::Distribution::for_profile(profile) {
+                                Some(distribution) => format!(
+                                    "the {} pack (`{}-{}`)",
+                                    distribution.short_name(),
+                                    distribution.key(pack.product),
+                                    pack.version
+                                ),
+                                None => format!(
+                                    "the all-in-one pack (`{}-{}`) as {profile}",
+                                    pack.product.key(),
+                                    pack.version
+                                ),
+                            }
+                        })
+                        .collect();
+                    format!("give {} as --{role}", packs.join(" or "))
+                }
+                None => "give the right --profile, or --old-profile if the old node's profile was misread".to_string(),
+            };
+            return Err(Failure::bad_input(format!(
+                "--{role} is to be {} node ({}), but the old pack is {} node ({}), which becomes {} in {}: {hint}",
+                with_article(&became.name),
+                became.decided_by,
+                with_article(&old_profile.name),
+                old_profile.decided_by,
+                wanted.join(" or "),
+                generation.label()
+            )));
         }
     }
     Ok(notes)
+}
+
+/// The bundled script `run` and `plan` take when given none, and why, as a sentence.
+pub struct Chosen {
+    pub script: crate::script::Script,
+    pub why: String,
+}
+
+/// The bundled script that takes the packs of `packs`: the one made for them when several
+/// do; refused (bad input) when none does or more than one fits equally, naming them.
+pub fn choose_script(packs: &super::Packs) -> CommandResult<Chosen> {
+    use crate::script::paths::{self, Choice, Given};
+    let mut opened = vec![
+        (Role::Old, open_pack("--old", &packs.old)?),
+        (Role::New, open_pack("--new", &packs.new)?),
+    ];
+    if let Some(via) = &packs.via {
+        opened.push((Role::Via, open_pack("--via", via)?));
+    }
+    if let Some(km) = &packs.km {
+        opened.push((Role::Km, open_pack("--km", km)?));
+    }
+    let given: Vec<Given> = opened
+        .iter()
+        .map(|(role, pack)| Given {
+            role: *role,
+            product: pack.product.key(),
+            version: &pack.version,
+        })
+        .collect();
+    let packs_said: Vec<String> = opened
+        .iter()
+        .map(|(role, pack)| format!("{} as --{role}", pack.label()))
+        .collect();
+    let packs_said = packs_said.join(", ");
+    let old = &opened[0].1;
+    let new = &opened[1].1;
+    let path = format!("`apim-migrate path {} {}`", old.version, new.version);
+    match paths::choose(&given) {
+        Choice::One(name) => Ok(Chosen {
+            script: crate::script::Script::load(name)?,
+            why: format!("no script given: `{name}` is the bundled script that takes {packs_said}"),
+        }),
+        Choice::Many(names) => Err(Failure::bad_input(format!(
+            "no script given, and more than one bundled script takes {packs_said}: {}; name one as SCRIPT",
+            names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        Choice::None(near) if !near.is_empty() => Err(Failure::bad_input(format!(
+            "no script given, and no bundled script takes {packs_said} as they are: {}; or name a script as SCRIPT ({path} tells the way)",
+            near.iter()
+                .map(|(name, missing)| format!("`{name}` also needs {}", missing.join(" and ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+        Choice::None(_) => Err(Failure::bad_input(format!(
+            "no script given, and no bundled script takes {packs_said}: {path} says which versions they take, `apim-migrate scripts` lists them; or name a site script as SCRIPT"
+        ))),
+    }
 }
 
 /// A `--lib` directory, which must exist.

@@ -223,6 +223,41 @@ fn bundled_hint(role: Role, pack: &Pack, given: &[(Role, &Pack)], or_any: bool) 
     }
 }
 
+/// For an old or new pack the script does not take: the bundled route between the old and
+/// new packs given (`; API-M 1.9.0 goes to 4.5.0 through 2.0.0: …`), when there is one.
+fn route_hint(script: &str, role: Role, pack: &Pack, given: &[(Role, &Pack)]) -> Option<String> {
+    if !matches!(role, Role::Old | Role::New) || pack.product != Product::ApiManager {
+        return None;
+    }
+    let (_, old) = given.iter().find(|(role, _)| *role == Role::Old)?;
+    let (_, new) = given.iter().find(|(role, _)| *role == Role::New)?;
+    let route = super::paths::route(&old.version, &new.version).ok()?;
+    if route.script == script {
+        return None;
+    }
+    let command = format!("`apim-migrate path {} {}`", route.from, route.to);
+    Some(match &route.via {
+        Some(via) => {
+            let steps: Vec<String> = route
+                .steps
+                .iter()
+                .map(|step| format!("`{}`", step.script))
+                .collect();
+            format!(
+                "; API-M {} goes to {} through {via}: run `{}` with --via a fresh {via} pack, or step by step {} ({command} tells more)",
+                route.from,
+                route.to,
+                route.script,
+                steps.join(", then ")
+            )
+        }
+        None => format!(
+            "; the bundled script `{}` takes API-M {} to {} ({command} tells more)",
+            route.script, route.from, route.to
+        ),
+    })
+}
+
 impl Header {
     pub fn parse(source: &str) -> Result<Header> {
         let mut header = Header::default();
@@ -315,8 +350,10 @@ impl Header {
                 continue;
             };
             if !accepts.takes(pack) {
+                let hint = route_hint(script, role, pack, given)
+                    .unwrap_or_else(|| bundled_hint(role, pack, given, role == Role::Old));
                 bail!(
-                    "--{role} (`{}`) is {} {}, but `{script}` accepts {} as --{role} (line {}: `{}`); give an {} pack as --{role}{}",
+                    "--{role} (`{}`) is {} {}, but `{script}` accepts {} as --{role} (line {}: `{}`); give an {} pack as --{role}{hint}",
                     pack.home.display(),
                     pack.product.short_name(),
                     pack.version,
@@ -324,7 +361,6 @@ impl Header {
                     accepts.line,
                     accepts.tag(),
                     accepts.wanted(),
-                    bundled_hint(role, pack, given, role == Role::Old)
                 );
             }
         }

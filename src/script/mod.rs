@@ -4,6 +4,7 @@
 mod header;
 mod listing;
 mod modules;
+pub mod paths;
 
 pub use header::{Accepts, BasedOn, Header, Param};
 pub use listing::{listed_bundled, listed_in, Listed};
@@ -18,10 +19,12 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "3.0.0-to-4.1.0",
         include_str!("../../scripts/3.0.0-to-4.1.0.rhai"),
     ),
+    ("to-4.x", include_str!("../../scripts/to-4.x.rhai")),
     (
         "1.x-to-4.0.0",
         include_str!("../../scripts/1.x-to-4.0.0.rhai"),
     ),
+    ("1.x-to-4.x", include_str!("../../scripts/1.x-to-4.x.rhai")),
     (
         "1.x-to-2.0.0",
         include_str!("../../scripts/1.x-to-2.0.0.rhai"),

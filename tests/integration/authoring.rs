@@ -12,26 +12,22 @@ fn write_script(dir: &std::path::Path, name: &str, source: &str) -> String {
 
 #[test]
 fn check_passes_every_bundled_script() {
-    let output = Test::new()
-        .args([
-            "check",
-            "3.0.0-to-4.1.0",
-            "1.x-to-4.0.0",
-            "1.x-to-2.0.0",
-            "2.0.0-to-4.0.0",
-        ])
-        .run();
+    let names: Vec<&str> = library::BUNDLED.iter().map(|(name, _)| *name).collect();
+    for name in [
+        "3.0.0-to-4.1.0",
+        "to-4.x",
+        "1.x-to-4.0.0",
+        "1.x-to-4.x",
+        "1.x-to-2.0.0",
+        "2.0.0-to-4.0.0",
+    ] {
+        assert!(names.contains(&name), "{name} is bundled");
+    }
+    let output = Test::new().arg("check").args(&names).run();
     output.success();
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
-    assert_eq!(
-        lines,
-        [
-            "ok: 3.0.0-to-4.1.0",
-            "ok: 1.x-to-4.0.0",
-            "ok: 1.x-to-2.0.0",
-            "ok: 2.0.0-to-4.0.0"
-        ]
-    );
+    let expected: Vec<String> = names.iter().map(|name| format!("ok: {name}")).collect();
+    assert_eq!(lines, expected);
 }
 
 #[test]
@@ -366,7 +362,7 @@ fn a_pack_of_another_version_is_refused_naming_the_bundled_script_that_takes_it(
             packs.test(command, &site),
             &[&packs.old, &packs.new, packs.dir.path()],
             &format!(
-                "--old (`{}`) is API-M 1.9.0, but `{site}` accepts API-M 3.0.0 as --old (line 2: `@accepts old wso2am 3.0.0`); give an API-M 3.0.0 pack as --old; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+                "--old (`{}`) is API-M 1.9.0, but `{site}` accepts API-M 3.0.0 as --old (line 2: `@accepts old wso2am 3.0.0`); give an API-M 3.0.0 pack as --old; API-M 1.9.0 goes to 4.0.0 through 2.0.0: run `1.x-to-4.0.0` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `2.0.0-to-4.0.0` (`apim-migrate path 1.9.0 4.0.0` tells more)",
                 packs.old.display()
             ),
         );
@@ -671,7 +667,7 @@ fn scripts_new_never_overwrites_without_force_and_refuses_a_missing_directory() 
         ),
         (
             vec!["site2", "--from", "3.0.0-to-4.2.0"],
-            "error: --from `3.0.0-to-4.2.0`: not a bundled script; give one of 3.0.0-to-4.1.0, 1.x-to-4.0.0, 1.x-to-2.0.0, 2.0.0-to-4.0.0 (a site script of your own is copied with `cp`)\n",
+            "error: --from `3.0.0-to-4.2.0`: not a bundled script; give one of 3.0.0-to-4.1.0, to-4.x, 1.x-to-4.0.0, 1.x-to-4.x, 1.x-to-2.0.0, 2.0.0-to-4.0.0 (a site script of your own is copied with `cp`)\n",
         ),
         (
             vec!["team/"],
@@ -758,7 +754,9 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
         names,
         [
             "3.0.0-to-4.1.0",
+            "to-4.x",
             "1.x-to-4.0.0",
+            "1.x-to-4.x",
             "1.x-to-2.0.0",
             "2.0.0-to-4.0.0",
             "broken.rhai",

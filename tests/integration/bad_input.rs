@@ -500,7 +500,7 @@ fn old_is_an_identity_server_pack() {
     Case::run(&packs, SCRIPT)
         .says(format!("--old (`{}`) is IS 5.11.0", shown(&packs.old)))
         .says(format!("`{SCRIPT}` accepts API-M 3.0.0 as --old"))
-        .says("(line 6: `@accepts old wso2am 3.0.0`)")
+        .says(header_line(SCRIPT, "@accepts old wso2am 3.0.0"))
         .says("no bundled script takes IS 5.11.0 as --old")
         .advises(&["give an API-M 3.0.0 pack as --old"])
         .check();
@@ -512,8 +512,11 @@ fn old_is_the_wrong_version() {
     let packs = Packs::build(PackBuilder::api_manager("2.6.0"), new_4_1_0(), None);
     Case::run(&packs, SCRIPT)
         .says(format!("--old (`{}`) is API-M 2.6.0", shown(&packs.old)))
-        .says("accepts API-M 3.0.0 as --old (line 6: `@accepts old wso2am 3.0.0`)")
-        .says("(`apim-migrate scripts` lists them)")
+        .says(format!(
+            "accepts API-M 3.0.0 as --old {}",
+            header_line(SCRIPT, "@accepts old wso2am 3.0.0")
+        ))
+        .says("the bundled script `to-4.x` takes API-M 2.6.0 to 4.1.0 (`apim-migrate path 2.6.0 4.1.0` tells more)")
         .advises(&["give an API-M 3.0.0 pack as --old"])
         .check();
 }
@@ -524,7 +527,10 @@ fn new_is_the_wrong_version() {
     let packs = Packs::build(old_3_0_0(), PackBuilder::api_manager("4.0.0"), None);
     Case::run(&packs, SCRIPT)
         .says(format!("--new (`{}`) is API-M 4.0.0", shown(&packs.new)))
-        .says("accepts API-M 4.1.0 as --new (line 7: `@accepts new wso2am 4.1.0`)")
+        .says(format!(
+            "accepts API-M 4.1.0 as --new {}",
+            header_line(SCRIPT, "@accepts new wso2am 4.1.0")
+        ))
         .advises(&["give an API-M 4.1.0 pack as --new"])
         .check();
 }
@@ -657,7 +663,10 @@ fn api_manager_pack_as_km() {
     let km = packs.km.clone().expect("km");
     Case::run(&packs, SCRIPT)
         .says(format!("--km (`{}`) is API-M 4.0.0", shown(&km)))
-        .says("accepts IS 5.11.0 as --km (line 8: `@accepts km wso2is 5.11.0 optional`)")
+        .says(format!(
+            "accepts IS 5.11.0 as --km {}",
+            header_line(SCRIPT, "@accepts km wso2is 5.11.0 optional")
+        ))
         .advises(&["give an IS 5.11.0 pack as --km"])
         .check();
 }

@@ -22,7 +22,7 @@ impl Fleet {
             let old = old.clone().profile(old_profile);
             old.write(&dir.path().join(name).join("wso2am-3.0.0"))
                 .expect("write old");
-            let new = PackBuilder::api_manager("4.1.0").profile_template_files();
+            let new = PackBuilder::api_manager("4.1.0");
             new.write(&dir.path().join(name).join("wso2am-4.1.0"))
                 .expect("write new");
             text.push_str(&format!(
@@ -53,8 +53,13 @@ impl Fleet {
 
     /// `COMMAND 3.0.0-to-4.1.0 --inventory FILE --stock STOCK`.
     fn test(&self, command: &str) -> Test {
+        self.test_with(command, SCRIPT)
+    }
+
+    /// `COMMAND SCRIPT --inventory FILE --stock STOCK`.
+    fn test_with(&self, command: &str, script: &str) -> Test {
         Test::new()
-            .args([command, SCRIPT, "--inventory"])
+            .args([command, script, "--inventory"])
             .arg(&self.inventory)
             .arg("--stock")
             .arg(self.dir.path().join("stock.toml"))
@@ -141,7 +146,9 @@ fn a_fleet_is_planned_then_run_control_plane_first_and_a_second_run_has_nothing_
                 .is_file(),
             "{name}: drivers go to every node"
         );
-        let gateway = name != "tm-1";
+        // The gateways; not the traffic manager, nor the control plane, whose gateway
+        // artifact sync is off.
+        let gateway = name.starts_with("gw-");
         assert_eq!(
             fleet
                 .new_pack(name)
@@ -242,18 +249,25 @@ fn a_second_control_plane_leaves_the_migration_client_to_the_first() {
     assert!(first.contains(&"data-migration".to_string()));
     let second = &node(&report, "cp-2")["report"];
     assert!(!reminder_ids(second).contains(&"data-migration".to_string()));
-    assert_eq!(
-        second["skipped_for_profile"][0]["reason"],
-        "the deployment runs the API-M migration client once, on node `cp-1`"
+    let reasons: Vec<&str> = second["skipped_for_profile"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|skip| skip["reason"].as_str().expect("reason"))
+        .collect();
+    assert!(
+        reasons.contains(&"the deployment runs the API-M migration client once, on node `cp-1`"),
+        "{reasons:?}"
     );
-    // Both control planes take the user stores.
-    assert_eq!(
-        second["skipped_for_profile"]
-            .as_array()
-            .expect("skips")
-            .len(),
-        1
-    );
+    // Both control planes take the user stores: what the second skips is the migration
+    // client and the gateway artifacts, which no control plane syncs.
+    let capabilities: Vec<&str> = second["skipped_for_profile"]
+        .as_array()
+        .expect("skips")
+        .iter()
+        .map(|skip| skip["capability"].as_str().expect("capability"))
+        .collect();
+    assert_eq!(capabilities, ["gateway", "migration-client"]);
 }
 
 #[test]
@@ -299,9 +313,15 @@ fn a_failure_on_one_node_is_taken_back_there_and_stops_the_nodes_after_it() {
     assert_eq!(tree(&fleet.new_pack("gw-2"), true), gw2_before);
     assert!(fleet
         .new_pack("cp-1")
+        .join(SECURITY)
+        .join("partner-truststore.jks")
+        .is_file());
+    // The control plane keeps the gateway's artifact sync off: no sequences there.
+    assert!(!fleet
+        .new_pack("cp-1")
         .join(SEQUENCES)
         .join("audit_log.xml")
-        .is_file());
+        .exists());
 }
 
 /// Runs `plan --inventory` on an inventory of `text` and returns the error line.
@@ -597,4 +617,36 @@ fn a_node_with_a_host_runs_on_that_host_only() {
         error.contains("nodes `cp-1` and `gw-1` both migrate into"),
         "{error}"
     );
+}
+
+#[test]
+fn the_family_script_checks_a_deployment_of_any_generation_it_takes() {
+    // `to-4.x` takes 2.x, 3.x and 4.x packs as old: a node's old profile is checked against
+    // the generations whose profile it names.
+    let fleet = Fleet::build(
+        &[
+            ("cp-1", "api-publisher", "control-plane", old_3_0_0()),
+            ("gw-1", "gateway-worker", "gateway-worker", old_3_0_0()),
+        ],
+        "",
+    );
+    let report = fleet
+        .test_with("plan", "to-4.x")
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    assert_eq!(node(&report, "cp-1")["outcome"], "planned");
+    assert_eq!(node(&report, "gw-1")["outcome"], "planned");
+
+    std::fs::write(
+        &fleet.inventory,
+        read(&fleet.inventory).replace(
+            "old_profile = \"gateway-worker\"",
+            "old_profile = \"gateway\"",
+        ),
+    )
+    .expect("write inventory");
+    let output = fleet.test_with("plan", "to-4.x").run();
+    output.stderr_line("node `gw-1`: old_profile `gateway` is no profile of API-M 1.x/2.x or API-M 3.x or API-M 4.x: give one of all-in-one, api-publisher, api-store, api-key-manager, gateway-manager, gateway-worker, traffic-manager, api-devportal, control-plane");
 }

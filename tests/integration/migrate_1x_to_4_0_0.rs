@@ -14,6 +14,8 @@ const STEP_2: &str = "2.0.0-to-4.0.0";
 const CHECKPOINT: &str = "2.0.0-data-migration";
 const SYNAPSE: &str = "repository/deployment/server/synapse-configs/default";
 const TENANT_SYNAPSE: &str = "repository/tenants/1/synapse-configs/default";
+/// A tenant's own global sequence, which step 1 carries into 2.0.0 and step 2 into 4.0.0.
+const TENANT_SEQUENCE: &str = "tenant_audit";
 const TENANT_API: &str = "api/admin-AT-tenant1.example.com--OrdersAPI_v1.0.0.xml";
 const TENANT_API_SEQUENCE: &str =
     "sequences/admin-AT-tenant1.example.com--OrdersAPI:v1.0.0--In.xml";
@@ -23,8 +25,8 @@ const DRIVER: &str = "mysql-connector-java-5.1.49.jar";
 const API_SEQUENCE: &str = "admin--PizzaShackAPI:v1.0.0--In.xml";
 
 /// A 1.9.0 pack as sites had them: known by carbon.xml only, with a site keystore, user stores
-/// of the super tenant and of a tenant, a tenant's APIs, custom synapse artifacts, a customised
-/// fault sequence, an API sequence and a JDBC driver.
+/// of the super tenant and of a tenant, a tenant's APIs and custom sequence, custom synapse
+/// artifacts, a customised fault sequence, an API sequence and a JDBC driver.
 fn old_1_9_0() -> PackBuilder {
     PackBuilder::api_manager("1.9.0")
         .without_version_txt()
@@ -32,6 +34,7 @@ fn old_1_9_0() -> PackBuilder {
         .userstore(None, "corp.example.com")
         .userstore(Some(1), "partner.example.com")
         .tenant(1)
+        .tenant_artifact(1, "sequences", TENANT_SEQUENCE)
         .custom_sequence("audit_log")
         .customise_stock_sequence("fault")
         .api_sequence("admin", "PizzaShackAPI", "1.0.0", "In")
@@ -199,6 +202,7 @@ fn step_1_files() -> BTreeSet<String> {
         format!("{SEQUENCES}/{API_SEQUENCE}"),
         format!("{TENANT_SYNAPSE}/{TENANT_API}"),
         format!("{TENANT_SYNAPSE}/{TENANT_API_SEQUENCE}"),
+        format!("{TENANT_SYNAPSE}/sequences/{TENANT_SEQUENCE}.xml"),
         format!("{LIB}/{DRIVER}"),
     ]
     .into_iter()
@@ -256,7 +260,9 @@ fn chain_plan_changes_nothing_and_shows_both_steps() {
         "create   new:repository/deployment/server/synapse-configs/default/sequences/audit_log.xml  <- via",
         "create   km:repository/resources/security/partner-truststore.jks  <- via",
         "edit     new:repository/conf/deployment.toml",
-        "+sequences = [\"audit_log.xml\"]",
+        "+sequences = [\"audit_log.xml\", \"tenant_audit.xml\"]",
+        "+endpoints = [\"BackendEP.xml\"]",
+        "create   new:repository/tenants/1/synapse-configs/default/sequences/tenant_audit.xml  <- via",
         "[1.x-to-2.0.0/data-migration]",
         "[2.0.0-to-4.0.0/json-errors]",
     ] {
@@ -519,6 +525,10 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         SUPER_USERSTORE.to_string(),
         TENANT_USERSTORE.to_string(),
         format!("{SEQUENCES}/audit_log.xml"),
+        // The custom endpoint and the tenant's sequence step 1 brought into the 2.0.0 pack
+        // go on to 4.0.0 too.
+        "repository/deployment/server/synapse-configs/default/endpoints/BackendEP.xml".to_string(),
+        format!("{TENANT_SYNAPSE}/sequences/{TENANT_SEQUENCE}.xml"),
         format!("{LIB}/{DRIVER}"),
         TOML.to_string(),
     ]
@@ -541,11 +551,11 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         );
     }
     assert!(!chain.new.join(SEQUENCES).join(API_SEQUENCE).exists());
-    assert!(!chain
-        .new
-        .join(SYNAPSE)
-        .join("endpoints/BackendEP.xml")
-        .exists());
+    // What step 1 brought into the 2.0.0 pack goes on: the custom endpoint too.
+    assert_eq!(
+        bytes(chain.new.join(SYNAPSE).join("endpoints/BackendEP.xml")),
+        bytes(chain.old.join(SYNAPSE).join("endpoints/BackendEP.xml"))
+    );
     let edited_toml = read(chain.new.join(TOML));
     assert_lines_kept(&original_toml, &edited_toml);
     let document: toml_edit::DocumentMut = edited_toml.parse().expect("valid TOML");
@@ -556,7 +566,16 @@ fn continue_runs_step_2_from_the_2_0_0_pack_without_redoing_step_1() {
         .iter()
         .filter_map(|value| value.as_str())
         .collect();
-    assert_eq!(skip, vec!["audit_log.xml"]);
+    assert_eq!(skip, vec!["audit_log.xml", "tenant_audit.xml"]);
+    assert_eq!(
+        document["apim"]["sync_runtime_artifacts"]["gateway"]["skip_list"]["endpoints"]
+            .as_array()
+            .expect("endpoints skip list")
+            .iter()
+            .filter_map(|value| value.as_str())
+            .collect::<Vec<_>>(),
+        vec!["BackendEP.xml"]
+    );
 
     let expected_km: BTreeSet<String> = [
         format!("{SECURITY}/client-truststore.jks"),
@@ -1223,6 +1242,19 @@ fn step_2_alone_gives_the_cipher_tool_reminder_for_a_2_0_0_secure_vault() {
         )),
         "{message}"
     );
+    // The 2.x aliases hold dots: under `[secrets]` they are quoted, or TOML reads nested
+    // tables; and the setting that uses one says `$secret{alias}`.
+    for alias in [
+        "Custom.Endpoint.Password",
+        "Carbon.Security.KeyStore.Password",
+    ] {
+        assert!(
+            message.contains(&format!("`\"{alias}\" = \"[plain value]\"`")),
+            "{alias}: {message}"
+        );
+    }
+    assert!(message.contains("\"$secret{alias}\""), "{message}");
+    assert!(message.contains("svns:secretAlias"), "{message}");
 }
 
 // ----- refusals -----
@@ -1242,7 +1274,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 1.9.0",
             "@accepts old wso2am 2.0.0",
             "give an API-M 2.0.0 pack as --old",
-            "; the bundled script `1.x-to-4.0.0` accepts API-M 1.9.0 as --old",
+            "; API-M 1.9.0 goes to 4.0.0 through 2.0.0: run `1.x-to-4.0.0` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `2.0.0-to-4.0.0` (`apim-migrate path 1.9.0 4.0.0` tells more)",
         ),
         (
             v1_9(),
@@ -1252,7 +1284,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 1.9.0",
             "@accepts old wso2am 3.0.0",
             "give an API-M 3.0.0 pack as --old",
-            "; the bundled scripts `1.x-to-4.0.0`, `1.x-to-2.0.0` accept API-M 1.9.0 as --old",
+            "; API-M 1.9.0 goes to 4.1.0 through 2.0.0: run `1.x-to-4.x` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `to-4.x` (`apim-migrate path 1.9.0 4.1.0` tells more)",
         ),
         (
             am("2.0.0"),
@@ -1262,7 +1294,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 2.0.0",
             "@accepts old wso2am 3.0.0",
             "give an API-M 3.0.0 pack as --old",
-            "; the bundled script `2.0.0-to-4.0.0` accepts API-M 2.0.0 as --old",
+            "; the bundled script `to-4.x` takes API-M 2.0.0 to 4.1.0 (`apim-migrate path 2.0.0 4.1.0` tells more)",
         ),
         (
             am("2.0.0"),
@@ -1272,7 +1304,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 4.1.0",
             "@accepts new wso2am 4.0.0",
             "give an API-M 4.0.0 pack as --new",
-            "",
+            "; the bundled script `to-4.x` takes API-M 2.0.0 to 4.1.0 (`apim-migrate path 2.0.0 4.1.0` tells more)",
         ),
         (
             v1_9(),
@@ -1282,7 +1314,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             "API-M 4.0.0",
             "@accepts new wso2am 2.0.0",
             "give an API-M 2.0.0 pack as --new",
-            "; the bundled script `1.x-to-4.0.0` accepts API-M 4.0.0 as --new",
+            "; API-M 1.9.0 goes to 4.0.0 through 2.0.0: run `1.x-to-4.0.0` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `2.0.0-to-4.0.0` (`apim-migrate path 1.9.0 4.0.0` tells more)",
         ),
     ];
     for (old, new, script, flag, what, tag, advice, hint) in cases {

@@ -316,7 +316,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             new_4_1_0(),
             "--old",
             format!(
-                "API-M 2.0.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; the bundled script `2.0.0-to-4.0.0` accepts API-M 2.0.0 as --old",
+                "API-M 2.0.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; the bundled script `to-4.x` takes API-M 2.0.0 to 4.1.0 (`apim-migrate path 2.0.0 4.1.0` tells more)",
                 header_line(SCRIPT, "@accepts old wso2am 3.0.0")
             ),
         ),
@@ -334,7 +334,7 @@ fn wrong_versions_are_refused_before_anything_changes() {
             new_4_1_0(),
             "--old",
             format!(
-                "API-M 1.9.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; the bundled scripts `1.x-to-4.0.0`, `1.x-to-2.0.0` accept API-M 1.9.0 as --old",
+                "API-M 1.9.0, but `{SCRIPT}` accepts API-M 3.0.0 as --old {}; give an API-M 3.0.0 pack as --old; API-M 1.9.0 goes to 4.1.0 through 2.0.0: run `1.x-to-4.x` with --via a fresh 2.0.0 pack, or step by step `1.x-to-2.0.0`, then `to-4.x` (`apim-migrate path 1.9.0 4.1.0` tells more)",
                 header_line(SCRIPT, "@accepts old wso2am 3.0.0")
             ),
         ),

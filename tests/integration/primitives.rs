@@ -498,39 +498,48 @@ fn add_skip_sequences_keeps_secrets_the_last_table() {
 
 #[test]
 fn add_skip_sequences_keeps_secrets_last_even_without_the_gateway_table() {
-    let new = new_4_1_0().secure_vault(&["super_admin_password"]);
-    let packs = Packs::build(two_custom_sequences(), new, None);
-    let toml_path = packs.new.join(TOML);
-    let gateway = "[apim.sync_runtime_artifacts.gateway]\ngateway_labels =[\"Default\"]\n";
-    let text = read(&toml_path);
-    assert!(text.contains(gateway), "{text}");
-    let original = text.replace(gateway, "");
-    std::fs::write(&toml_path, &original).expect("write toml");
+    // The template reads the skip lists when `apim.sync_runtime_artifacts.gateway` is defined:
+    // the pack's defaults define it (org.wso2.carbon.apimgt.core.default.json), so a
+    // deployment.toml without the table is fine; a pack without those defaults is warned of.
+    for (new, warned) in [
+        (new_4_1_0(), false),
+        (new_4_1_0().without_resources_conf(), true),
+    ] {
+        let new = new.secure_vault(&["super_admin_password"]);
+        let packs = Packs::build(two_custom_sequences(), new, None);
+        let toml_path = packs.new.join(TOML);
+        let gateway = "[apim.sync_runtime_artifacts.gateway]\ngateway_labels =[\"Default\"]\n";
+        let text = read(&toml_path);
+        assert!(text.contains(gateway), "{text}");
+        let original = text.replace(gateway, "");
+        std::fs::write(&toml_path, &original).expect("write toml");
 
-    let path = script(&packs, "secrets", "add_skip_sequences(old, new);\n");
-    let report = packs
-        .test("run", &path)
-        .arg("--json")
-        .run()
-        .success()
-        .json();
-    assert!(
-        messages(&report, "warnings")
-            .iter()
-            .any(|message| message.contains("[apim.sync_runtime_artifacts.gateway]")),
-        "{report}"
-    );
-    let edited = read(&toml_path);
-    assert_eq!(
-        skip_list(&edited),
-        vec!["audit_log.xml", "cors_override.xml"]
-    );
-    assert_eq!(
-        table_headers(&edited).last().map(String::as_str),
-        Some("[secrets]"),
-        "{edited}"
-    );
-    assert_lines_kept(&original, &edited);
+        let path = script(&packs, "secrets", "add_skip_sequences(old, new);\n");
+        let report = packs
+            .test("run", &path)
+            .arg("--json")
+            .run()
+            .success()
+            .json();
+        assert_eq!(
+            messages(&report, "warnings")
+                .iter()
+                .any(|message| message.contains("[apim.sync_runtime_artifacts.gateway]")),
+            warned,
+            "{report}"
+        );
+        let edited = read(&toml_path);
+        assert_eq!(
+            skip_list(&edited),
+            vec!["audit_log.xml", "cors_override.xml"]
+        );
+        assert_eq!(
+            table_headers(&edited).last().map(String::as_str),
+            Some("[secrets]"),
+            "{edited}"
+        );
+        assert_lines_kept(&original, &edited);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ fn old_node(profile: &str) -> PackBuilder {
 }
 
 fn fresh_4_1_0() -> PackBuilder {
-    new_4_1_0().profile_template_files()
+    new_4_1_0()
 }
 
 fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
@@ -201,7 +201,7 @@ fn a_traffic_manager_takes_only_what_every_node_needs() {
 }
 
 #[test]
-fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
+fn a_key_manager_becomes_the_control_plane_and_takes_all_but_the_gateway_artifacts() {
     let packs = Packs::build(old_node("api-key-manager"), fresh_4_1_0(), None);
     let report = packs
         .test("run", SCRIPT)
@@ -214,7 +214,14 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
         .as_str()
         .expect("decided_by")
         .contains("api-key-manager"));
-    assert_eq!(skipped(&report), []);
+    // The new pack's own infer.json turns the control plane's gateway artifact sync off.
+    let skips = skipped(&report);
+    assert_eq!(skips.len(), 1, "{skips:?}");
+    assert_eq!(skips[0].0, "gateway");
+    assert!(
+        skips[0].1.contains("`apim.sync_runtime_artifacts.gateway.enable = false` by `server_role = \"control-plane\"` in `repository/resources/conf/infer.json`"),
+        "{skips:?}"
+    );
     assert!(packs
         .new
         .join(USERSTORES)
@@ -224,7 +231,7 @@ fn a_key_manager_becomes_the_control_plane_and_takes_everything() {
         .new
         .join("repository/tenants/2/userstores/retail_example_com.xml")
         .is_file());
-    assert!(packs.new.join(SEQUENCES).join("audit_log.xml").is_file());
+    assert!(!packs.new.join(SEQUENCES).join("audit_log.xml").exists());
     let reminders = reminder_ids(&report);
     assert!(reminders.contains(&"data-migration".to_string()));
     assert!(reminders.contains(&"reindex".to_string()));
@@ -394,7 +401,10 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
         text.contains("api-publisher -> control-plane by --profile"),
         "{text}"
     );
-    assert!(text.contains("true"), "{text}");
+    assert!(
+        text.contains("false"),
+        "a control plane syncs no gateway artifacts: {text}"
+    );
 
     let output = Test::new()
         .arg("repl")
@@ -406,4 +416,110 @@ fn the_repl_takes_a_profile_and_scripts_see_it() {
     assert!(
         stderr(&output).contains("--profile is the new pack's profile: give the pack with --new")
     );
+}
+
+/// A 3.2.0 node with the four kinds of custom gateway artifacts.
+fn artifacts_3_2_0(profile: &str) -> PackBuilder {
+    PackBuilder::api_manager("3.2.0")
+        .profile(profile)
+        .custom_sequence("audit_log")
+        .custom_synapse_artifact("endpoints", "BackendEP")
+        .custom_synapse_artifact("local-entries", "partner-config")
+        .custom_synapse_artifact("api", "HealthCheckAPI")
+}
+
+#[test]
+fn only_the_nodes_that_run_a_gateway_get_the_custom_artifacts_and_the_skip_lists() {
+    let carried = [
+        "repository/deployment/server/synapse-configs/default/sequences/audit_log.xml",
+        "repository/deployment/server/synapse-configs/default/endpoints/BackendEP.xml",
+        "repository/deployment/server/synapse-configs/default/local-entries/partner-config.xml",
+        "repository/deployment/server/synapse-configs/default/api/HealthCheckAPI.xml",
+    ];
+    // (old node, --profile, whether the new node gets them)
+    for (old_profile, new_profile, gateway) in [
+        ("default", None, true),
+        ("gateway-worker", None, true),
+        ("api-publisher", Some("control-plane"), false),
+        ("api-key-manager", None, false),
+    ] {
+        let packs = Packs::build(
+            artifacts_3_2_0(old_profile),
+            PackBuilder::api_manager("4.5.0"),
+            None,
+        );
+        let toml_before = read(packs.new.join(TOML));
+        let mut test = packs.test("run", "to-4.x").arg("--json");
+        if let Some(profile) = new_profile {
+            test = test.args(["--profile", profile]);
+        }
+        let report = test.run().success().json();
+        let node = report["packs"]["new"]["profile"]["name"]
+            .as_str()
+            .expect("profile")
+            .to_string();
+        for path in carried {
+            assert_eq!(packs.new.join(path).is_file(), gateway, "{node}: {path}");
+        }
+        let edited = read(packs.new.join(TOML));
+        assert_eq!(
+            edited.contains("[apim.sync_runtime_artifacts.gateway.skip_list]"),
+            gateway,
+            "{node}"
+        );
+        if !gateway {
+            assert_eq!(edited, toml_before, "{node}: deployment.toml untouched");
+            assert_eq!(node, "control-plane");
+            assert!(skipped(&report)
+                .iter()
+                .any(|(capability, reason)| capability == "gateway"
+                    && reason.contains("gateway artifact sync is off")));
+        }
+    }
+}
+
+#[test]
+fn a_3_x_publisher_may_stay_apart_where_the_new_pack_keeps_its_deprecated_profile() {
+    let packs = Packs::build(
+        old_node("api-publisher"),
+        PackBuilder::api_manager("4.1.0"),
+        None,
+    );
+    let report = packs
+        .test("plan", SCRIPT)
+        .args(["--profile", "api-publisher-deprecated", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(
+        report["packs"]["new"]["profile"]["name"],
+        "api-publisher-deprecated"
+    );
+    // A publisher authenticates users but runs no gateway and no migration client.
+    let capabilities: Vec<String> = skipped(&report).into_iter().map(|(key, _)| key).collect();
+    assert_eq!(capabilities, ["gateway", "migration-client"]);
+
+    // 4.2.0 ships no api-publisher-deprecated profile: refused, naming the ones it has.
+    let packs = Packs::build(
+        old_node("api-publisher"),
+        PackBuilder::api_manager("4.2.0"),
+        None,
+    );
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "api-publisher-deprecated"])
+        .unchanged(&packs.new)
+        .run()
+        .stderr_line("--profile `api-publisher-deprecated` is no profile of API-M 4.2.0");
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "api-devportal"])
+        .run()
+        .stderr_line("give one of all-in-one, control-plane, gateway-worker, traffic-manager, api-key-manager-deprecated");
+    // A gateway is not a publisher: `an api-publisher node` in the refusal.
+    packs
+        .test("plan", "to-4.x")
+        .args(["--profile", "gateway-worker"])
+        .run()
+        .stderr_line("but the old pack is an api-publisher node");
 }

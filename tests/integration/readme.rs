@@ -1,30 +1,77 @@
 //! The documentation is held to the code: the primitive reference (docs/primitives.md) is
-//! generated from the docs in the code (this test fails when it is stale and rewrites it when
-//! `UPDATE_DOCS=1` is set), every command README.md shows is run, and README stays short.
+//! generated from the docs in the code and README's table of paths from the bundled scripts'
+//! headers (these tests fail when either is stale and rewrite it when `UPDATE_DOCS=1` is set),
+//! every command README.md shows is run, and README stays short.
 
-use crate::support::library::{primitive_docs, reference_markdown, BUNDLED, STDLIB};
+use crate::support::library::{
+    path_table_markdown, primitive_docs, reference_markdown, BUNDLED, STDLIB,
+};
 
-const START: &str = "<!-- primitives:start (generated from the code: UPDATE_DOCS=1 cargo test --test integration readme) -->\n";
-const END: &str = "<!-- primitives:end -->";
+/// Checks that the part of the page `file` (from the project's root) between `start` and `end`
+/// is `generated`; rewrites it when `UPDATE_DOCS=1` is set (the tests run side by side: when
+/// two parts of one page were stale, a second run makes sure both are written).
+fn generated_part(file: &str, start: &str, end: &str, generated: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let page = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{file}: {error}"));
+    let begin = page
+        .find(start)
+        .unwrap_or_else(|| panic!("{file} has the start marker"))
+        + start.len();
+    let finish = page[begin..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{file} has the end marker"))
+        + begin;
+    if page[begin..finish] != *generated {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let updated = format!("{}{}{}", &page[..begin], generated, &page[finish..]);
+            std::fs::write(&path, updated).unwrap_or_else(|error| panic!("{file}: {error}"));
+        } else {
+            panic!("{file} is stale: run `UPDATE_DOCS=1 cargo test --test integration readme`");
+        }
+    }
+}
 
 #[test]
 fn primitive_reference_is_generated_from_the_code() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/primitives.md");
-    let page = std::fs::read_to_string(&path).expect("docs/primitives.md");
-    let start = page.find(START).expect("the page has the start marker") + START.len();
-    let end = page[start..]
-        .find(END)
-        .expect("the page has the end marker")
-        + start;
-    let generated = reference_markdown();
-    if page[start..end] != generated {
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            let updated = format!("{}{}{}", &page[..start], generated, &page[end..]);
-            std::fs::write(&path, updated).expect("write docs/primitives.md");
-        } else {
-            panic!("docs/primitives.md is stale: run `UPDATE_DOCS=1 cargo test --test integration readme`");
-        }
+    generated_part(
+        "docs/primitives.md",
+        "<!-- primitives:start (generated from the code: UPDATE_DOCS=1 cargo test --test integration readme) -->\n",
+        "<!-- primitives:end -->",
+        &reference_markdown(),
+    );
+}
+
+#[test]
+fn readme_table_of_paths_is_generated_from_the_scripts_headers() {
+    let table = path_table_markdown();
+    for row in [
+        "| 3.0.0 | 4.1.0 | [`3.0.0-to-4.1.0`](docs/paths/3.0.0-to-4.1.0.md) | one run |",
+        "| 2.0.0 | 4.0.0 | [`2.0.0-to-4.0.0`](docs/paths/2.0.0-to-4.0.0.md) | one run |",
+        "| 4.4.0 | 4.5.0, 4.6.0, 4.7.0 | [`to-4.x`](docs/paths/to-4.x.md) | one run |",
+    ] {
+        assert!(table.contains(row), "{row}\n{table}");
     }
+    assert!(
+        table.contains("| 1.8.0, 1.9.0, 1.9.1 | 4.1.0, 4.2.0, 4.3.0, 4.4.0, 4.5.0, 4.6.0, 4.7.0 | [`1.x-to-4.x`](docs/paths/1.x-to-4.x.md) | through 2.0.0"),
+        "{table}"
+    );
+    // Every bundled script has its guide.
+    for (name, _) in BUNDLED {
+        let guide = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/paths")
+            .join(format!("{name}.md"));
+        assert!(
+            guide.is_file(),
+            "no guide for `{name}`: {}",
+            guide.display()
+        );
+    }
+    generated_part(
+        "README.md",
+        "<!-- paths:start (generated from the scripts' headers: UPDATE_DOCS=1 cargo test --test integration readme) -->\n",
+        "<!-- paths:end -->",
+        &table,
+    );
 }
 
 #[test]
@@ -203,6 +250,7 @@ fn the_json_examples_in_the_docs_have_the_fields_of_the_real_documents() {
             ),
         ),
         ("scripts", json(Test::new().arg("scripts"))),
+        ("path", json(Test::new().args(["path", "2.6.0", "4.1.0"]))),
         (
             "error",
             json(

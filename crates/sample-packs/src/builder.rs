@@ -7,12 +7,14 @@ use anyhow::{Context, Result};
 
 use crate::database::SampleDatabase;
 use crate::synapse::strip_xml;
-use crate::{SampleProduct, Version, V3_0_0, V4_0_0};
+use crate::{SampleDistribution, SampleProduct, Version, V3_0_0, V4_0_0};
 
 /// Builds a synthetic pack; each method adds one site-specific feature on top of the stock files.
 #[derive(Debug, Clone)]
 pub struct PackBuilder {
     pub(crate) product: SampleProduct,
+    /// For a separate distribution of API-M 4.5.0 and later, which one.
+    pub(crate) distribution: Option<SampleDistribution>,
     pub(crate) version: String,
     pub(crate) parsed_version: Version,
     pub(crate) version_txt: bool,
@@ -23,12 +25,14 @@ pub struct PackBuilder {
     pub(crate) customised_stock_sequences: Vec<String>,
     pub(crate) api_sequences: Vec<String>,
     pub(crate) custom_artifacts: Vec<(String, String)>,
+    pub(crate) tenant_artifacts: Vec<(u32, String, String)>,
     pub(crate) jdbc_drivers: Vec<(String, String)>,
     pub(crate) plain_jars: Vec<String>,
+    pub(crate) dropin_jars: Vec<String>,
     pub(crate) databases: Vec<SampleDatabase>,
     pub(crate) secure_vault_aliases: Option<Vec<String>>,
     pub(crate) toml_extras: Vec<String>,
-    pub(crate) profile_templates: bool,
+    pub(crate) resources_conf: bool,
     pub(crate) server_role: String,
 }
 
@@ -36,6 +40,7 @@ impl PackBuilder {
     fn new(product: SampleProduct, version: &str) -> Self {
         PackBuilder {
             product,
+            distribution: None,
             version: version.trim().to_string(),
             parsed_version: Version::parse(version),
             version_txt: true,
@@ -46,17 +51,20 @@ impl PackBuilder {
             customised_stock_sequences: Vec::new(),
             api_sequences: Vec::new(),
             custom_artifacts: Vec::new(),
+            tenant_artifacts: Vec::new(),
             jdbc_drivers: Vec::new(),
             plain_jars: Vec::new(),
+            dropin_jars: Vec::new(),
             databases: Vec::new(),
             secure_vault_aliases: None,
             toml_extras: Vec::new(),
-            profile_templates: false,
+            resources_conf: true,
             server_role: "default".to_string(),
         }
     }
 
-    /// A WSO2 API Manager pack, e.g. "1.8.0", "1.9.0", "1.9.1", "2.0.0", "3.0.0", "4.0.0", "4.1.0".
+    /// A WSO2 API Manager pack, e.g. "1.8.0", "1.9.0", "2.0.0", "2.6.0", "3.2.0", "4.1.0" or
+    /// "4.7.0" (from 4.5.0, the all-in-one pack).
     pub fn api_manager(version: &str) -> Self {
         Self::new(SampleProduct::ApiManager, version)
     }
@@ -64,6 +72,50 @@ impl PackBuilder {
     /// A WSO2 Identity Server pack, e.g. "5.10.0" or "5.11.0".
     pub fn identity_server(version: &str) -> Self {
         Self::new(SampleProduct::IdentityServer, version)
+    }
+
+    /// The API Control Plane distribution of API-M 4.5.0 and later (`wso2am-acp`).
+    pub fn api_control_plane(version: &str) -> Self {
+        Self::api_manager(version).distribution(SampleDistribution::ApiControlPlane)
+    }
+
+    /// The Universal Gateway distribution of API-M 4.5.0 and later (`wso2am-universal-gw`).
+    pub fn universal_gateway(version: &str) -> Self {
+        Self::api_manager(version).distribution(SampleDistribution::UniversalGateway)
+    }
+
+    /// The Traffic Manager distribution of API-M 4.5.0 and later (`wso2am-tm`).
+    pub fn traffic_manager(version: &str) -> Self {
+        Self::api_manager(version).distribution(SampleDistribution::TrafficManager)
+    }
+
+    fn distribution(mut self, distribution: SampleDistribution) -> Self {
+        self.distribution = Some(distribution);
+        self
+    }
+
+    /// The key of `updates/product.txt` and of stock catalogues (`wso2am`, `wso2am-acp`).
+    pub fn catalogue_key(&self) -> &'static str {
+        match self.distribution {
+            Some(distribution) => distribution.catalogue_key(),
+            None => self.product.catalogue_key(),
+        }
+    }
+
+    /// The product name of `bin/version.txt` and `carbon.xml`.
+    pub(crate) fn display_name(&self) -> &'static str {
+        match self.distribution {
+            Some(distribution) => distribution.display_name(),
+            None => self.product.display_name(),
+        }
+    }
+
+    /// `<ServerKey>` of `carbon.xml`.
+    pub(crate) fn server_key(&self) -> &'static str {
+        match self.distribution {
+            Some(distribution) => distribution.server_key(),
+            None => self.product.server_key(),
+        }
     }
 
     /// The product this builder imitates.
@@ -141,6 +193,18 @@ impl PackBuilder {
         self
     }
 
+    /// A site artifact of a tenant, at
+    /// `repository/tenants/<tenant_id>/synapse-configs/default/<dir>/<name>.xml`.
+    pub fn tenant_artifact(mut self, tenant_id: u32, dir: &str, name: &str) -> Self {
+        self = self.tenant(tenant_id);
+        self.tenant_artifacts.push((
+            tenant_id,
+            dir.trim_matches('/').to_string(),
+            strip_xml(name).to_string(),
+        ));
+        self
+    }
+
     /// A JDBC 4 driver jar in `components/lib`: a real zip with a manifest, a
     /// `META-INF/services/java.sql.Driver` naming `driver_class`, and a stand-in class file.
     pub fn jdbc_driver(mut self, jar_name: &str, driver_class: &str) -> Self {
@@ -152,6 +216,12 @@ impl PackBuilder {
     /// A site jar in `components/lib` that is not a JDBC driver.
     pub fn plain_jar(mut self, jar_name: &str) -> Self {
         self.plain_jars.push(jar_name.to_string());
+        self
+    }
+
+    /// A site OSGi bundle in `components/dropins`.
+    pub fn dropin_jar(mut self, jar_name: &str) -> Self {
+        self.dropin_jars.push(jar_name.to_string());
         self
     }
 
@@ -181,16 +251,17 @@ impl PackBuilder {
     }
 
     /// A node of a distributed deployment (3.x/4.x): `server_role` in deployment.toml names
-    /// `profile` (as `profileSetup.sh` leaves it), and the profile templates are written.
+    /// `profile`, as `profileSetup.sh` leaves it.
     pub fn profile(mut self, profile: &str) -> Self {
         self.server_role = profile.to_string();
-        self.profile_templates = true;
         self
     }
 
-    /// Writes the profile templates of `repository/resources/conf/deployment-templates` (3.x/4.x).
-    pub fn profile_template_files(mut self) -> Self {
-        self.profile_templates = true;
+    /// Leaves out `repository/resources/conf` (the profile templates, `infer.json`, the
+    /// defaults and the configuration templates), which 3.0.0 and later packs ship: a pack
+    /// stripped of them, for what is known without them.
+    pub fn without_resources_conf(mut self) -> Self {
+        self.resources_conf = false;
         self
     }
 
@@ -232,7 +303,7 @@ impl PackBuilder {
 
     /// Seed prefix that keeps derived bytes distinct between products and versions.
     pub(crate) fn seed(&self, what: &str) -> String {
-        format!("{}-{}/{what}", self.product.catalogue_key(), self.version)
+        format!("{}-{}/{what}", self.catalogue_key(), self.version)
     }
 }
 

@@ -13,7 +13,7 @@ pub fn stock_catalogue(builders: &[&PackBuilder]) -> String {
     for builder in builders {
         let table = tables
             .entry((
-                builder.product.catalogue_key(),
+                builder.catalogue_key(),
                 builder.parsed_version,
                 builder.version.clone(),
             ))

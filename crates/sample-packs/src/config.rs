@@ -27,8 +27,8 @@ impl PackBuilder {
         let (key_attr, key_password) = secret("Carbon.Security.KeyStore.KeyPassword", "wso2carbon");
         let (trust_attr, trust_password) =
             secret("Carbon.Security.TrustStore.Password", "wso2carbon");
-        let name = self.product.display_name();
-        let key = self.product.server_key();
+        let name = self.display_name();
+        let key = self.server_key();
         let version = &self.version;
         // 1.x files list the version before the server key; later kernels swapped the two.
         let identity = if self.is_api_manager() && self.parsed_version < V2_0_0 {
@@ -290,11 +290,23 @@ impl PackBuilder {
         text
     }
 
+    /// The `server_role` a template of `deployment-templates/` sets: its own name, but for the
+    /// templates named after what they configure (4.3.0's `api-key-manager-node` is a control
+    /// plane; the control plane distribution's `key-manager` keeps the `default` role).
+    pub(crate) fn template_role(template: &str) -> &str {
+        match template {
+            "api-key-manager-node" => "control-plane",
+            "key-manager" => "default",
+            other => other,
+        }
+    }
+
     pub(crate) fn profile_template(&self, profile: &str) -> String {
+        let role = PackBuilder::template_role(profile);
         let mut text = format!(
-            "# Template for the `{profile}` profile of a synthetic WSO2 API Manager {} pack.\n\
+            "# Template `{profile}` of a synthetic WSO2 API Manager {} pack.\n\
              # `profileSetup.sh -Dprofile={profile}` would copy it over deployment.toml.\n\n\
-             [server]\nhostname = \"localhost\"\nnode_ip = \"127.0.0.1\"\nserver_role = \"{profile}\"\n\n\
+             [server]\nhostname = \"localhost\"\nnode_ip = \"127.0.0.1\"\nserver_role = \"{role}\"\n\n\
              [super_admin]\nusername = \"admin\"\npassword = \"admin\"\ncreate_admin_account = true\n\n\
              [database.shared_db]\ntype = \"h2\"\n\
              url = \"jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE\"\n\

@@ -11,7 +11,10 @@ use crate::synapse::{
     listener_profiles_xml, registry_xml, ssl_profiles_xml, stock_api, stock_inbound_endpoint,
     stock_sequence, synapse_xml, tenant_api_xml, workflow_callback_proxy,
 };
-use crate::{PackBuilder, SampleProduct, V2_0_0, V2_1_0, V2_2_0, V2_6_0, V3_0_0, V4_0_0, V4_1_0};
+use crate::{
+    PackBuilder, SampleDistribution, SampleProduct, V2_0_0, V2_1_0, V2_2_0, V2_6_0, V3_0_0, V3_2_0,
+    V4_0_0, V4_1_0, V4_2_0, V4_3_0, V4_4_0, V4_6_0,
+};
 
 pub(crate) const SYNAPSE_DEFAULT_DIR: &str = "repository/deployment/server/synapse-configs/default";
 pub(crate) const SECURITY_DIR: &str = "repository/resources/security";
@@ -40,7 +43,7 @@ pub(crate) struct PlannedFile {
 }
 
 impl PackPlan {
-    fn text(&mut self, path: &str, text: impl Into<String>) {
+    pub(crate) fn text(&mut self, path: &str, text: impl Into<String>) {
         self.file(path, text.into().into_bytes(), 0o644);
     }
 
@@ -92,14 +95,31 @@ impl PackBuilder {
         if version >= V4_1_0 {
             names.push("_opa_policy_failure_handler_");
         }
+        if version >= V4_6_0 {
+            names.extend([
+                "_extension_fault_handler_",
+                "_mcp_failure_handler_",
+                "guardrail_fault",
+            ]);
+        }
         names.sort_unstable();
         names
+    }
+
+    /// Whether this pack ships the gateway's synapse configurations: every API-M pack but the
+    /// separate control plane and traffic manager of 4.5.0 and later.
+    pub(crate) fn ships_synapse_configs(&self) -> bool {
+        self.product == SampleProduct::ApiManager
+            && !matches!(
+                self.distribution,
+                Some(SampleDistribution::ApiControlPlane | SampleDistribution::TrafficManager)
+            )
     }
 
     /// Stock files under synapse-configs/default (pack-relative path, stock content), before any
     /// customisation.
     pub(crate) fn stock_synapse_files(&self) -> Vec<(String, String)> {
-        if self.product != SampleProduct::ApiManager {
+        if !self.ships_synapse_configs() {
             return Vec::new();
         }
         let version = self.parsed_version;
@@ -117,7 +137,11 @@ impl PackBuilder {
         if version >= V2_0_0 && version < V4_0_0 {
             apis.push("_UserInfoAPI_");
         }
-        if version >= V3_0_0 {
+        if version >= V3_2_0 && version < V4_0_0 {
+            apis.push("_OpenIDConfigAPI_");
+        }
+        // 4.4.0 and 4.5.0 ship no `api` folder at all.
+        if version >= V3_0_0 && !(version >= V4_4_0 && version < V4_6_0) {
             apis.push("_OpenService_");
         }
         for name in apis {
@@ -136,10 +160,12 @@ impl PackBuilder {
                 stock_inbound_endpoint(name, version),
             ));
         }
-        files.push((
-            "proxy-services/WorkflowCallbackService.xml".to_string(),
-            workflow_callback_proxy(version),
-        ));
+        if version < V4_2_0 {
+            files.push((
+                "proxy-services/WorkflowCallbackService.xml".to_string(),
+                workflow_callback_proxy(version),
+            ));
+        }
         files.push(("registry.xml".to_string(), registry_xml()));
         files.push(("synapse.xml".to_string(), synapse_xml()));
         files
@@ -150,7 +176,7 @@ impl PackBuilder {
 
     /// The stock keystores (pack-relative path, bytes); they differ per product version.
     pub(crate) fn stock_keystores(&self) -> Vec<(String, Vec<u8>)> {
-        let seed = format!("{}-{}", self.product.catalogue_key(), self.version);
+        let seed = format!("{}-{}", self.catalogue_key(), self.version);
         vec![
             (
                 format!("{SECURITY_DIR}/wso2carbon.jks"),
@@ -177,15 +203,16 @@ impl PackBuilder {
         self.plan_synapse(&mut plan);
         self.plan_libraries(&mut plan)?;
         self.plan_userstores_and_tenants(&mut plan);
-        if self.profile_templates {
+        if self.resources_conf {
             self.plan_profile_templates(&mut plan);
+            self.plan_conf_model(&mut plan);
         }
         plan.dir("repository/logs");
         Ok(plan)
     }
 
     fn plan_root_and_bin(&self, plan: &mut PackPlan) {
-        let name = self.product.display_name();
+        let name = self.display_name();
         let version = &self.version;
         plan.text(
             "README.txt",
@@ -207,13 +234,13 @@ impl PackBuilder {
         if !self.is_api_manager() || self.parsed_version >= V2_6_0 {
             plan.text(
                 "updates/product.txt",
-                format!("{}-{version}", self.product.catalogue_key()),
+                format!("{}-{version}", self.catalogue_key()),
             );
         }
-        let start_script = if self.is_api_manager_4() {
-            "bin/api-manager.sh"
-        } else {
-            "bin/wso2server.sh"
+        let start_script = match self.distribution {
+            Some(distribution) => distribution.start_script(),
+            None if self.is_api_manager_4() => "bin/api-manager.sh",
+            None => "bin/wso2server.sh",
         };
         plan.file(
             start_script,
@@ -313,6 +340,12 @@ impl PackBuilder {
                 custom_artifact_xml(dir, name),
             );
         }
+        for (tenant_id, dir, name) in &self.tenant_artifacts {
+            plan.text(
+                &format!("{TENANTS_DIR}/{tenant_id}/synapse-configs/default/{dir}/{name}.xml"),
+                custom_artifact_xml(dir, name),
+            );
+        }
     }
 
     fn plan_libraries(&self, plan: &mut PackPlan) -> Result<()> {
@@ -338,6 +371,13 @@ impl PackBuilder {
             );
         }
         plan.dir(DROPINS_DIR);
+        for jar_name in &self.dropin_jars {
+            plan.file(
+                &format!("{DROPINS_DIR}/{jar_name}"),
+                plain_jar_bytes(jar_name)?,
+                0o644,
+            );
+        }
         Ok(())
     }
 
@@ -375,29 +415,40 @@ impl PackBuilder {
         }
     }
 
-    fn plan_profile_templates(&self, plan: &mut PackPlan) {
+    /// The templates of `repository/resources/conf/deployment-templates` a pack ships (file
+    /// stem), by version and distribution, as the real packs name them.
+    pub(crate) fn profile_template_names(&self) -> Vec<&'static str> {
         if !self.is_api_manager() || self.parsed_version < V3_0_0 {
-            return;
+            return Vec::new();
         }
-        let profiles: &[&str] = if self.is_api_manager_4() {
-            &[
-                "control-plane",
-                "gateway-worker",
-                "traffic-manager",
-                "api-publisher-deprecated",
-                "api-devportal-deprecated",
-                "api-key-manager-deprecated",
-            ]
-        } else {
-            &[
+        match self.distribution {
+            Some(SampleDistribution::ApiControlPlane) => return vec!["key-manager"],
+            Some(SampleDistribution::UniversalGateway) => return Vec::new(),
+            // The traffic manager ships the all-in-one's templates.
+            Some(SampleDistribution::TrafficManager) | None => {}
+        }
+        if !self.is_api_manager_4() {
+            return vec![
                 "api-publisher",
                 "api-devportal",
                 "gateway-worker",
                 "api-key-manager",
                 "traffic-manager",
-            ]
-        };
-        for profile in profiles {
+            ];
+        }
+        let mut names = vec!["control-plane", "gateway-worker", "traffic-manager"];
+        if self.parsed_version < V4_2_0 {
+            names.extend(["api-publisher-deprecated", "api-devportal-deprecated"]);
+        }
+        names.push("api-key-manager-deprecated");
+        if self.parsed_version >= V4_3_0 {
+            names.push("api-key-manager-node");
+        }
+        names
+    }
+
+    fn plan_profile_templates(&self, plan: &mut PackPlan) {
+        for profile in self.profile_template_names() {
             plan.text(
                 &format!("{TEMPLATES_DIR}/{profile}.toml"),
                 self.profile_template(profile),
@@ -417,7 +468,7 @@ mod tests {
     #[test]
     fn writes_a_4_1_0_pack_with_json_faults_and_runtime_artifact_sync() {
         let temp = tempfile::tempdir().expect("temp dir");
-        let builder = PackBuilder::api_manager("4.1.0").profile_template_files();
+        let builder = PackBuilder::api_manager("4.1.0");
         let dir = builder.write(temp.path()).expect("pack written");
         assert_eq!(read(&dir, "bin/version.txt"), "WSO2 API Manager v4.1.0\n");
         assert_eq!(read(&dir, "updates/product.txt"), "wso2am-4.1.0");
@@ -545,6 +596,89 @@ mod tests {
             .join("repository/tenants/3/userstores/partners_example_org.xml")
             .is_file());
         assert!(!dir.join(SYNAPSE_DEFAULT_DIR).exists());
+    }
+
+    #[test]
+    fn writes_the_separate_distributions_with_their_markers_and_stock_files() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        for (builder, name, key, server_key, script, synapse, templates) in [
+            (
+                PackBuilder::api_control_plane("4.5.0"),
+                "WSO2 API Control Plane",
+                "wso2am-acp",
+                "ACP",
+                "bin/api-cp.sh",
+                false,
+                vec!["key-manager.toml"],
+            ),
+            (
+                PackBuilder::universal_gateway("4.6.0"),
+                "WSO2 Universal Gateway",
+                "wso2am-universal-gw",
+                "APIM-GW",
+                "bin/gateway.sh",
+                true,
+                Vec::new(),
+            ),
+            (
+                PackBuilder::traffic_manager("4.7.0"),
+                "WSO2 Traffic Manager",
+                "wso2am-tm",
+                "APIM-TM",
+                "bin/traffic-manager.sh",
+                false,
+                vec![
+                    "api-key-manager-deprecated.toml",
+                    "api-key-manager-node.toml",
+                    "control-plane.toml",
+                    "gateway-worker.toml",
+                    "traffic-manager.toml",
+                ],
+            ),
+        ] {
+            let version = builder.version().to_string();
+            let dir = builder.write(&temp.path().join(key)).expect("pack written");
+            assert_eq!(
+                read(&dir, "bin/version.txt"),
+                format!("{name} v{version}\n")
+            );
+            assert_eq!(
+                read(&dir, "updates/product.txt"),
+                format!("{key}-{version}")
+            );
+            let carbon = read(&dir, "repository/conf/carbon.xml");
+            assert!(carbon.contains(&format!("<Name>{name}</Name>")), "{key}");
+            assert!(
+                carbon.contains(&format!("<ServerKey>{server_key}</ServerKey>")),
+                "{key}"
+            );
+            assert!(dir.join(script).is_file(), "{key}: {script}");
+            assert_eq!(dir.join(SYNAPSE_DEFAULT_DIR).is_dir(), synapse, "{key}");
+            let mut written: Vec<String> = std::fs::read_dir(dir.join(TEMPLATES_DIR))
+                .map(|entries| {
+                    entries
+                        .map(|entry| {
+                            entry
+                                .expect("entry")
+                                .file_name()
+                                .to_string_lossy()
+                                .to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            written.sort();
+            assert_eq!(written, templates, "{key}");
+            assert!(
+                read(&dir, "repository/conf/deployment.toml").contains("server_role = \"default\""),
+                "{key}: every distribution says `default`"
+            );
+            let catalogue = builder.stock_catalogue();
+            assert!(
+                catalogue.contains(&format!("[{key}.\"{version}\"]")),
+                "{catalogue}"
+            );
+        }
     }
 
     #[test]

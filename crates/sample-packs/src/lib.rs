@@ -6,13 +6,15 @@
 //! hashes and the stock catalogue of a builder matches what it writes.
 //!
 //! [`PackBuilder`] gathers what a site added to its pack; `layout` decides which files a pack of
-//! that version holds; `config`, `database`, `vault`, `synapse`, `scripts` and `binary` render
-//! them; `catalogue` lists the stock ones. [`write_demo`] and [`large_api_manager_3_0_0`] are
+//! that version (and, from 4.5.0, of that distribution) holds; `config`, `conf_model`,
+//! `database`, `vault`, `synapse`, `scripts` and `binary` render them; `catalogue` lists the
+//! stock ones. [`write_demo`] and [`large_api_manager_3_0_0`] are
 //! ready-made packs built with it.
 
 mod binary;
 mod builder;
 mod catalogue;
+mod conf_model;
 mod config;
 mod database;
 mod demo;
@@ -68,6 +70,56 @@ impl SampleProduct {
     }
 }
 
+/// From API-M 4.5.0, the separate distributions WSO2 ships beside the all-in-one pack, each
+/// named by its own markers (product name, key, carbon.xml server key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleDistribution {
+    /// `wso2am-acp`: the API Control Plane.
+    ApiControlPlane,
+    /// `wso2am-universal-gw`: the Universal Gateway.
+    UniversalGateway,
+    /// `wso2am-tm`: the Traffic Manager.
+    TrafficManager,
+}
+
+impl SampleDistribution {
+    /// Key of `updates/product.txt` and of stock catalogues.
+    pub fn catalogue_key(self) -> &'static str {
+        match self {
+            SampleDistribution::ApiControlPlane => "wso2am-acp",
+            SampleDistribution::UniversalGateway => "wso2am-universal-gw",
+            SampleDistribution::TrafficManager => "wso2am-tm",
+        }
+    }
+
+    /// Product name as `bin/version.txt` and `carbon.xml` spell it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            SampleDistribution::ApiControlPlane => "WSO2 API Control Plane",
+            SampleDistribution::UniversalGateway => "WSO2 Universal Gateway",
+            SampleDistribution::TrafficManager => "WSO2 Traffic Manager",
+        }
+    }
+
+    /// `<ServerKey>` of `carbon.xml`.
+    pub fn server_key(self) -> &'static str {
+        match self {
+            SampleDistribution::ApiControlPlane => "ACP",
+            SampleDistribution::UniversalGateway => "APIM-GW",
+            SampleDistribution::TrafficManager => "APIM-TM",
+        }
+    }
+
+    /// The start script in `bin/`.
+    pub(crate) fn start_script(self) -> &'static str {
+        match self {
+            SampleDistribution::ApiControlPlane => "bin/api-cp.sh",
+            SampleDistribution::UniversalGateway => "bin/gateway.sh",
+            SampleDistribution::TrafficManager => "bin/traffic-manager.sh",
+        }
+    }
+}
+
 /// A product version as three numbers, so that "later than 2.6.0" can be asked of any version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Version(u32, u32, u32);
@@ -95,5 +147,13 @@ const V2_1_0: Version = Version(2, 1, 0);
 const V2_2_0: Version = Version(2, 2, 0);
 const V2_6_0: Version = Version(2, 6, 0);
 const V3_0_0: Version = Version(3, 0, 0);
+const V3_1_0: Version = Version(3, 1, 0);
+const V3_2_0: Version = Version(3, 2, 0);
 const V4_0_0: Version = Version(4, 0, 0);
 const V4_1_0: Version = Version(4, 1, 0);
+const V4_2_0: Version = Version(4, 2, 0);
+const V4_3_0: Version = Version(4, 3, 0);
+const V4_4_0: Version = Version(4, 4, 0);
+const V4_5_0: Version = Version(4, 5, 0);
+const V4_6_0: Version = Version(4, 6, 0);
+const V4_7_0: Version = Version(4, 7, 0);

@@ -1,14 +1,20 @@
 //! Synapse artifacts: stock sequences, APIs, inbound endpoints and proxies by version, and site-written ones.
 
 use crate::encoding::xml_escape;
-use crate::{Version, SAMPLE_NOTICE, V1_9_1, V2_0_0, V2_6_0, V3_0_0, V4_0_0, V4_1_0};
+use crate::{
+    Version, SAMPLE_NOTICE, V1_9_1, V2_0_0, V2_6_0, V3_0_0, V3_1_0, V3_2_0, V4_0_0, V4_1_0, V4_3_0,
+    V4_5_0, V4_6_0, V4_7_0,
+};
 
 /// Fault sequences that answer in JSON from 4.0.0 on; earlier packs answer with `<am:fault>` XML.
 /// The key-error and resource-mismatch sequences kept their XML body in 4.x, as the real ones did.
-const JSON_FAULT_SEQUENCES: [&str; 11] = [
+const JSON_FAULT_SEQUENCES: [&str; 14] = [
     "_auth_failure_handler_",
     "_backend_failure_handler_",
     "_block_api_handler_",
+    "_extension_fault_handler_",
+    "_mcp_failure_handler_",
+    "guardrail_fault",
     "_graphql_failure_handler_",
     "_opa_policy_failure_handler_",
     "_threat_fault_",
@@ -41,23 +47,31 @@ fn xml_header() -> String {
     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{SAMPLE_NOTICE}\n")
 }
 
-/// How many times a stock file changed up to `version`, per the real packs: files are
-/// identical between versions exactly where the real ones are.
+/// How many times a stock file changed up to `version`, per the real packs (compared by hash
+/// across the releases of product-apim): files are identical between versions exactly where
+/// the real ones are.
 fn stock_revision(relative: &str, version: Version) -> usize {
     let (changes, differs_in_1_9_1): (Vec<Version>, bool) = match relative {
         "sequences/_auth_failure_handler_.xml" => (vec![V4_0_0], true),
-        "sequences/_cors_request_handler_.xml" => (vec![V1_9_1, V2_0_0, V3_0_0], false),
-        "sequences/_graphql_failure_handler_.xml"
-        | "sequences/_threat_fault_.xml"
-        | "sequences/_token_fault_.xml" => (vec![V4_0_0], false),
+        "sequences/_cors_request_handler_.xml" => {
+            (vec![V1_9_1, V2_0_0, V3_0_0, V4_5_0, V4_7_0], false)
+        }
+        "sequences/_graphql_failure_handler_.xml" | "sequences/_token_fault_.xml" => {
+            (vec![V4_0_0], false)
+        }
+        "sequences/_threat_fault_.xml" => (vec![V4_0_0, V4_6_0], false),
+        "sequences/webhooksFaultSequence.xml" => (vec![V4_6_0], false),
         "sequences/_resource_mismatch_handler_.xml" => (vec![V2_0_0], false),
         "sequences/_throttle_out_handler_.xml" => (vec![V2_6_0, V4_0_0], true),
         "sequences/fault.xml" => (vec![V2_0_0, V2_6_0, V4_0_0], false),
-        "sequences/main.xml" => (vec![V1_9_1, V2_0_0, V2_6_0, V3_0_0, V4_0_0], false),
+        "sequences/main.xml" => (vec![V1_9_1, V2_0_0, V2_6_0, V3_0_0, V4_0_0, V4_3_0], false),
         "api/_RevokeAPI_.xml" => (vec![V3_0_0], false),
-        "inbound-endpoints/SecureWebSocketInboundEndpoint.xml" => (vec![V4_0_0, V4_1_0], false),
+        "api/_OpenService_.xml" => (vec![V4_6_0], false),
+        "inbound-endpoints/SecureWebSocketInboundEndpoint.xml" => (vec![V3_1_0, V4_1_0], false),
         "inbound-endpoints/WebSocketInboundEndpoint.xml" => (vec![V4_1_0], false),
-        "proxy-services/WorkflowCallbackService.xml" => (vec![V2_6_0, V3_0_0, V4_0_0], true),
+        "proxy-services/WorkflowCallbackService.xml" => {
+            (vec![V2_6_0, V3_0_0, V3_1_0, V3_2_0], true)
+        }
         _ => (Vec::new(), false),
     };
     // 1.9.1 changed a few files that 2.0.0 then took back from 1.9.0: give it a revision of its own.

@@ -81,5 +81,4 @@ pub(crate) fn featured_3_0_0() -> PackBuilder {
         )
         .secure_vault(&["admin_password", "keystore_password"])
         .deployment_toml_extra("[apim.devportal]\nenable_ratings = false\n")
-        .profile_template_files()
 }

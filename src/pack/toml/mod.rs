@@ -13,7 +13,7 @@ mod skip_list;
 
 pub use edit::set;
 pub use key::{get, parse_key_path};
-pub use skip_list::{merge_skip_list, SkipKind, SkipListMerge};
+pub use skip_list::{merge_skip_list, read_skip_lists, SkipKind, SkipListMerge};
 
 /// A parse error that names the file, line and column, one line, lowercase, e.g.
 /// "`/x/repository/conf/deployment.toml` is not valid TOML: line 12, column 5: expected `=` (fix the file, then run again)".

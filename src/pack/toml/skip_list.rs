@@ -15,7 +15,7 @@ const SKIP_LIST_TABLE: [&str; 4] = ["apim", "sync_runtime_artifacts", "gateway",
 const GATEWAY_DEPTH: usize = 3;
 
 /// Which skip list of `[apim.sync_runtime_artifacts.gateway.skip_list]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipKind {
     Apis,
     Endpoints,
@@ -24,6 +24,14 @@ pub enum SkipKind {
 }
 
 impl SkipKind {
+    /// Every kind, in the order of the template's `<SkipList>`.
+    pub const ALL: [SkipKind; 4] = [
+        SkipKind::Apis,
+        SkipKind::Endpoints,
+        SkipKind::Sequences,
+        SkipKind::LocalEntries,
+    ];
+
     /// The key of this list inside the skip list table.
     pub fn key(self) -> &'static str {
         match self {
@@ -33,6 +41,59 @@ impl SkipKind {
             SkipKind::LocalEntries => "local_entries",
         }
     }
+
+    /// The kind of a key of the skip list table; `local-entries` (a spelling some WSO2 docs
+    /// use) is no key of 4.x, so it is no kind either.
+    pub fn from_key(key: &str) -> Option<SkipKind> {
+        SkipKind::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+
+    /// The folder under `synapse-configs/default` whose files this list protects.
+    pub fn dir(self) -> &'static str {
+        match self {
+            SkipKind::Apis => "api",
+            SkipKind::Endpoints => "endpoints",
+            SkipKind::Sequences => "sequences",
+            SkipKind::LocalEntries => "local-entries",
+        }
+    }
+
+    /// What the list holds, in the plural: `custom endpoints`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            SkipKind::Apis => "APIs",
+            SkipKind::Endpoints => "endpoints",
+            SkipKind::Sequences => "sequences",
+            SkipKind::LocalEntries => "local entries",
+        }
+    }
+}
+
+/// The skip list table of a deployment.toml as it stands: every key it holds with its
+/// names (strings only; other values are left out), in the file's order.
+pub fn read_skip_lists(document: &DocumentMut) -> Vec<(String, Vec<String>)> {
+    let path: Vec<String> = SKIP_LIST_TABLE
+        .iter()
+        .map(|segment| (*segment).to_owned())
+        .collect();
+    let Some(table) = get(document, &path).and_then(Item::as_table_like) else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .map(|(key, item)| {
+            let names = item
+                .as_array()
+                .map(|array| {
+                    array
+                        .iter()
+                        .filter_map(|value| value.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (key.to_owned(), names)
+        })
+        .collect()
 }
 
 /// The outcome of [`merge_skip_list`].
@@ -215,6 +276,35 @@ mod tests {
         assert_eq!(SkipKind::Endpoints.key(), "endpoints");
         assert_eq!(SkipKind::Sequences.key(), "sequences");
         assert_eq!(SkipKind::LocalEntries.key(), "local_entries");
+        assert_eq!(SkipKind::LocalEntries.dir(), "local-entries");
+        assert_eq!(SkipKind::from_key("local-entries"), None);
+        for kind in SkipKind::ALL {
+            assert_eq!(SkipKind::from_key(kind.key()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn existing_skip_lists_are_read_in_the_file_order_whatever_their_form() {
+        let text = "[apim.sync_runtime_artifacts.gateway.skip_list]\nsequences = [\"a.xml\"]\n\"local-entries\" = [\"e.xml\", 3]\napis = \"x\"\n";
+        let document = parse(text, FILE).unwrap();
+        assert_eq!(
+            read_skip_lists(&document),
+            vec![
+                ("sequences".to_string(), strings(&["a.xml"])),
+                ("local-entries".to_string(), strings(&["e.xml"])),
+                ("apis".to_string(), Vec::new()),
+            ]
+        );
+        let inline = parse(
+            "[apim.sync_runtime_artifacts]\ngateway = { skip_list = { endpoints = [\"ep.xml\"] } }\n",
+            FILE,
+        )
+        .unwrap();
+        assert_eq!(
+            read_skip_lists(&inline),
+            vec![("endpoints".to_string(), strings(&["ep.xml"]))]
+        );
+        assert!(read_skip_lists(&parse("[server]\n", FILE).unwrap()).is_empty());
     }
 
     // ---- merge_skip_list: rule 1 ----

@@ -16,6 +16,7 @@ use std::path::Path;
 pub use apim_migrate::change::plan::Plan;
 pub use apim_migrate::error::Failure;
 pub use apim_migrate::primitives::{docs as primitive_docs, reference_markdown};
+pub use apim_migrate::script::paths::table_markdown as path_table_markdown;
 pub use apim_migrate::script::{body_of, BUNDLED, STDLIB};
 
 /// Plans `source` against the packs in this process, as `run` does before applying.
@@ -62,6 +63,12 @@ pub fn apply_in_process(packs: &Packs, plan: &mut Plan) -> Result<(), Failure> {
 /// describes.
 pub fn hash_cache_covers(pack: &Path, metadata: &std::fs::Metadata) -> bool {
     apim_migrate::pack::hashes::HashCache::load([pack]).covers(metadata)
+}
+
+/// The file names the built-in stock catalogue lists directly under `dir` for a product (or
+/// separate distribution) key and version.
+pub fn builtin_stock_names(key: &str, version: &str, dir: &str) -> Vec<String> {
+    Catalogue::builtin().stock_names_in(key, version, dir)
 }
 
 /// The SHA-256 of a file, in hex, as the journal records it.

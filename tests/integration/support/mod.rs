@@ -80,11 +80,17 @@ impl Packs {
     /// `COMMAND SCRIPT --old OLD [--via VIA] --new NEW --stock STOCK [--km KM]`, for `run` and
     /// `plan`.
     pub fn test(&self, command: &str, script: impl AsRef<OsStr>) -> Test {
-        let mut test = Test::new()
-            .arg(command)
-            .arg(script)
-            .arg("--old")
-            .arg(&self.old);
+        self.with_packs(Test::new().arg(command).arg(script))
+    }
+
+    /// `COMMAND --old OLD [--via VIA] --new NEW --stock STOCK [--km KM]`: `run` and `plan`
+    /// choosing the bundled script themselves.
+    pub fn test_without_script(&self, command: &str) -> Test {
+        self.with_packs(Test::new().arg(command))
+    }
+
+    fn with_packs(&self, test: Test) -> Test {
+        let mut test = test.arg("--old").arg(&self.old);
         if let Some(via) = &self.via {
             test = test.arg("--via").arg(via);
         }

@@ -1,0 +1,259 @@
+//! The synapse artifacts a 4.x gateway keeps only when its skip list names them: the files of
+//! `synapse-configs/default/{api,endpoints,sequences,local-entries}`, of the super tenant and
+//! of each tenant, told apart: stock, customised stock, a site's own, and an API's own
+//! (published APIs and what the gateway wrote for them, which travel with the data
+//! migration). Also the site's files in the other folders, which no skip list covers.
+
+use super::sequences::is_api_sequence;
+use super::stock::{Catalogue, StockStatus};
+use super::toml::SkipKind;
+use super::{userstores, Pack, SYNAPSE_DEFAULT, TENANTS_DIR};
+use anyhow::Result;
+
+/// What an artifact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactClass {
+    /// Shipped by the pack's version, unchanged.
+    Stock,
+    /// Shipped by the pack's version, changed on site.
+    CustomisedStock,
+    /// A stock name whose stock bytes are not known, so changes cannot be told.
+    StockUnknown,
+    /// The site's own.
+    Custom,
+    /// A published API's own file (`provider--Name_vX.xml`, its endpoints, its
+    /// `provider--Name:vX--In` sequences, its definition kept as a local entry).
+    ApiOwn,
+    /// A link, which is never followed out of a pack.
+    Link,
+}
+
+/// One file of a skip-listed folder.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub kind: SkipKind,
+    /// The file name, as a skip list names it: `audit_log.xml`.
+    pub name: String,
+    /// Pack-relative.
+    pub path: String,
+    /// `None` for the super tenant.
+    pub tenant: Option<u32>,
+    /// The same file in the super tenant's folder, where the stock files are catalogued.
+    pub stock_path: String,
+    pub class: ArtifactClass,
+}
+
+/// Whether `name`, a file of the folder of `kind`, is a published API's own: the gateway
+/// names what it writes for an API `provider--Name…` (APIs, their endpoints, their
+/// sequences `provider--Name:vX--In`), and 3.x keeps an API's definition as a local entry
+/// named by the API's UUID.
+pub fn is_api_own(kind: SkipKind, name: &str) -> bool {
+    let stem = name.strip_suffix(".xml").unwrap_or(name);
+    match kind {
+        SkipKind::Sequences => is_api_sequence(name),
+        SkipKind::Apis | SkipKind::Endpoints => stem.contains("--"),
+        SkipKind::LocalEntries => stem.contains("--") || is_uuid(stem),
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(part, length)| {
+            part.len() == length && part.chars().all(|c| c.is_ascii_hexdigit())
+        })
+}
+
+/// What `scan` found.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// The files of the skip-listed folders asked for; of the tenants', only those that are
+    /// not stock and not an API's own (which are counted instead).
+    pub artifacts: Vec<Artifact>,
+    /// The tenants' stock-named files.
+    pub tenants_stock: usize,
+    /// The tenants' files of published APIs.
+    pub tenants_api_own: usize,
+    /// The site's files in the other folders (pack-relative), when asked for.
+    pub others: Vec<String>,
+}
+
+/// Every file of the folders of `kinds` (of the super tenant, and with `tenants` of each
+/// tenant), classified against `catalogue`; with `others`, also the site's files in the
+/// other folders of `synapse-configs/default` (proxy services, tasks, templates, …), which
+/// no skip list covers.
+///
+/// A pack may hold thousands of tenants, so a tenant costs a listing of its synapse root and
+/// of each of the folders found there, and no file is read but a custom one's candidates: an
+/// API's own file is told by its name, and a stock name in a tenant's folder is taken as
+/// stock unread, since the gateway writes those copies itself when the tenant first loads
+/// (the super tenant's stock files are compared by hash).
+pub fn scan(
+    pack: &Pack,
+    catalogue: &Catalogue,
+    kinds: &[SkipKind],
+    tenants: bool,
+    others: bool,
+) -> Result<Scan> {
+    let mut roots = vec![(None, SYNAPSE_DEFAULT.to_string())];
+    if tenants {
+        for id in userstores::tenant_ids(pack)? {
+            roots.push((
+                Some(id),
+                format!("{TENANTS_DIR}/{id}/synapse-configs/default"),
+            ));
+        }
+    }
+    // Listing thousands of tenants' folders is all system calls: spread over the cores (up
+    // to four), each part in order, merged in order.
+    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    let parts: Vec<Result<Scan>> = if roots.len() < 64 || threads < 2 {
+        vec![scan_roots(pack, catalogue, kinds, others, &roots)]
+    } else {
+        let chunk = roots.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = roots
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| scan_roots(pack, catalogue, kinds, others, part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+    let mut scan = Scan::default();
+    for part in parts {
+        let part = part?;
+        scan.artifacts.extend(part.artifacts);
+        scan.tenants_stock += part.tenants_stock;
+        scan.tenants_api_own += part.tenants_api_own;
+        scan.others.extend(part.others);
+    }
+    Ok(scan)
+}
+
+/// `scan` of some synapse roots (tenant, root path).
+fn scan_roots(
+    pack: &Pack,
+    catalogue: &Catalogue,
+    kinds: &[SkipKind],
+    others: bool,
+    roots: &[(Option<u32>, String)],
+) -> Result<Scan> {
+    let mut scan = Scan::default();
+    let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
+    for (tenant, root) in roots {
+        let tenant = *tenant;
+        // One listing of the root says which folders there are: looking up a path is most of
+        // the cost, and a folder that is not there costs one lookup either way.
+        let folders = pack.list_subdirs(root)?;
+        for kind in kinds {
+            if !folders.iter().any(|folder| folder == kind.dir()) {
+                continue;
+            }
+            let dir = format!("{root}/{}", kind.dir());
+            for name in pack.list_dir(&dir)? {
+                if !name.ends_with(".xml") {
+                    continue;
+                }
+                let stock_path = format!("{SYNAPSE_DEFAULT}/{}/{name}", kind.dir());
+                let stock_name =
+                    catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path);
+                let api_own = is_api_own(*kind, &name);
+                if tenant.is_some() && (api_own || stock_name) {
+                    if api_own {
+                        scan.tenants_api_own += 1;
+                    } else {
+                        scan.tenants_stock += 1;
+                    }
+                    continue;
+                }
+                let path = format!("{dir}/{name}");
+                let class = if api_own {
+                    ArtifactClass::ApiOwn
+                } else if pack.is_link(&path) {
+                    ArtifactClass::Link
+                } else if !pack.is_file(&path) {
+                    continue;
+                } else if !stock_name {
+                    ArtifactClass::Custom
+                } else {
+                    let sha256 = pack.sha256(&path)?;
+                    match catalogue.status(pack.stock_key(), &pack.version, &stock_path, &sha256) {
+                        StockStatus::NotStock => ArtifactClass::Custom,
+                        StockStatus::Stock => ArtifactClass::Stock,
+                        StockStatus::Customised => ArtifactClass::CustomisedStock,
+                        StockStatus::Unknown => ArtifactClass::StockUnknown,
+                    }
+                };
+                scan.artifacts.push(Artifact {
+                    kind: *kind,
+                    name,
+                    path,
+                    tenant,
+                    stock_path,
+                    class,
+                });
+            }
+        }
+        if !others {
+            continue;
+        }
+        for folder in folders
+            .iter()
+            .filter(|folder| !listed.contains(&folder.as_str()))
+        {
+            for path in pack.files_under(&format!("{root}/{folder}"))? {
+                let inner = path.strip_prefix(&format!("{root}/")).unwrap_or(&path);
+                let name = inner.rsplit('/').next().unwrap_or(inner);
+                if name.contains("--") {
+                    continue;
+                }
+                let stock_path = format!("{SYNAPSE_DEFAULT}/{inner}");
+                if catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path) {
+                    continue;
+                }
+                scan.others.push(path);
+            }
+        }
+    }
+    Ok(scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_apis_own_files_are_told_by_their_names() {
+        assert!(is_api_own(
+            SkipKind::Apis,
+            "admin--PizzaShackAPI_v1.0.0.xml"
+        ));
+        assert!(is_api_own(
+            SkipKind::Apis,
+            "admin-AT-tenant1.example.com--OrdersAPI_v1.0.0.xml"
+        ));
+        assert!(!is_api_own(SkipKind::Apis, "HealthCheckAPI.xml"));
+        assert!(is_api_own(
+            SkipKind::Endpoints,
+            "admin--PizzaShackAPI_APIproductionEndpoint.xml"
+        ));
+        assert!(!is_api_own(SkipKind::Endpoints, "BackendEP.xml"));
+        assert!(is_api_own(
+            SkipKind::Sequences,
+            "admin--PizzaShackAPI:v1.0.0--In.xml"
+        ));
+        assert!(!is_api_own(SkipKind::Sequences, "audit--log.xml"));
+        assert!(is_api_own(
+            SkipKind::LocalEntries,
+            "2f5b2c6e-0a7d-4a57-9d3e-0c4a1f3b8e21.xml"
+        ));
+        assert!(!is_api_own(SkipKind::LocalEntries, "partner-config.xml"));
+    }
+}
