@@ -1,4 +1,5 @@
-//! The outcomes that decide the exit code: bad input (2) and a failed, undone run (1).
+//! The outcomes that decide the exit code: bad input (2), a failed, undone run (1), and work
+//! stopped by SIGINT or SIGTERM (130).
 
 use std::fmt;
 
@@ -16,6 +17,9 @@ pub enum Failure {
     /// Applying failed; whatever had been applied was taken back (or the message says
     /// what could not be).
     RunFailed(anyhow::Error),
+    /// SIGINT or SIGTERM stopped the work at a boundary; the message says what became of
+    /// what it had done (taken back, or what to run to finish).
+    Interrupted(anyhow::Error),
 }
 
 impl Failure {
@@ -23,6 +27,16 @@ impl Failure {
         match self {
             Failure::BadInput(_) => EXIT_BAD_INPUT,
             Failure::RunFailed(_) => EXIT_RUN_FAILED,
+            Failure::Interrupted(_) => crate::interrupt::EXIT_INTERRUPTED,
+        }
+    }
+
+    /// The error inside.
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::BadInput(error) | Failure::RunFailed(error) | Failure::Interrupted(error) => {
+                error
+            }
         }
     }
 
@@ -34,7 +48,9 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::BadInput(error) | Failure::RunFailed(error) => write!(f, "{error:#}"),
+            Failure::BadInput(error) | Failure::RunFailed(error) | Failure::Interrupted(error) => {
+                write!(f, "{error:#}")
+            }
         }
     }
 }

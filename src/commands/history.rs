@@ -8,6 +8,9 @@ use crate::error::CommandResult;
 pub fn history(args: &HistoryArgs) -> CommandResult {
     let home = canonical("DIR", &args.dir)?;
     let runs = journal::read_runs(&home)?;
+    for run in &runs {
+        run.trusted()?;
+    }
     if args.json {
         let runs: Vec<serde_json::Value> = runs
             .iter()

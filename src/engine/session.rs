@@ -27,12 +27,18 @@ pub struct Session {
     pub budget: Rc<Budget>,
 }
 
-/// The time and memory an evaluation may use, counted from its start: a `run` has one
-/// evaluation, the REPL one per statement.
+/// The time, memory and file operations an evaluation may use, counted from its start: a
+/// `run` has one evaluation, the REPL one per statement.
 #[derive(Debug)]
 pub struct Budget {
     pub(super) started: std::cell::Cell<Instant>,
     pub(super) memory_ceiling: std::cell::Cell<usize>,
+    /// When the engine last reported progress, and how many file operations had been made.
+    pub(super) last: std::cell::Cell<(Instant, u64)>,
+    /// Time spent looking at packs (in primitives), which the time limit leaves out: it is
+    /// bounded by `MAX_FILE_OPERATIONS` instead, and grows with the packs, not the script.
+    pub(super) looking: std::cell::Cell<Duration>,
+    pub(super) file_operations_at_start: std::cell::Cell<u64>,
 }
 
 impl Budget {
@@ -40,6 +46,9 @@ impl Budget {
         let budget = Budget {
             started: std::cell::Cell::new(Instant::now()),
             memory_ceiling: std::cell::Cell::new(0),
+            last: std::cell::Cell::new((Instant::now(), 0)),
+            looking: std::cell::Cell::new(Duration::ZERO),
+            file_operations_at_start: std::cell::Cell::new(0),
         };
         budget.restart();
         budget
@@ -47,9 +56,33 @@ impl Budget {
 
     /// Starts counting again from now and from what the process holds now.
     pub fn restart(&self) {
-        self.started.set(Instant::now());
+        let now = Instant::now();
+        let operations = crate::pack::root::file_operations();
+        self.started.set(now);
         self.memory_ceiling
             .set(crate::allocated().saturating_add(MAX_SCRIPT_MEMORY));
+        self.last.set((now, operations));
+        self.looking.set(Duration::ZERO);
+        self.file_operations_at_start.set(operations);
+    }
+
+    /// Notes the engine's progress now: the time since the last note counts as time spent
+    /// looking at packs when files were looked at meanwhile. Returns the script's own time
+    /// so far and the file operations it caused.
+    pub(super) fn progress(&self) -> (Duration, u64) {
+        let now = Instant::now();
+        let operations = crate::pack::root::file_operations();
+        let (last, last_operations) = self.last.get();
+        if operations != last_operations {
+            self.looking
+                .set(self.looking.get() + now.duration_since(last));
+        }
+        self.last.set((now, operations));
+        (
+            now.duration_since(self.started.get())
+                .saturating_sub(self.looking.get()),
+            operations.saturating_sub(self.file_operations_at_start.get()),
+        )
     }
 }
 

@@ -190,6 +190,9 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
         )
         .map_err(|failure| in_node(&node.name, failure))?;
         executed.add_notes(node_prepared.notes);
+        if apply {
+            executed.run_id = node_prepared.run_id;
+        }
         locks.push(node_prepared.locks);
         runs.push(NodeRun::Here {
             executed: Box::new(executed),
@@ -260,6 +263,9 @@ fn in_node(name: &str, failure: Failure) -> Failure {
         Failure::BadInput(error) => Failure::BadInput(anyhow::anyhow!("node `{name}`: {error:#}")),
         Failure::RunFailed(error) => {
             Failure::RunFailed(anyhow::anyhow!("node `{name}`: {error:#}"))
+        }
+        Failure::Interrupted(error) => {
+            Failure::Interrupted(anyhow::anyhow!("node `{name}`: {error:#}"))
         }
     }
 }

@@ -9,9 +9,10 @@ pub mod packs;
 pub use packs::{check_pack_roles, lib_dir, open_pack, parse_params, resolve_profiles};
 
 use crate::change::apply;
-use crate::change::journal::{self, TargetLocks};
+use crate::change::journal;
 use crate::change::planner::PackSlot;
 use crate::change::progress::Meter;
+use crate::change::state::TargetLocks;
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
 use crate::pack::stock::Catalogue;
@@ -79,7 +80,7 @@ pub fn run(request: &Request) -> CommandResult<Executed> {
         prepared.catalogue,
         prepared.options,
         &prepared.continue_with,
-        locks.as_ref(),
+        locks.as_ref().zip(prepared.run_id),
     )?;
     executed.add_notes(prepared.notes);
     Ok(executed)
@@ -95,6 +96,8 @@ pub struct Prepared {
     pub options: PlanOptions,
     pub continue_with: String,
     pub locks: Option<TargetLocks>,
+    /// The id the run will have (its locks name it); `None` for a plan.
+    pub run_id: Option<String>,
     /// For the report's warnings.
     pub notes: Vec<String>,
 }
@@ -131,7 +134,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         slots
             .iter()
             .filter(|slot| slot.target)
-            .map(|slot| slot.pack.home.as_path()),
+            .map(|slot| slot.pack.root.as_ref()),
     );
     let hashes = std::sync::Arc::new(if apply {
         hashes
@@ -146,10 +149,10 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
 
     // A run locks its targets before it reads their history or plans, so that nothing
     // changes between the plan and its application.
-    let locks = if apply {
-        Some(lock_targets(&slots)?)
-    } else {
-        None
+    let run_id = apply.then(journal::new_run_id);
+    let locks = match &run_id {
+        Some(run_id) => Some(lock_targets(&slots, run_id)?),
+        None => None,
     };
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
@@ -267,6 +270,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         options,
         continue_with,
         locks,
+        run_id,
         notes,
     }))
 }
@@ -278,26 +282,28 @@ pub struct Executed {
     pub plan: crate::change::plan::Plan,
     pub output: Vec<String>,
     pub error: Option<String>,
+    /// Whether SIGINT or SIGTERM stopped the run (the error says what became of it).
+    pub interrupted: bool,
     /// The hash cache the run's packs share (see `hashcache`).
     pub hashes: std::sync::Arc<crate::pack::hashes::HashCache>,
 }
 
-/// Locks the target packs of a run (see `journal::PackLock`).
-pub fn lock_targets(slots: &[PackSlot]) -> CommandResult<TargetLocks> {
+/// Locks the target packs of run `run_id` (see `state::PackLock`).
+pub fn lock_targets(slots: &[PackSlot], run_id: &str) -> CommandResult<TargetLocks> {
     TargetLocks::acquire(
         slots
             .iter()
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.home.as_path()),
-        &format!("run {}", std::process::id()),
+        &format!("run {run_id}"),
     )
     .map_err(Failure::BadInput)
 }
 
 /// Runs the script to a plan, then applies it when `options.stop_at_checkpoint` (that is,
-/// for `run`, which holds `locks` on the targets). Script errors are bad input (nothing has
-/// changed yet); apply failures are reported in `error`. `continue_with` is the command
-/// shown if a checkpoint stops the run.
+/// for `run`, which holds the locks of the targets and has its run id: `applying`). Script
+/// errors are bad input (nothing has changed yet); apply failures are reported in `error`.
+/// `continue_with` is the command shown if a checkpoint stops the run.
 pub fn execute(
     script: &Script,
     slots: Vec<PackSlot>,
@@ -305,16 +311,17 @@ pub fn execute(
     catalogue: Catalogue,
     options: PlanOptions,
     continue_with: &str,
-    locks: Option<&TargetLocks>,
+    applying: Option<(&TargetLocks, String)>,
 ) -> CommandResult<Executed> {
     let progress = options.progress.clone();
     let mut executed = plan_script(script, slots, params, catalogue, options, continue_with)?;
     if executed.command == "run" {
-        let Some(locks) = locks else {
+        let Some((locks, run_id)) = applying else {
             return Err(Failure::RunFailed(anyhow::anyhow!(
                 "internal: a run without the locks of its packs"
             )));
         };
+        executed.run_id = Some(run_id);
         apply_planned(&mut executed, locks, progress.as_ref())?;
     }
     Ok(executed)
@@ -344,7 +351,16 @@ pub fn plan_script(
         options,
         crate::primitives::register_all,
     )
-    .map_err(|error| Failure::BadInput(anyhow::anyhow!("{error}")))?;
+    .map_err(|error| {
+        if crate::interrupt::requested() {
+            Failure::Interrupted(anyhow::anyhow!(
+                "{} while the script was planned; nothing was changed",
+                crate::interrupt::Interrupted
+            ))
+        } else {
+            Failure::BadInput(anyhow::Error::new(error))
+        }
+    })?;
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
@@ -354,6 +370,7 @@ pub fn plan_script(
         plan,
         output,
         error: None,
+        interrupted: false,
         hashes,
     })
 }
@@ -365,7 +382,7 @@ pub fn apply_planned(
     locks: &TargetLocks,
     meter: &dyn Meter,
 ) -> CommandResult {
-    let run_id = journal::new_run_id();
+    let run_id = executed.run_id.clone().unwrap_or_else(journal::new_run_id);
     let changes = executed
         .plan
         .actions
@@ -388,6 +405,10 @@ pub fn apply_planned(
             None
         }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
+        Err(Failure::Interrupted(error)) => {
+            executed.interrupted = true;
+            Some(format!("{error:#}"))
+        }
         Err(failure @ Failure::BadInput(_)) => return Err(failure),
     };
     executed.run_id = Some(run_id);

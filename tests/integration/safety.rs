@@ -348,6 +348,8 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         .collect();
     assert_eq!(cut.len() + 1, text.lines().count(), "one end record");
     std::fs::write(&journal, format!("{}\n", cut.join("\n"))).expect("cut the end");
+    // Nor had it sealed its journal, which comes after the end record.
+    std::fs::remove_file(run_dir.join("sealed")).expect("no seal");
     let run_id = run_dir
         .file_name()
         .expect("name")
