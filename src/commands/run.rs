@@ -37,16 +37,19 @@ pub fn run(args: &RunArgs, apply: bool, verbose: bool, quiet: bool) -> CommandRe
     let outcome = run::run(&request)?;
     print_outcome(&outcome, args.json, verbose, quiet);
     match outcome.error {
+        Some(error) if outcome.interrupted => Err(Failure::Interrupted(anyhow::anyhow!(error))),
         Some(error) => Err(Failure::RunFailed(anyhow::anyhow!(error))),
         None => Ok(()),
     }
 }
 
+/// Prints the report; with `--quiet` nothing but the error that ends the command (on stderr,
+/// by `commands::main`).
 pub(super) fn print_outcome(executed: &Executed, json: bool, verbose: bool, quiet: bool) {
     let outcome = Outcome::of(executed);
     if json {
         crate::outln!("{}", outcome.json());
-    } else if !quiet || executed.error.is_some() {
+    } else if !quiet {
         crate::out!("{}", outcome.human(verbose));
     }
 }
@@ -77,10 +80,18 @@ fn run_inventory(
     let report = Combined::of(&done);
     if args.json {
         crate::outln!("{}", report.json());
-    } else if !quiet || done.failed.is_some() {
+    } else if !quiet {
         crate::out!("{}", report.human(verbose));
     }
+    let interrupted = done.nodes.iter().any(|node| match node {
+        crate::inventory::NodeRun::Here { executed, .. } => executed.interrupted,
+        _ => false,
+    });
     match &done.failed {
+        Some(node) if interrupted => Err(Failure::Interrupted(anyhow::anyhow!(
+            "node `{node}`: the run was interrupted ({}) and taken back; the nodes after it were not run",
+            crate::interrupt::signal_name()
+        ))),
         Some(node) => Err(Failure::RunFailed(anyhow::anyhow!(
             "node `{node}`: the run failed and was taken back; the nodes after it were not run"
         ))),

@@ -16,9 +16,25 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Prints the error that ends the program on stderr. Script errors carry a located,
-/// multi-line rendering; others are one line.
+/// multi-line rendering; others are one line, which a file name with a newline in it does
+/// not break (names are shown escaped, see `pack::name::shown`).
 pub fn error(failure: &crate::error::Failure) {
-    eprintln!("error: {failure}");
+    let text = failure.to_string();
+    if failure
+        .error()
+        .downcast_ref::<crate::engine::ScriptError>()
+        .is_some()
+    {
+        let lines: Vec<String> = text.lines().map(|line| shown(line).into_owned()).collect();
+        eprintln!("error: {}", lines.join("\n"));
+    } else {
+        eprintln!("error: {}", shown(&text));
+    }
+}
+
+/// Text for people in which file names may stand: raw bytes and control characters escaped.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::pack::name::shown_text(text)
 }
 
 /// Counts for the summary line.
@@ -151,6 +167,22 @@ impl<'a> Outcome<'a> {
     }
 
     pub fn json(&self) -> String {
+        // Names that are not UTF-8, or hold control characters, as people see them (the
+        // journal keeps their bytes).
+        let shown_actions: Vec<Action> = self
+            .plan
+            .actions
+            .iter()
+            .map(|action| {
+                let mut action = action.clone();
+                action.path = crate::pack::name::shown(&action.path).into_owned();
+                action.source = action
+                    .source
+                    .map(|source| crate::pack::name::shown(&source).into_owned());
+                action.reason = action.reason.map(|reason| shown(&reason).into_owned());
+                action
+            })
+            .collect();
         let mut packs = BTreeMap::new();
         for role in [Role::Old, Role::New, Role::Km] {
             packs.insert(role.as_str(), self.plan.pack(role));
@@ -165,7 +197,7 @@ impl<'a> Outcome<'a> {
             script: &self.plan.script,
             packs,
             params: &self.plan.params,
-            actions: &self.plan.actions,
+            actions: &shown_actions,
             reminders: &self.plan.reminders,
             warnings: &self.plan.warnings,
             findings: &self.plan.findings,
@@ -215,7 +247,7 @@ impl<'a> Outcome<'a> {
         if !self.output.is_empty() {
             let _ = writeln!(out, "\nscript output");
             for line in self.output {
-                let _ = writeln!(out, "  {line}");
+                let _ = writeln!(out, "  {}", shown(line));
             }
         }
         if !plan.skipped_for_profile.is_empty() {
@@ -235,7 +267,7 @@ impl<'a> Outcome<'a> {
                     out,
                     "{}",
                     wrap(
-                        &format!("[{}] {}", reminder.id, reminder.message),
+                        &shown(&format!("[{}] {}", reminder.id, reminder.message)),
                         "  ",
                         "      "
                     )
@@ -245,10 +277,10 @@ impl<'a> Outcome<'a> {
         if !plan.warnings.is_empty() {
             let _ = writeln!(out, "\nwarnings");
             for warning in &plan.warnings {
-                let _ = writeln!(out, "{}", wrap(&warning.message, "  ! ", "    "));
+                let _ = writeln!(out, "{}", wrap(&shown(&warning.message), "  ! ", "    "));
                 if let Some(detail) = &warning.detail {
                     for line in detail.lines() {
-                        let _ = writeln!(out, "      {line}");
+                        let _ = writeln!(out, "      {}", shown(line));
                     }
                 }
             }
@@ -256,19 +288,19 @@ impl<'a> Outcome<'a> {
         if !plan.findings.is_empty() {
             let _ = writeln!(out, "\nfindings (to port by hand)");
             for finding in &plan.findings {
-                let _ = writeln!(out, "{}", wrap(&finding.message, "  * ", "    "));
+                let _ = writeln!(out, "{}", wrap(&shown(&finding.message), "  * ", "    "));
                 if let Some(from) = &finding.carried_from {
                     let _ = writeln!(out, "    (found by {from})");
                 }
                 if let Some(diff) = &finding.diff {
                     for line in diff.lines() {
-                        let _ = writeln!(out, "      {line}");
+                        let _ = writeln!(out, "      {}", shown(line));
                     }
                 }
             }
         }
         if let Some(error) = &self.error {
-            let _ = writeln!(out, "\nerror: {error}");
+            let _ = writeln!(out, "\nerror: {}", shown(error));
         }
         let summary = Summary::of(plan);
         let lead = match self.outcome() {
@@ -407,11 +439,16 @@ fn verb(action: &Action) -> &'static str {
 }
 
 fn render_action(out: &mut String, action: &Action) {
-    let mut line = format!("  {:<8} {}:{}", verb(action), action.pack, action.path);
+    let mut line = format!(
+        "  {:<8} {}:{}",
+        verb(action),
+        action.pack,
+        crate::pack::name::shown(&action.path)
+    );
     if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
         let same_path = source.ends_with(&format!(":{}", action.path));
         if !same_path {
-            let _ = write!(line, "  <- {source}");
+            let _ = write!(line, "  <- {}", crate::pack::name::shown(source));
         } else if let Some((role, _)) = source.split_once(':') {
             let _ = write!(line, "  <- {role}");
         }
@@ -423,11 +460,15 @@ fn render_action(out: &mut String, action: &Action) {
     }
     let _ = writeln!(out, "{line}");
     if let Some(reason) = &action.reason {
-        let _ = writeln!(out, "{}", wrap(reason, "           ", "           "));
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(&shown(reason), "           ", "           ")
+        );
     }
     if let Some(diff) = &action.diff {
         for diff_line in diff.lines() {
-            let _ = writeln!(out, "           {diff_line}");
+            let _ = writeln!(out, "           {}", shown(diff_line));
         }
     }
 }
