@@ -394,6 +394,11 @@ fn take_back(
             ));
         }
     }
+    let still_in_place = plan
+        .actions
+        .iter()
+        .filter(|action| action.status == Status::Changed)
+        .count();
     let at = match failed_index {
         Some(index) => format!(
             " at `{}:{}`",
@@ -409,10 +414,9 @@ fn take_back(
         (Ok(_), false) => format!(
             "the run failed{at}: {cause:#}; everything it had applied was taken back"
         ),
-        (Err((still, undo_error)), _) => format!(
-            "{}{at}: {cause:#}; taking it back also failed: {undo_error:#}; {} of {made} changes are still in place: run `{}` once the cause is fixed",
+        (Err((_, undo_error)), _) => format!(
+            "{}{at}: {cause:#}; taking it back also failed: {undo_error:#}; {still_in_place} of the {made} changes it made are still in place: run `{}` once the cause is fixed",
             if interrupted { "the run was interrupted" } else { "the run failed" },
-            made.saturating_sub(still.len()),
             rollback_command(homes)
         ),
     };

@@ -273,7 +273,9 @@ impl JournalWriter {
     }
 
     /// Writes the queued records and flushes the journal to disk. On failure the journal is
-    /// cut back to its last whole record (and the records stay queued).
+    /// cut back to its last whole record and the queued records are dropped: the changes
+    /// they describe are not made (a run stops at a failed flush), and a later record is
+    /// appended to whole ones only.
     pub fn flush(&mut self) -> Result<()> {
         if self.queued.is_empty() {
             return Ok(());
@@ -285,11 +287,13 @@ impl JournalWriter {
         if let Err(error) = written {
             let _ = disk::truncate(&self.file, self.written);
             let _ = self.file.seek(std::io::SeekFrom::Start(self.written));
+            let needed = self.queued.len() as u64;
+            self.queued.clear();
             return Err(disk::written_error(
                 error,
                 &self.run_dir,
                 &self.shown,
-                self.queued.len() as u64,
+                needed,
             ));
         }
         self.written += self.queued.len() as u64;

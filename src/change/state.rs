@@ -137,11 +137,18 @@ impl PackLock {
                 purpose,
                 crate::change::journal::now()
             );
-            disk::truncate(&file, 0)
+            let written = disk::truncate(&file, 0)
                 .and_then(|()| file.rewind())
                 .and_then(|()| file.write_all(text.as_bytes()))
-                .and_then(|()| file.sync_all())
-                .map_err(|error| disk::written_error(error, &lock.state, &shown, 0))?;
+                .and_then(|()| file.sync_all());
+            // The holder's name is for the message of a refused run; on a full disk the lock
+            // (the kernel's) holds without it, and a rollback can still free space.
+            if let Err(error) = written {
+                if !disk::is_no_space(&error) {
+                    return Err(disk::written_error(error, &lock.state, &shown, 0));
+                }
+                let _ = disk::truncate(&file, 0);
+            }
             lock.file = Some(file);
             return Ok(lock);
         }
