@@ -94,6 +94,11 @@ pub fn to_bytes(text: &str) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Whether a name carried as text stands for bytes that are not UTF-8.
+pub fn has_raw_bytes(text: &str) -> bool {
+    text.chars().any(|c| raw_byte(c).is_some())
+}
+
 /// `to_bytes` as an OS string, for the system calls.
 pub fn to_os(text: &str) -> Cow<'_, OsStr> {
     match to_bytes(text) {

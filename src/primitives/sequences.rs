@@ -167,6 +167,16 @@ fn add_skip_sequences(
                     planner.warn(PRIMITIVE, &reason, None);
                     continue;
                 }
+                if crate::pack::name::has_raw_bytes(&sequence.name) {
+                    let reason = format!(
+                        "the name of `{}` is not UTF-8: it cannot be listed in the skip list of deployment.toml (TOML holds only text), so {} would delete it at start-up; not copied: rename it to a UTF-8 name and run again",
+                        crate::pack::name::shown(&sequence.name),
+                        to_pack.label()
+                    );
+                    planner.skip(PRIMITIVE, from.role, &sequence.path, &reason)?;
+                    planner.warn(PRIMITIVE, &reason, None);
+                    continue;
+                }
                 let status = planner.copy_from_pack(
                     PRIMITIVE,
                     from.role,
