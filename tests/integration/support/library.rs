@@ -4,8 +4,8 @@
 //! When the library's internals change, this file is the one to adapt.
 
 use super::Packs;
-use apim_migrate::change::state::TargetLocks;
 use apim_migrate::change::planner::PackSlot;
+use apim_migrate::change::state::TargetLocks;
 use apim_migrate::engine::{self, PlanOptions};
 use apim_migrate::pack::stock::Catalogue;
 use apim_migrate::pack::{Pack, Role};
