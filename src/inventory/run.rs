@@ -190,10 +190,7 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
         )
         .map_err(|failure| in_node(&node.name, failure))?;
         executed.add_notes(node_prepared.notes);
-        if apply {
-            executed.run_id = node_prepared.run_id;
-        }
-        locks.push(node_prepared.locks);
+        locks.push(node_prepared.locks.zip(node_prepared.run_id));
         runs.push(NodeRun::Here {
             executed: Box::new(executed),
             applied: false,
@@ -208,12 +205,14 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
             let NodeRun::Here { executed, applied } = run else {
                 continue;
             };
-            let Some(Some(lock)) = node_locks.next() else {
+            let Some(Some((lock, run_id))) = node_locks.next() else {
                 return Err(Failure::RunFailed(anyhow::anyhow!(
                     "internal: node `{}` has no locks",
                     node.name
                 )));
             };
+            // The id its locks were taken under (they name it).
+            executed.run_id = Some(run_id);
             run::apply_planned(executed, &lock, options.progress.as_ref())
                 .map_err(|failure| in_node(&node.name, failure))?;
             *applied = true;
