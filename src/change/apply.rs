@@ -437,7 +437,9 @@ fn undo(
 ) -> std::result::Result<Undone, (Undone, anyhow::Error)> {
     let mut shares = Vec::new();
     for target in targets.values_mut() {
-        match journal::read_run_at(&target.tree.root, run_id) {
+        match journal::read_run_at(&target.tree.root, run_id)
+            .and_then(|log| log.trusted().map(|()| log))
+        {
             Ok(log) => shares.push(Share {
                 log,
                 tree: target.tree.clone(),

@@ -455,6 +455,13 @@ pub fn rollback_locked(
         .map(|((log, tree), writer)| Share { log, tree, writer })
         .collect();
     let steps = check(&shares, force).map_err(Failure::BadInput)?;
+    if crate::interrupt::requested() {
+        return Err(Failure::Interrupted(anyhow::anyhow!(
+            "{} before the rollback of run {} began; nothing was changed",
+            crate::interrupt::Interrupted,
+            latest.run_id
+        )));
+    }
 
     // From here on the packs change: the journals say so first.
     for share in shares.iter_mut() {

@@ -361,6 +361,13 @@ pub fn plan_script(
             Failure::BadInput(anyhow::Error::new(error))
         }
     })?;
+    // Ctrl-C inside a long primitive is seen here, before anything is applied.
+    if crate::interrupt::requested() {
+        return Err(Failure::Interrupted(anyhow::anyhow!(
+            "{} while the script was planned; nothing was changed",
+            crate::interrupt::Interrupted
+        )));
+    }
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
