@@ -99,6 +99,11 @@ impl Planner {
         }
     }
 
+    /// How many actions are recorded so far.
+    pub fn recorded(&self) -> usize {
+        self.actions.len()
+    }
+
     /// Shows the count of planned actions on `progress` as they are recorded.
     pub fn set_progress(&mut self, progress: std::sync::Arc<dyn Progress>) {
         self.progress = progress;
