@@ -1,4 +1,5 @@
-//! The outcomes that decide the exit code: bad input (2) and a failed, undone run (1).
+//! The outcomes that decide the exit code: bad input (2), a failed, undone run (1), and work
+//! stopped by SIGINT or SIGTERM (130).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ pub enum Failure {
     RunFailed(anyhow::Error),
     /// The operator did not confirm the plan at the prompt: nothing was changed.
     NotConfirmed(anyhow::Error),
+    /// SIGINT or SIGTERM stopped the work at a boundary; the message says what became of
+    /// what it had done (taken back, or what to run to finish).
+    Interrupted(anyhow::Error),
 }
 
 impl Failure {
@@ -26,6 +30,7 @@ impl Failure {
         match self {
             Failure::BadInput(_) => EXIT_BAD_INPUT,
             Failure::RunFailed(_) | Failure::NotConfirmed(_) => EXIT_RUN_FAILED,
+            Failure::Interrupted(_) => crate::interrupt::EXIT_INTERRUPTED,
         }
     }
 
@@ -57,9 +62,10 @@ impl Failure {
     /// The error, whatever the kind.
     pub fn error(&self) -> &anyhow::Error {
         match self {
-            Failure::BadInput(error) | Failure::RunFailed(error) | Failure::NotConfirmed(error) => {
-                error
-            }
+            Failure::BadInput(error)
+            | Failure::RunFailed(error)
+            | Failure::NotConfirmed(error)
+            | Failure::Interrupted(error) => error,
         }
     }
 }
@@ -67,7 +73,10 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::BadInput(error) | Failure::RunFailed(error) | Failure::NotConfirmed(error) => {
+            Failure::BadInput(error)
+            | Failure::RunFailed(error)
+            | Failure::NotConfirmed(error)
+            | Failure::Interrupted(error) => {
                 write!(f, "{error:#}")
             }
         }

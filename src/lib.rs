@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod interrupt;
 pub mod inventory;
 pub mod pack;
 pub mod primitives;
@@ -33,7 +34,8 @@ pub fn allocated() -> usize {
 }
 
 /// Parses the command line, runs the command, and maps the outcome to an exit code:
-/// 0 done, 1 run failed and taken back, 2 bad usage or input.
+/// 0 done, 1 run failed and taken back, 2 bad usage or input, 130 stopped by SIGINT or
+/// SIGTERM.
 pub fn main_entry() -> ExitCode {
     commands::main()
 }

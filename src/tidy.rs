@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first: a module may import its own layer and those before it, never
 /// one after it, so no import circle can form between layers.
 const LAYERS: &[&[&str]] = &[
-    &["error", "text", "allocated"],
+    &["error", "text", "allocated", "interrupt"],
     &["pack"],
     &["change"],
     &["script"],

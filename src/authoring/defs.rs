@@ -136,7 +136,7 @@ pub fn write(dir: &Path) -> Result<Vec<(PathBuf, usize)>> {
     let mut written = Vec::new();
     for (name, content) in definitions()? {
         let path = dir.join(&name);
-        crate::change::disk::atomic_write(&path, 0o644, &mut content.as_bytes(), None)?;
+        crate::change::disk::atomic_write(&path, 0o644, content.as_bytes())?;
         written.push((path, content.len()));
     }
     Ok(written)

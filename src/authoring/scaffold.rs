@@ -169,12 +169,7 @@ pub fn write_script(path: &Path, source: &str, force: bool) -> Result<()> {
         Ok(_) => {
             // Through a temporary file in the same directory: the old script or the new one.
             let name = path.file_name().unwrap_or(path.as_os_str());
-            crate::change::disk::atomic_write(
-                &parent.join(name),
-                0o644,
-                &mut source.as_bytes(),
-                None,
-            )?;
+            crate::change::disk::atomic_write(&parent.join(name), 0o644, source.as_bytes())?;
             return Ok(());
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}

@@ -1,33 +1,84 @@
-//! Applying a plan, and taking runs back. Every change is journaled and flushed before it is
-//! made, replaced files are backed up first, and files are written through a temporary file
-//! and a rename; a failure takes back everything the run had applied.
+//! Applying a plan. Every change is journaled and flushed before it is made, replaced files
+//! are backed up first, files are written through the packs' directory handles (never
+//! through a link) and never seen half-written; a failure, or SIGINT/SIGTERM, takes back
+//! everything the run had applied.
 
+use super::batch::{write_batch, Flushing};
 use super::progress::Progress;
-use crate::change::disk;
-use crate::change::journal::{self, JournalWriter, Record, RunLog, TargetLocks};
-use crate::change::plan::{Content, Effect, FileState, Plan, Status};
+use crate::change::journal::{self, JournalWriter, Record, RunLog, BACKUP_DIR};
+use crate::change::plan::{Effect, FileState, Plan, Status};
+use crate::change::rollback::{self, Share};
+use crate::change::state::TargetLocks;
+use crate::change::target::TargetTree;
 use crate::error::Failure;
-use crate::pack::files;
 use crate::pack::hashes::HashCache;
-use crate::pack::Role;
-use anyhow::{bail, Context, Result};
+use crate::pack::root::{self, PackRoot};
+use crate::pack::{name, Role};
+use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{self, File};
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Refuses to build on top of a run on `home` (whose history is `runs`) that never finished
-/// (killed, power loss), naming the rollback that takes it back.
+/// (killed, power loss), failed without being taken back, is being rolled back, or whose
+/// journal cannot be trusted, naming what to do.
 pub fn refuse_unfinished(role: Role, home: &Path, runs: &[RunLog]) -> Result<(), Failure> {
-    if let Some(unfinished) = runs.iter().find(|run| run.unfinished()) {
-        return Err(Failure::bad_input(format!(
-            "an earlier run ({}) on `{}` did not finish (was it killed?); take it back first with `apim-migrate rollback --{role} {}`, then run again",
-            unfinished.run_id,
-            home.display(),
-            home.display()
-        )));
+    let shown = name::shown_path(home);
+    let command = format!(
+        "apim-migrate rollback --{role} {}",
+        crate::text::shell_word(&shown)
+    );
+    for run in runs {
+        if let Err(damaged) = run.trusted() {
+            return Err(Failure::BadInput(damaged));
+        }
+        let refusal = if run.rollback_incomplete() {
+            format!(
+                "a rollback of run {} on `{shown}` did not finish; finish it with `{command}`, then run again",
+                run.run_id
+            )
+        } else if run.unfinished() {
+            format!(
+                "an earlier run ({}) on `{shown}` did not finish (was it killed?); take it back first with `{command}`, then run again",
+                run.run_id
+            )
+        } else if run.failed_in_place() {
+            format!(
+                "run {} on `{shown}` failed and could not be taken back; take it back with `{command}`, then run again",
+                run.run_id
+            )
+        } else {
+            continue;
+        };
+        return Err(Failure::bad_input(refusal));
     }
     Ok(())
+}
+
+/// A target pack while a run applies: where it writes, and its journal.
+pub(super) struct Target {
+    pub(super) tree: TargetTree,
+    pub(super) writer: JournalWriter,
+}
+
+/// Why applying stopped before the end.
+enum Stop {
+    /// The change at this index of the plan failed.
+    Failed(usize, anyhow::Error),
+    /// SIGINT or SIGTERM: no change was started after it.
+    Interrupted,
+}
+
+/// `apim-migrate rollback --ROLE DIR ...` for the targets of a run.
+fn rollback_command(targets: &BTreeMap<Role, PathBuf>) -> String {
+    let mut words = vec!["apim-migrate rollback".to_string()];
+    for (role, home) in targets {
+        words.push(format!(
+            "--{role} {}",
+            crate::text::shell_word(&name::shown_path(home))
+        ));
+    }
+    words.join(" ")
 }
 
 /// Applies the changes of `plan` as run `run_id`, updating each action's status. The caller
@@ -40,13 +91,13 @@ pub fn apply(
     progress: &dyn Progress,
     hashes: &HashCache,
 ) -> Result<(), Failure> {
-    let targets: Vec<(Role, PathBuf)> = plan
+    let homes: BTreeMap<Role, PathBuf> = plan
         .packs
         .iter()
         .filter(|pack| pack.target)
         .map(|pack| (pack.role, pack.home.clone()))
         .collect();
-    for (role, home) in &targets {
+    for (role, home) in &homes {
         if !locks.covers(home) {
             return Err(Failure::RunFailed(anyhow::anyhow!(
                 "internal: the lock of --{role} `{}` is not held",
@@ -54,32 +105,14 @@ pub fn apply(
             )));
         }
     }
+    let mut targets = open_targets(plan, run_id, &homes)?;
 
-    let mut writers: BTreeMap<Role, JournalWriter> = BTreeMap::new();
-    for (role, home) in &targets {
-        let mut writer = JournalWriter::create(home, run_id).map_err(Failure::BadInput)?;
-        writer
-            .append(&Record::Run {
-                run_id: run_id.to_string(),
-                started: journal::now(),
-                tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                script: plan.script.clone(),
-                packs: plan.packs.clone(),
-                params: plan.params.clone(),
-                continues: plan.continues.clone(),
-                sources: plan.sources.clone(),
-            })
-            .map_err(Failure::BadInput)?;
-        writers.insert(*role, writer);
-    }
-
-    let homes: BTreeMap<Role, PathBuf> = targets.iter().cloned().collect();
     let inject_failure_at = injected_failure();
     let changes: Vec<usize> = (0..plan.actions.len())
         .filter(|index| plan.actions[*index].is_change())
         .collect();
     let mut attempted = 0;
-    let mut failure = None;
+    let mut stop: Option<Stop> = None;
     // Changes go in batches. For each: the targets are checked and the replaced files backed
     // up (each backup flushed); the batch's records are written to the journal and flushed
     // once; the files are written (new ones linked in once written, others renamed into
@@ -90,41 +123,50 @@ pub fn apply(
     // the next batch is checked and written (the disk works while the CPU does); its changes
     // are recorded as done when it returns, since a flush started after the last write of
     // its batch covers all of them.
-    let mut dirs = TargetDirs::default();
+    let mut claims = Claims::default();
     let mut flushing: Option<Flushing> = None;
     for batch in batches(plan, &changes) {
         let batch = batch.as_slice();
         let mut prepared: Vec<(usize, Prepared)> = Vec::new();
         for &index in batch {
+            if crate::interrupt::requested() {
+                stop = Some(Stop::Interrupted);
+                break;
+            }
             let action = &plan.actions[index];
-            let step = match (homes.get(&action.pack), writers.get_mut(&action.pack)) {
-                (Some(home), Some(writer)) => prepare(home, writer, action, &mut dirs),
-                (None, _) => Err(anyhow::anyhow!("`{}` is not a target pack", action.pack)),
-                (_, None) => Err(anyhow::anyhow!("no journal for `{}`", action.pack)),
+            let step = match targets.get_mut(&action.pack) {
+                Some(target) => prepare(target, action, &mut claims),
+                None => Err(anyhow::anyhow!("`{}` is not a target pack", action.pack)),
             };
             match step {
                 Ok(ready) => prepared.push((index, ready)),
                 Err(error) => {
-                    failure = Some((index, error));
+                    stop = Some(Stop::Failed(index, error));
                     break;
                 }
             }
         }
-        for writer in writers.values_mut() {
-            if let Err(error) = writer.flush() {
-                failure.get_or_insert((batch[0], error));
+        for target in targets.values_mut() {
+            if let Err(error) = target.writer.flush() {
+                if !matches!(stop, Some(Stop::Failed(..))) {
+                    stop = Some(Stop::Failed(batch[0], error));
+                }
             }
         }
-        if failure.is_some() {
+        if stop.is_some() {
             break;
         }
         // The position in this batch of the change at which to fail, for the tests.
         let injected = inject_failure_at
             .and_then(|at| at.checked_sub(attempted + 1))
             .filter(|position| *position < prepared.len());
+        let trees: BTreeMap<Role, TargetTree> = targets
+            .iter()
+            .map(|(role, target)| (*role, target.tree.clone()))
+            .collect();
         let results = write_batch(
             &plan.actions,
-            &homes,
+            &trees,
             &prepared,
             injected,
             progress,
@@ -140,99 +182,278 @@ pub fn apply(
                     performed.push(*index);
                 }
                 Some(Err(error)) => {
-                    failure.get_or_insert((*index, error));
+                    if !matches!(stop, Some(Stop::Failed(..))) {
+                        stop = Some(Stop::Failed(*index, error));
+                    }
                 }
-                None => {}
+                None => {
+                    stop.get_or_insert(Stop::Interrupted);
+                }
             }
         }
-        if failure.is_some() {
+        if stop.is_some() {
             break;
         }
         // The directories this batch created are there for the next batch to see.
-        dirs.settle();
+        claims.settle();
         if let Some(earlier) = flushing.take() {
-            if let Err((index, error)) = earlier.finish(&plan.actions, &mut writers) {
-                failure = Some((index, error));
+            if let Err((index, error)) = earlier.finish(&plan.actions, &mut targets) {
+                stop = Some(Stop::Failed(index, error));
                 break;
             }
         }
-        flushing = Some(Flushing::start(&homes, performed, batch[batch.len() - 1]));
+        flushing = Some(Flushing::start(&trees, performed, batch[batch.len() - 1]));
     }
     // The last batch's flush; after a failure, the flush of the batch before it, which the
     // undo below must not race, and whose changes it takes back whether recorded or not.
     if let Some(last) = flushing.take() {
-        if let Err((index, error)) = last.finish(&plan.actions, &mut writers) {
-            failure.get_or_insert((index, error));
+        if let Err((index, error)) = last.finish(&plan.actions, &mut targets) {
+            if !matches!(stop, Some(Stop::Failed(..))) {
+                stop = Some(Stop::Failed(index, error));
+            }
         }
     }
     progress.finish();
-    if failure.is_some() {
-        // The undo below reads the journals back: everything queued must be in them.
-        for writer in writers.values_mut() {
-            let _ = writer.flush();
+    // A run asked to stop once every change is made is taken back all the same: it did not
+    // complete.
+    if stop.is_none() && crate::interrupt::requested() {
+        stop = Some(Stop::Interrupted);
+    }
+    match stop {
+        None => complete(plan, &mut targets, &homes),
+        Some(stop) => Err(take_back(
+            plan,
+            run_id,
+            &mut targets,
+            &homes,
+            stop,
+            changes.len(),
+        )),
+    }
+}
+
+/// Opens each target and creates its journal, with the run's first record. A failure
+/// leaves the journals made so far recording a run that changed nothing.
+fn open_targets(
+    plan: &Plan,
+    run_id: &str,
+    homes: &BTreeMap<Role, PathBuf>,
+) -> Result<BTreeMap<Role, Target>, Failure> {
+    let mut targets: BTreeMap<Role, Target> = BTreeMap::new();
+    for (role, home) in homes {
+        let opened = (|| -> Result<Target> {
+            let root = Arc::new(PackRoot::open(home).map_err(|error| {
+                anyhow::anyhow!("cannot open `{}`: {error}", name::shown_path(home))
+            })?);
+            let mut writer = JournalWriter::create(&root, run_id)?;
+            writer.append(&Record::Run {
+                run_id: run_id.to_string(),
+                started: journal::now(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                script: plan.script.clone(),
+                packs: plan.packs.clone(),
+                params: plan.params.clone(),
+                continues: plan.continues.clone(),
+                sources: plan.sources.clone(),
+            })?;
+            Ok(Target {
+                tree: TargetTree::new(root),
+                writer,
+            })
+        })();
+        match opened {
+            Ok(target) => {
+                targets.insert(*role, target);
+            }
+            Err(error) => {
+                for target in targets.values_mut() {
+                    let _ = target.writer.append(&Record::End {
+                        status: "undone".to_string(),
+                        at: journal::now(),
+                        cause: None,
+                    });
+                    let _ = target.writer.seal();
+                }
+                return Err(Failure::RunFailed(anyhow::anyhow!(
+                    "{error:#}; nothing was changed"
+                )));
+            }
         }
     }
+    Ok(targets)
+}
 
-    match failure {
-        None => {
-            for writer in writers.values_mut() {
-                if let Some(checkpoint) = &plan.stopped_at {
-                    writer
-                        .append(&Record::Checkpoint {
-                            name: checkpoint.name.clone(),
-                            message: checkpoint.message.clone(),
-                            continue_with: checkpoint.continue_with.clone(),
-                            findings: plan.findings.clone(),
-                        })
-                        .map_err(Failure::RunFailed)?;
-                }
-                writer
-                    .append(&Record::End {
-                        status: "complete".to_string(),
-                        at: journal::now(),
-                    })
-                    .map_err(Failure::RunFailed)?;
+/// Records the run as complete (and where it stopped at a checkpoint) in every journal.
+fn complete(
+    plan: &Plan,
+    targets: &mut BTreeMap<Role, Target>,
+    homes: &BTreeMap<Role, PathBuf>,
+) -> Result<(), Failure> {
+    for target in targets.values_mut() {
+        let ended = (|| -> Result<()> {
+            if let Some(checkpoint) = &plan.stopped_at {
+                target.writer.queue(&Record::Checkpoint {
+                    name: checkpoint.name.clone(),
+                    message: checkpoint.message.clone(),
+                    continue_with: checkpoint.continue_with.clone(),
+                    findings: plan.findings.clone(),
+                })?;
             }
-            Ok(())
+            target.writer.append(&Record::End {
+                status: "complete".to_string(),
+                at: journal::now(),
+                cause: None,
+            })
+        })();
+        if let Err(error) = ended {
+            return Err(Failure::RunFailed(anyhow::anyhow!(
+                "every change was made, but the journal could not record the end of the run: {error:#}; the history shows it unfinished: `{}` takes it back",
+                rollback_command(homes)
+            )));
         }
-        Some((index, error)) => {
-            let action = &mut plan.actions[index];
-            action.status = Status::Failed;
-            action.reason = Some(format!("{error:#}"));
-            let failed_path = format!("{}:{}", action.pack, action.path);
-            for later in plan.actions.iter_mut().skip(index + 1) {
-                if later.is_change() && later.status != Status::Changed {
-                    later.status = Status::Skipped;
-                    later.reason = Some("not attempted: an earlier change failed".to_string());
-                }
-            }
-            let logs: Vec<RunLog> = homes
-                .values()
-                .filter_map(|home| journal::read_run(home, run_id).ok())
-                .collect();
-            let undo = super::rollback::undo_runs(&logs, true);
-            for writer in writers.values_mut() {
-                let _ = writer.append(&Record::End {
-                    status: if undo.is_ok() { "undone" } else { "failed" }.to_string(),
-                    at: journal::now(),
-                });
-            }
-            for action in plan.actions.iter_mut() {
-                if action.status == Status::Changed {
-                    action.status = Status::Skipped;
-                    action.reason =
-                        Some("applied, then taken back because the run failed".to_string());
-                }
-            }
-            match undo {
-                Ok(_) => Err(Failure::RunFailed(anyhow::anyhow!(
-                    "the run failed at `{failed_path}`: {error:#}; everything it had applied was taken back"
-                ))),
-                Err(undo_error) => Err(Failure::RunFailed(anyhow::anyhow!(
-                    "the run failed at `{failed_path}`: {error:#}; taking it back also failed: {undo_error:#}; run `apim-migrate rollback` once the cause is fixed"
-                ))),
-            }
+        if let Err(error) = target.writer.seal() {
+            tracing::warn!("{error:#}: the journal of this run is not sealed");
         }
+    }
+    Ok(())
+}
+
+/// Takes back everything the run applied after `stop`, records how that went, and returns
+/// the failure the run ends with. The report's actions say what was taken back and what is
+/// still in place.
+fn take_back(
+    plan: &mut Plan,
+    run_id: &str,
+    targets: &mut BTreeMap<Role, Target>,
+    homes: &BTreeMap<Role, PathBuf>,
+    stop: Stop,
+    total: usize,
+) -> Failure {
+    let interrupted = matches!(stop, Stop::Interrupted);
+    let (failed_index, cause) = match stop {
+        Stop::Failed(index, error) => (Some(index), error),
+        Stop::Interrupted => (None, anyhow::anyhow!(crate::interrupt::Interrupted)),
+    };
+    let made = plan
+        .actions
+        .iter()
+        .filter(|action| action.status == Status::Changed)
+        .count();
+    if let Some(index) = failed_index {
+        let action = &mut plan.actions[index];
+        action.status = Status::Failed;
+        action.reason = Some(format!("{cause:#}"));
+    }
+    let not_attempted = if interrupted {
+        format!("not attempted: the run was {}", cause)
+    } else {
+        "not attempted: an earlier change failed".to_string()
+    };
+    for action in plan.actions.iter_mut() {
+        if action.is_change() && action.status == Status::Planned {
+            action.status = Status::Skipped;
+            action.reason = Some(not_attempted.clone());
+        }
+    }
+    // The undo reads the journals back, as a later `rollback` would: everything queued must
+    // be in them.
+    for target in targets.values_mut() {
+        let _ = target.writer.flush();
+    }
+    let undone = undo(run_id, targets);
+    let taken_back = match &undone {
+        Ok(undone) => undone.clone(),
+        Err((undone, _)) => undone.clone(),
+    };
+    let complete = undone.is_ok();
+    for target in targets.values_mut() {
+        let _ = target.writer.append(&Record::End {
+            status: if complete { "undone" } else { "failed" }.to_string(),
+            at: journal::now(),
+            cause: interrupted.then(|| cause.to_string()),
+        });
+        let _ = target.writer.seal();
+    }
+    let why = if interrupted {
+        "the run was interrupted"
+    } else {
+        "the run failed"
+    };
+    for action in plan.actions.iter_mut() {
+        if action.status != Status::Changed {
+            continue;
+        }
+        let home = homes.get(&action.pack).cloned().unwrap_or_default();
+        if taken_back.contains(&(home, action.seq)) {
+            action.status = Status::Skipped;
+            action.reason = Some(format!("applied, then taken back because {why}"));
+        } else {
+            action.reason = Some(format!(
+                "applied, and still in place: taking the run back failed; `{}` takes it back",
+                rollback_command(homes)
+            ));
+        }
+    }
+    let still_in_place = plan
+        .actions
+        .iter()
+        .filter(|action| action.status == Status::Changed)
+        .count();
+    let at = match failed_index {
+        Some(index) => format!(
+            " at `{}:{}`",
+            plan.actions[index].pack,
+            name::shown(&plan.actions[index].path)
+        ),
+        None => String::new(),
+    };
+    let message = match (&undone, interrupted) {
+        (Ok(_), true) => format!(
+            "{cause} after {made} of {total} changes: everything the run had applied was taken back"
+        ),
+        (Ok(_), false) => format!(
+            "the run failed{at}: {cause:#}; everything it had applied was taken back"
+        ),
+        (Err((_, undo_error)), _) => format!(
+            "{}{at}: {cause:#}; taking it back also failed: {undo_error:#}; {still_in_place} of the {made} changes it made are still in place: run `{}` once the cause is fixed",
+            if interrupted { "the run was interrupted" } else { "the run failed" },
+            rollback_command(homes)
+        ),
+    };
+    if interrupted {
+        Failure::Interrupted(anyhow::anyhow!(message))
+    } else {
+        Failure::RunFailed(anyhow::anyhow!(message))
+    }
+}
+
+type Undone = std::collections::BTreeSet<(PathBuf, usize)>;
+
+/// Takes back what the journals of `run_id` record, forced (the files are the run's own),
+/// not stopping for a signal: the changes taken back, or those and why it stopped.
+fn undo(
+    run_id: &str,
+    targets: &mut BTreeMap<Role, Target>,
+) -> std::result::Result<Undone, (Undone, anyhow::Error)> {
+    let mut shares = Vec::new();
+    for target in targets.values_mut() {
+        match journal::read_run_at(&target.tree.root, run_id)
+            .and_then(|log| log.trusted().map(|()| log))
+        {
+            Ok(log) => shares.push(Share {
+                log,
+                tree: target.tree.clone(),
+                writer: &mut target.writer,
+            }),
+            Err(error) => return Err((Undone::new(), error)),
+        }
+    }
+    // The run's `End` says how this went (`undone` or `failed`), not a rollback record.
+    let steps = rollback::check(&shares, true).map_err(|error| (Undone::new(), error))?;
+    let performed = rollback::perform(&mut shares, steps, false);
+    match performed.error {
+        None => Ok(performed.report.undone),
+        Some(error) => Err((performed.report.undone, error)),
     }
 }
 
@@ -271,79 +492,77 @@ fn batches(plan: &Plan, changes: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// A change checked and journaled, ready to be written.
-struct Prepared {
-    after: FileState,
-    created_dirs: Vec<String>,
+pub(super) struct Prepared {
+    pub(super) after: FileState,
+    pub(super) created_dirs: Vec<String>,
 }
 
-/// What applying knows of the directories of the targets: those seen to be real (not
-/// links), and those that changes already journaled will create. With thousands of new
-/// tenant folders, looking each path up component by component was most of the system calls
-/// of a run.
+/// The directories that changes already journaled will create, which the next changes must
+/// not claim again. With thousands of new tenant folders, looking each path up component by
+/// component was most of the system calls of a run: a path whose directory is there costs
+/// one look (often none: the handle is kept).
 #[derive(Default)]
-struct TargetDirs {
-    real: HashSet<PathBuf>,
-    /// To be created by changes of the current batch (real once it is written).
-    pending: HashSet<PathBuf>,
+struct Claims {
+    /// To be created by changes of the current batch (there once it is written).
+    pending: HashSet<(Role, String)>,
 }
 
-impl TargetDirs {
-    /// Refuses a link on the way to `relative` below `home`; returns the directories that
-    /// are missing and not yet claimed (outermost first, now claimed), and whether the
-    /// file's directory exists on disk already.
-    fn walk(&mut self, home: &Path, relative: &str) -> Result<(Vec<String>, bool)> {
-        let parts: Vec<&str> = relative.split('/').collect();
+impl Claims {
+    /// Refuses a link on the way to `relative`; returns the directories that are missing and
+    /// not yet claimed (outermost first, now claimed), and whether the file's directory
+    /// exists on disk already.
+    fn claim(
+        &mut self,
+        role: Role,
+        tree: &TargetTree,
+        relative: &str,
+    ) -> Result<(Vec<String>, bool)> {
+        let (parent, _) = root::split(relative);
+        if parent.is_empty() {
+            return Ok((Vec::new(), true));
+        }
+        if self.pending.contains(&(role, parent.to_string())) {
+            return Ok((Vec::new(), false));
+        }
+        if tree.dir(parent)?.is_some() {
+            return Ok((Vec::new(), true));
+        }
         let mut missing = Vec::new();
         let mut on_disk = true;
-        let mut dir = home.to_path_buf();
-        for (index, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
-            dir.push(part);
-            if self.real.contains(&dir) {
-                continue;
-            }
-            if self.pending.contains(&dir) {
+        let mut end = 0;
+        for part in parent.split('/') {
+            end += part.len();
+            let prefix = &parent[..end];
+            end += 1;
+            if self.pending.contains(&(role, prefix.to_string())) {
                 on_disk = false;
                 continue;
             }
             if on_disk {
-                match fs::symlink_metadata(&dir) {
-                    Ok(metadata) if metadata.file_type().is_symlink() => bail!(
-                        "`{}` is a symbolic link; the tool does not write through links",
-                        dir.display()
-                    ),
-                    Ok(metadata) if metadata.is_dir() => {
-                        self.real.insert(dir.clone());
-                        continue;
-                    }
-                    Ok(_) => bail!("`{}` is not a directory", dir.display()),
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                        on_disk = false;
-                    }
-                    Err(error) => {
-                        return Err(error)
-                            .with_context(|| format!("cannot stat `{}`", dir.display()))
-                    }
+                if tree.dir(prefix)?.is_some() {
+                    continue;
                 }
+                on_disk = false;
             }
-            self.pending.insert(dir.clone());
-            missing.push(parts[..=index].join("/"));
+            self.pending.insert((role, prefix.to_string()));
+            missing.push(prefix.to_string());
         }
         Ok((missing, on_disk))
     }
 
-    /// The batch is written: the directories it created are real.
+    /// The batch is written: the directories it created are there.
     fn settle(&mut self) {
-        self.real.extend(self.pending.drain());
+        self.pending.clear();
     }
 }
 
 /// Checks that the target is still as planned, backs up a file about to be replaced (the
-/// backup flushed), and queues the change's `Begin` record.
+/// backup checked to hold what the plan saw, and flushed), and queues the change's `Begin`
+/// record.
 fn prepare(
-    home: &Path,
-    writer: &mut JournalWriter,
+    target: &mut Target,
     action: &crate::change::plan::Action,
-    dirs: &mut TargetDirs,
+    claims: &mut Claims,
 ) -> Result<Prepared> {
     let Some(after) = action.after.clone() else {
         bail!("internal: change without an after state");
@@ -351,40 +570,47 @@ fn prepare(
     let Some(effect) = action.effect else {
         bail!("internal: change without an effect");
     };
-    let (created_dirs, dir_on_disk) = dirs.walk(home, &action.path)?;
-    let dest = files::join(home, &action.path);
+    let tree = &target.tree;
+    let (created_dirs, dir_on_disk) = claims.claim(action.pack, tree, &action.path)?;
+    let changed = || {
+        anyhow::anyhow!(
+            "`{}` changed after it was planned; plan again",
+            tree.shown(&action.path)
+        )
+    };
     // The plan's view of the target must still hold: someone may have changed the pack
     // between planning and applying.
-    let now = if dir_on_disk {
-        files::file_state(&dest)?.map(|(sha256, mode)| FileState { sha256, mode })
-    } else {
-        None
-    };
-    if now != action.before {
-        bail!(
-            "`{}` changed after it was planned; plan again",
-            dest.display()
-        );
-    }
-    let backup = match effect {
-        Effect::Replace => {
-            let name = format!("{}/{:06}", journal::BACKUP_DIR, action.seq);
-            let backup_path = writer.run_dir.join(&name);
-            fs::copy(&dest, &backup_path).with_context(|| {
-                format!(
-                    "cannot back up `{}` to `{}`",
-                    dest.display(),
-                    backup_path.display()
-                )
-            })?;
-            File::open(&backup_path)
-                .and_then(|file| file.sync_all())
-                .with_context(|| format!("cannot flush `{}`", backup_path.display()))?;
-            Some(name)
+    let backup = match (effect, &action.before) {
+        (Effect::Create, None) => {
+            if dir_on_disk
+                && tree
+                    .root
+                    .stat(&action.path)
+                    .map_err(|error| tree.refusal(&action.path, &error))?
+                    .is_some()
+            {
+                return Err(changed());
+            }
+            None
         }
-        Effect::Create => None,
+        (Effect::Replace, Some(before)) => {
+            if !dir_on_disk {
+                return Err(changed());
+            }
+            let name = format!("{:06}", action.seq);
+            let shown = target.writer.backup_shown(&name);
+            tree.back_up(
+                &action.path,
+                &target.writer.backup_dir,
+                &name,
+                &shown,
+                before,
+            )?;
+            Some(format!("{BACKUP_DIR}/{name}"))
+        }
+        _ => bail!("internal: a change whose effect does not match its before state"),
     };
-    writer.queue(&Record::Begin {
+    target.writer.queue(&Record::Begin {
         seq: action.seq,
         primitive: action.primitive.clone(),
         path: action.path.clone(),
@@ -400,232 +626,10 @@ fn prepare(
     })
 }
 
-/// Writes the prepared changes of a batch: on several threads when there are many (the
-/// work is the kernel's, creating inodes, and spreads over the cores), the files of one
-/// directory on one thread, in order. Returns, for each change, how writing it went, or
-/// `None` when it was not attempted (its thread stopped at an earlier failure).
-fn write_batch(
-    actions: &[crate::change::plan::Action],
-    homes: &BTreeMap<Role, PathBuf>,
-    prepared: &[(usize, Prepared)],
-    injected: Option<usize>,
-    progress: &dyn Progress,
-    done_before: usize,
-    hashes: &HashCache,
-) -> Vec<Option<Result<()>>> {
-    let threads = if prepared.len() < PARALLEL_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |cores| cores.get().min(MAX_THREADS))
-    };
-    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
-    for (position, (index, _)) in prepared.iter().enumerate() {
-        let action = &actions[*index];
-        let parent = action.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&(action.pack.as_str(), parent), &mut hasher);
-        lanes[(std::hash::Hasher::finish(&hasher) % threads as u64) as usize].push(position);
-    }
-    let done = std::sync::atomic::AtomicUsize::new(done_before);
-    let write_lane = |lane: &[usize]| -> Vec<(usize, Result<()>)> {
-        let mut results = Vec::new();
-        for &position in lane {
-            let (index, ready) = &prepared[position];
-            let action = &actions[*index];
-            let result = if injected == Some(position) {
-                Err(anyhow::anyhow!(
-                    "injected failure (APIM_MIGRATE_INJECT_FAILURE)"
-                ))
-            } else {
-                perform(&homes[&action.pack], action, ready, hashes)
-            };
-            let failed = result.is_err();
-            results.push((position, result));
-            progress.set(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            if failed {
-                break;
-            }
-        }
-        results
-    };
-    let mut outcome: Vec<Option<Result<()>>> = prepared.iter().map(|_| None).collect();
-    let finished: Vec<Vec<(usize, Result<()>)>> = if threads == 1 {
-        vec![write_lane(&lanes[0])]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = lanes
-                .iter()
-                .map(|lane| scope.spawn(|| write_lane(lane)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle.join().unwrap_or_else(|_| {
-                        vec![(
-                            usize::MAX,
-                            Err(anyhow::anyhow!("internal: a writing thread panicked")),
-                        )]
-                    })
-                })
-                .collect()
-        })
-    };
-    for (position, result) in finished.into_iter().flatten() {
-        match outcome.get_mut(position) {
-            Some(slot) => *slot = Some(result),
-            None => {
-                // A thread that panicked: count it against the first change not written.
-                if let Some(slot) = outcome.iter_mut().find(|slot| slot.is_none()) {
-                    *slot = Some(result);
-                }
-            }
-        }
-    }
-    outcome
-}
-
-/// Below this many changes in a batch, one thread writes them.
-const PARALLEL_FROM: usize = 64;
-/// At most this many writing threads.
-const MAX_THREADS: usize = 4;
-
-/// Writes one prepared change: its directories, then the file, linked or renamed into place.
-fn perform(
-    home: &Path,
-    action: &crate::change::plan::Action,
-    ready: &Prepared,
-    hashes: &HashCache,
-) -> Result<()> {
-    let dest = files::join(home, &action.path);
-    for dir in &ready.created_dirs {
-        let path = files::join(home, dir);
-        let created = match fs::create_dir(&path) {
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {
-                Ok(())
-            }
-            // A directory above it is claimed by a change written on another thread.
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => fs::create_dir_all(&path),
-            other => other,
-        };
-        created.with_context(|| format!("cannot create `{}`", path.display()))?;
-    }
-    // The file's own directory may be claimed by a change written on another thread.
-    if let Some(parent) = dest.parent() {
-        if ready.created_dirs.is_empty() && !parent.is_dir() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create `{}`", parent.display()))?;
-        }
-    }
-    let after = &ready.after;
-    // A new file is linked in once written (nothing to replace); an existing one replaced by
-    // a rename.
-    let write = match action.effect {
-        Some(Effect::Create) => disk::write_new_unsynced,
-        _ => disk::atomic_write_unsynced,
-    };
-    let started = std::time::SystemTime::now();
-    let (written, kept) = match &action.content {
-        Content::File(source) => {
-            let mut reader = File::open(source)
-                .with_context(|| format!("cannot read `{}`", source.display()))?;
-            // A copy keeps its source's modification time, as `cp -p` does; that is also
-            // what lets the hash cache trust it later (see `hashcache`).
-            let kept = reader
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .with_context(|| format!("cannot stat `{}`", source.display()))?;
-            let written = write(
-                &dest,
-                after.mode,
-                &mut reader,
-                Some(&after.sha256),
-                Some(kept),
-            )?;
-            (written, Some(kept))
-        }
-        Content::Bytes(bytes) => {
-            let mut reader: &[u8] = bytes;
-            let written = write(
-                &dest,
-                after.mode,
-                &mut reader as &mut dyn Read,
-                Some(&after.sha256),
-                None,
-            )?;
-            (written, None)
-        }
-        Content::None => bail!("internal: change without content"),
-    };
-    debug_assert_eq!(written.sha256, after.sha256);
-    if let (Some(placed), Some(kept)) = (&written.placed, kept) {
-        hashes.record_written(placed, kept, started, &written.sha256);
-    }
-    Ok(())
-}
-
-/// Flushes the filesystem of each target pack once.
-fn sync_filesystems<'a>(homes: impl Iterator<Item = &'a PathBuf>) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let mut devices = HashSet::new();
-    for home in homes {
-        let device = fs::metadata(home)
-            .with_context(|| format!("cannot stat `{}`", home.display()))?
-            .dev();
-        if devices.insert(device) {
-            disk::sync_filesystem(home)?;
-        }
-    }
-    Ok(())
-}
-
-/// The flush of the filesystems after a batch, running on its own thread, with the changes
-/// of the batch it makes durable.
-struct Flushing {
-    thread: std::thread::JoinHandle<Result<()>>,
-    performed: Vec<usize>,
-    /// The change a failed flush is reported against: the batch's last.
-    last: usize,
-}
-
-impl Flushing {
-    /// Starts flushing the filesystems of `homes`; every write of the batch has returned.
-    fn start(homes: &BTreeMap<Role, PathBuf>, performed: Vec<usize>, last: usize) -> Flushing {
-        let homes: Vec<PathBuf> = homes.values().cloned().collect();
-        Flushing {
-            thread: std::thread::spawn(move || sync_filesystems(homes.iter())),
-            performed,
-            last,
-        }
-    }
-
-    /// Waits for the flush, then queues the `Done` records of the batch's changes.
-    fn finish(
-        self,
-        actions: &[crate::change::plan::Action],
-        writers: &mut BTreeMap<Role, JournalWriter>,
-    ) -> Result<(), (usize, anyhow::Error)> {
-        let flushed = self.thread.join().unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "internal: the thread flushing the filesystems panicked"
-            ))
-        });
-        flushed.map_err(|error| (self.last, error))?;
-        for index in self.performed {
-            let action = &actions[index];
-            if let Some(writer) = writers.get_mut(&action.pack) {
-                writer
-                    .queue(&Record::Done { seq: action.seq })
-                    .map_err(|error| (index, error))?;
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod batch_tests {
     use super::*;
-    use crate::change::plan::{Action, ActionKind, ScriptInfo};
+    use crate::change::plan::{Action, ActionKind, Content, ScriptInfo};
 
     fn plan_of(paths: &[&str]) -> Plan {
         let actions = paths

@@ -1,22 +1,38 @@
-//! The journal each target pack keeps in `.apim-migrate/`: one directory a run, holding an
-//! append-only `journal.jsonl` (written and flushed before each change it describes) and the
-//! backups of replaced files; plus the lock that keeps two runs off one pack.
+//! The journal each target pack keeps in `.apim-migrate/runs/<run id>/`: an append-only
+//! `journal.jsonl` (each record written and flushed before the change it describes), the
+//! backups of replaced files, and, once the run ended, `sealed`, which says how long the
+//! journal was then and what it held.
+//!
+//! Every line carries a checksum of its record (`{"sum":"…","record":{…}}`), so that a line
+//! torn by a crash or a full disk is told from a complete one, and a journal damaged later
+//! is refused with the line named. A torn last line of a run that did not finish is what a
+//! crash leaves: it is ignored and cut off before anything is appended. A journal that ends
+//! before the length its seal records, or differs from it, was cut or edited after the run,
+//! and is refused. Every path a record names is checked as a script's paths are (relative,
+//! inside the pack, not the tool's own state), before anything acts on it. Journals written
+//! before checksums existed (no `sum` on their first line) are read as they were written.
 
 use crate::change::disk;
 use crate::change::plan::{Continues, Effect, FileState, Finding, PackEntry, ScriptInfo, Source};
+pub use crate::change::runlog::{
+    read_run, read_run_at, read_runs, read_runs_at, Change, CheckpointRecord, RunLog,
+};
+use crate::change::state;
 use crate::pack::files;
+use crate::pack::root::{DirHandle, Kind, PackRoot};
 use crate::pack::STATE_DIR;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::fs::File;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 pub const BACKUP_DIR: &str = "backup";
-const RUNS_DIR: &str = "runs";
-const LOCK_FILE: &str = "lock";
+/// Written when a run ends: the journal's length, lines and SHA-256 at that moment.
+pub const SEAL_FILE: &str = "sealed";
 
 /// One line of a journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,126 +76,20 @@ pub enum Record {
     },
     /// The change with this `seq` is complete on disk.
     Done { seq: usize },
-    /// Last line of a run: `complete`, or `undone` when a failure was taken back.
-    End { status: String, at: String },
-    /// Appended when the run is rolled back.
+    /// Last line of a run: `complete`, `undone` when a failure (or an interrupt, `cause`)
+    /// was taken back, `failed` when taking it back failed too.
+    End {
+        status: String,
+        at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+    },
+    /// A rollback of the run starts (nothing has been changed yet).
+    RollbackBegin { at: String, forced: bool },
+    /// A rollback took back the change with this `seq` (the file is as before it).
+    Undone { seq: usize },
+    /// Appended when the run is rolled back, completely.
     Rollback { at: String, forced: bool },
-}
-
-/// A run as read back from one pack's journal.
-#[derive(Debug, Clone)]
-pub struct RunLog {
-    pub pack_home: PathBuf,
-    pub run_id: String,
-    pub dir: PathBuf,
-    pub header: Option<Record>,
-    pub changes: Vec<Change>,
-    pub end: Option<String>,
-    pub rolled_back: bool,
-    /// The checkpoint the run stopped at.
-    pub checkpoint: Option<CheckpointRecord>,
-}
-
-/// A checkpoint as the journal recorded it.
-#[derive(Debug, Clone)]
-pub struct CheckpointRecord {
-    pub name: String,
-    pub message: String,
-    pub continue_with: String,
-    pub findings: Vec<Finding>,
-}
-
-/// A change of a run, with whether it completed.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub seq: usize,
-    pub primitive: String,
-    pub path: String,
-    pub effect: Effect,
-    pub before: Option<FileState>,
-    pub after: FileState,
-    pub created_dirs: Vec<String>,
-    pub backup: Option<String>,
-    pub done: bool,
-}
-
-impl RunLog {
-    /// Whether the run changed anything (or may have: a change begun but not done).
-    pub fn changed_something(&self) -> bool {
-        !self.changes.is_empty()
-    }
-
-    /// Whether the run ended without finishing (killed, power loss).
-    pub fn unfinished(&self) -> bool {
-        self.end.is_none() && !self.rolled_back
-    }
-
-    /// Whether the changes of this run are still in place.
-    pub fn in_effect(&self) -> bool {
-        self.changed_something() && !self.rolled_back && self.end.as_deref() != Some("undone")
-    }
-
-    pub fn script_name(&self) -> String {
-        match &self.header {
-            Some(Record::Run { script, .. }) => script.name.clone(),
-            _ => "?".to_string(),
-        }
-    }
-
-    /// The statement, for a run of a statement entered in the REPL.
-    pub fn statement(&self) -> Option<String> {
-        match &self.header {
-            Some(Record::Run { script, .. }) => script.source.clone(),
-            _ => None,
-        }
-    }
-
-    pub fn started(&self) -> String {
-        match &self.header {
-            Some(Record::Run { started, .. }) => started.clone(),
-            _ => String::new(),
-        }
-    }
-
-    /// The earlier run this one continued, if any.
-    pub fn continues(&self) -> Option<Continues> {
-        match &self.header {
-            Some(Record::Run { continues, .. }) => continues.clone(),
-            _ => None,
-        }
-    }
-
-    pub fn script_sha256(&self) -> Option<String> {
-        match &self.header {
-            Some(Record::Run { script, .. }) => Some(script.sha256.clone()),
-            _ => None,
-        }
-    }
-
-    /// Whether the run completed and stopped at a checkpoint, and was not rolled back.
-    pub fn stopped_at_checkpoint(&self) -> bool {
-        self.checkpoint.is_some() && !self.rolled_back && self.end.as_deref() == Some("complete")
-    }
-
-    /// Whether this run went on (`--continue`) from the checkpoint of run `run_id`, completed,
-    /// and still stands (not rolled back).
-    pub fn goes_on_from(&self, run_id: &str) -> bool {
-        self.continues().is_some_and(|from| from.run_id == run_id)
-            && !self.rolled_back
-            && self.end.as_deref() == Some("complete")
-    }
-
-    pub fn packs(&self) -> Vec<PackEntry> {
-        match &self.header {
-            Some(Record::Run { packs, .. }) => packs.clone(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Where the run stands (see `RunState`).
-    pub fn state(&self) -> crate::change::run_state::RunState {
-        crate::change::run_state::RunState::of(self)
-    }
 }
 
 /// A sortable, unique run id: UTC time to the millisecond, the process id, and a counter
@@ -200,53 +110,153 @@ pub fn state_dir(pack_home: &Path) -> PathBuf {
     pack_home.join(STATE_DIR)
 }
 
+/// `.apim-migrate/runs/<run id>`, pack-relative.
+pub fn run_relative(run_id: &str) -> String {
+    format!("{}/{run_id}", state::runs_relative())
+}
+
 pub fn run_dir(pack_home: &Path, run_id: &str) -> PathBuf {
-    state_dir(pack_home).join(RUNS_DIR).join(run_id)
+    files::join(pack_home, &run_relative(run_id))
+}
+
+/// The line of a record: with its checksum, or as journals without checksums wrote it.
+fn encode(record: &Record, checksums: bool) -> Result<String> {
+    let text = serde_json::to_string(record).context("cannot encode a journal record")?;
+    if !checksums {
+        return Ok(format!("{text}\n"));
+    }
+    Ok(format!(
+        "{{\"sum\":\"{}\",\"record\":{text}}}\n",
+        checksum(&text)
+    ))
+}
+
+/// The checksum of a record's text: the first 64 bits of its SHA-256, in hex.
+pub(super) fn checksum(text: &str) -> String {
+    files::to_hex(&Sha256::digest(text.as_bytes())[..8])
+}
+
+pub(super) const SUM_PREFIX: &str = "{\"sum\":\"";
+const SUM_INFIX: &str = "\",\"record\":";
+
+/// The record of a line written with a checksum; `None` when the line is not whole.
+pub(super) fn decode_checked(line: &str) -> Option<Record> {
+    let rest = line.strip_prefix(SUM_PREFIX)?;
+    let (sum, rest) = rest.split_at_checked(16)?;
+    let text = rest.strip_prefix(SUM_INFIX)?.strip_suffix('}')?;
+    if checksum(text) != sum {
+        return None;
+    }
+    serde_json::from_str(text).ok()
 }
 
 /// Appends records to one run's journal: `append` writes and flushes at once; `queue` keeps
-/// records until the next `flush` (or `append`), for changes applied in batches.
+/// records until the next `flush` (or `append`), for changes applied in batches. A write that
+/// fails (a full disk) is cut back off, so that no torn record stays for a later one to be
+/// appended onto.
 pub struct JournalWriter {
     file: File,
-    path: PathBuf,
-    pub run_dir: PathBuf,
+    shown: String,
+    pub run_dir: DirHandle,
+    pub backup_dir: DirHandle,
+    /// The run's directory (pack-relative).
+    pub run_relative: String,
     queued: String,
+    /// Bytes and lines in the journal, all whole records.
+    written: u64,
+    lines: u64,
+    /// The SHA-256 of what is written, for the seal.
+    hasher: Sha256,
+    checksums: bool,
+    root: std::sync::Arc<PackRoot>,
 }
 
 impl JournalWriter {
-    pub fn create(pack_home: &Path, run_id: &str) -> Result<JournalWriter> {
-        let run_dir = run_dir(pack_home, run_id);
-        fs::create_dir_all(run_dir.join(BACKUP_DIR))
-            .with_context(|| format!("cannot create `{}`", run_dir.display()))?;
-        let path = run_dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot create the journal `{}`", path.display()))?;
-        if let Some(runs) = run_dir.parent() {
-            disk::sync_dir(runs)?;
+    /// Makes the run's directory and its journal in the state directory of the pack (made
+    /// by its lock), never through a link.
+    pub fn create(root: &std::sync::Arc<PackRoot>, run_id: &str) -> Result<JournalWriter> {
+        let runs = state::runs_relative();
+        let runs_dir = state::open_dir(root, &runs, true)?
+            .with_context(|| format!("cannot create `{}`", root.shown(&runs)))?;
+        let run_relative = run_relative(run_id);
+        if !disk::mkdir_at(&runs_dir, run_id, &root.shown(&run_relative))? {
+            anyhow::bail!("`{}` exists already", root.shown(&run_relative));
         }
+        let run_dir = state::open_dir(root, &run_relative, false)?
+            .with_context(|| format!("cannot open `{}`", root.shown(&run_relative)))?;
+        let backup_relative = format!("{run_relative}/{BACKUP_DIR}");
+        let backup_dir = state::open_dir(root, &backup_relative, true)?
+            .with_context(|| format!("cannot create `{}`", root.shown(&backup_relative)))?;
+        let shown = root.shown(&format!("{run_relative}/{JOURNAL_FILE}"));
+        let file = disk::create_at(&run_dir, JOURNAL_FILE, 0o644)
+            .map_err(|error| disk::written_error(error, &run_dir, &shown, 0))?;
+        disk::fsync_dir(&runs_dir, &root.shown(&runs))?;
         Ok(JournalWriter {
             file,
-            path,
+            shown,
             run_dir,
+            backup_dir,
+            run_relative,
             queued: String::new(),
+            written: 0,
+            lines: 0,
+            hasher: Sha256::new(),
+            checksums: true,
+            root: root.clone(),
         })
     }
 
-    pub fn open_existing(run_dir: &Path) -> Result<JournalWriter> {
-        let path = run_dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot open the journal `{}`", path.display()))?;
+    /// Opens the journal of a run read back as `log`, to append: a torn last record is cut
+    /// off first, never written after.
+    pub fn open_existing(root: &std::sync::Arc<PackRoot>, log: &RunLog) -> Result<JournalWriter> {
+        use nix::fcntl::OFlag;
+        use std::os::fd::AsFd;
+        let run_relative = run_relative(&log.run_id);
+        let run_dir = state::open_dir(root, &run_relative, false)?
+            .with_context(|| format!("cannot open `{}`", root.shown(&run_relative)))?;
+        let backup_relative = format!("{run_relative}/{BACKUP_DIR}");
+        let backup_dir = state::open_dir(root, &backup_relative, true)?
+            .with_context(|| format!("cannot open `{}`", root.shown(&backup_relative)))?;
+        let shown = root.shown(&format!("{run_relative}/{JOURNAL_FILE}"));
+        let fd = nix::fcntl::openat(
+            run_dir.as_fd(),
+            JOURNAL_FILE,
+            OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(std::io::Error::from)
+        .with_context(|| format!("cannot open the journal `{shown}`"))?;
+        let mut file = File::from(fd);
+        let stat = crate::pack::Stat::of(&file.metadata()?);
+        if stat.kind != Kind::File || stat.nlink > 1 {
+            anyhow::bail!(
+                "`{shown}` is not a regular file with one name; the tool does not write there"
+            );
+        }
+        if stat.size > log.valid_len {
+            disk::truncate(&file, log.valid_len)
+                .map_err(|error| disk::written_error(error, &run_dir, &shown, 0))?;
+        }
+        file.seek(std::io::SeekFrom::End(0))?;
         Ok(JournalWriter {
             file,
-            path,
-            run_dir: run_dir.to_path_buf(),
+            shown,
+            run_dir,
+            backup_dir,
+            run_relative,
             queued: String::new(),
+            written: log.valid_len,
+            lines: 0,
+            hasher: Sha256::new(),
+            checksums: log.checksums,
+            root: root.clone(),
         })
+    }
+
+    /// A file of the run's backup directory, for messages.
+    pub fn backup_shown(&self, name: &str) -> String {
+        self.root
+            .shown(&format!("{}/{BACKUP_DIR}/{name}", self.run_relative))
     }
 
     /// Writes `record` (after any queued ones) and flushes the journal to disk.
@@ -257,274 +267,73 @@ impl JournalWriter {
 
     /// Keeps `record` for the next `flush`.
     pub fn queue(&mut self, record: &Record) -> Result<()> {
-        let line = serde_json::to_string(record).context("cannot encode a journal record")?;
+        let line = encode(record, self.checksums)?;
         self.queued.push_str(&line);
-        self.queued.push('\n');
         Ok(())
     }
 
-    /// Writes the queued records and flushes the journal to disk.
+    /// Writes the queued records and flushes the journal to disk. On failure the journal is
+    /// cut back to its last whole record and the queued records are dropped: the changes
+    /// they describe are not made (a run stops at a failed flush), and a later record is
+    /// appended to whole ones only.
     pub fn flush(&mut self) -> Result<()> {
-        let queued = std::mem::take(&mut self.queued);
-        self.file
-            .write_all(queued.as_bytes())
-            .and_then(|()| self.file.sync_data())
-            .with_context(|| format!("cannot write the journal `{}`", self.path.display()))
-    }
-}
-
-/// Reads every run recorded in a pack, oldest first.
-pub fn read_runs(pack_home: &Path) -> Result<Vec<RunLog>> {
-    let runs_dir = state_dir(pack_home).join(RUNS_DIR);
-    let mut runs = Vec::new();
-    for run_id in files::list_dir(&runs_dir)? {
-        let dir = runs_dir.join(&run_id);
-        if dir.join(JOURNAL_FILE).is_file() {
-            runs.push(read_run(pack_home, &run_id)?);
+        if self.queued.is_empty() {
+            return Ok(());
         }
-    }
-    Ok(runs)
-}
-
-/// Reads one run's journal. A torn last line (the process died while writing it) is
-/// ignored: the record it would have written was not yet acted upon.
-pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
-    let dir = run_dir(pack_home, run_id);
-    let path = dir.join(JOURNAL_FILE);
-    let file = File::open(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let mut log = RunLog {
-        pack_home: pack_home.to_path_buf(),
-        run_id: run_id.to_string(),
-        dir: dir.clone(),
-        header: None,
-        changes: Vec::new(),
-        end: None,
-        rolled_back: false,
-        checkpoint: None,
-    };
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let count = lines.len();
-    // Where each change is in `changes`, by seq (the latest, should one be begun twice): a
-    // `Done` record comes a batch or two after its `Begin`, thousands of changes later.
-    let mut positions: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-    for (index, line) in lines.into_iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+        let written = self
+            .file
+            .write_all(self.queued.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(error) = written {
+            let _ = disk::truncate(&self.file, self.written);
+            let _ = self.file.seek(std::io::SeekFrom::Start(self.written));
+            let needed = self.queued.len() as u64;
+            self.queued.clear();
+            return Err(disk::written_error(
+                error,
+                &self.run_dir,
+                &self.shown,
+                needed,
+            ));
         }
-        let record: Record = match serde_json::from_str(&line) {
-            Ok(record) => record,
-            Err(_) if index + 1 == count => break,
-            Err(error) => bail!(
-                "the journal `{}` is damaged at line {}: {error}; nothing was changed. Restore it from a backup of the pack, or, once the run's changes are checked by hand, move its directory out of `.apim-migrate/runs` so that the history no longer counts it",
-                path.display(),
-                index + 1
-            ),
-        };
-        match record {
-            Record::Run { .. } => log.header = Some(record),
-            Record::Begin {
-                seq,
-                primitive,
-                path,
-                effect,
-                before,
-                after,
-                created_dirs,
-                backup,
-            } => {
-                positions.insert(seq, log.changes.len());
-                log.changes.push(Change {
-                    seq,
-                    primitive,
-                    path,
-                    effect,
-                    before,
-                    after,
-                    created_dirs,
-                    backup,
-                    done: false,
-                })
-            }
-            Record::Done { seq } => {
-                if let Some(change) = positions
-                    .get(&seq)
-                    .and_then(|position| log.changes.get_mut(*position))
-                {
-                    change.done = true;
-                }
-            }
-            Record::Checkpoint {
-                name,
-                message,
-                continue_with,
-                findings,
-            } => {
-                log.checkpoint = Some(CheckpointRecord {
-                    name,
-                    message,
-                    continue_with,
-                    findings,
-                })
-            }
-            Record::End { status, .. } => log.end = Some(status),
-            Record::Rollback { .. } => log.rolled_back = true,
-        }
-    }
-    Ok(log)
-}
-
-/// An exclusive lock on a pack for the duration of a run or rollback: an advisory lock
-/// (`flock`) on `.apim-migrate/lock`, which the kernel releases when the process ends, however
-/// it ends. The file also names the holder (process, purpose, time); a clean exit removes it,
-/// so a file found with a holder in it but not locked was left by a killed run.
-pub struct PackLock {
-    path: PathBuf,
-    file: Option<File>,
-    /// `.apim-migrate`, when this lock created it: removed again if nothing else was put there,
-    /// so that a run refused before any change leaves the pack as it was.
-    created_dir: Option<PathBuf>,
-    /// The holder of a stale lock this lock replaced.
-    pub cleared: Option<String>,
-}
-
-impl PackLock {
-    /// Takes the lock, or fails naming the process that holds it. A stale lock (its holder
-    /// no longer runs) is cleared and named in `cleared`.
-    pub fn acquire(pack_home: &Path, purpose: &str) -> Result<PackLock> {
-        let dir = state_dir(pack_home);
-        let created_dir = match fs::create_dir(&dir) {
-            Ok(()) => Some(dir.clone()),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => None,
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot create `{}`", dir.display()))
-            }
-        };
-        let mut lock = PackLock {
-            path: dir.join(LOCK_FILE),
-            file: None,
-            created_dir,
-            cleared: None,
-        };
-        // A holder that is just finishing removes the file it locked; then the lock taken
-        // on it is worthless and the file is opened again.
-        for _ in 0..8 {
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock.path)
-                .with_context(|| format!("cannot open the lock `{}`", lock.path.display()))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = fs::read_to_string(&lock.path).unwrap_or_default();
-                    bail!(
-                        "`{}` is in use by another apim-migrate ({}); wait for it to finish",
-                        pack_home.display(),
-                        describe_holder(&holder).unwrap_or_else(|| "starting".to_string())
-                    );
-                }
-                Err(std::fs::TryLockError::Error(error)) => {
-                    return Err(error)
-                        .with_context(|| format!("cannot lock `{}`", lock.path.display()))
-                }
-            }
-            if !same_file(&file, &lock.path) {
-                continue;
-            }
-            let mut previous = String::new();
-            let _ = std::io::Read::read_to_string(&mut file, &mut previous);
-            lock.cleared = describe_holder(&previous);
-            if let Some(stale) = &lock.cleared {
-                tracing::warn!(
-                    "cleared a stale lock on `{}` left by a process that no longer runs ({stale})",
-                    pack_home.display()
-                );
-            }
-            let text = format!("{}\n{}\n{}\n", std::process::id(), purpose, now());
-            file.set_len(0)
-                .and_then(|()| std::io::Seek::rewind(&mut file))
-                .and_then(|_| file.write_all(text.as_bytes()))
-                .and_then(|()| file.sync_all())
-                .with_context(|| format!("cannot write the lock `{}`", lock.path.display()))?;
-            lock.file = Some(file);
-            return Ok(lock);
-        }
-        bail!("cannot take the lock `{}`", lock.path.display())
-    }
-}
-
-/// "process N, PURPOSE, since TIME" from the text of a lock file; `None` when empty.
-fn describe_holder(text: &str) -> Option<String> {
-    let mut lines = text.lines().map(str::trim);
-    let pid = lines.next().filter(|line| !line.is_empty())?;
-    let mut parts = vec![format!("process {pid}")];
-    if let Some(purpose) = lines.next().filter(|line| !line.is_empty()) {
-        parts.push(purpose.to_string());
-    }
-    if let Some(since) = lines.next().filter(|line| !line.is_empty()) {
-        parts.push(format!("since {since}"));
-    }
-    Some(parts.join(", "))
-}
-
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
-}
-
-impl Drop for PackLock {
-    fn drop(&mut self) {
-        // Removed while still locked, then unlocked by closing.
-        if let Some(file) = self.file.take() {
-            let _ = fs::remove_file(&self.path);
-            drop(file);
-        }
-        if let Some(dir) = &self.created_dir {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-}
-
-/// The locks of every target pack of a run or rollback, taken in path order.
-pub struct TargetLocks {
-    locks: Vec<(PathBuf, PackLock)>,
-}
-
-impl TargetLocks {
-    pub fn acquire<'a>(
-        homes: impl IntoIterator<Item = &'a Path>,
-        purpose: &str,
-    ) -> Result<TargetLocks> {
-        let mut homes: Vec<&Path> = homes.into_iter().collect();
-        homes.sort();
-        homes.dedup();
-        let mut locks = TargetLocks { locks: Vec::new() };
-        for home in homes {
-            locks.add(home, purpose)?;
-        }
-        Ok(locks)
-    }
-
-    /// Takes the lock of one more pack (unless it is held already).
-    pub fn add(&mut self, home: &Path, purpose: &str) -> Result<()> {
-        if !self.covers(home) {
-            let lock = PackLock::acquire(home, purpose)?;
-            self.locks.push((home.to_path_buf(), lock));
-        }
+        self.written += self.queued.len() as u64;
+        self.lines += self.queued.matches('\n').count() as u64;
+        self.hasher.update(self.queued.as_bytes());
+        self.queued.clear();
         Ok(())
     }
 
-    pub fn covers(&self, home: &Path) -> bool {
-        self.locks.iter().any(|(held, _)| held == home)
+    /// Records the journal as the run ended (length, lines, SHA-256) in `sealed`, flushed, so
+    /// that a journal later cut short or edited is told from a run that never finished.
+    /// Only for a journal this writer created.
+    pub fn seal(&mut self) -> Result<()> {
+        self.flush()?;
+        let seal = Seal {
+            bytes: self.written,
+            lines: self.lines,
+            sha256: files::to_hex(&self.hasher.clone().finalize()),
+        };
+        let text = serde_json::to_string(&seal).context("cannot encode the seal")?;
+        let shown = self
+            .root
+            .shown(&format!("{}/{SEAL_FILE}", self.run_relative));
+        let mut file = disk::create_at(&self.run_dir, SEAL_FILE, 0o644)
+            .map_err(|error| disk::written_error(error, &self.run_dir, &shown, 0))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|error| {
+                disk::written_error(error, &self.run_dir, &shown, text.len() as u64)
+            })?;
+        disk::fsync_dir(&self.run_dir, &shown)
     }
+}
+
+/// What `sealed` holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Seal {
+    pub(super) bytes: u64,
+    pub(super) lines: u64,
+    pub(super) sha256: String,
 }
 
 #[cfg(test)]
@@ -540,5 +349,21 @@ mod tests {
             first < second || first[..18] != second[..18],
             "{first} {second}"
         );
+    }
+
+    #[test]
+    fn a_record_survives_its_line_and_any_change_to_the_line_is_caught() {
+        let record = Record::Done { seq: 42 };
+        let line = encode(&record, true).expect("encode");
+        let text = line.trim_end();
+        assert!(matches!(
+            decode_checked(text),
+            Some(Record::Done { seq: 42 })
+        ));
+        for cut in [1, 10, text.len() - 1] {
+            assert!(decode_checked(&text[..cut]).is_none(), "cut at {cut}");
+        }
+        let edited = text.replace("42", "43");
+        assert!(decode_checked(&edited).is_none());
     }
 }

@@ -81,7 +81,7 @@ pub enum Content {
     None,
     /// A file on disk (in a source pack, or given by the script), expected to hash to
     /// the action's `after.sha256` when it is copied.
-    File(PathBuf),
+    File(crate::pack::SourceFile),
     /// Bytes computed while planning (TOML edits).
     Bytes(Vec<u8>),
 }

@@ -8,10 +8,9 @@ use crate::change::plan::{
     PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use crate::pack::files;
-use crate::pack::{Overlaid, Pack, Role, STATE_DIR};
+use crate::pack::{Overlaid, Pack, Role, SourceFile, Stat, STATE_DIR};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -104,6 +103,11 @@ impl Planner {
         }
     }
 
+    /// How many actions are recorded so far.
+    pub fn recorded(&self) -> usize {
+        self.actions.len()
+    }
+
     /// Shows the count of planned actions on `progress` as they are recorded.
     pub fn set_progress(&mut self, progress: std::sync::Arc<dyn Progress>) {
         self.progress = progress;
@@ -193,30 +197,26 @@ impl Planner {
         Ok(slot)
     }
 
-    /// Checks a target-relative path and returns its absolute location.
-    fn target_path(&self, role: Role, relative: &str) -> Result<(String, std::path::PathBuf)> {
+    /// Checks a target-relative path and returns it as the plan records it.
+    fn target_path(&self, role: Role, relative: &str) -> Result<String> {
         let slot = self.target(role)?;
-        let (relative, absolute, _) = target_file(&slot.pack, relative)?;
-        Ok((relative, absolute))
+        let (relative, _) = target_file(&slot.pack, relative)?;
+        Ok(relative)
     }
 
     /// The state of a target file as it will be after the actions planned so far.
-    fn current_state(
-        &self,
-        role: Role,
-        relative: &str,
-        absolute: &Path,
-    ) -> Result<Option<FileState>> {
+    fn current_state(&self, role: Role, relative: &str) -> Result<Option<FileState>> {
         if let Some(planned) = self.overlay.get(&(role.to_string(), relative.to_string())) {
             return Ok(Some(planned.state.clone()));
         }
-        // Most targets of a large run do not exist yet: one cached walk says so.
-        if self.slot(role)?.pack.target_metadata(relative)?.is_none() {
+        let pack = &self.slot(role)?.pack;
+        // Most targets of a large run do not exist yet: one `stat` says so.
+        if pack.target_metadata(relative)?.is_none() {
             return Ok(None);
         }
-        let hashes = &self.slot(role)?.pack.hashes;
-        Ok(hashes
-            .file_state(absolute)?
+        Ok(pack
+            .hashes
+            .file_state(&pack.root, relative)?
             .map(|(sha256, mode)| FileState { sha256, mode }))
     }
 
@@ -227,9 +227,10 @@ impl Planner {
         if let Some(planned) = self.overlay.get(&(role.to_string(), relative.clone())) {
             return match &planned.content {
                 Content::Bytes(bytes) => Ok(Some(bytes.clone())),
-                Content::File(path) => fs::read(path)
+                Content::File(source) => source
+                    .read_parsed()
                     .map(Some)
-                    .with_context(|| format!("cannot read `{}`", path.display())),
+                    .map_err(|error| crate::pack::read_error(source.path(), error)),
                 Content::None => Ok(None),
             };
         }
@@ -253,8 +254,8 @@ impl Planner {
         {
             return Ok(true);
         }
-        let slot = self.slot(role)?;
-        Ok(fs::symlink_metadata(files::join(&slot.pack.home, &relative)).is_ok())
+        let pack = &self.slot(role)?.pack;
+        Ok(pack.is_link(&relative) || pack.reach(&relative).is_ok())
     }
 
     /// Plans a copy of a file of a source pack into a target pack, keeping its mode (and,
@@ -277,8 +278,8 @@ impl Planner {
         {
             // Planned into the source earlier in this run (a step before, in `plan`):
             // the bytes come from where that plan takes them.
-            let (relative, absolute) = self.target_path(to_role, dest_relative)?;
-            let before = self.current_state(to_role, &relative, &absolute)?;
+            let relative = self.target_path(to_role, dest_relative)?;
+            let before = self.current_state(to_role, &relative)?;
             return Ok(self.record_change(
                 primitive,
                 ActionKind::Copy,
@@ -292,28 +293,30 @@ impl Planner {
             ));
         }
         let from = self.slot(from_role)?.pack.clone();
-        let source = files::join(&from.home, &source_relative);
+        let shown = from.root.shown(&source_relative);
         // Links anywhere in the path count, not only in the last component: a link is
         // followed only while it stays inside its pack.
-        let metadata = match from
+        let (stat, real) = match from
             .reach(&source_relative)
-            .with_context(|| format!("cannot read `{}`", source.display()))?
+            .with_context(|| format!("cannot read `{shown}`"))?
         {
             crate::pack::Reach::Outside(real) => {
                 let reason = format!(
-                    "`{label}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
-                    real.display()
+                    "`{}` is reached through a link that points outside the `{from_role}` pack (to `{}`); links are never followed out of a pack: copy its target by hand if it is needed",
+                    crate::pack::name::shown(&label),
+                    crate::pack::name::shown_path(&real)
                 );
                 self.warn(primitive, &reason, None);
                 self.skip(primitive, to_role, dest_relative, &reason)?;
                 return Ok(Status::Skipped);
             }
-            crate::pack::Reach::Inside(metadata) => metadata,
+            crate::pack::Reach::Inside { stat, real } => (stat, real),
         };
-        if !metadata.is_file() {
-            bail!("`{}` is not a regular file", source.display());
+        if !stat.is_file() {
+            bail!("`{shown}` is not a regular file");
         }
-        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
+        let source = SourceFile::in_pack(&from.root, &real);
+        self.copy_file(primitive, source, &stat, label, to_role, dest_relative)
     }
 
     /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
@@ -378,38 +381,34 @@ impl Planner {
         to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
-        let metadata =
-            fs::metadata(source).with_context(|| format!("cannot read `{}`", source.display()))?;
-        if !metadata.is_file() {
-            bail!("`{}` is not a regular file", source.display());
-        }
+        let shown = crate::pack::name::shown_path(source);
         let source = source
             .canonicalize()
-            .with_context(|| format!("cannot resolve `{}`", source.display()))?;
-        let label = source.display().to_string();
-        self.copy_file(primitive, &source, &metadata, label, to_role, dest_relative)
+            .with_context(|| format!("cannot read `{shown}`"))?;
+        let source = SourceFile::outside(source);
+        let (_, stat) = source
+            .open()
+            .map_err(|error| crate::pack::read_error(source.path(), error))?;
+        let label = crate::pack::name::from_os(source.path().as_os_str()).into_owned();
+        self.copy_file(primitive, source, &stat, label, to_role, dest_relative)
     }
 
     fn copy_file(
         &mut self,
         primitive: &str,
-        source: &Path,
-        metadata: &fs::Metadata,
+        source: SourceFile,
+        stat: &Stat,
         source_label: String,
         to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
-        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
+        let relative = self.target_path(to_role, dest_relative)?;
         let after = FileState {
-            sha256: self
-                .slot(to_role)?
-                .pack
-                .hashes
-                .sha256_file(source, metadata)?,
-            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
+            sha256: self.slot(to_role)?.pack.hashes.sha256_file(&source, stat)?,
+            mode: stat.mode,
         };
-        let before = self.current_state(to_role, &relative, &absolute)?;
-        let content = Content::File(source.to_path_buf());
+        let before = self.current_state(to_role, &relative)?;
+        let content = Content::File(source);
         Ok(self.record_change(
             primitive,
             ActionKind::Copy,
@@ -433,8 +432,8 @@ impl Planner {
         bytes: Vec<u8>,
         new_mode: u32,
     ) -> Result<Status> {
-        let (relative, absolute) = self.target_path(to_role, dest_relative)?;
-        let before = self.current_state(to_role, &relative, &absolute)?;
+        let relative = self.target_path(to_role, dest_relative)?;
+        let before = self.current_state(to_role, &relative)?;
         let old_bytes = match &before {
             Some(_) => self.read(to_role, &relative)?,
             None => None,
@@ -655,24 +654,28 @@ impl Planner {
 }
 
 /// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
-/// with its absolute location and what is there on disk.
-fn target_file(
-    pack: &Pack,
-    relative: &str,
-) -> Result<(String, std::path::PathBuf, Option<fs::Metadata>)> {
+/// with what is there on disk.
+fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
     let relative = files::confined_relative(relative)?;
-    if relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/")) {
-        bail!("`{relative}` is the tool's own history; scripts cannot write there");
+    if is_state_path(&relative) {
+        bail!(
+            "`{}` is the tool's own history; scripts cannot write there",
+            crate::pack::name::shown(&relative)
+        );
     }
-    let metadata = pack.target_metadata(&relative)?;
-    let absolute = files::join(&pack.home, &relative);
-    Ok((relative, absolute, metadata))
+    let stat = pack.target_metadata(&relative)?;
+    Ok((relative, stat))
+}
+
+/// Whether a pack-relative path is the tool's state directory or inside it.
+pub fn is_state_path(relative: &str) -> bool {
+    relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/"))
 }
 
 /// What `copy_all_from_pack` looks up for one copy, without the plan so far.
 struct LookedUp {
     source_relative: String,
-    source_path: std::path::PathBuf,
+    source_path: SourceFile,
     /// Mode and hash; `None` when a link takes the source out of its pack.
     source: Option<(u32, String)>,
     dest_relative: String,
@@ -681,30 +684,39 @@ struct LookedUp {
 }
 
 fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
+    if crate::interrupt::requested() {
+        bail!("interrupted");
+    }
     let source_relative = files::confined_relative(source)?;
-    let source_path = files::join(&from.home, &source_relative);
-    let source_state = match from
+    let shown = from.root.shown(&source_relative);
+    let (source_path, source_state) = match from
         .reach(&source_relative)
-        .with_context(|| format!("cannot read `{}`", source_path.display()))?
+        .with_context(|| format!("cannot read `{shown}`"))?
     {
-        crate::pack::Reach::Outside(_) => None,
-        crate::pack::Reach::Inside(metadata) => {
-            if !metadata.is_file() {
-                bail!("`{}` is not a regular file", source_path.display());
+        crate::pack::Reach::Outside(_) => (SourceFile::in_pack(&from.root, &source_relative), None),
+        crate::pack::Reach::Inside { stat, real } => {
+            if !stat.is_file() {
+                bail!("`{shown}` is not a regular file");
             }
-            let mode = std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777;
-            Some((mode, from.hashes.sha256_file(&source_path, &metadata)?))
+            let source = SourceFile::in_pack(&from.root, &real);
+            let sha256 = from.hashes.sha256_file(&source, &stat)?;
+            (source, Some((stat.mode, sha256)))
         }
     };
-    let (dest_relative, absolute, metadata) = target_file(to, dest)?;
+    let (dest_relative, stat) = target_file(to, dest)?;
     // `target_metadata` has looked at the file already (and refused a link).
-    let dest_state = match metadata {
+    let dest_state = match stat {
         None => None,
-        Some(metadata) if metadata.is_file() => Some(FileState {
-            sha256: to.hashes.sha256_file(&absolute, &metadata)?,
-            mode: std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
+        Some(stat) if stat.is_file() => Some(FileState {
+            sha256: to
+                .hashes
+                .sha256_file(&SourceFile::in_pack(&to.root, &dest_relative), &stat)?,
+            mode: stat.mode,
         }),
-        Some(_) => bail!("`{}` exists and is not a regular file", absolute.display()),
+        Some(_) => bail!(
+            "`{}` exists and is not a regular file",
+            to.root.shown(&dest_relative)
+        ),
     };
     Ok(LookedUp {
         source_relative,

@@ -5,9 +5,14 @@
 //! a record for people: the journal alone decides what `rollback` does.
 
 use crate::change::journal::RunLog;
-use crate::change::{disk, journal};
+use crate::change::{disk, journal, state};
+use crate::pack::{name, PackRoot};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
+
+/// The most `show` reads of a stored report: about 8 MB at 10,000 tenants, so this holds a
+/// pack of some 250,000 tenants.
+const MAX_REPORT: u64 = 256 * 1024 * 1024;
 
 /// Which of a run's reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +38,9 @@ pub fn path(pack_home: &Path, run_id: &str, kind: Kind) -> PathBuf {
 }
 
 /// Stores `document` as the report of `kind` of run `run_id` in each of `pack_homes` that
-/// recorded the run (written whole and flushed: a reader finds the old one or the new one).
+/// recorded the run (written whole and flushed: a reader finds the old one or the new one),
+/// through the pack's directory handles, as the journal is: a link swapped into the state
+/// directory never redirects it.
 pub fn store<'a>(
     pack_homes: impl IntoIterator<Item = &'a Path>,
     run_id: &str,
@@ -41,30 +48,70 @@ pub fn store<'a>(
     document: &str,
 ) -> Result<()> {
     for home in pack_homes {
-        let dir = journal::run_dir(home, run_id);
-        if !dir.join(journal::JOURNAL_FILE).is_file() {
+        let root = PackRoot::open(home)
+            .with_context(|| format!("cannot open `{}`", name::shown_path(home)))?;
+        let relative = format!("{}/{run_id}", state::runs_relative());
+        let Some(dir) = state::open_dir(&root, &relative, false)? else {
+            continue;
+        };
+        if crate::pack::root::stat_at(&dir, journal::JOURNAL_FILE)?
+            .is_none_or(|stat| !stat.is_file())
+        {
             continue;
         }
-        let dest = dir.join(kind.file_name());
-        disk::atomic_write(&dest, 0o644, &mut document.as_bytes(), None)
-            .with_context(|| format!("cannot store the report `{}`", dest.display()))?;
+        let shown = root.shown(&format!("{relative}/{}", kind.file_name()));
+        let mut reader = document.as_bytes();
+        disk::write_at(
+            &dir,
+            kind.file_name(),
+            &shown,
+            disk::Place::Replace { durable: true },
+            disk::Content {
+                reader: &mut reader,
+                expected: None,
+                mode: 0o644,
+                modified: None,
+                size: document.len() as u64,
+            },
+        )
+        .with_context(|| format!("cannot store the report `{shown}`"))?;
     }
     Ok(())
 }
 
 /// The stored report of `kind` of run `run_id`, if there is one (runs of earlier versions,
-/// and a run killed before its end, have none).
+/// and a run killed before its end, have none). Read through the pack's directory handles.
 pub fn read(pack_home: &Path, run_id: &str, kind: Kind) -> Result<Option<String>> {
-    let file = path(pack_home, run_id, kind);
-    match std::fs::symlink_metadata(&file) {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        _ => {}
-    }
-    let bytes = crate::pack::files::read_regular(&file)
-        .with_context(|| format!("cannot read the stored report `{}`", file.display()))?;
-    crate::pack::files::utf8_text(bytes, &file.display().to_string())
+    let root = PackRoot::open(pack_home)
+        .with_context(|| format!("cannot open `{}`", name::shown_path(pack_home)))?;
+    let relative = format!("{}/{run_id}/{}", state::runs_relative(), kind.file_name());
+    let shown = root.shown(&relative);
+    let bytes = match root.stat(&relative) {
+        Ok(None) => return Ok(None),
+        Ok(Some(stat)) if !stat.is_file() => {
+            bail!("cannot read the stored report `{shown}`: not a regular file")
+        }
+        Ok(Some(_)) => {
+            let (file, stat) = root
+                .open_file(&relative)
+                .with_context(|| format!("cannot read the stored report `{shown}`"))?;
+            crate::pack::files::read_at_most(
+                file,
+                stat.size,
+                &root.path(&relative),
+                MAX_REPORT,
+                "a stored report",
+            )
+            .with_context(|| format!("cannot read the stored report `{shown}`"))?
+        }
+        Err(error) => {
+            return Err(state::refuse_state(&root, &relative, &error))
+                .with_context(|| format!("cannot read the stored report `{shown}`"))
+        }
+    };
+    crate::pack::files::utf8_text(bytes, &shown)
         .map(Some)
-        .with_context(|| format!("cannot read the stored report `{}`", file.display()))
+        .with_context(|| format!("cannot read the stored report `{shown}`"))
 }
 
 /// The run `wanted` names among `runs` (a run id, or a prefix of one that no other run

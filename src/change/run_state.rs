@@ -2,7 +2,7 @@
 //! that a new state (a new way for a run or a rollback to end) is added here once and every
 //! command that shows runs knows it.
 
-use crate::change::journal::RunLog;
+use crate::change::runlog::RunLog;
 use serde::Serialize;
 
 /// The state of a run recorded in a pack's journal.
@@ -17,36 +17,56 @@ pub enum RunState {
     /// A change failed while applying, and everything the run had applied was taken back.
     #[serde(rename = "taken back")]
     TakenBack,
+    /// Ctrl-C or SIGTERM stopped the run, and everything it had applied was taken back.
+    #[serde(rename = "interrupted, taken back")]
+    Interrupted,
     /// A change failed, and taking the run back failed too: `rollback` finishes it.
-    #[serde(rename = "failed")]
+    #[serde(rename = "failed, not taken back")]
     Failed,
     /// `rollback` took the run back.
     #[serde(rename = "rolled back")]
     RolledBack,
+    /// A rollback of the run began and stopped part-way (disk full, a signal): running
+    /// `rollback` again finishes it.
+    #[serde(rename = "rollback incomplete")]
+    RollbackIncomplete,
     /// The run never ended (killed, power loss): `rollback` takes it back.
     #[serde(rename = "unfinished")]
     Unfinished,
+    /// Its journal fails its checksums or ends early where it cannot: nothing acts on it.
+    #[serde(rename = "damaged")]
+    Damaged,
 }
 
 impl RunState {
     /// Every state, in the order the documentation lists them.
-    pub const ALL: [RunState; 6] = [
+    pub const ALL: [RunState; 9] = [
         RunState::Complete,
         RunState::Checkpoint,
         RunState::TakenBack,
+        RunState::Interrupted,
         RunState::Failed,
         RunState::RolledBack,
+        RunState::RollbackIncomplete,
         RunState::Unfinished,
+        RunState::Damaged,
     ];
 
     /// The state of `run`.
     pub fn of(run: &RunLog) -> RunState {
+        if run.damage.is_some() {
+            return RunState::Damaged;
+        }
         if run.rolled_back {
             return RunState::RolledBack;
+        }
+        if run.rollback_begun {
+            return RunState::RollbackIncomplete;
         }
         match run.end.as_deref() {
             Some("complete") if run.checkpoint.is_some() => RunState::Checkpoint,
             Some("complete") => RunState::Complete,
+            Some("undone") if run.end_cause.is_some() => RunState::Interrupted,
             Some("undone") => RunState::TakenBack,
             Some(_) => RunState::Failed,
             None => RunState::Unfinished,
@@ -59,9 +79,12 @@ impl RunState {
             RunState::Complete => "complete",
             RunState::Checkpoint => "checkpoint",
             RunState::TakenBack => "taken back",
-            RunState::Failed => "failed",
+            RunState::Interrupted => "interrupted, taken back",
+            RunState::Failed => "failed, not taken back",
             RunState::RolledBack => "rolled back",
+            RunState::RollbackIncomplete => "rollback incomplete",
             RunState::Unfinished => "unfinished",
+            RunState::Damaged => "damaged",
         }
     }
 
@@ -78,9 +101,18 @@ impl RunState {
             RunState::Failed => {
                 "a change failed and taking the run back failed too: `apim-migrate rollback` finishes it once the cause is fixed"
             }
+            RunState::Interrupted => {
+                "Ctrl-C or SIGTERM stopped the run; everything it had applied was taken back"
+            }
             RunState::RolledBack => "`apim-migrate rollback` took the run back",
+            RunState::RollbackIncomplete => {
+                "a rollback of the run stopped part-way: `apim-migrate rollback` again finishes it"
+            }
             RunState::Unfinished => {
                 "the run never ended (killed, power loss): `apim-migrate rollback` takes it back"
+            }
+            RunState::Damaged => {
+                "its journal fails its checksums or ends early: nothing acts on it until it is restored from a backup of the pack"
             }
         }
     }
@@ -89,7 +121,12 @@ impl RunState {
     pub fn in_place(self) -> bool {
         matches!(
             self,
-            RunState::Complete | RunState::Checkpoint | RunState::Failed | RunState::Unfinished
+            RunState::Complete
+                | RunState::Checkpoint
+                | RunState::Failed
+                | RunState::RollbackIncomplete
+                | RunState::Unfinished
+                | RunState::Damaged
         )
     }
 }

@@ -169,7 +169,7 @@ pub struct PackArgs {
     #[arg(long = "lib", value_name = "DIR")]
     pub lib: Vec<PathBuf>,
 
-    /// Stop the script if planning takes longer than this (seconds; raise it for very large packs)
+    /// Stop the script if it runs longer than this (seconds); the time it spends looking at the packs does not count
     #[arg(long, value_name = "SECONDS", default_value_t = crate::engine::DEFAULT_TIME_LIMIT_SECONDS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub time_limit: u64,

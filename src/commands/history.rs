@@ -11,6 +11,9 @@ use crate::report::history::History;
 pub fn history(args: &HistoryArgs) -> CommandResult {
     let home = canonical("DIR", &args.dir)?;
     let runs = journal::read_runs(&home)?;
+    for run in &runs {
+        run.trusted()?;
+    }
     let stored = runs
         .iter()
         .filter(|run| reports::path(&home, &run.run_id, Kind::Run).is_file())

@@ -52,19 +52,74 @@ pub fn main() -> ExitCode {
     crate::report::log::init(cli.verbose, cli.quiet);
     let name = cli.command.name();
     let json = cli.command.json();
-    match dispatch(cli) {
+    // The commands that change packs stop at a boundary on SIGINT or SIGTERM (and take back
+    // what they had done, or say how to finish); the others end at once, as by default.
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Plan(_) | Command::Rollback(_)
+    ) {
+        if let Err(error) = crate::interrupt::install() {
+            tracing::warn!(
+                "cannot handle SIGINT and SIGTERM ({error}): they end the process at once"
+            );
+        }
+    }
+    match on_the_script_stack(move || dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             crate::report::error(&failure);
             if json {
                 crate::report::output::document(&document::error_document(name, &failure));
             }
-            ExitCode::from(if detailed {
-                EXIT_RUN_FAILED
-            } else {
-                failure.exit_code()
+            ExitCode::from(match failure {
+                Failure::Interrupted(_) => failure.exit_code(),
+                _ if detailed => EXIT_RUN_FAILED,
+                _ => failure.exit_code(),
             })
         }
+    }
+}
+
+/// Runs `work` on a thread with `engine::SCRIPT_STACK` of stack, where scripts cannot
+/// overflow it (see there); where the system will not reserve that much, on a smaller one.
+fn on_the_script_stack(
+    work: impl FnOnce() -> CommandResult<u8> + Send + 'static,
+) -> CommandResult<u8> {
+    let mut work = Some(work);
+    for size in [crate::engine::SCRIPT_STACK, crate::engine::SCRIPT_STACK / 4] {
+        let Some(job) = work.take() else { break };
+        let job = std::sync::Arc::new(std::sync::Mutex::new(Some(job)));
+        let handed = job.clone();
+        let spawned = std::thread::Builder::new()
+            .name("apim-migrate".to_string())
+            .stack_size(size)
+            .spawn(move || {
+                let job = handed.lock().ok().and_then(|mut job| job.take());
+                job.map(|job| job())
+            });
+        match spawned {
+            Ok(thread) => {
+                return match thread.join() {
+                    Ok(Some(outcome)) => outcome,
+                    Ok(None) => Err(Failure::RunFailed(anyhow::anyhow!(
+                        "internal: the command did not start"
+                    ))),
+                    // The panic was printed where it happened; its locks were released as
+                    // it unwound.
+                    Err(_) => Err(Failure::RunFailed(anyhow::anyhow!(
+                        "internal error (a bug in apim-migrate): the command stopped; see the message above"
+                    ))),
+                };
+            }
+            // Not spawned: the job is still in its slot, for the next try.
+            Err(_) => work = job.lock().ok().and_then(|mut job| job.take()),
+        }
+    }
+    match work {
+        Some(work) => work(),
+        None => Err(Failure::RunFailed(anyhow::anyhow!(
+            "internal: the command did not start"
+        ))),
     }
 }
 

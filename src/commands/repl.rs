@@ -4,8 +4,9 @@
 //! statements line by line and stops at the first that fails.
 
 use crate::change::apply;
-use crate::change::journal::{self, TargetLocks};
+use crate::change::journal;
 use crate::change::planner::PackSlot;
+use crate::change::state::TargetLocks;
 use crate::cli::ReplArgs;
 use crate::engine::PlanOptions;
 use crate::error::{CommandResult, Failure};
@@ -71,7 +72,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
         Some(
             TargetLocks::acquire(
                 targets.iter().map(|slot| slot.pack.home.as_path()),
-                &format!("repl {}", std::process::id()),
+                "repl session",
             )
             .map_err(Failure::BadInput)?,
         )
@@ -250,6 +251,7 @@ impl Repl {
                     );
                     return Err(match failure {
                         Failure::RunFailed(_) => Failure::RunFailed(anyhow::anyhow!(message)),
+                        Failure::Interrupted(_) => Failure::Interrupted(anyhow::anyhow!(message)),
                         Failure::BadInput(_) | Failure::NotConfirmed(_) => {
                             Failure::bad_input(message)
                         }

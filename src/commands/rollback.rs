@@ -20,12 +20,12 @@ pub fn rollback(args: &RollbackArgs) -> CommandResult {
         }
     }
     let document = match rollback::rollback(&homes, args.force)? {
-        Some(done) => {
+        rollback::Ended::RolledBack(done) => {
             let document = RollbackDocument::of(&done, args.force);
             store(&done.packs, &done.run_id, &document.json());
             document
         }
-        None => RollbackDocument::nothing(&homes),
+        rollback::Ended::NothingToDo(why) => RollbackDocument::nothing(&homes, why),
     };
     if args.json {
         crate::report::output::document(&document.json());

@@ -140,19 +140,20 @@ fn finish(executed: &Executed, json: bool, verbose: bool, confirmed: bool) -> Co
         print(executed, json, verbose);
     }
     match &executed.error {
+        Some(error) if executed.interrupted => {
+            Err(Failure::Interrupted(anyhow::anyhow!("{error}")))
+        }
         Some(error) => Err(Failure::RunFailed(anyhow::anyhow!("{error}"))),
         None => Ok(()),
     }
 }
 
+/// Prints the report; with `--quiet` nothing but the error that ends the command (on stderr,
+/// by `commands::main`).
 fn print(executed: &Executed, json: bool, verbose: bool) {
     let outcome = Outcome::of(executed);
     if json {
         crate::report::output::document(&outcome.json());
-    } else if executed.error.is_some() && crate::report::output::quiet() {
-        // A failed run's report is shown even under `--quiet` (on stderr, with the errors):
-        // it says what was taken back.
-        crate::report::output::error_text(&outcome.human(verbose));
     } else {
         crate::out!("{}", outcome.human(verbose));
     }
@@ -217,12 +218,18 @@ fn run_inventory(
     let report = Combined::of(&done);
     if args.json {
         crate::report::output::document(&report.json());
-    } else if done.failed.is_some() && crate::report::output::quiet() {
-        crate::report::output::error_text(&report.human(verbose));
     } else {
         crate::out!("{}", report.human(verbose));
     }
+    let interrupted = done.nodes.iter().any(|node| match node {
+        crate::inventory::NodeRun::Here { executed, .. } => executed.interrupted,
+        _ => false,
+    });
     match &done.failed {
+        Some(node) if interrupted => Err(Failure::Interrupted(anyhow::anyhow!(
+            "node `{node}`: the run was interrupted ({}) and taken back; the nodes after it were not run",
+            crate::interrupt::signal_name()
+        ))),
         Some(node) => Err(Failure::RunFailed(anyhow::anyhow!(
             "node `{node}`: the run failed and was taken back; the nodes after it were not run"
         ))),

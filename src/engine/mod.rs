@@ -39,8 +39,23 @@ pub const MAX_MAP_SIZE: usize = 50_000;
 pub const MAX_MODULES: usize = 32;
 pub const MAX_FUNCTIONS: usize = 512;
 /// Heap the script may use beyond what the process held when it started (Rhai does not
-/// count a map grown by index assignment against `MAX_MAP_SIZE`).
+/// count a map grown by index assignment against `MAX_MAP_SIZE`). The plan the primitives
+/// build is the tool's, not the script's: it grows with the packs, and is left out (see
+/// `Budget::progress`); `MAX_ACTIONS` bounds it instead.
 pub const MAX_SCRIPT_MEMORY: usize = 256 * 1024 * 1024;
+/// How many actions a script may plan: a pack of a million tenants needs about 1.3 million.
+pub const MAX_ACTIONS: usize = 2_000_000;
+/// How many times a script may make the tool look at files (a `stat`, an open, a directory
+/// entry): a script that calls a primitive over and over ends here. The standard script
+/// makes about 12 per file it copies (1.5 million at 100,000 tenants).
+pub const MAX_FILE_OPERATIONS: u64 = 50_000_000;
+/// The stack scripts run on (see `commands::main`): reserved, and used only as deep as a
+/// script's values nest. Rhai drops and compares nested values (a chain of closures each
+/// holding the one before, arrays in arrays) recursively, about 180 bytes of stack a level
+/// in a release build and 280 in a debug build; the operation limit keeps nesting under
+/// about 3.3 million levels (each level costs at least three operations), which this stack
+/// holds, so that no script can overflow it.
+pub const SCRIPT_STACK: usize = 1024 * 1024 * 1024;
 /// The default of `--time-limit`.
 pub const DEFAULT_TIME_LIMIT_SECONDS: u64 = 10;
 
@@ -78,16 +93,39 @@ pub fn build_engine(session: &SharedSession, register: Registrar) -> Engine {
     let time_limit = session.borrow().options.time_limit();
     let budget = session.borrow().budget.clone();
     budget.restart();
+    let planner = session.clone();
     engine.on_progress(move |_| {
-        if crate::allocated() > budget.memory_ceiling.get() {
+        if crate::interrupt::requested() {
+            return Some(Dynamic::from(format!(
+                "{} while the script was planned; nothing was changed",
+                crate::interrupt::Interrupted
+            )));
+        }
+        let actions = planner
+            .try_borrow()
+            .ok()
+            .map(|session| session.planner.recorded());
+        let progress = budget.progress(actions);
+        if actions.is_some_and(|actions| actions > MAX_ACTIONS) {
+            return Some(Dynamic::from(format!(
+                "the script planned more than {MAX_ACTIONS} actions and was stopped (a loop planning without end?)"
+            )));
+        }
+        if crate::allocated() > progress.heap_ceiling {
             return Some(Dynamic::from(format!(
                 "the script used more than {} MiB of memory and was stopped (data growing without end?)",
                 MAX_SCRIPT_MEMORY / (1024 * 1024)
             )));
         }
-        (budget.started.get().elapsed() > time_limit).then(|| {
+        let (spent, looked) = (progress.own_time, progress.file_operations);
+        if looked > MAX_FILE_OPERATIONS {
+            return Some(Dynamic::from(format!(
+                "the script made the tool look at files more than {MAX_FILE_OPERATIONS} times and was stopped (a loop calling a primitive without end?)"
+            )));
+        }
+        (spent > time_limit).then(|| {
             Dynamic::from(format!(
-                "the script ran for more than {} seconds and was stopped (an endless loop? for very large packs, raise --time-limit)",
+                "the script ran for more than {} seconds and was stopped (an endless loop? the time spent looking at the packs does not count; raise --time-limit if the script needs longer)",
                 time_limit.as_secs()
             ))
         })

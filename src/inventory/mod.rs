@@ -99,11 +99,13 @@ pub struct Inventory {
 /// Reads `path`; every problem is bad input naming the file.
 pub fn load(path: &Path) -> CommandResult<Inventory> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Failure::bad_input(format!(
-            "--inventory `{shown}`: cannot read it ({error}); give the TOML file that lists the deployment's nodes"
-        ))
-    })?;
+    let text = crate::pack::files::read_regular(path)
+        .and_then(|bytes| crate::pack::files::utf8_text(bytes, &shown.to_string()))
+        .map_err(|error| {
+            Failure::bad_input(format!(
+                "--inventory `{shown}`: cannot read it ({error}); give the TOML file that lists the deployment's nodes"
+            ))
+        })?;
     let file: InventoryFile = toml_edit::de::from_str(&text).map_err(|error| {
         let message = error.to_string();
         Failure::bad_input(format!(

@@ -183,7 +183,8 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
             }
         };
         let mut node_prepared = node_prepared;
-        locks.push(node_prepared.locks.take());
+        let node_locks = node_prepared.locks.take();
+        locks.push(node_locks.zip(node_prepared.run_id.take()));
         let executed =
             run::plan_prepared(node_prepared).map_err(|failure| in_node(&node.name, failure))?;
         runs.push(NodeRun::Here {
@@ -222,12 +223,14 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
                 *applied = true;
                 continue;
             }
-            let Some(Some(lock)) = lock else {
+            let Some(Some((lock, run_id))) = lock else {
                 return Err(Failure::RunFailed(anyhow::anyhow!(
                     "internal: node `{}` has no locks",
                     node.name
                 )));
             };
+            // The id its locks were taken under (they name it).
+            executed.run_id = Some(run_id);
             run::apply_planned(executed, &lock, options.progress.as_ref())
                 .map_err(|failure| in_node(&node.name, failure))?;
             *applied = true;
@@ -276,6 +279,9 @@ fn in_node(name: &str, failure: Failure) -> Failure {
     match failure {
         Failure::BadInput(error) => Failure::BadInput(error.context(format!("node `{name}`"))),
         Failure::RunFailed(error) => Failure::RunFailed(error.context(format!("node `{name}`"))),
+        Failure::Interrupted(error) => {
+            Failure::Interrupted(error.context(format!("node `{name}`")))
+        }
         Failure::NotConfirmed(error) => Failure::NotConfirmed(error),
     }
 }

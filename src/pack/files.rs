@@ -18,9 +18,75 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
     to_hex(&Sha256::digest(bytes))
 }
 
+/// The most the tool reads of a file it parses (a configuration file, a script, an
+/// inventory, a catalogue): a deployment.toml is a few tens of KiB, so anything this large
+/// is not the file it should be, and reading it whole would cost the memory scripts are
+/// limited to.
+pub const MAX_PARSED: u64 = 16 * 1024 * 1024;
+
+/// Reads all of `reader` (a file of `size` bytes at `path`, about to be parsed), refusing
+/// more than `MAX_PARSED` bytes with a message that names the file.
+pub fn read_parsed(reader: impl Read, size: u64, path: &Path) -> io::Result<Vec<u8>> {
+    read_at_most(reader, size, path, MAX_PARSED, "a file it parses")
+}
+
+/// Reads all of `reader` (a file of `size` bytes at `path`), at most `limit` bytes; `what`
+/// says what the file is, for the message.
+pub fn read_at_most(
+    reader: impl Read,
+    size: u64,
+    path: &Path,
+    limit: u64,
+    what: &str,
+) -> io::Result<Vec<u8>> {
+    let too_large = |size: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "`{}` is {}, more than the {} the tool reads of {what}; is it the right file?",
+                crate::pack::name::shown_path(path),
+                human_size(size),
+                human_size(limit)
+            ),
+        )
+    };
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// `12 KiB`, `200 MiB`: a size for people.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value < 10.0 && value.fract() != 0.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
 /// Lowercase hex SHA-256 of a file's content, streamed.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let file = File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    sha256_reader(file, path)
+}
+
+/// Lowercase hex SHA-256 of what `file` (read from `path`) holds, streamed.
+pub fn sha256_reader(mut file: impl Read, path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -45,14 +111,17 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Reads a regular file. Anything else (a FIFO, a device, a directory) is refused before it
-/// is opened, because reading a FIFO or a device would block or never end.
+/// Reads a regular file the tool parses (at most `MAX_PARSED` bytes). Anything else (a FIFO,
+/// a device, a directory) is refused before it is opened, because reading a FIFO or a
+/// device would block or never end.
 pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     let metadata = fs::metadata(path)?;
     if !metadata.is_file() {
         return Err(not_regular(path));
     }
-    fs::read(path)
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    read_parsed(file, size, path)
 }
 
 /// The error for a path that is there but is not a regular file.
@@ -115,10 +184,17 @@ pub fn file_state(path: &Path) -> Result<Option<(String, u32)>> {
 }
 
 /// A path relative to a pack, checked to stay inside it: no absolute paths, no `..`, no
-/// empty or `.` components. Separators are normalised to `/`.
+/// empty or `.` components, no NUL character. Separators are normalised to `/`. Names that
+/// are not UTF-8 come carried as text (see `pack::name`) and stay so.
 pub fn confined_relative(path: &str) -> Result<String> {
     if path.is_empty() {
         anyhow::bail!("empty path");
+    }
+    if path.contains('\0') {
+        anyhow::bail!(
+            "path `{}` holds a NUL character, which no file name can",
+            crate::pack::name::shown(path)
+        );
     }
     let candidate = Path::new(path);
     let mut parts = Vec::new();
@@ -144,11 +220,12 @@ pub fn confined_relative(path: &str) -> Result<String> {
     Ok(parts.join("/"))
 }
 
-/// Joins a `/`-separated relative path onto a root.
+/// Joins a `/`-separated relative path onto a root (names carried as text become their
+/// bytes again, see `pack::name`).
 pub fn join(root: &Path, relative: &str) -> PathBuf {
-    relative
-        .split('/')
-        .fold(root.to_path_buf(), |path, part| path.join(part))
+    relative.split('/').fold(root.to_path_buf(), |path, part| {
+        path.join(&*crate::pack::name::to_os(part))
+    })
 }
 
 /// Sorted names of the entries of a directory; empty when it does not exist.
@@ -163,9 +240,7 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
-        if let Some(name) = entry.file_name().to_str() {
-            names.push(name.to_string());
-        }
+        names.push(crate::pack::name::from_os(&entry.file_name()).into_owned());
     }
     names.sort();
     Ok(names)

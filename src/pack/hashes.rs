@@ -20,14 +20,12 @@
 //! corrupted is ignored as a whole. Nothing in it is believed without the `stat` of the file
 //! agreeing, so a stale file (an older copy, another pack's) can only miss.
 
+use crate::pack::root::{Kind, PackRoot, SourceFile, Stat};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fs::{self, File};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The cache's file in a pack's state directory.
@@ -49,11 +47,11 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(metadata: &fs::Metadata) -> Stamp {
+    fn of(stat: &Stat) -> Stamp {
         Stamp {
-            size: metadata.size(),
-            mtime: (metadata.mtime(), metadata.mtime_nsec()),
-            ctime: (metadata.ctime(), metadata.ctime_nsec()),
+            size: stat.size,
+            mtime: stat.mtime,
+            ctime: stat.ctime,
         }
     }
 }
@@ -61,9 +59,12 @@ impl Stamp {
 type Key = (u64, u64);
 type Entries = HashMap<Key, (Stamp, [u8; 32])>;
 
-fn key(metadata: &fs::Metadata) -> Key {
-    (metadata.dev(), metadata.ino())
+fn key(stat: &Stat) -> Key {
+    (stat.dev, stat.ino)
 }
+
+/// The largest cache file read (about six million files); a larger one is not this tool's.
+const MAX_CACHE_FILE: u64 = 512 * 1024 * 1024;
 
 /// Seconds and nanoseconds since the epoch, as `stat` gives them (before it: negative).
 fn split(time: SystemTime) -> (i64, i64) {
@@ -105,13 +106,23 @@ impl Default for HashCache {
 }
 
 impl HashCache {
-    /// The caches of the packs at `homes`, merged; a missing, foreign or damaged file adds
-    /// nothing.
-    pub fn load<'a>(homes: impl IntoIterator<Item = &'a Path>) -> HashCache {
+    /// The caches of the packs, merged; a missing, foreign, damaged or oversized file (or
+    /// one reached through a link) adds nothing.
+    pub fn load<'a>(roots: impl IntoIterator<Item = &'a PackRoot>) -> HashCache {
         let mut cache = HashCache::default();
-        for home in homes {
-            let path = home.join(crate::pack::STATE_DIR).join(CACHE_FILE);
-            if let Ok(bytes) = fs::read(&path) {
+        for root in roots {
+            let relative = format!("{}/{CACHE_FILE}", crate::pack::STATE_DIR);
+            let Ok((file, stat)) = root.open_file(&relative) else {
+                continue;
+            };
+            let read = crate::pack::files::read_at_most(
+                file,
+                stat.size,
+                &root.path(&relative),
+                MAX_CACHE_FILE,
+                "its hash cache",
+            );
+            if let Ok(bytes) = read {
                 cache.known.extend(decode(&bytes).unwrap_or_default());
             }
         }
@@ -127,17 +138,17 @@ impl HashCache {
     }
 
     /// Whether an entry read matches this `stat` of a file.
-    pub fn covers(&self, metadata: &fs::Metadata) -> bool {
+    pub fn covers(&self, stat: &Stat) -> bool {
         self.known
-            .get(&key(metadata))
-            .is_some_and(|(stamp, _)| *stamp == Stamp::of(metadata))
+            .get(&key(stat))
+            .is_some_and(|(stamp, _)| *stamp == Stamp::of(stat))
     }
 
-    /// The SHA-256 of the regular file at `path`, whose `stat` (taken before this call) is
-    /// `metadata`: from the cache when an entry matches it in every field, else read.
-    pub fn sha256_file(&self, path: &Path, metadata: &fs::Metadata) -> Result<String> {
-        let key = key(metadata);
-        let stamp = Stamp::of(metadata);
+    /// The SHA-256 of the regular file `source`, whose `stat` (taken before this call) is
+    /// `stat`: from the cache when an entry matches it in every field, else read.
+    pub fn sha256_file(&self, source: &SourceFile, stat: &Stat) -> Result<String> {
+        let key = key(stat);
+        let stamp = Stamp::of(stat);
         if let Some((known, sha256)) = self.known.get(&key) {
             if *known == stamp {
                 if self.recording {
@@ -148,18 +159,17 @@ impl HashCache {
                 return Ok(crate::pack::files::to_hex(sha256));
             }
         }
-        let mut file =
-            File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let shown = || crate::pack::name::shown_path(source.path());
         // What is read is what this descriptor holds, whatever the path leads to by now.
-        let opened = file
-            .metadata()
-            .with_context(|| format!("cannot stat `{}`", path.display()))?;
+        let (mut file, opened) = source
+            .open()
+            .with_context(|| format!("cannot read `{}`", shown()))?;
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let read = file
                 .read(&mut buffer)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
+                .with_context(|| format!("cannot read `{}`", shown()))?;
             if read == 0 {
                 break;
             }
@@ -177,15 +187,31 @@ impl HashCache {
         Ok(crate::pack::files::to_hex(&digest))
     }
 
-    /// The state of the file at `path` as `files::file_state` gives it, hashed through the
-    /// cache.
-    pub fn file_state(&self, path: &Path) -> Result<Option<(String, u32)>> {
-        match fs::symlink_metadata(path) {
-            Ok(metadata) if metadata.file_type().is_file() => Ok(Some((
-                self.sha256_file(path, &metadata)?,
-                metadata.mode() & 0o7777,
+    /// The state of the file at `relative` in a pack: its hash (through the cache) and mode,
+    /// or `None` when nothing is there. Anything that is there but is not a regular file is
+    /// an error, because the tool never replaces directories, links or devices with files.
+    pub fn file_state(
+        &self,
+        root: &Arc<PackRoot>,
+        relative: &str,
+    ) -> Result<Option<(String, u32)>> {
+        let stat = root
+            .stat(relative)
+            .with_context(|| format!("cannot stat `{}`", root.shown(relative)))?;
+        match stat {
+            None => Ok(None),
+            Some(stat) if stat.kind == Kind::File => Ok(Some((
+                self.sha256_file(&SourceFile::in_pack(root, relative), &stat)?,
+                stat.mode,
             ))),
-            _ => crate::pack::files::file_state(path),
+            Some(stat) if stat.kind == Kind::Link => anyhow::bail!(
+                "`{}` is a symbolic link; refusing to replace it",
+                root.shown(relative)
+            ),
+            Some(_) => anyhow::bail!(
+                "`{}` exists and is not a regular file",
+                root.shown(relative)
+            ),
         }
     }
 
@@ -195,7 +221,7 @@ impl HashCache {
     /// file still shows it.
     pub fn record_written(
         &self,
-        placed: &fs::Metadata,
+        placed: &Stat,
         kept: SystemTime,
         written: SystemTime,
         sha256: &str,
@@ -288,12 +314,14 @@ fn decode(bytes: &[u8]) -> Option<Entries> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::{self, File};
+    use std::path::Path;
 
-    fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> (std::path::PathBuf, fs::Metadata) {
+    fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> (SourceFile, Stat) {
         let path = dir.join(name);
         fs::write(&path, bytes).expect("write");
         let metadata = fs::metadata(&path).expect("stat");
-        (path, metadata)
+        (SourceFile::outside(path), Stat::of(&metadata))
     }
 
     #[test]
@@ -355,9 +383,9 @@ mod tests {
         );
         // Any change moves the change time; past the clock's tick it is another stamp.
         std::thread::sleep(Duration::from_millis(30));
-        fs::write(&path, b"<b/>").expect("write");
-        let changed = fs::metadata(&path).expect("stat");
-        assert_eq!(changed.len(), metadata.len());
+        fs::write(path.path(), b"<b/>").expect("write");
+        let changed = Stat::of(&fs::metadata(path.path()).expect("stat"));
+        assert_eq!(changed.size, metadata.size);
         assert_eq!(
             cache.sha256_file(&path, &changed).expect("hash"),
             crate::pack::files::sha256_bytes(b"<b/>")
@@ -371,9 +399,9 @@ mod tests {
         let sha256 = crate::pack::files::sha256_bytes(b"<w/>");
         let now = SystemTime::now();
         let long_ago = now - Duration::from_secs(3600);
-        let file = File::options().write(true).open(&path).expect("open");
+        let file = File::options().write(true).open(path.path()).expect("open");
         file.set_modified(long_ago).expect("set the time");
-        let placed = file.metadata().expect("fstat");
+        let placed = Stat::of(&file.metadata().expect("fstat"));
 
         let cache = HashCache::default();
         // Kept a moment ago: a later write could stamp the same time.

@@ -58,7 +58,8 @@ pub fn driver_classes_in(
     Ok((!classes.is_empty()).then_some(classes))
 }
 
-/// The driver jars in a pack directory (pack-relative).
+/// The driver jars in a pack directory (pack-relative). A jar reached through a link that
+/// leaves the pack is not the pack's: it is left out here (see `linked_out`).
 pub fn drivers_in(pack: &Pack, dir: &str) -> Result<Vec<DriverJar>> {
     let mut drivers = Vec::new();
     for file_name in pack.list_dir(dir)? {
@@ -66,7 +67,7 @@ pub fn drivers_in(pack: &Pack, dir: &str) -> Result<Vec<DriverJar>> {
             continue;
         }
         let path = format!("{dir}/{file_name}");
-        if !pack.is_file(&path) {
+        if !pack.is_file(&path) || pack.leaves_pack(&path).is_some() {
             continue;
         }
         let reader = pack
@@ -82,6 +83,21 @@ pub fn drivers_in(pack: &Pack, dir: &str) -> Result<Vec<DriverJar>> {
         }
     }
     Ok(drivers)
+}
+
+/// The jars of a pack directory reached through a link that leaves the pack: their paths
+/// (pack-relative) and where they lead.
+pub fn linked_out(pack: &Pack, dir: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let mut linked = Vec::new();
+    for file_name in pack.list_dir(dir)? {
+        if file_name.to_ascii_lowercase().ends_with(".jar") {
+            let path = format!("{dir}/{file_name}");
+            if let Some(real) = pack.leaves_pack(&path) {
+                linked.push((path, real));
+            }
+        }
+    }
+    Ok(linked)
 }
 
 pub fn databases_of(classes: &[String]) -> Vec<String> {

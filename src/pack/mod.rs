@@ -11,8 +11,10 @@ pub mod hashes;
 pub mod jdbc;
 pub mod keystores;
 mod markers;
+pub mod name;
 pub mod profile;
 pub mod role;
+pub mod root;
 pub mod secure_vault;
 pub mod sequences;
 pub mod stock;
@@ -24,6 +26,7 @@ use anyhow::{bail, Context, Result};
 pub use distribution::Distribution;
 use markers::{Reading, MARKERS};
 pub use role::Role;
+pub use root::{Kind, PackRoot, SourceFile, Stat};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -114,14 +117,10 @@ pub struct Pack {
     /// were (see `Planner::view`). Empty for a pack read from disk.
     #[serde(skip)]
     pub overlay: Arc<BTreeMap<String, Overlaid>>,
-    /// Directories of the pack (relative) found to be real directories, not links: a path
-    /// below them needs no check of theirs again. Shared by the clones of the pack.
+    /// The pack's home, open: every read of the pack goes through its directory handles,
+    /// never through a link swapped in (see `root`). Shared by the clones of the pack.
     #[serde(skip)]
-    real_dirs: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-    /// Directories of a target pack found missing while planning (nothing is written while
-    /// a plan is made; `rechecked` forgets them).
-    #[serde(skip)]
-    missing_dirs: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    pub root: Arc<PackRoot>,
     /// The hashes of files known from earlier runs (see `hashcache`); one cache is shared by
     /// all the packs of a run.
     #[serde(skip)]
@@ -130,8 +129,9 @@ pub struct Pack {
 
 /// Where a pack path leads.
 pub enum Reach {
-    /// Inside the pack; the metadata of what is there (links followed).
-    Inside(fs::Metadata),
+    /// Inside the pack: what is there (a link inside the pack followed), and the path that
+    /// leads there without links, to read it by.
+    Inside { stat: Stat, real: String },
     /// Out of the pack, through a link, to this path.
     Outside(PathBuf),
 }
@@ -140,7 +140,7 @@ pub enum Reach {
 #[derive(Debug, Clone)]
 pub enum Overlaid {
     /// A file on disk (in a source pack, or given by path) that will be copied there.
-    File(PathBuf),
+    File(SourceFile),
     /// Bytes computed while planning (TOML edits).
     Bytes(Arc<Vec<u8>>),
 }
@@ -167,6 +167,7 @@ impl Pack {
         let home = dir
             .canonicalize()
             .with_context(|| format!("cannot resolve `{shown}`"))?;
+        let root = PackRoot::open(&home).with_context(|| format!("cannot open `{shown}`"))?;
 
         let mut readings = Vec::new();
         let mut unknown_products = Vec::new();
@@ -249,8 +250,7 @@ impl Pack {
             readings: readings.into_iter().map(|(_, reading)| reading).collect(),
             disagreements,
             overlay: Arc::default(),
-            real_dirs: Arc::default(),
-            missing_dirs: Arc::default(),
+            root: Arc::new(root),
             hashes: Arc::default(),
         })
     }
@@ -322,21 +322,23 @@ impl Pack {
             .take_while(move |key| key.starts_with(&prefix))
     }
 
-    /// The on-disk path of a pack file to read, refused when a link leads it out of the pack:
-    /// what a pack holds through such a link belongs to something else.
-    fn contained(&self, relative: &str) -> std::io::Result<PathBuf> {
-        let path = self.path(relative);
+    /// The path without links of a pack file to read, refused when a link leads it out of
+    /// the pack (what a pack holds through such a link belongs to something else) or when
+    /// it is not a regular file.
+    fn contained(&self, relative: &str) -> std::io::Result<String> {
         match self.reach(relative)? {
             Reach::Outside(real) => Err(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
                 format!(
                     "`{}` is reached through a link that leads out of the pack (to `{}`); links are never followed out of a pack",
-                    path.display(),
-                    real.display()
+                    self.root.shown(relative),
+                    name::shown_path(&real)
                 ),
             )),
-            Reach::Inside(metadata) if !metadata.is_file() => Err(crate::pack::files::not_regular(&path)),
-            Reach::Inside(_) => Ok(path),
+            Reach::Inside { stat, .. } if !stat.is_file() => {
+                Err(crate::pack::files::not_regular(&self.path(relative)))
+            }
+            Reach::Inside { real, .. } => Ok(real),
         }
     }
 
@@ -348,195 +350,169 @@ impl Pack {
         }
         match self.reach(relative).ok()? {
             Reach::Outside(real) => Some(real),
-            Reach::Inside(_) => None,
+            Reach::Inside { .. } => None,
         }
     }
 
     /// Where `relative` leads, following links only to tell whether they leave the pack.
-    /// Each directory is looked at once per pack (`lstat`), then remembered as real; a path
-    /// with a link in it is resolved in full. Resolving every path in full instead (one
-    /// `readlink` per component) was most of the time of planning on a pack with thousands
-    /// of tenants.
+    /// A path without links is looked at through the pack's directory handles (one `stat`);
+    /// one with a link on the way is resolved in full, and what it leads to inside the pack
+    /// is looked at again without links, so that the path returned can be read safely.
     pub fn reach(&self, relative: &str) -> std::io::Result<Reach> {
-        let plain = !relative.is_empty()
-            && relative
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..");
-        if plain {
-            let mut end = 0;
-            let mut linked = false;
-            for part in relative.split('/') {
-                end += part.len();
-                let prefix = &relative[..end];
-                let last = end == relative.len();
-                end += 1;
-                if !last && self.real_dirs_contain(prefix) {
-                    continue;
-                }
-                let metadata = fs::symlink_metadata(self.path(prefix))?;
-                if metadata.file_type().is_symlink() {
-                    linked = true;
-                    break;
-                }
-                if last {
-                    return Ok(Reach::Inside(metadata));
-                }
-                if !metadata.is_dir() {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::NotADirectory,
-                        format!("`{}` is not a directory", self.path(prefix).display()),
-                    ));
-                }
-                if let Ok(mut dirs) = self.real_dirs.lock() {
-                    dirs.insert(prefix.to_string());
-                }
+        match self.root.stat(relative) {
+            Ok(Some(stat)) if stat.kind != Kind::Link => {
+                return Ok(Reach::Inside {
+                    stat,
+                    real: relative.to_string(),
+                })
             }
-            if !linked {
-                return Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+            Ok(None) => return Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+            Ok(Some(_)) => {}
+            Err(error) if root::is_link_error(&error) => {}
+            Err(error) if root::is_not_dir_error(&error) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    format!(
+                        "`{}`: a directory on the way is not a directory",
+                        self.root.shown(relative)
+                    ),
+                ))
             }
+            Err(error) => return Err(error),
         }
-        let path = self.path(relative);
-        let real = path.canonicalize()?;
-        if !real.starts_with(&self.home) {
+        let real = self.path(relative).canonicalize()?;
+        let Ok(inside) = real.strip_prefix(&self.home) else {
             return Ok(Reach::Outside(real));
+        };
+        let inside = name::from_os(inside.as_os_str()).into_owned();
+        let stat = if inside.is_empty() {
+            Some(Stat::of(&fs::metadata(&self.home)?))
+        } else {
+            self.root.stat(&inside)?
+        };
+        match stat {
+            Some(stat) if stat.kind != Kind::Link => Ok(Reach::Inside { stat, real: inside }),
+            _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
         }
-        Ok(Reach::Inside(fs::metadata(&real)?))
     }
 
     /// What is at `relative` in a pack about to be written: `None` when it (or a directory
     /// above it) does not exist; refused when a link is on the way, since the tool never
-    /// writes through links. Directories found real are remembered, as in `reach`.
-    pub fn target_metadata(&self, relative: &str) -> Result<Option<fs::Metadata>> {
-        let mut end = 0;
-        for part in relative.split('/') {
-            end += part.len();
-            let prefix = &relative[..end];
-            let last = end == relative.len();
-            end += 1;
-            if !last && self.real_dirs_contain(prefix) {
-                continue;
-            }
-            if !last
-                && self
-                    .missing_dirs
-                    .lock()
-                    .is_ok_and(|dirs| dirs.contains(prefix))
-            {
-                return Ok(None);
-            }
-            let path = self.path(prefix);
-            let metadata = match fs::symlink_metadata(&path) {
-                Ok(metadata) => metadata,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    if !last {
-                        if let Ok(mut dirs) = self.missing_dirs.lock() {
-                            dirs.insert(prefix.to_string());
-                        }
-                    }
-                    return Ok(None);
-                }
-                Err(error) => {
-                    return Err(error).with_context(|| format!("cannot stat `{}`", path.display()))
-                }
-            };
-            if metadata.file_type().is_symlink() {
-                anyhow::bail!(
-                    "`{}` is a symbolic link; the tool does not write through links",
-                    path.display()
-                );
-            }
-            if last {
-                return Ok(Some(metadata));
-            }
-            if !metadata.is_dir() {
-                anyhow::bail!("`{}` is not a directory", path.display());
-            }
-            if let Ok(mut dirs) = self.real_dirs.lock() {
-                dirs.insert(prefix.to_string());
+    /// writes through links.
+    pub fn target_metadata(&self, relative: &str) -> Result<Option<Stat>> {
+        match self.root.stat(relative) {
+            Ok(Some(stat)) if stat.kind == Kind::Link => anyhow::bail!(
+                "`{}` is a symbolic link; the tool does not write through links",
+                self.root.shown(relative)
+            ),
+            Ok(found) => Ok(found),
+            Err(error) if root::is_link_error(&error) => anyhow::bail!(
+                "`{}` is a symbolic link; the tool does not write through links",
+                self.root
+                    .link_on_the_way(relative)
+                    .unwrap_or_else(|| self.root.shown(relative))
+            ),
+            Err(error) if root::is_not_dir_error(&error) => anyhow::bail!(
+                "`{}`: a directory on the way is not a directory",
+                self.root.shown(relative)
+            ),
+            Err(error) => {
+                Err(error).with_context(|| format!("cannot stat `{}`", self.root.shown(relative)))
             }
         }
-        Ok(None)
     }
 
-    /// The same pack, forgetting which directories were found real (for a new plan of a
-    /// session that has written to it since).
+    /// The same pack, forgetting the directories it walked (for a new plan of a session
+    /// that has written to it since).
     pub fn rechecked(&self) -> Pack {
         Pack {
-            real_dirs: Arc::default(),
-            missing_dirs: Arc::default(),
+            root: Arc::new(self.root.fresh()),
             ..self.clone()
         }
     }
 
-    fn real_dirs_contain(&self, relative: &str) -> bool {
-        self.real_dirs
-            .lock()
-            .is_ok_and(|dirs| dirs.contains(relative))
-    }
-
-    /// Reads a pack file.
+    /// Reads a pack file, at most `files::MAX_PARSED` bytes (the tool reads whole only the
+    /// configuration files it parses).
     pub fn read(&self, relative: &str) -> std::io::Result<Vec<u8>> {
         match self.overlay.get(relative) {
-            Some(Overlaid::File(path)) => fs::read(path),
+            Some(Overlaid::File(source)) => source.read_parsed(),
             Some(Overlaid::Bytes(bytes)) => Ok(bytes.to_vec()),
-            None => fs::read(self.contained(relative)?),
+            None => SourceFile::in_pack(&self.root, &self.contained(relative)?).read_parsed(),
         }
     }
 
     /// Reads a pack file as UTF-8 text.
     pub fn read_to_string(&self, relative: &str) -> std::io::Result<String> {
-        crate::pack::files::utf8_text(
-            self.read(relative)?,
-            &self.path(relative).display().to_string(),
-        )
+        crate::pack::files::utf8_text(self.read(relative)?, &self.root.shown(relative))
     }
 
     /// Opens a pack file for random access (zip archives).
     pub fn open(&self, relative: &str) -> std::io::Result<Box<dyn ReadSeek>> {
         match self.overlay.get(relative) {
-            Some(Overlaid::File(path)) => Ok(Box::new(fs::File::open(path)?)),
+            Some(Overlaid::File(source)) => Ok(Box::new(source.open()?.0)),
             Some(Overlaid::Bytes(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes.to_vec()))),
-            None => Ok(Box::new(fs::File::open(self.contained(relative)?)?)),
+            None => Ok(Box::new(self.root.open_file(&self.contained(relative)?)?.0)),
         }
     }
 
     /// SHA-256 of a pack file.
     pub fn sha256(&self, relative: &str) -> Result<String> {
-        match self.overlay.get(relative) {
-            Some(Overlaid::File(path)) => crate::pack::files::sha256_file(path),
-            Some(Overlaid::Bytes(bytes)) => Ok(crate::pack::files::sha256_bytes(bytes)),
-            None => crate::pack::files::sha256_file(&self.contained(relative)?),
-        }
+        let source = match self.overlay.get(relative) {
+            Some(Overlaid::File(source)) => source.clone(),
+            Some(Overlaid::Bytes(bytes)) => return Ok(crate::pack::files::sha256_bytes(bytes)),
+            None => SourceFile::in_pack(
+                &self.root,
+                &self
+                    .contained(relative)
+                    .map_err(|error| read_error(&self.path(relative), error))?,
+            ),
+        };
+        let (file, _) = source
+            .open()
+            .map_err(|error| read_error(source.path(), error))?;
+        crate::pack::files::sha256_reader(file, source.path())
     }
 
     /// Whether a regular file (or a link to one) is at `relative`.
     pub fn is_file(&self, relative: &str) -> bool {
-        self.overlay.contains_key(relative) || self.path(relative).is_file()
+        self.overlay.contains_key(relative)
+            || match self.reach(relative) {
+                Ok(Reach::Inside { stat, .. }) => stat.is_file(),
+                Ok(Reach::Outside(real)) => real.is_file(),
+                Err(_) => false,
+            }
     }
 
-    /// Whether a directory is at `relative`.
+    /// The entries of a directory of the pack on disk; a directory reached through a link
+    /// is listed where it leads (what is in it is then refused or followed one by one).
+    fn entries(&self, relative: &str) -> Result<Vec<root::Entry>> {
+        let listed = match self.root.list(relative) {
+            Err(error) if root::is_link_error(&error) => match self.reach(relative) {
+                Ok(Reach::Inside { real, .. }) => self.root.list(&real),
+                Ok(Reach::Outside(real)) => root::list_path(&real),
+                Err(error) => Err(error),
+            },
+            other => other,
+        };
+        match listed {
+            Ok(entries) => Ok(entries),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(error) => {
+                Err(error).with_context(|| format!("cannot list `{}`", self.root.shown(relative)))
+            }
+        }
+    }
+
     /// The names of the directories directly below `relative` (a link to a directory
     /// counts, as with `is_dir`), planned ones included, sorted. One read of the directory:
     /// its entries say their type, so thousands of tenants cost no `stat` each.
     pub fn list_subdirs(&self, relative: &str) -> Result<Vec<String>> {
-        let dir = self.path(relative);
         let mut names = std::collections::BTreeSet::new();
-        match fs::read_dir(&dir) {
-            Ok(entries) => {
-                for entry in entries {
-                    let entry =
-                        entry.with_context(|| format!("cannot list `{}`", dir.display()))?;
-                    let kind = entry
-                        .file_type()
-                        .with_context(|| format!("cannot list `{}`", dir.display()))?;
-                    if kind.is_dir() || (kind.is_symlink() && entry.path().is_dir()) {
-                        names.insert(entry.file_name().to_string_lossy().to_string());
-                    }
-                }
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot list `{}`", dir.display()))
+        for entry in self.entries(relative)? {
+            if entry.kind == Kind::Dir
+                || (entry.kind == Kind::Link && self.is_dir(&format!("{relative}/{}", entry.name)))
+            {
+                names.insert(entry.name);
             }
         }
         let skip = relative.len() + 1;
@@ -548,20 +524,30 @@ impl Pack {
         Ok(names.into_iter().collect())
     }
 
+    /// Whether a directory (or a link to one) is at `relative`, or files are planned below it.
     pub fn is_dir(&self, relative: &str) -> bool {
-        self.path(relative).is_dir() || self.overlaid_below(relative).next().is_some()
+        self.overlaid_below(relative).next().is_some()
+            || match self.reach(relative) {
+                Ok(Reach::Inside { stat, .. }) => stat.is_dir(),
+                Ok(Reach::Outside(real)) => real.is_dir(),
+                Err(_) => false,
+            }
     }
 
     /// Whether `relative` itself is a symbolic link on disk.
     pub fn is_link(&self, relative: &str) -> bool {
         !self.overlay.contains_key(relative)
-            && fs::symlink_metadata(self.path(relative))
-                .is_ok_and(|metadata| metadata.file_type().is_symlink())
+            && matches!(self.root.stat(relative), Ok(Some(stat)) if stat.kind == Kind::Link)
     }
 
     /// The names in a pack directory, sorted; empty when it does not exist.
     pub fn list_dir(&self, relative: &str) -> Result<Vec<String>> {
-        let mut names = crate::pack::files::list_dir(&self.path(relative))?;
+        let mut names: Vec<String> = self
+            .entries(relative)?
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect();
+        names.sort();
         let skip = relative.len() + 1;
         let mut planned = self
             .overlaid_below(relative)
@@ -594,7 +580,7 @@ impl Pack {
                     files.push(path);
                 } else if self.is_dir(&path) {
                     stack.push(path);
-                } else if self.path(&path).is_file() {
+                } else if self.is_file(&path) {
                     files.push(path);
                 }
             }
@@ -674,7 +660,10 @@ mod tests {
         fs::write(&source, "copied").expect("write");
         let pack = Pack::identify(home).expect("pack");
         let mut overlay = BTreeMap::new();
-        overlay.insert("a/b/planned.jks".to_string(), Overlaid::File(source));
+        overlay.insert(
+            "a/b/planned.jks".to_string(),
+            Overlaid::File(SourceFile::outside(source)),
+        );
         overlay.insert(
             "a/c/deep/edit.toml".to_string(),
             Overlaid::Bytes(Arc::new(b"x = 1".to_vec())),

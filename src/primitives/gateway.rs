@@ -258,6 +258,13 @@ fn not_to_copy(
             to_pack.label()
         ));
     }
+    if crate::pack::name::has_raw_bytes(&artifact.name) {
+        return Some(format!(
+            "the name of `{}` is not UTF-8: it cannot be listed in the skip list of deployment.toml (TOML holds only text), so {} would delete it at start-up; not copied: rename it to a UTF-8 name and run again",
+            crate::pack::name::shown(&artifact.name),
+            to_pack.label()
+        ));
+    }
     if rules.exempts(artifact.kind, &artifact.name) {
         return Some(format!(
             "`{}` is a custom {} of {}, but a name {} keeps for a file of its own ({}): not copied (nor listed); rename it, or merge the two by hand",

@@ -55,6 +55,21 @@ fn place_from_pack(
     let to_pack = planner.view(to.role)?;
     let drivers = jdbc::drivers_in(&from_pack, COMPONENTS_LIB)?;
     let target_drivers = jdbc::drivers_in(&to_pack, COMPONENTS_LIB)?;
+    // Jars linked in from outside the pack are reported and skipped, as links are
+    // everywhere: what they lead to is not the pack's.
+    let linked = jdbc::linked_out(&from_pack, COMPONENTS_LIB)?;
+    for (path, real) in &linked {
+        let reason = format!(
+            "`{}:{}` is reached through a link that points outside the `{}` pack (to `{}`); links are never followed out of a pack: place its target with `place_jdbc({}, PATH)` if it is a driver that is needed",
+            from.role,
+            crate::pack::name::shown(path),
+            from.role,
+            crate::pack::name::shown_path(real),
+            to.role
+        );
+        planner.warn(PRIMITIVE, &reason, None);
+        planner.skip(PRIMITIVE, from.role, path, &reason)?;
+    }
 
     let mut placed: Vec<&DriverJar> = Vec::new();
     for driver in &drivers {
@@ -126,6 +141,11 @@ fn place_from_pack(
         .into_iter()
         .filter(|name| name.to_ascii_lowercase().ends_with(".jar"))
         .filter(|name| !drivers.iter().any(|driver| &driver.file_name == name))
+        .filter(|name| {
+            !linked
+                .iter()
+                .any(|(path, _)| path.rsplit('/').next() == Some(name.as_str()))
+        })
         .filter(|name| !target_names.contains(name))
         .collect();
     let target_bundles = to_pack.list_dir(COMPONENTS_DROPINS)?;

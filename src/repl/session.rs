@@ -4,10 +4,11 @@
 //! `apim-migrate rollback`) can take it back. Nothing here reads the terminal or prints.
 
 use crate::change::apply;
-use crate::change::journal::{self, TargetLocks};
+use crate::change::journal;
 use crate::change::plan::{Plan, ScriptInfo};
 use crate::change::planner::{PackSlot, Planner};
 use crate::change::rollback::{self, Rollback};
+use crate::change::state::TargetLocks;
 use crate::engine::{self, PackHandle, PlanOptions, ScriptError, SharedSession};
 use crate::error::Failure;
 use crate::pack::stock::Catalogue;
@@ -335,7 +336,9 @@ impl Evaluator {
             &hashes,
         ) {
             Ok(()) => {}
-            Err(Failure::RunFailed(error)) => evaluated.error = Some(format!("{error:#}")),
+            Err(Failure::RunFailed(error) | Failure::Interrupted(error)) => {
+                evaluated.error = Some(format!("{error:#}"))
+            }
             Err(failure @ (Failure::BadInput(_) | Failure::NotConfirmed(_))) => {
                 return Err(ScriptError {
                     message: failure.to_string(),

@@ -282,8 +282,11 @@ pub fn state_style(state: RunState) -> anstyle::Style {
     match state {
         RunState::Complete => style::GOOD,
         RunState::Checkpoint => style::TODO,
-        RunState::TakenBack | RunState::RolledBack => style::QUIET,
-        RunState::Failed | RunState::Unfinished => style::ERROR,
+        RunState::TakenBack | RunState::Interrupted | RunState::RolledBack => style::QUIET,
+        RunState::Failed
+        | RunState::RollbackIncomplete
+        | RunState::Unfinished
+        | RunState::Damaged => style::ERROR,
     }
 }
 

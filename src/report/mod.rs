@@ -26,9 +26,26 @@ use std::fmt::Write as _;
 use style::paint;
 
 /// Prints the error that ends the program on stderr. Script errors carry a located,
-/// multi-line rendering; others are one line.
+/// multi-line rendering; others are one line, which a file name with a newline in it does
+/// not break (names are shown escaped, see `pack::name::shown`).
 pub fn error(failure: &crate::error::Failure) {
-    output::error_text(&format!("{}: {failure}\n", paint(style::ERROR, "error")));
+    let text = failure.to_string();
+    let shown_text = if failure
+        .error()
+        .downcast_ref::<crate::engine::ScriptError>()
+        .is_some()
+    {
+        let lines: Vec<String> = text.lines().map(|line| shown(line).into_owned()).collect();
+        lines.join("\n")
+    } else {
+        shown(&text).into_owned()
+    };
+    output::error_text(&format!("{}: {shown_text}\n", paint(style::ERROR, "error")));
+}
+
+/// Text for people in which file names may stand: raw bytes and control characters escaped.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::pack::name::shown_text(text)
 }
 
 /// Counts for the summary line.
@@ -190,8 +207,40 @@ impl<'a> Outcome<'a> {
         }
     }
 
-    /// The fields of the JSON document.
+    /// The fields of the JSON document. Names that are not UTF-8, or hold control
+    /// characters, are given as people see them (the journal keeps their bytes); the plan's
+    /// actions are borrowed, not copied, when none has such a name.
     pub fn document(&self) -> RunDocument<'a> {
+        let needs_showing = |action: &Action| {
+            matches!(crate::pack::name::shown(&action.path), Cow::Owned(_))
+                || action
+                    .source
+                    .as_deref()
+                    .is_some_and(|source| matches!(crate::pack::name::shown(source), Cow::Owned(_)))
+                || action
+                    .reason
+                    .as_deref()
+                    .is_some_and(|reason| matches!(shown(reason), Cow::Owned(_)))
+        };
+        let actions: Cow<'a, [Action]> = if self.plan.actions.iter().any(needs_showing) {
+            Cow::Owned(
+                self.plan
+                    .actions
+                    .iter()
+                    .map(|action| {
+                        let mut action = action.clone();
+                        action.path = crate::pack::name::shown(&action.path).into_owned();
+                        action.source = action
+                            .source
+                            .map(|source| crate::pack::name::shown(&source).into_owned());
+                        action.reason = action.reason.map(|reason| shown(&reason).into_owned());
+                        action
+                    })
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(&self.plan.actions)
+        };
         let mut packs = BTreeMap::new();
         for role in [Role::Old, Role::New, Role::Km] {
             packs.insert(role.as_str().to_string(), self.plan.pack(role).cloned());
@@ -204,7 +253,7 @@ impl<'a> Outcome<'a> {
             script: self.plan.script.clone(),
             packs,
             params: self.plan.params.clone(),
-            actions: Cow::Borrowed(&self.plan.actions),
+            actions,
             reminders: Cow::Borrowed(&self.plan.reminders),
             warnings: Cow::Borrowed(&self.plan.warnings),
             findings: Cow::Borrowed(&self.plan.findings),
@@ -282,7 +331,7 @@ impl<'a> Outcome<'a> {
         if !self.output.is_empty() {
             let _ = writeln!(out, "\n{}", paint(style::HEADING, "script output"));
             for line in self.output {
-                let _ = writeln!(out, "  {line}");
+                let _ = writeln!(out, "  {}", shown(line));
             }
         }
         if !plan.skipped_for_profile.is_empty() {
@@ -306,7 +355,7 @@ impl<'a> Outcome<'a> {
                     out,
                     "{}",
                     wrap(
-                        &format!("[{}] {}", reminder.id, reminder.message),
+                        &shown(&format!("[{}] {}", reminder.id, reminder.message)),
                         "  ",
                         "      "
                     )
@@ -320,11 +369,11 @@ impl<'a> Outcome<'a> {
                 let _ = writeln!(
                     out,
                     "{}",
-                    wrap(&warning.message, "  ! ", "    ").replacen("  ! ", &bullet, 1)
+                    wrap(&shown(&warning.message), "  ! ", "    ").replacen("  ! ", &bullet, 1)
                 );
                 if let Some(detail) = &warning.detail {
                     for line in detail.lines() {
-                        let _ = writeln!(out, "      {line}");
+                        let _ = writeln!(out, "      {}", shown(line));
                     }
                 }
             }
@@ -340,14 +389,14 @@ impl<'a> Outcome<'a> {
                 let _ = writeln!(
                     out,
                     "{}",
-                    wrap(&finding.message, "  * ", "    ").replacen("  * ", &bullet, 1)
+                    wrap(&shown(&finding.message), "  * ", "    ").replacen("  * ", &bullet, 1)
                 );
                 if let Some(from) = &finding.carried_from {
                     let _ = writeln!(out, "    (found by {from})");
                 }
                 if let Some(diff) = &finding.diff {
                     for line in diff.lines() {
-                        let _ = writeln!(out, "      {line}");
+                        let _ = writeln!(out, "      {}", shown(line));
                     }
                 }
             }
@@ -362,7 +411,7 @@ impl<'a> Outcome<'a> {
         let plan = self.plan;
         let mut out = String::new();
         if let Some(error) = &self.error {
-            let _ = writeln!(out, "\n{}: {error}", paint(style::ERROR, "error"));
+            let _ = writeln!(out, "\n{}: {}", paint(style::ERROR, "error"), shown(error));
         }
         if let Some(message) = self.message {
             // Not wrapped: it holds commands to copy.
@@ -559,12 +608,12 @@ fn render_action(out: &mut String, action: &Action) {
         "  {} {}:{}",
         paint(verb_style(action), &format!("{:<8}", verb(action))),
         action.pack,
-        action.path
+        crate::pack::name::shown(&action.path)
     );
     if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
         let same_path = source.ends_with(&format!(":{}", action.path));
         if !same_path {
-            let _ = write!(line, "  <- {source}");
+            let _ = write!(line, "  <- {}", crate::pack::name::shown(source));
         } else if let Some((role, _)) = source.split_once(':') {
             let _ = write!(line, "  <- {role}");
         }
@@ -576,11 +625,15 @@ fn render_action(out: &mut String, action: &Action) {
     }
     let _ = writeln!(out, "{line}");
     if let Some(reason) = &action.reason {
-        let _ = writeln!(out, "{}", wrap(reason, "           ", "           "));
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(&shown(reason), "           ", "           ")
+        );
     }
     if let Some(diff) = &action.diff {
         for diff_line in diff.lines() {
-            let _ = writeln!(out, "           {diff_line}");
+            let _ = writeln!(out, "           {}", shown(diff_line));
         }
     }
 }

@@ -44,17 +44,10 @@ impl RollbackDocument {
     }
 
     /// Nothing to take back on `homes`.
-    pub fn nothing(homes: &[PathBuf]) -> RollbackDocument {
-        let shown: Vec<String> = homes
-            .iter()
-            .map(|home| format!("`{}`", home.display()))
-            .collect();
+    pub fn nothing(homes: &[PathBuf], why: String) -> RollbackDocument {
         RollbackDocument {
             packs: homes.to_vec(),
-            message: Some(format!(
-                "nothing to roll back: no run recorded in {} has changes still in place (`apim-migrate history DIR` lists the runs)",
-                shown.join(", ")
-            )),
+            message: Some(why),
             ..RollbackDocument::default()
         }
     }

@@ -12,9 +12,10 @@ pub use packs::{
 };
 
 use crate::change::apply;
-use crate::change::journal::{self, TargetLocks};
+use crate::change::journal;
 use crate::change::planner::PackSlot;
 use crate::change::progress::Meter;
+use crate::change::state::TargetLocks;
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
 use crate::pack::stock::Catalogue;
@@ -87,6 +88,7 @@ pub fn run(request: &Request) -> CommandResult<Executed> {
         ));
     };
     let locks = prepared.locks.take();
+    let run_id = prepared.run_id.take();
     let mut executed = plan_prepared(prepared)?;
     if executed.command == "run" && executed.message.is_none() {
         if let Some(confirm) = &request.options.confirm {
@@ -99,6 +101,8 @@ pub fn run(request: &Request) -> CommandResult<Executed> {
                 "internal: a run without the locks of its packs"
             )));
         };
+        // The run id its locks were taken under.
+        executed.run_id = run_id;
         apply_planned(&mut executed, &locks, request.options.progress.as_ref())?;
     }
     Ok(executed)
@@ -139,6 +143,7 @@ pub fn plan_prepared(prepared: Prepared) -> CommandResult<Executed> {
             output: Vec::new(),
             error: None,
             message: Some(message),
+            interrupted: false,
             hashes,
         });
     }
@@ -165,6 +170,8 @@ pub struct Prepared {
     pub options: PlanOptions,
     pub continue_with: String,
     pub locks: Option<TargetLocks>,
+    /// The id the run will have (its locks name it); `None` for a plan.
+    pub run_id: Option<String>,
     /// For the report's warnings.
     pub notes: Vec<String>,
     /// Set when the runs of the script on these packs are complete (a chain gone on from
@@ -220,7 +227,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         slots
             .iter()
             .filter(|slot| slot.target)
-            .map(|slot| slot.pack.home.as_path()),
+            .map(|slot| slot.pack.root.as_ref()),
     );
     let hashes = std::sync::Arc::new(if apply {
         hashes
@@ -235,10 +242,10 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
 
     // A run locks its targets before it reads their history or plans, so that nothing
     // changes between the plan and its application.
-    let locks = if apply {
-        Some(lock_targets(&slots)?)
-    } else {
-        None
+    let run_id = apply.then(journal::new_run_id);
+    let locks = match &run_id {
+        Some(run_id) => Some(lock_targets(&slots, run_id)?),
+        None => None,
     };
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
@@ -359,6 +366,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         options,
         continue_with,
         locks,
+        run_id,
         notes,
         complete,
         apply,
@@ -374,18 +382,20 @@ pub struct Executed {
     pub error: Option<String>,
     /// Why there was nothing to do, when that is worth saying (a chain already complete).
     pub message: Option<String>,
+    /// Whether SIGINT or SIGTERM stopped the run (the error says what became of it).
+    pub interrupted: bool,
     /// The hash cache the run's packs share (see `hashcache`).
     pub hashes: std::sync::Arc<crate::pack::hashes::HashCache>,
 }
 
-/// Locks the target packs of a run (see `journal::PackLock`).
-pub fn lock_targets(slots: &[PackSlot]) -> CommandResult<TargetLocks> {
+/// Locks the target packs of run `run_id` (see `state::PackLock`).
+pub fn lock_targets(slots: &[PackSlot], run_id: &str) -> CommandResult<TargetLocks> {
     TargetLocks::acquire(
         slots
             .iter()
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.home.as_path()),
-        &format!("run {}", std::process::id()),
+        &format!("run {run_id}"),
     )
     .map_err(Failure::BadInput)
 }
@@ -414,7 +424,23 @@ pub fn plan_script(
         options,
         crate::primitives::register_all,
     )
-    .map_err(|error| Failure::BadInput(anyhow::Error::new(error)))?;
+    .map_err(|error| {
+        if crate::interrupt::requested() {
+            Failure::Interrupted(anyhow::anyhow!(
+                "{} while the script was planned; nothing was changed",
+                crate::interrupt::Interrupted
+            ))
+        } else {
+            Failure::BadInput(anyhow::Error::new(error))
+        }
+    })?;
+    // Ctrl-C inside a long primitive is seen here, before anything is applied.
+    if crate::interrupt::requested() {
+        return Err(Failure::Interrupted(anyhow::anyhow!(
+            "{} while the script was planned; nothing was changed",
+            crate::interrupt::Interrupted
+        )));
+    }
     if let Some(checkpoint) = &mut plan.stopped_at {
         checkpoint.continue_with = continue_with.to_string();
     }
@@ -425,6 +451,7 @@ pub fn plan_script(
         output,
         error: None,
         message: None,
+        interrupted: false,
         hashes,
     })
 }
@@ -436,7 +463,7 @@ pub fn apply_planned(
     locks: &TargetLocks,
     meter: &dyn Meter,
 ) -> CommandResult {
-    let run_id = journal::new_run_id();
+    let run_id = executed.run_id.clone().unwrap_or_else(journal::new_run_id);
     let changes = executed
         .plan
         .actions
@@ -459,6 +486,10 @@ pub fn apply_planned(
             None
         }
         Err(Failure::RunFailed(error)) => Some(format!("{error:#}")),
+        Err(Failure::Interrupted(error)) => {
+            executed.interrupted = true;
+            Some(format!("{error:#}"))
+        }
         Err(failure @ (Failure::BadInput(_) | Failure::NotConfirmed(_))) => return Err(failure),
     };
     executed.run_id = Some(run_id);

@@ -103,11 +103,18 @@ impl Script {
         let Some(dir) = dir else {
             bail!("step `{name_or_path}`: a bundled script can only run bundled scripts as steps");
         };
-        let mut script = Script::load(
-            &crate::pack::files::join(dir, &relative)
-                .display()
-                .to_string(),
-        )?;
+        let file = crate::pack::files::join(dir, &relative);
+        // As for modules: a link that leads out of the script's directory is refused.
+        if let (Ok(real), Ok(dir_real)) = (file.canonicalize(), dir.canonicalize()) {
+            if !real.starts_with(&dir_real) {
+                bail!(
+                    "step `{name_or_path}`: `{}` leads out of `{}` through a link; steps are never loaded from elsewhere",
+                    crate::pack::name::shown_path(&file),
+                    crate::pack::name::shown_path(dir)
+                );
+            }
+        }
+        let mut script = Script::load(&file.display().to_string())?;
         script.name = name_or_path.to_string();
         Ok(script)
     }

@@ -246,7 +246,10 @@ fn modules_come_from_the_bundled_library_the_scripts_directory_and_lib_and_the_j
             .expect("header"),
     )
     .expect("json");
-    assert_eq!(header["sources"], serde_json::Value::Array(sources));
+    assert_eq!(
+        header["record"]["sources"],
+        serde_json::Value::Array(sources)
+    );
 }
 
 #[test]

@@ -509,3 +509,68 @@ fn a_closed_stdout_pipe_ends_quietly_instead_of_panicking() {
     assert!(!errors.contains("panicked"), "{errors}");
     assert_eq!(output.status.code(), Some(0), "{errors}");
 }
+
+#[test]
+fn quiet_prints_only_the_error_line_when_a_run_fails() {
+    let packs = Packs::standard();
+    let output = packs
+        .test("run", SCRIPT)
+        .arg("-q")
+        .env("APIM_MIGRATE_INJECT_FAILURE", "3")
+        .run();
+    output.code(1);
+    assert_eq!(output.stdout(), "", "nothing but the error");
+    let message = output.stderr();
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("taken back"), "{message}");
+}
+
+#[test]
+fn a_run_names_its_run_id_in_the_lock_and_a_refused_run_shows_it() {
+    let packs = Packs::build(
+        sample_packs::large_api_manager_3_0_0(400, 20, 2),
+        new_4_1_0(),
+        None,
+    );
+    let lock = lock_path(&packs);
+    let mut first = packs
+        .test("run", SCRIPT)
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a run");
+    let started = std::time::Instant::now();
+    let holder = loop {
+        let text = std::fs::read_to_string(&lock).unwrap_or_default();
+        if text.lines().count() >= 3 {
+            break text;
+        }
+        assert!(
+            first.try_wait().expect("poll").is_none(),
+            "the run ended before its lock was seen"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    let purpose = holder.lines().nth(1).expect("purpose").to_string();
+    let run_id = purpose.strip_prefix("run ").expect("a run").to_string();
+    assert!(
+        run_id.len() > 20 && run_id.contains('T') && run_id.contains('Z'),
+        "a run id, not a process id: {purpose}"
+    );
+    let second = packs.test("run", SCRIPT).run();
+    let refused = second.status.code() == Some(2);
+    let message = second.stderr();
+    assert!(first.wait().expect("wait").success());
+    if refused {
+        assert!(message.contains(&format!("run {run_id}")), "{message}");
+    }
+    // The run that held the lock is recorded under that id.
+    assert!(packs
+        .new
+        .join(".apim-migrate/runs")
+        .join(&run_id)
+        .join("journal.jsonl")
+        .is_file());
+}

@@ -1,14 +1,17 @@
-//! Crash safety: a real `apim-migrate run` on a large generated pack is killed (SIGKILL) at
-//! random moments. Each time, no half-written file may be visible under its real name, a new
-//! run must refuse and name the rollback, `rollback` must restore the pack byte for byte and
-//! mode for mode, and a new run must then complete. Some rounds also kill the rollback.
+//! Crash safety: a real `apim-migrate run` on a large generated pack is stopped at random
+//! moments, by SIGKILL (or power loss), by Ctrl-C (SIGINT), by SIGTERM (a service manager),
+//! or by Ctrl-C twice, and so is its rollback. Each time, no half-written file may be visible
+//! under its real name, and the documented recovery must restore the pack byte for byte and
+//! mode for mode: after SIGINT or SIGTERM a run has taken itself back (exit 130) and a new run
+//! goes ahead; after a kill, or a second Ctrl-C, a new run refuses and names `rollback`, which
+//! restores the pack; a rollback stopped part-way is run again. A new run must then complete.
 //!
 //! The moments are drawn from a seeded xorshift generator, in [0, 1.1 x) the time an
-//! uninterrupted run (or rollback) took. The seed is printed; replay a failure with
-//! `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test integration crash -- --nocapture`. The
-//! seed fixes each moment as a share of that measured time, so a replay lands at about the
-//! same point of the run even on a faster or slower disk, or beside other tests, not at
-//! exactly the same instant.
+//! uninterrupted run (or rollback) took, and so are the signals. The seed is printed; replay a
+//! failure with `APIM_MIGRATE_CRASH_SEED=<seed> cargo test --test integration crash --
+//! --nocapture`. The seed fixes each moment as a share of that measured time, so a replay
+//! lands at about the same point of the run even on a faster or slower disk, or beside other
+//! tests, not at exactly the same instant.
 
 use crate::support::library::is_temp_file;
 use crate::support::*;
@@ -20,39 +23,108 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Rounds of kill, check, rollback, re-run.
-const ROUNDS: usize = 6;
-
-/// A kill often lands while the run is still planning, or after it (or a rollback) has
-/// finished; up to `EXTRA_ROUNDS` more rounds are played until `MID_RUN_KILLS` kills caught a
-/// run part-way and `ROLLBACK_KILLS` caught a rollback. The extra rounds kill rollbacks too
-/// while too few were caught.
-const MID_RUN_KILLS: usize = 3;
-const ROLLBACK_KILLS: usize = 2;
-const EXTRA_ROUNDS: usize = 4;
-
-/// Rounds in which the rollbacks are killed too (after the killed run, and after the
-/// complete re-run).
-const ROLLBACK_KILL_ROUNDS: [usize; 2] = [1, 4];
+/// Rounds of signal, check, recovery, re-run, signalled rollback, recovery.
+const ROUNDS: usize = 20;
 
 /// How many differing paths an assertion message shows.
 const SHOWN: usize = 8;
 
 // Size of the generated pack. With these numbers one uninterrupted `run` of the debug binary
-// applies 1,046 changes (934 tenant user stores in 467 new tenant folders, 2 super-tenant user
-// stores, 100 sequences, 6 keystores, a driver, deployment.toml; 1,982 paths in all with the
-// directories) and took 1.3-2.5 s on a 2-core VM, of which about 0.3 s is planning; `rollback`
-// took about 0.4 s. Every change is fsync'ed several times, so the times follow the disk more
-// than the CPU (with the disk busy they once reached 4.4 s and 8.6 s). The whole test took
-// 34-48 s there. 1,500 tenants made a run take 2-4.5 s and the test 95 s, with re-runs
-// slowing to 5-15 s as the history grew.
-const TENANTS: u32 = 700;
-const CUSTOM_SEQUENCES: usize = 100;
+// applies about 450 changes (tenant user stores in new tenant folders, super-tenant user
+// stores, sequences, keystores, a driver, deployment.toml) and takes about a second on a
+// 2-core VM, of which a fifth is planning; `rollback` takes a third of that. The whole test
+// took about 60-90 s there (20 rounds of five or six commands). Larger packs make each
+// round longer without catching more: a signal lands part-way through a run or a rollback
+// in most rounds already.
+const TENANTS: u32 = 60;
+const CUSTOM_SEQUENCES: usize = 30;
 const KEYSTORES: usize = 6;
 
 /// The large 3.0.0 pack of these tests.
 fn large_old_pack() -> PackBuilder {
     sample_packs::large_api_manager_3_0_0(TENANTS, CUSTOM_SEQUENCES, KEYSTORES)
+}
+
+/// Where the moment of a stop is counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    /// The command's start: it may still be planning (or checking, for a rollback).
+    Start,
+    /// A run's journal appeared: it is changing the pack.
+    Applying,
+    /// A rollback recorded its start: it is changing the pack.
+    RollingBack,
+}
+
+/// The windows in which the stops of a command are drawn: from its start, and from when it
+/// began to change the pack, each up to 1.1 x how long the command took from there.
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    from_start: Duration,
+    changing: Duration,
+}
+
+impl Windows {
+    fn of(finished: &Finished, changing_after: Duration) -> Windows {
+        Windows {
+            from_start: finished.took.mul_f64(1.1),
+            changing: finished.took.saturating_sub(changing_after).mul_f64(1.1),
+        }
+    }
+
+    /// A moment: one stop in seven anywhere from the start, the others while the pack is
+    /// changed, where a stop has the most to take back.
+    fn draw(&self, rng: &mut XorShift, changing: Moment) -> (Moment, Duration) {
+        if rng.next().is_multiple_of(7) {
+            (Moment::Start, rng.duration_below(self.from_start))
+        } else {
+            (changing, rng.duration_below(self.changing))
+        }
+    }
+}
+
+/// How a command is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGKILL: no chance to do anything.
+    Kill,
+    /// Ctrl-C: stop at the next boundary.
+    Interrupt,
+    /// SIGTERM: the same, as a service manager sends it.
+    Terminate,
+    /// Ctrl-C twice: the second ends the process at once.
+    InterruptTwice,
+}
+
+impl Stop {
+    fn pick(rng: &mut XorShift) -> Stop {
+        match rng.next() % 7 {
+            0 | 1 => Stop::Kill,
+            2 | 3 => Stop::Interrupt,
+            4 | 5 => Stop::Terminate,
+            _ => Stop::InterruptTwice,
+        }
+    }
+
+    fn send(self, child: &Child) {
+        use nix::sys::signal::{kill, Signal};
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let signal = match self {
+            Stop::Kill => Signal::SIGKILL,
+            Stop::Interrupt | Stop::InterruptTwice => Signal::SIGINT,
+            Stop::Terminate => Signal::SIGTERM,
+        };
+        let _ = kill(pid, signal);
+        if self == Stop::InterruptTwice {
+            std::thread::sleep(Duration::from_millis(2));
+            let _ = kill(pid, Signal::SIGINT);
+        }
+    }
+
+    /// Whether the process may have ended at once (killed, or by the second Ctrl-C).
+    fn abrupt(self) -> bool {
+        matches!(self, Stop::Kill | Stop::InterruptTwice)
+    }
 }
 
 /// A small xorshift64 generator: enough to pick kill moments, and replayable from its seed.
@@ -113,10 +185,6 @@ struct Finished {
 }
 
 impl Finished {
-    fn killed(&self) -> bool {
-        self.status.signal() == Some(9)
-    }
-
     fn describe(&self) -> String {
         let how = match (self.status.code(), self.status.signal()) {
             (Some(code), _) => format!("exit {code}"),
@@ -129,6 +197,21 @@ impl Finished {
             self.stderr,
             self.stdout.chars().take(2000).collect::<String>()
         )
+    }
+
+    /// How it ended, in a word: `done`, `killed`, `interrupted`, or the exit code.
+    fn ending(&self) -> String {
+        match (self.status.code(), self.status.signal()) {
+            (Some(0), _) => "done".to_string(),
+            (Some(130), _) => "interrupted".to_string(),
+            (Some(code), _) => format!("exit {code}"),
+            (None, Some(9)) => "killed".to_string(),
+            // SIGINT or SIGTERM in the first milliseconds, before the handlers were set:
+            // the default ends the process, before it has done anything.
+            (None, Some(2 | 15)) => "killed".to_string(),
+            (None, Some(signal)) => format!("signal {signal}"),
+            _ => "?".to_string(),
+        }
     }
 }
 
@@ -147,6 +230,7 @@ impl Bench {
         let err = self.logs.join(format!("{label}.stderr"));
         let child = test
             .env_remove("APIM_MIGRATE_INJECT_FAILURE")
+            .env_remove("APIM_MIGRATE_INJECT_UNDO_FAILURE")
             .command()
             .stdin(Stdio::null())
             .stdout(File::create(&out).expect("stdout file"))
@@ -173,13 +257,83 @@ impl Bench {
         Self::finish(child, started, &out, &err)
     }
 
-    /// Starts a command and SIGKILLs it after `delay` (if it is still running by then).
-    fn kill_after(&self, test: Test, label: &str, delay: Duration) -> Finished {
+    /// Starts a command and stops it as `stop` says `delay` after `from` (if it is still
+    /// running by then).
+    fn stop_after(
+        &self,
+        test: Test,
+        label: &str,
+        stop: Stop,
+        from: Moment,
+        delay: Duration,
+    ) -> Finished {
+        let mark = self.mark(from);
         let (mut child, started, out, err) = self.spawn(test, label);
+        if from != Moment::Start {
+            self.wait_for(&mut child, from, &mark);
+        }
         std::thread::sleep(delay);
-        // Kills a running child; one that already ended keeps its own exit status.
-        let _ = child.kill();
+        if child.try_wait().expect("poll").is_none() {
+            stop.send(&child);
+        }
         Self::finish(child, started, &out, &err)
+    }
+
+    /// Runs a command to its end, noting when it began to change the pack (`from`).
+    fn timed(&self, test: Test, label: &str, from: Moment) -> (Finished, Duration) {
+        let mark = self.mark(from);
+        let (mut child, started, out, err) = self.spawn(test, label);
+        self.wait_for(&mut child, from, &mark);
+        let changing = started.elapsed();
+        (Self::finish(child, started, &out, &err), changing)
+    }
+
+    /// How many runs the new pack's history holds.
+    fn runs(&self) -> usize {
+        std::fs::read_dir(self.packs.new.join(".apim-migrate/runs")).map_or(0, |runs| runs.count())
+    }
+
+    /// The newest run's directory.
+    fn newest_run(&self) -> Option<PathBuf> {
+        std::fs::read_dir(self.packs.new.join(".apim-migrate/runs"))
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .max()
+    }
+
+    /// What shows that a command has begun to change the pack, as it is before the command:
+    /// the newest run (a run makes a newer one), or that run's journal without its
+    /// rollback's first record (a rollback writes it).
+    fn mark(&self, from: Moment) -> Option<PathBuf> {
+        match from {
+            Moment::Start | Moment::Applying => self.newest_run(),
+            Moment::RollingBack => self.newest_run(),
+        }
+    }
+
+    /// Waits until the command changes the pack (see `mark`), or ends.
+    fn wait_for(&self, child: &mut Child, from: Moment, mark: &Option<PathBuf>) {
+        let started = Instant::now();
+        loop {
+            if child.try_wait().expect("poll").is_some()
+                || started.elapsed() > Duration::from_secs(60)
+            {
+                return;
+            }
+            let there = match from {
+                Moment::Start => true,
+                Moment::Applying => self.newest_run() != *mark,
+                Moment::RollingBack => mark.as_ref().is_some_and(|run| {
+                    std::fs::read_to_string(run.join("journal.jsonl"))
+                        .is_ok_and(|text| text.contains("\"rollback_begin\""))
+                }),
+            };
+            if there {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
     }
 
     fn new_tree(&self) -> Tree {
@@ -214,36 +368,55 @@ impl Bench {
             .collect()
     }
 
-    /// A rollback that must leave the pack pristine: exit 0, or "nothing to roll back" when
-    /// there was nothing left to take back and the pack is pristine already.
-    /// Kills a rollback at a random moment in [0, 1.1 x `rollback_time`), checks that no file
-    /// is torn, then rolls back to pristine. Returns whether the kill caught the rollback
-    /// part-way, and when it came.
-    fn kill_a_rollback(
+    /// Stops a rollback as `stop` says at a moment drawn from `windows`,
+    /// checks that no file is torn and what the rollback said, then recovers as documented
+    /// (rollback again) to pristine. Returns how the stopped rollback ended.
+    fn stop_a_rollback(
         &self,
         rng: &mut XorShift,
-        rollback_time: Duration,
+        windows: Windows,
         context: &str,
         label: &str,
-    ) -> (bool, Duration) {
-        let delay = rng.duration_below(rollback_time.mul_f64(1.1));
-        let context = format!("{context}, its rollback killed after {delay:?}");
-        let killed_rollback = self.kill_after(self.rollback(), &format!("{label}-killed"), delay);
-        assert!(
-            killed_rollback.killed() || killed_rollback.status.success(),
-            "{context}: the rollback neither completed nor was killed: {}",
-            killed_rollback.describe()
+    ) -> String {
+        let stop = Stop::pick(rng);
+        let (from, delay) = windows.draw(rng, Moment::RollingBack);
+        let context =
+            format!("{context}, its rollback stopped ({stop:?}) {delay:?} after {from:?}");
+        let stopped = self.stop_after(
+            self.rollback(),
+            &format!("{label}-stopped"),
+            stop,
+            from,
+            delay,
         );
+        let ending = stopped.ending();
+        match ending.as_str() {
+            "done" => {}
+            "interrupted" => assert!(
+                stop.abrupt()
+                    || stopped.stderr.contains("again to finish")
+                    || stopped.stderr.contains("nothing was changed"),
+                "{context}: an interrupted rollback says how to finish it: {}",
+                stopped.describe()
+            ),
+            "killed" => {}
+            other => panic!(
+                "{context}: the rollback ended with {other}: {}",
+                stopped.describe()
+            ),
+        }
         assert_no_torn_files(
             &self.new_tree(),
             &self.pristine,
             &self.reference,
-            &format!("{context}: after the killed rollback"),
+            &format!("{context}: after the stopped rollback"),
         );
         self.rollback_to_pristine(&context, label);
-        (killed_rollback.killed(), delay)
+        format!("rollback {stop:?} {delay:?} after {from:?}: {ending}")
     }
 
+    /// A rollback that must leave the pack pristine: exit 0, or "nothing to roll back" when
+    /// there was nothing left to take back and the pack is pristine already.
     fn rollback_to_pristine(&self, context: &str, label: &str) -> Finished {
         let pristine_before = self.new_tree() == self.pristine;
         let done = self.complete(self.rollback(), label);
@@ -336,7 +509,7 @@ fn state_without_lock(home: &Path) -> Tree {
 }
 
 #[test]
-fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
+fn a_run_or_rollback_stopped_at_any_moment_by_any_signal_is_recovered_and_run_again() {
     let seed = seed();
     eprintln!(
         "crash test seed {seed} (replay: APIM_MIGRATE_CRASH_SEED={seed} cargo test --test integration crash)"
@@ -344,7 +517,19 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
     let mut rng = XorShift::new(seed);
     let test_started = Instant::now();
 
-    let packs = Packs::build(large_old_pack(), new_4_1_0(), None);
+    // On a tmpfs of the test's own where it can mount one: a kill cannot tell it from a
+    // disk (what a killed process wrote is in the page cache either way; the flushes order
+    // what survives a power loss, which no test here can cut), and its flushes do not wait
+    // for the writes of whatever else the machine is doing.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let tmpfs = Tmpfs::mount(&scratch.path().join("fs"), 512 * 1024);
+    let packs = match &tmpfs {
+        Ok(tmpfs) => Packs::build_in(&tmpfs.dir, large_old_pack(), new_4_1_0()),
+        Err(reason) => {
+            eprintln!("crash test on the temp dir's filesystem: {reason}");
+            Packs::build(large_old_pack(), new_4_1_0(), None)
+        }
+    };
     let logs = packs.dir.path().join("logs");
     std::fs::create_dir(&logs).expect("logs dir");
     let old_before = tree(&packs.old, true);
@@ -358,155 +543,177 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
     };
 
     // One uninterrupted run: what a complete run leaves, and how long it takes.
-    let first = bench.complete(bench.run(), "reference-run");
+    let (first, applying_after) = bench.timed(bench.run(), "reference-run", Moment::Applying);
     assert!(
         first.status.success(),
         "seed {seed}: the uninterrupted run failed: {}",
         first.describe()
     );
     bench.reference = bench.new_tree();
-    // The kill windows follow the latest uninterrupted run and rollback, so that a disk that
-    // was busy once does not stretch every later window past the end of the run.
-    let mut run_time = first.took;
+    // The windows follow the latest uninterrupted run and rollback, so that a disk that was
+    // busy once does not stretch every later window past the end of the run.
+    let mut run_windows = Windows::of(&first, applying_after);
     let planned = bench.history().last().map(|(_, _, changes)| *changes);
     let (changed, _) = differences(&bench.reference, &bench.pristine);
     assert!(
-        changed > 1000,
+        changed > 150,
         "seed {seed}: the run changed only {changed} paths; the pack is not large"
     );
     assert!(
         !bench.reference.keys().any(|path| is_temp_file(path)),
         "seed {seed}: a complete run left temporary files"
     );
-    let first_rollback = bench.rollback_to_pristine(&format!("seed {seed}"), "reference-rollback");
-    let mut rollback_time = first_rollback.took;
+    let (first_rollback, rolling_back_after) =
+        bench.timed(bench.rollback(), "reference-rollback", Moment::RollingBack);
+    assert!(
+        first_rollback.status.success(),
+        "seed {seed}: the uninterrupted rollback failed: {}",
+        first_rollback.describe()
+    );
+    assert_tree(
+        &bench.new_tree(),
+        &bench.pristine,
+        &format!("seed {seed}: after the uninterrupted rollback"),
+    );
+    let rollback_windows = Windows::of(&first_rollback, rolling_back_after);
     eprintln!(
-        "uninterrupted: run {run_time:?} ({planned:?} changes, {changed} paths), rollback {rollback_time:?}"
+        "uninterrupted: run {:?} (changing from {applying_after:?}; {planned:?} changes, {changed} paths), rollback {:?} (changing from {rolling_back_after:?})",
+        first.took, first_rollback.took
     );
 
     let mut outcomes = Vec::new();
-    let mut mid_run_kills = 0;
-    let mut rollback_kills = 0;
-    let mut round = 0;
-    while round < ROUNDS
-        || ((mid_run_kills < MID_RUN_KILLS || rollback_kills < ROLLBACK_KILLS)
-            && round < ROUNDS + EXTRA_ROUNDS)
-    {
-        let kill_rollbacks = ROLLBACK_KILL_ROUNDS.contains(&round)
-            || (round >= ROUNDS && rollback_kills < ROLLBACK_KILLS);
-        let delay = rng.duration_below(run_time.mul_f64(1.1));
-        let context = format!("seed {seed}, round {round}, run kill sent after {delay:?}");
-        let runs_before = bench.history().len();
+    let mut part_way = std::collections::BTreeMap::<String, usize>::new();
+    let mut refusals = 0;
+    for round in 0..ROUNDS {
+        let stop = Stop::pick(&mut rng);
+        let (from, delay) = run_windows.draw(&mut rng, Moment::Applying);
+        let context =
+            format!("seed {seed}, round {round}, run stopped ({stop:?}) {delay:?} after {from:?}");
+        let runs_before = bench.runs();
 
-        // Kill a run part-way.
-        let killed = bench.kill_after(bench.run(), &format!("round{round}-run"), delay);
+        // Stop a run part-way.
+        let stopped =
+            bench.stop_after(bench.run(), &format!("round{round}-run"), stop, from, delay);
+        let ending = stopped.ending();
         assert!(
-            killed.killed() || killed.status.success(),
-            "{context}: the run neither completed nor was killed: {}",
-            killed.describe()
+            matches!(ending.as_str(), "done" | "interrupted" | "killed"),
+            "{context}: the run ended with {ending}: {}",
+            stopped.describe()
         );
-        let after_kill = bench.new_tree();
+        let after = bench.new_tree();
         assert_no_torn_files(
-            &after_kill,
+            &after,
             &bench.pristine,
             &bench.reference,
-            &format!("{context}: after the kill"),
+            &format!("{context}: after the stop"),
         );
         let history = bench.history();
-        let this_run = history.get(runs_before).cloned();
         assert!(
             history.len() <= runs_before + 1,
             "{context}: one run added several history entries: {history:?}"
         );
-        let mut outcome = match &this_run {
-            None => {
-                // Killed before its journal existed: nothing may have changed.
+        let this_run = history.get(runs_before).cloned();
+        let state = this_run.as_ref().map(|(_, state, _)| state.clone());
+        // The documented recovery, by what the history and the exit say.
+        let outcome = match (state.as_deref(), ending.as_str()) {
+            (None, _) => {
+                // Stopped before its journal existed (while planning): nothing changed.
                 assert_tree(
-                    &after_kill,
+                    &after,
                     &bench.pristine,
-                    &format!("{context}: killed before its journal was written"),
+                    &format!("{context}: stopped before its journal"),
                 );
-                "killed before the journal".to_string()
+                "stopped before the journal".to_string()
             }
-            Some((_, state, _)) if state == "complete" => {
+            (Some("complete"), _) => {
                 assert_tree(
-                    &after_kill,
+                    &after,
                     &bench.reference,
                     &format!("{context}: the journal says complete"),
                 );
-                if killed.killed() {
-                    "killed after completing".to_string()
-                } else {
-                    "completed before the kill".to_string()
-                }
+                bench.stop_a_rollback(
+                    &mut rng,
+                    rollback_windows,
+                    &context,
+                    &format!("round{round}-complete"),
+                );
+                format!("{ending} after completing")
             }
-            Some((run_id, state, changes)) => {
+            (Some("interrupted, taken back"), "interrupted") => {
+                // It took itself back: the pack is as before, and a run goes ahead at once.
+                // (A second Ctrl-C right after may end it before it says so.)
                 assert!(
-                    killed.killed(),
-                    "{context}: run {run_id} is `{state}` but the process was not killed: {}",
-                    killed.describe()
-                );
-                assert_eq!(
-                    state, "unfinished",
-                    "{context}: a killed run should be unfinished: {history:?}"
-                );
-                // A new run finds the unfinished one, says so, names the rollback, and
-                // changes nothing.
-                let state_before = state_without_lock(&bench.packs.new);
-                let refused = bench.complete(bench.run(), &format!("round{round}-refused"));
-                assert_eq!(
-                    refused.status.code(),
-                    Some(2),
-                    "{context}: a run after an unfinished one must be refused: {}",
-                    refused.describe()
-                );
-                let home = bench.packs.new.canonicalize().expect("canonical new pack");
-                let command = format!("apim-migrate rollback --new {}", home.display());
-                assert!(
-                    refused.stderr.contains("did not finish") && refused.stderr.contains(&command),
-                    "{context}: the refusal should say the earlier run did not finish and name `{command}`: {}",
-                    refused.describe()
+                    stopped.stderr.contains("taken back") || stop.abrupt(),
+                    "{context}: {}",
+                    stopped.describe()
                 );
                 assert_tree(
-                    &state_without_lock(&bench.packs.new),
-                    &state_before,
-                    &format!("{context}: the refused run changed the pack or its history"),
+                    &after,
+                    &bench.pristine,
+                    &format!("{context}: taken back on {stop:?}"),
                 );
-                mid_run_kills += 1;
-                format!("unfinished, {changes} changes begun")
+                *part_way.entry(format!("{stop:?}, taken back")).or_default() += 1;
+                "interrupted and taken back".to_string()
+            }
+            (Some(state), _) => {
+                assert!(
+                    stop.abrupt(),
+                    "{context}: run is `{state}` after {stop:?}: {}",
+                    stopped.describe()
+                );
+                // A new run finds the run that did not finish, says so, names the rollback,
+                // and changes nothing (checked the first few times: it does not depend on
+                // the moment).
+                *part_way.entry(format!("{stop:?}, {state}")).or_default() += 1;
+                refusals += 1;
+                if refusals <= 3 {
+                    let state_before = state_without_lock(&bench.packs.new);
+                    let refused = bench.complete(bench.run(), &format!("round{round}-refused"));
+                    assert_eq!(
+                        refused.status.code(),
+                        Some(2),
+                        "{context}: a run after an unfinished one must be refused: {}",
+                        refused.describe()
+                    );
+                    let home = bench.packs.new.canonicalize().expect("canonical new pack");
+                    let command = format!("apim-migrate rollback --new {}", home.display());
+                    assert!(
+                        refused.stderr.contains(&command),
+                        "{context}: the refusal names `{command}`: {}",
+                        refused.describe()
+                    );
+                    assert_tree(
+                        &state_without_lock(&bench.packs.new),
+                        &state_before,
+                        &format!("{context}: the refused run changed the pack or its history"),
+                    );
+                }
+                let rolled = bench.stop_a_rollback(
+                    &mut rng,
+                    rollback_windows,
+                    &context,
+                    &format!("round{round}-recover"),
+                );
+                format!("{state}; {rolled}")
             }
         };
-
-        // Take it back (killing the rollback first in some rounds).
-        if kill_rollbacks && this_run.is_some() {
-            let (killed, delay) = bench.kill_a_rollback(
-                &mut rng,
-                rollback_time,
-                &context,
-                &format!("round{round}-rollback-1"),
-            );
-            rollback_kills += usize::from(killed);
-            outcome.push_str(&format!(
-                "; its rollback {} after {delay:?}",
-                if killed { "killed" } else { "completed" }
-            ));
-        } else {
-            bench.rollback_to_pristine(&context, &format!("round{round}-rollback-1"));
-        }
-        assert!(
-            !bench
-                .history()
-                .iter()
-                .any(|(_, state, _)| state == "unfinished"),
-            "{context}: an unfinished run is left after the rollback: {:?}",
-            bench.history()
+        // Nothing is left to take back either: the new run below would refuse to start on a
+        // run that did not finish, a rollback that did not, or a failed run in place.
+        assert_tree(
+            &bench.new_tree(),
+            &bench.pristine,
+            &format!("{context}: after the recovery"),
         );
 
         // A new run completes and leaves exactly what the uninterrupted one left.
-        let rerun = bench.complete(bench.run(), &format!("round{round}-rerun"));
+        let (rerun, applying_after) = bench.timed(
+            bench.run(),
+            &format!("round{round}-rerun"),
+            Moment::Applying,
+        );
         assert!(
             rerun.status.success(),
-            "{context}: the run after the rollback failed: {}",
+            "{context}: the run after the recovery failed: {}",
             rerun.describe()
         );
         assert_tree(
@@ -514,31 +721,19 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
             &bench.reference,
             &format!("{context}: after the new run ({})", rerun.describe()),
         );
-        run_time = rerun.took;
+        run_windows = Windows::of(&rerun, applying_after);
 
-        // Back to pristine for the next round (killing the rollback of a complete run first
-        // in some rounds).
-        if kill_rollbacks {
-            let (killed, delay) = bench.kill_a_rollback(
-                &mut rng,
-                rollback_time,
-                &format!("{context}, after the complete re-run"),
-                &format!("round{round}-rollback-2"),
-            );
-            rollback_kills += usize::from(killed);
-            outcome.push_str(&format!(
-                "; the re-run's rollback {} after {delay:?}",
-                if killed { "killed" } else { "completed" }
-            ));
-        } else {
-            rollback_time = bench
-                .rollback_to_pristine(&context, &format!("round{round}-rollback-2"))
-                .took;
-        }
+        // Back to pristine for the next round, stopping that rollback too.
+        let rolled = bench.stop_a_rollback(
+            &mut rng,
+            rollback_windows,
+            &format!("{context}, after the re-run"),
+            &format!("round{round}-rollback"),
+        );
 
-        eprintln!("round {round}: kill sent after {delay:?}: {outcome}");
+        let outcome = format!("{stop:?} {delay:?} after {from:?}: {outcome}; then {rolled}");
+        eprintln!("round {round}: {outcome}");
         outcomes.push(outcome);
-        round += 1;
     }
 
     assert_tree(
@@ -547,7 +742,7 @@ fn a_killed_run_or_rollback_is_always_taken_back_and_run_again() {
         &format!("seed {seed}: the old pack changed"),
     );
     eprintln!(
-        "crash test: {round} rounds ({mid_run_kills} runs and {rollback_kills} rollbacks killed part-way) in {:?}: {outcomes:?}",
+        "crash test: {ROUNDS} rounds in {:?}; runs stopped part-way: {part_way:?}",
         test_started.elapsed()
     );
 }

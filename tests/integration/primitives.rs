@@ -1048,3 +1048,41 @@ fn many_user_stores_plan_as_one_by_one() {
         .collect();
     assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "planned in order");
 }
+
+#[test]
+fn a_jar_linked_into_the_old_lib_directory_from_outside_is_reported_and_skipped() {
+    let packs = Packs::standard();
+    let outside = packs.dir.path().join("outside-driver.jar");
+    let driver = std::fs::read_dir(packs.old.join(LIB))
+        .expect("lib")
+        .filter_map(Result::ok)
+        .find(|entry| entry.file_name().to_string_lossy().starts_with("mysql"))
+        .expect("a driver")
+        .path();
+    std::fs::copy(&driver, &outside).expect("copy the driver out");
+    std::os::unix::fs::symlink(&outside, packs.old.join(LIB).join("linked.jar")).expect("link");
+    let report = packs
+        .test("run", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let skipped = report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|action| action["path"] == format!("{LIB}/linked.jar"))
+        .expect("the linked jar is reported");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["reason"]
+        .as_str()
+        .expect("reason")
+        .contains("outside the `old` pack"));
+    assert!(!packs.new.join(LIB).join("linked.jar").exists());
+    // The real driver is still placed.
+    assert!(packs
+        .new
+        .join(LIB)
+        .join(driver.file_name().expect("name"))
+        .is_file());
+}

@@ -348,6 +348,8 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
         .collect();
     assert_eq!(cut.len() + 1, text.lines().count(), "one end record");
     std::fs::write(&journal, format!("{}\n", cut.join("\n"))).expect("cut the end");
+    // Nor had it sealed its journal, which comes after the end record.
+    std::fs::remove_file(run_dir.join("sealed")).expect("no seal");
     let run_id = run_dir
         .file_name()
         .expect("name")
@@ -438,4 +440,91 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
             "{relative}"
         );
     }
+}
+
+#[test]
+fn a_chain_of_100000_closures_neither_crashes_nor_leaves_a_lock() {
+    let packs = Packs::standard();
+    let source = "let f = || 0;\nfor i in 0..100000 {\n    let g = f;\n    f = || g.call() + 1;\n}\nprint(\"built\");\n";
+    let path = script(&packs, "closures", source);
+    // `check` says the script is fine, and so does planning and running it: values that
+    // nest deep no longer overflow the stack when they are dropped.
+    Test::new().arg("check").arg(&path).run().success();
+    let report = packs
+        .test("run", &path)
+        .args(["--time-limit", "600"])
+        .timeout(Duration::from_secs(300))
+        .run()
+        .success()
+        .stdout();
+    assert!(report.contains("built"), "{report}");
+    assert!(!packs.new.join(".apim-migrate/lock").exists());
+}
+
+#[test]
+fn oversized_files_the_tool_parses_are_refused_naming_them() {
+    let packs = Packs::standard();
+    let big = |path: &std::path::Path, head: &[u8]| {
+        let mut content = head.to_vec();
+        content.resize(17 * 1024 * 1024, b' ');
+        content.push(b'\n');
+        write_file(path, &content, 0o644);
+    };
+    // A deployment.toml of 17 MiB in the old pack: named, and nothing read beyond the limit.
+    let toml = packs.old.join(TOML);
+    let mut original = bytes(&toml);
+    original.extend(std::iter::repeat_n(b'#', 17 * 1024 * 1024));
+    std::fs::write(&toml, &original).expect("grow deployment.toml");
+    let message = packs
+        .test("run", SCRIPT)
+        .unchanged(&packs.new)
+        .run()
+        .code(2)
+        .stderr();
+    assert!(message.contains("deployment.toml"), "{message}");
+    assert!(message.contains("16 MiB"), "{message}");
+    assert!(!message.contains("256 MiB"), "{message}");
+
+    let script_path = packs.dir.path().join("huge.rhai");
+    big(&script_path, b"// a script\n");
+    Test::new()
+        .arg("check")
+        .arg(&script_path)
+        .run()
+        .code(2)
+        .stderr_contains("huge.rhai");
+    let stock = packs.dir.path().join("huge-stock.toml");
+    big(&stock, b"# a catalogue\n");
+    Test::new()
+        .arg("detect")
+        .arg(&packs.new)
+        .arg("--stock")
+        .arg(&stock)
+        .run()
+        .stderr_line("huge-stock.toml");
+    let inventory = packs.dir.path().join("huge-fleet.toml");
+    big(&inventory, b"# an inventory\n");
+    Test::new()
+        .args(["plan", SCRIPT, "--inventory"])
+        .arg(&inventory)
+        .run()
+        .stderr_line("huge-fleet.toml");
+}
+
+#[test]
+fn time_spent_looking_at_the_packs_does_not_count_against_the_time_limit() {
+    let packs = Packs::standard();
+    // Hashing this keystore takes a debug build well over a second, as reading 100,000
+    // tenants takes a release build well over ten: work that grows with the pack.
+    let keystore: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    write_file(
+        &packs.old.join(SECURITY).join("large.jks"),
+        &keystore,
+        0o600,
+    );
+    packs
+        .test("plan", SCRIPT)
+        .args(["--time-limit", "1"])
+        .run()
+        .success();
 }

@@ -224,3 +224,43 @@ fn a_rolled_back_checkpoint_run_can_be_started_over() {
     restart.success();
     assert!(stdout(&restart).contains("stopped at checkpoint `half`"));
 }
+
+#[test]
+fn run_script_refuses_a_step_that_links_out_of_the_script_directory() {
+    let packs = Packs::standard();
+    let site = packs.dir.path().join("site");
+    let elsewhere = packs.dir.path().join("elsewhere");
+    write_file(
+        &elsewhere.join("step.rhai"),
+        b"copy_keystores(old, new);\n",
+        0o644,
+    );
+    std::fs::create_dir_all(&site).expect("site");
+    std::os::unix::fs::symlink(elsewhere.join("step.rhai"), site.join("step.rhai")).expect("link");
+    let main = site.join("main.rhai");
+    write_file(
+        &main,
+        b"run_script(\"step.rhai\", #{ old: old, new: new });\n",
+        0o644,
+    );
+    let message = packs
+        .test("run", &main)
+        .unchanged(&packs.new)
+        .run()
+        .code(2)
+        .stderr();
+    assert!(message.contains("leads out of"), "{message}");
+    assert!(message.contains("through a link"), "{message}");
+    // As `import` refuses the same link.
+    write_file(
+        &site.join("imports.rhai"),
+        b"import \"step\" as step;\n",
+        0o644,
+    );
+    packs
+        .test("run", site.join("imports.rhai"))
+        .unchanged(&packs.new)
+        .run()
+        .code(2)
+        .stderr_contains("through a link");
+}

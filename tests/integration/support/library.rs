@@ -4,8 +4,8 @@
 //! When the library's internals change, this file is the one to adapt.
 
 use super::Packs;
-use apim_migrate::change::journal::TargetLocks;
 use apim_migrate::change::planner::PackSlot;
+use apim_migrate::change::state::TargetLocks;
 use apim_migrate::engine::{self, PlanOptions};
 use apim_migrate::pack::stock::Catalogue;
 use apim_migrate::pack::{Pack, Role};
@@ -62,7 +62,9 @@ pub fn apply_in_process(packs: &Packs, plan: &mut Plan) -> Result<(), Failure> {
 /// Whether the hash cache of `pack`, as a run loads it, holds the hash of the file `metadata`
 /// describes.
 pub fn hash_cache_covers(pack: &Path, metadata: &std::fs::Metadata) -> bool {
-    apim_migrate::pack::hashes::HashCache::load([pack]).covers(metadata)
+    let root = apim_migrate::pack::PackRoot::open(pack).expect("open the pack");
+    apim_migrate::pack::hashes::HashCache::load([&root])
+        .covers(&apim_migrate::pack::Stat::of(metadata))
 }
 
 /// The file names the built-in stock catalogue lists directly under `dir` for a product (or

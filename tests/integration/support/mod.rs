@@ -3,8 +3,10 @@
 
 pub mod library;
 mod test;
+mod tmpfs;
 
 pub use test::{clip, Output, Test, BINARY};
+pub use tmpfs::Tmpfs;
 
 use sample_packs::{self as sample, PackBuilder};
 use std::collections::BTreeMap;
@@ -28,7 +30,12 @@ pub struct Packs {
 
 impl Packs {
     pub fn build(old: PackBuilder, new: PackBuilder, km: Option<PackBuilder>) -> Packs {
-        Packs::write(old, None, new, km)
+        Packs::write(old, None, new, km, None)
+    }
+
+    /// `build`, in a temp dir below `parent` (a filesystem of the test's own).
+    pub fn build_in(parent: &Path, old: PackBuilder, new: PackBuilder) -> Packs {
+        Packs::write(old, None, new, None, Some(parent))
     }
 
     /// Packs for a two-step path: old, via (the intermediate version), new and maybe km.
@@ -38,7 +45,7 @@ impl Packs {
         new: PackBuilder,
         km: Option<PackBuilder>,
     ) -> Packs {
-        Packs::write(old, Some(via), new, km)
+        Packs::write(old, Some(via), new, km, None)
     }
 
     /// The packs of the standard script: the realistic 3.0.0 pack and a fresh 4.1.0 one.
@@ -51,8 +58,13 @@ impl Packs {
         via: Option<PackBuilder>,
         new: PackBuilder,
         km: Option<PackBuilder>,
+        parent: Option<&Path>,
     ) -> Packs {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = match parent {
+            Some(parent) => tempfile::tempdir_in(parent),
+            None => tempfile::tempdir(),
+        }
+        .expect("temp dir");
         let old_home = old.write(&dir.path().join("old")).expect("write old pack");
         let via_home = via
             .as_ref()

@@ -1,0 +1,242 @@
+//! Writing one batch of prepared changes: on the available cores, the files of one
+//! directory on one thread, in order, each through the pack's directory handles; then the
+//! flush of the filesystems on a thread of its own, after which the batch's changes are
+//! recorded as done (see `apply`).
+
+use super::apply::{Prepared, Target};
+use super::progress::Progress;
+use crate::change::disk::{self, Place};
+use crate::change::journal::Record;
+use crate::change::plan::{Content, Effect};
+use crate::change::target::TargetTree;
+use crate::pack::hashes::HashCache;
+use crate::pack::Role;
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, HashSet};
+
+/// Writes the prepared changes of a batch: on several threads when there are many (the
+/// work is the kernel's, creating inodes, and spreads over the cores), the files of one
+/// directory on one thread, in order. Returns, for each change, how writing it went, or
+/// `None` when it was not attempted (its thread stopped at an earlier failure, or for
+/// SIGINT/SIGTERM).
+pub(super) fn write_batch(
+    actions: &[crate::change::plan::Action],
+    trees: &BTreeMap<Role, TargetTree>,
+    prepared: &[(usize, Prepared)],
+    injected: Option<usize>,
+    progress: &dyn Progress,
+    done_before: usize,
+    hashes: &HashCache,
+) -> Vec<Option<Result<()>>> {
+    let threads = if prepared.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |cores| cores.get().min(MAX_THREADS))
+    };
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    for (position, (index, _)) in prepared.iter().enumerate() {
+        let action = &actions[*index];
+        let parent = action.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(action.pack.as_str(), parent), &mut hasher);
+        lanes[(std::hash::Hasher::finish(&hasher) % threads as u64) as usize].push(position);
+    }
+    let done = std::sync::atomic::AtomicUsize::new(done_before);
+    let write_lane = |lane: &[usize]| -> Vec<(usize, Result<()>)> {
+        let mut results = Vec::new();
+        for &position in lane {
+            // A change boundary: SIGINT or SIGTERM stops the run here.
+            if crate::interrupt::requested() {
+                break;
+            }
+            let (index, ready) = &prepared[position];
+            let action = &actions[*index];
+            let result = if injected == Some(position) {
+                Err(anyhow::anyhow!(
+                    "injected failure (APIM_MIGRATE_INJECT_FAILURE)"
+                ))
+            } else {
+                match trees.get(&action.pack) {
+                    Some(tree) => perform(tree, action, ready, hashes),
+                    None => Err(anyhow::anyhow!("`{}` is not a target pack", action.pack)),
+                }
+            };
+            let failed = result.is_err();
+            results.push((position, result));
+            progress.set(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            if failed {
+                break;
+            }
+        }
+        results
+    };
+    let mut outcome: Vec<Option<Result<()>>> = prepared.iter().map(|_| None).collect();
+    let finished: Vec<Vec<(usize, Result<()>)>> = if threads == 1 {
+        vec![write_lane(&lanes[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes
+                .iter()
+                .map(|lane| scope.spawn(|| write_lane(lane)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        vec![(
+                            usize::MAX,
+                            Err(anyhow::anyhow!("internal: a writing thread panicked")),
+                        )]
+                    })
+                })
+                .collect()
+        })
+    };
+    for (position, result) in finished.into_iter().flatten() {
+        match outcome.get_mut(position) {
+            Some(slot) => *slot = Some(result),
+            None => {
+                // A thread that panicked: count it against the first change not written.
+                if let Some(slot) = outcome.iter_mut().find(|slot| slot.is_none()) {
+                    *slot = Some(result);
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// Below this many changes in a batch, one thread writes them.
+const PARALLEL_FROM: usize = 64;
+/// At most this many writing threads.
+const MAX_THREADS: usize = 4;
+
+/// Writes one prepared change: its directories, then the file, linked or renamed into place,
+/// all through the pack's directory handles.
+fn perform(
+    tree: &TargetTree,
+    action: &crate::change::plan::Action,
+    ready: &Prepared,
+    hashes: &HashCache,
+) -> Result<()> {
+    // A directory above may be claimed by a change written on another thread: `ensure_dir`
+    // makes what is missing, and takes what another thread made.
+    for dir in &ready.created_dirs {
+        tree.ensure_dir(dir)?;
+    }
+    let after = &ready.after;
+    // A new file is linked in once written (nothing to replace); an existing one replaced by
+    // a rename.
+    let place = match action.effect {
+        Some(Effect::Create) => Place::New,
+        _ => Place::Replace { durable: false },
+    };
+    let started = std::time::SystemTime::now();
+    match &action.content {
+        Content::File(source) => {
+            let (mut reader, stat) = crate::change::target::open_source(source)?;
+            // A copy keeps its source's modification time, as `cp -p` does; that is also
+            // what lets the hash cache trust it later (see `hashcache`).
+            let kept = stat.modified();
+            let written = tree.write(
+                &action.path,
+                place,
+                disk::Content {
+                    reader: &mut reader,
+                    expected: Some(&after.sha256),
+                    mode: after.mode,
+                    modified: Some(kept),
+                    size: stat.size,
+                },
+            )?;
+            if let Some(placed) = &written.placed {
+                hashes.record_written(placed, kept, started, &written.sha256);
+            }
+        }
+        Content::Bytes(bytes) => {
+            let mut reader: &[u8] = bytes;
+            tree.write(
+                &action.path,
+                place,
+                disk::Content {
+                    reader: &mut reader,
+                    expected: Some(&after.sha256),
+                    mode: after.mode,
+                    modified: None,
+                    size: bytes.len() as u64,
+                },
+            )?;
+        }
+        Content::None => bail!("internal: change without content"),
+    }
+    Ok(())
+}
+
+/// Flushes the filesystem of each target pack once.
+fn sync_filesystems(trees: &[TargetTree]) -> Result<()> {
+    let mut devices = HashSet::new();
+    for tree in trees {
+        let device = tree
+            .root
+            .dir("")
+            .ok()
+            .and_then(|home| {
+                use std::os::fd::AsFd;
+                nix::sys::stat::fstat(home.as_fd()).ok()
+            })
+            .map(|stat| stat.st_dev);
+        if device.is_none_or(|device| devices.insert(device)) {
+            tree.sync()?;
+        }
+    }
+    Ok(())
+}
+
+/// The flush of the filesystems after a batch, running on its own thread, with the changes
+/// of the batch it makes durable.
+pub(super) struct Flushing {
+    thread: std::thread::JoinHandle<Result<()>>,
+    performed: Vec<usize>,
+    /// The change a failed flush is reported against: the batch's last.
+    last: usize,
+}
+
+impl Flushing {
+    /// Starts flushing the filesystems of the targets; every write of the batch has returned.
+    pub(super) fn start(
+        trees: &BTreeMap<Role, TargetTree>,
+        performed: Vec<usize>,
+        last: usize,
+    ) -> Flushing {
+        let trees: Vec<TargetTree> = trees.values().cloned().collect();
+        Flushing {
+            thread: std::thread::spawn(move || sync_filesystems(&trees)),
+            performed,
+            last,
+        }
+    }
+
+    /// Waits for the flush, then queues the `Done` records of the batch's changes.
+    pub(super) fn finish(
+        self,
+        actions: &[crate::change::plan::Action],
+        targets: &mut BTreeMap<Role, Target>,
+    ) -> Result<(), (usize, anyhow::Error)> {
+        let flushed = self.thread.join().unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "internal: the thread flushing the filesystems panicked"
+            ))
+        });
+        flushed.map_err(|error| (self.last, error))?;
+        for index in self.performed {
+            let action = &actions[index];
+            if let Some(target) = targets.get_mut(&action.pack) {
+                target
+                    .writer
+                    .queue(&Record::Done { seq: action.seq })
+                    .map_err(|error| (index, error))?;
+            }
+        }
+        Ok(())
+    }
+}

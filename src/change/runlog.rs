@@ -1,0 +1,497 @@
+//! A run as read back from one pack's journal (`RunLog`): its records checked line by line
+//! (checksums, a torn last line, the seal, the paths each record names), and what they say
+//! of the run: its changes, how it ended, whether it was rolled back.
+
+use crate::change::journal::{
+    decode_checked, run_relative, Record, Seal, BACKUP_DIR, JOURNAL_FILE, SEAL_FILE, SUM_PREFIX,
+};
+use crate::change::plan::{Continues, Effect, FileState, Finding, PackEntry};
+use crate::change::state;
+use crate::pack::files;
+use crate::pack::root::{Kind, PackRoot};
+use crate::pack::{name, STATE_DIR};
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The largest journal read (a run of a million files writes about 600 MiB).
+const MAX_JOURNAL: u64 = 4 * 1024 * 1024 * 1024;
+
+/// A run as read back from one pack's journal.
+#[derive(Debug, Clone)]
+pub struct RunLog {
+    pub pack_home: PathBuf,
+    pub run_id: String,
+    /// The run's directory, for messages.
+    pub dir: PathBuf,
+    pub header: Option<Record>,
+    pub changes: Vec<Change>,
+    pub end: Option<String>,
+    /// What stopped the run, when it was taken back for something other than a failure.
+    pub end_cause: Option<String>,
+    pub rolled_back: bool,
+    /// A rollback began and did not finish.
+    pub rollback_begun: bool,
+    /// Changes a rollback took back so far.
+    pub undone: BTreeSet<usize>,
+    pub checkpoint: Option<CheckpointRecord>,
+    /// The length of the journal up to its last whole record (what is appended goes there).
+    pub valid_len: u64,
+    /// Whether the journal was written with checksums.
+    pub checksums: bool,
+    /// Why the journal cannot be trusted, with the line: the run is then refused.
+    pub damage: Option<String>,
+}
+
+/// A checkpoint as the journal recorded it.
+#[derive(Debug, Clone)]
+pub struct CheckpointRecord {
+    pub name: String,
+    pub message: String,
+    pub continue_with: String,
+    pub findings: Vec<Finding>,
+}
+
+/// A change of a run, with whether it completed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub seq: usize,
+    pub primitive: String,
+    pub path: String,
+    pub effect: Effect,
+    pub before: Option<FileState>,
+    pub after: FileState,
+    pub created_dirs: Vec<String>,
+    pub backup: Option<String>,
+    pub done: bool,
+}
+
+impl RunLog {
+    /// Whether the run changed anything (or may have: a change begun but not done).
+    pub fn changed_something(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Whether the run ended without finishing (killed, power loss).
+    pub fn unfinished(&self) -> bool {
+        self.end.is_none() && !self.rolled_back
+    }
+
+    /// Whether the run failed and taking it back failed too: its changes may be in place.
+    pub fn failed_in_place(&self) -> bool {
+        self.end.as_deref() == Some("failed") && !self.rolled_back
+    }
+
+    /// Whether a rollback of the run began and did not finish.
+    pub fn rollback_incomplete(&self) -> bool {
+        self.rollback_begun && !self.rolled_back
+    }
+
+    /// Whether the changes of this run are still in place (all or some of them).
+    pub fn in_effect(&self) -> bool {
+        self.changed_something() && !self.rolled_back && self.end.as_deref() != Some("undone")
+    }
+
+    /// The refusal of a journal that cannot be trusted.
+    pub fn trusted(&self) -> Result<()> {
+        match &self.damage {
+            Some(damage) => anyhow::bail!(
+                "{damage}; nothing was changed. Restore the journal from a backup of the pack; or, once the run's changes are checked by hand, move `{}` out of `.apim-migrate/runs` so that the history no longer counts it",
+                name::shown_path(&self.dir)
+            ),
+            None => Ok(()),
+        }
+    }
+
+    pub fn script_name(&self) -> String {
+        match &self.header {
+            Some(Record::Run { script, .. }) => script.name.clone(),
+            _ => "?".to_string(),
+        }
+    }
+
+    /// The statement, for a run of a statement entered in the REPL.
+    pub fn statement(&self) -> Option<String> {
+        match &self.header {
+            Some(Record::Run { script, .. }) => script.source.clone(),
+            _ => None,
+        }
+    }
+
+    pub fn started(&self) -> String {
+        match &self.header {
+            Some(Record::Run { started, .. }) => started.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The earlier run this one continued, if any.
+    pub fn continues(&self) -> Option<Continues> {
+        match &self.header {
+            Some(Record::Run { continues, .. }) => continues.clone(),
+            _ => None,
+        }
+    }
+
+    pub fn script_sha256(&self) -> Option<String> {
+        match &self.header {
+            Some(Record::Run { script, .. }) => Some(script.sha256.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the run completed and stopped at a checkpoint, and was not rolled back.
+    pub fn stopped_at_checkpoint(&self) -> bool {
+        self.checkpoint.is_some() && !self.rolled_back && self.end.as_deref() == Some("complete")
+    }
+
+    /// Whether this run went on (`--continue`) from the checkpoint of run `run_id`, completed,
+    /// and still stands (not rolled back).
+    pub fn goes_on_from(&self, run_id: &str) -> bool {
+        self.continues().is_some_and(|from| from.run_id == run_id)
+            && !self.rolled_back
+            && self.end.as_deref() == Some("complete")
+    }
+
+    pub fn packs(&self) -> Vec<PackEntry> {
+        match &self.header {
+            Some(Record::Run { packs, .. }) => packs.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Where the run stands (see `RunState`).
+    pub fn state(&self) -> crate::change::run_state::RunState {
+        crate::change::run_state::RunState::of(self)
+    }
+}
+
+/// Reads every run recorded in a pack, oldest first. A journal that cannot be trusted is
+/// returned with its `damage`; a state directory (or `runs/`) that is a link is refused.
+pub fn read_runs(pack_home: &Path) -> Result<Vec<RunLog>> {
+    let root = PackRoot::open(pack_home)
+        .with_context(|| format!("cannot open `{}`", name::shown_path(pack_home)))?;
+    read_runs_at(&root)
+}
+
+/// `read_runs` through an open pack.
+pub fn read_runs_at(root: &PackRoot) -> Result<Vec<RunLog>> {
+    let runs = state::runs_relative();
+    if state::open_dir(root, STATE_DIR, false)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut entries = match root.list(&runs) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(state::refuse_state(root, &runs, &error)),
+    };
+    entries.sort_by(|left, right| left.name.cmp(&right.name));
+    let mut logs = Vec::new();
+    for entry in entries {
+        let journal = format!("{runs}/{}/{JOURNAL_FILE}", entry.name);
+        match entry.kind {
+            Kind::Dir => {}
+            Kind::Link => anyhow::bail!(
+                "`{}` is a symbolic link: the tool reads its runs only from real directories of the pack; remove the link",
+                root.shown(&format!("{runs}/{}", entry.name))
+            ),
+            _ => continue,
+        }
+        match root.stat(&journal) {
+            Ok(Some(stat)) if stat.kind == Kind::File => {}
+            Ok(_) => continue,
+            Err(error) => return Err(state::refuse_state(root, &journal, &error)),
+        }
+        logs.push(read_run_at(root, &entry.name)?);
+    }
+    Ok(logs)
+}
+
+/// Reads one run's journal (see `read_run_at`).
+pub fn read_run(pack_home: &Path, run_id: &str) -> Result<RunLog> {
+    let root = PackRoot::open(pack_home)
+        .with_context(|| format!("cannot open `{}`", name::shown_path(pack_home)))?;
+    read_run_at(&root, run_id)
+}
+
+/// Reads one run's journal, through the pack's handles. A torn last line (the process died
+/// or the disk filled while writing it) is left out: the record it would have written was
+/// not yet acted upon. Anything else wrong is the log's `damage`.
+pub fn read_run_at(root: &PackRoot, run_id: &str) -> Result<RunLog> {
+    let run_relative = run_relative(run_id);
+    let relative = format!("{run_relative}/{JOURNAL_FILE}");
+    let shown = root.shown(&relative);
+    let (file, stat) = root
+        .open_file(&relative)
+        .map_err(|error| state::refuse_state(root, &relative, &error))?;
+    let bytes = files::read_at_most(
+        file,
+        stat.size,
+        &root.path(&relative),
+        MAX_JOURNAL,
+        "a journal",
+    )
+    .with_context(|| format!("cannot read `{shown}`"))?;
+    let mut log = RunLog {
+        pack_home: root.home().to_path_buf(),
+        run_id: run_id.to_string(),
+        dir: root.path(&run_relative),
+        header: None,
+        changes: Vec::new(),
+        end: None,
+        end_cause: None,
+        rolled_back: false,
+        rollback_begun: false,
+        undone: BTreeSet::new(),
+        checkpoint: None,
+        valid_len: 0,
+        checksums: bytes.starts_with(SUM_PREFIX.as_bytes()),
+        damage: None,
+    };
+    let seal = read_seal(root, &run_relative, &mut log);
+    // Where each change is in `changes`, by seq (the latest, should one be begun twice): a
+    // `Done` record comes a batch or two after its `Begin`, thousands of changes later.
+    let mut positions: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut offset = 0usize;
+    let mut number = 0u64;
+    while offset < bytes.len() {
+        number += 1;
+        let (line, next, whole) = match bytes[offset..].iter().position(|byte| *byte == b'\n') {
+            Some(end) => (&bytes[offset..offset + end], offset + end + 1, true),
+            None => (&bytes[offset..], bytes.len(), false),
+        };
+        let last = next == bytes.len();
+        let sealed = seal
+            .as_ref()
+            .is_some_and(|seal| (next as u64) <= seal.bytes);
+        let record = std::str::from_utf8(line).ok().and_then(|line| {
+            if line.trim().is_empty() {
+                None
+            } else if log.checksums {
+                decode_checked(line)
+            } else {
+                serde_json::from_str(line).ok()
+            }
+        });
+        let record = match record {
+            Some(record) if whole => record,
+            // A torn last record: what a crash (or a full disk) leaves; the change it would
+            // have described never started. Within what the seal covers, it is damage.
+            _ if last && !sealed => break,
+            _ if line.iter().all(u8::is_ascii_whitespace) && whole => {
+                offset = next;
+                log.valid_len = next as u64;
+                continue;
+            }
+            // Cut in the middle of a record the seal says was whole.
+            _ if last
+                && seal
+                    .as_ref()
+                    .is_some_and(|seal| (bytes.len() as u64) < seal.bytes) =>
+            {
+                break;
+            }
+            _ => {
+                log.damage.get_or_insert(format!(
+                    "the journal `{shown}` is damaged at line {number} (its checksum does not match or it is not a record)"
+                ));
+                break;
+            }
+        };
+        if let Err(problem) = check_record(&record) {
+            log.damage.get_or_insert(format!(
+                "the journal `{shown}` is damaged at line {number}: {problem}"
+            ));
+            break;
+        }
+        offset = next;
+        log.valid_len = next as u64;
+        apply_record(&mut log, record, &mut positions);
+    }
+    if let Some(seal) = seal {
+        if log.damage.is_none() {
+            if (bytes.len() as u64) < seal.bytes || log.valid_len < seal.bytes {
+                log.damage = Some(format!(
+                    "the journal `{shown}` ends early: it has {number} lines, but held {} when the run ended (`{SEAL_FILE}`); it was cut short",
+                    seal.lines
+                ));
+            } else if files::to_hex(&Sha256::digest(&bytes[..seal.bytes as usize])) != seal.sha256 {
+                log.damage = Some(format!(
+                    "the journal `{shown}` was changed after the run ended: its first {} lines no longer match `{SEAL_FILE}`",
+                    seal.lines
+                ));
+            }
+        }
+    }
+    Ok(log)
+}
+
+/// The seal of a run, if it has one; a seal that cannot be read damages the log.
+fn read_seal(root: &PackRoot, run_relative: &str, log: &mut RunLog) -> Option<Seal> {
+    let relative = format!("{run_relative}/{SEAL_FILE}");
+    let (file, stat) = match root.open_file(&relative) {
+        Ok(opened) => opened,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            log.damage = Some(format!(
+                "the seal `{}` cannot be read: {error}",
+                root.shown(&relative)
+            ));
+            return None;
+        }
+    };
+    let seal = files::read_at_most(file, stat.size, &root.path(&relative), 4096, "a seal")
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Seal>(&bytes).ok());
+    if seal.is_none() {
+        log.damage = Some(format!("the seal `{}` is damaged", root.shown(&relative)));
+    }
+    seal
+}
+
+/// Checks the paths a record names, as a script's paths are checked: relative, inside the
+/// pack, not the tool's own state; created directories above the path; backups in the
+/// run's backup directory.
+fn check_record(record: &Record) -> std::result::Result<(), String> {
+    let Record::Begin {
+        path,
+        created_dirs,
+        backup,
+        ..
+    } = record
+    else {
+        return Ok(());
+    };
+    let confined = |path: &str| -> std::result::Result<(), String> {
+        match files::confined_relative(path) {
+            Ok(clean) if clean == path && !crate::change::planner::is_state_path(path) => Ok(()),
+            Ok(_) => Err(format!(
+                "path `{}` is not a plain path inside the pack",
+                name::shown(path)
+            )),
+            Err(error) => Err(format!("{error:#}")),
+        }
+    };
+    confined(path)?;
+    for dir in created_dirs {
+        confined(dir)?;
+        if !path.starts_with(&format!("{dir}/")) {
+            return Err(format!(
+                "directory `{}` is not above `{}`",
+                name::shown(dir),
+                name::shown(path)
+            ));
+        }
+    }
+    if let Some(backup) = backup {
+        let digits = backup.strip_prefix(&format!("{BACKUP_DIR}/"));
+        if !digits
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!(
+                "backup `{}` is not a file of the run's backup directory",
+                name::shown(backup)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn apply_record(
+    log: &mut RunLog,
+    record: Record,
+    positions: &mut std::collections::HashMap<usize, usize>,
+) {
+    match record {
+        Record::Run { .. } => log.header = Some(record),
+        Record::Begin {
+            seq,
+            primitive,
+            path,
+            effect,
+            before,
+            after,
+            created_dirs,
+            backup,
+        } => {
+            positions.insert(seq, log.changes.len());
+            log.changes.push(Change {
+                seq,
+                primitive,
+                path,
+                effect,
+                before,
+                after,
+                created_dirs,
+                backup,
+                done: false,
+            })
+        }
+        Record::Done { seq } => {
+            if let Some(change) = positions
+                .get(&seq)
+                .and_then(|position| log.changes.get_mut(*position))
+            {
+                change.done = true;
+            }
+        }
+        Record::Checkpoint {
+            name,
+            message,
+            continue_with,
+            findings,
+        } => {
+            log.checkpoint = Some(CheckpointRecord {
+                name,
+                message,
+                continue_with,
+                findings,
+            })
+        }
+        Record::End { status, cause, .. } => {
+            log.end = Some(status);
+            log.end_cause = cause;
+        }
+        Record::RollbackBegin { .. } => log.rollback_begun = true,
+        Record::Undone { seq } => {
+            log.undone.insert(seq);
+        }
+        Record::Rollback { .. } => log.rolled_back = true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_out_of_the_pack_and_into_the_state_are_refused() {
+        let begin = |path: &str, created_dirs: Vec<&str>, backup: Option<&str>| Record::Begin {
+            seq: 1,
+            primitive: "copy_file".to_string(),
+            path: path.to_string(),
+            effect: Effect::Create,
+            before: None,
+            after: FileState {
+                sha256: String::new(),
+                mode: 0o644,
+            },
+            created_dirs: created_dirs.into_iter().map(str::to_string).collect(),
+            backup: backup.map(str::to_string),
+        };
+        assert!(check_record(&begin("a/b.xml", vec!["a"], Some("backup/000001"))).is_ok());
+        for bad in [
+            begin("../../etc/passwd", vec![], None),
+            begin("/etc/passwd", vec![], None),
+            begin("a/./b.xml", vec![], None),
+            begin(".apim-migrate/lock", vec![], None),
+            begin("a/b.xml", vec!["c"], None),
+            begin("a/b.xml", vec!["../a"], None),
+            begin("a/b.xml", vec![], Some("../../../etc/shadow")),
+            begin("a/b.xml", vec![], Some("backup/../x")),
+        ] {
+            assert!(check_record(&bad).is_err(), "{bad:?}");
+        }
+    }
+}
