@@ -165,6 +165,10 @@ pub struct PackArgs {
     )]
     pub stock: Vec<PathBuf>,
 
+    /// An extracted stock pack of the old release (with the same WSO2 updates as the old pack): its settings, not the built-in ones, tell which settings the site changed
+    #[arg(long, value_name = "DIR")]
+    pub old_stock: Option<PathBuf>,
+
     /// A directory of Rhai modules for `import`, searched after the script's own directory (repeatable)
     #[arg(long = "lib", value_name = "DIR")]
     pub lib: Vec<PathBuf>,

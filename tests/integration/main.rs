@@ -15,6 +15,7 @@ mod ansible;
 mod authoring;
 mod bad_input;
 mod cli;
+mod config;
 mod crash;
 mod hashcache;
 mod inventory;
