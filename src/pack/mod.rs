@@ -21,6 +21,7 @@ pub mod stock;
 pub mod templates;
 pub mod toml;
 pub mod userstores;
+pub mod verify;
 pub mod xml_config;
 
 use anyhow::{bail, Context, Result};

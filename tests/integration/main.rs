@@ -31,3 +31,4 @@ mod readme;
 mod repl;
 mod safety;
 mod steps;
+mod verify;
