@@ -17,6 +17,13 @@ use toml_edit::{DocumentMut, Value};
 const ENVIRONMENT: &str = "apim.gateway.environment";
 const GATEWAY_LABELS: &str = "apim.sync_runtime_artifacts.gateway.gateway_labels";
 
+/// Settings that are never carried, and why: the node's profile is the new pack's own (4.x
+/// renamed the profiles; `profileSetup.sh` or the deployment templates set it).
+const NOT_CARRIED: [(&str, &str); 1] = [(
+    "server.server_role",
+    "the node's profile is set in the new pack itself (`profileSetup.sh -Dprofile=NAME` or its deployment template): 4.x named the profiles anew",
+)];
+
 /// What the migration is given.
 pub struct Sides<'a> {
     /// The old settings.
@@ -164,6 +171,16 @@ pub fn migrate(sides: &Sides) -> Result<Migration> {
             continue;
         }
         let key = plain_key(path);
+        if let Some((_, why)) = NOT_CARRIED.iter().find(|(never, _)| *never == key) {
+            if !get_setting(&new, path).is_some_and(|current| same_value(current, &setting.value)) {
+                notes.push(Note {
+                    kind: Kind::Dropped,
+                    key: key.clone(),
+                    message: format!("`{key}` = {} is not carried: {why}", shown(&setting.value)),
+                });
+            }
+            continue;
+        }
         let has_index = path.iter().any(|seg| matches!(seg, Seg::Index(_)));
         match sides.renames.of(&key).filter(|_| !has_index) {
             Some(rename) => {
