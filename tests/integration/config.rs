@@ -265,7 +265,7 @@ fn site_settings_of_3_0_0_are_carried_renamed_or_dropped_and_the_operators_own_k
         "{messages:?}"
     );
     // [secrets] last, the new file's comments kept.
-    let last_header = text.lines().filter(|line| line.starts_with('[')).last();
+    let last_header = text.lines().rfind(|line| line.starts_with('['));
     assert_eq!(last_header, Some("[secrets]"), "{text}");
     assert_lines_kept(
         &original
@@ -315,7 +315,7 @@ fn the_standard_script_migrates_the_configuration_first_and_config_false_turns_i
     // The skip lists the gateway step adds go before `[secrets]`.
     packs.test("run", "3.0.0-to-4.1.0").run().success();
     let text = read(packs.new.join(TOML));
-    let last_header = text.lines().filter(|line| line.starts_with('[')).last();
+    let last_header = text.lines().rfind(|line| line.starts_with('['));
     assert_eq!(last_header, Some("[secrets]"), "{text}");
     assert!(text.contains("skip_list"), "{text}");
 }
