@@ -107,7 +107,7 @@ fn migrate_config(session: &mut Session, from: &PackHandle, to: &PackHandle) -> 
         to.role,
         DEPLOYMENT_TOML,
         &format!(
-            "settings of `{}` that differ from {stock_source}: {} carried{}, {} renamed, {} dropped, {} in conflict; the keys the new pack reads {}",
+            "settings of `{}` that differ from {stock_source}: {} carried{}, {} renamed, {} dropped, {} in conflict; which keys the new pack reads: {}",
             from.role,
             count(&[Kind::Carried, Kind::Environment]),
             if carried.is_empty() {
@@ -136,9 +136,9 @@ fn migrate_config(session: &mut Session, from: &PackHandle, to: &PackHandle) -> 
         });
     }
     if let Some(xml) = &xml {
-        for (file, message) in &xml.unmapped {
+        for (index, (file, message)) in xml.unmapped.iter().enumerate() {
             session.planner.find(Finding {
-                id: format!("config:unmapped:{file}:{message}"),
+                id: format!("config:unmapped:{file}:{index}"),
                 primitive: PRIMITIVE.to_string(),
                 message: format!("configuration not mapped: {message}"),
                 path: Some(format!("{}:{file}", from.role)),
@@ -161,6 +161,7 @@ fn report_customised_xml(
     stock: Option<&Pack>,
 ) -> anyhow::Result<()> {
     let files = old.files_under("repository/conf").unwrap_or_default();
+    let mut uncompared = Vec::new();
     for relative in files {
         if !relative.ends_with(".xml") || old.is_link(&relative) {
             continue;
@@ -182,6 +183,9 @@ fn report_customised_xml(
                     session
                         .catalogue
                         .status(old.stock_key(), &old.version, &relative, &sha256);
+                if matches!(status, StockStatus::Unknown | StockStatus::NotStock) {
+                    uncompared.push(relative.clone());
+                }
                 (status == StockStatus::Customised, None)
             }
         };
@@ -200,6 +204,23 @@ fn report_customised_xml(
             message,
             path: Some(format!("{}:{relative}", from.role)),
             diff,
+            carried_from: None,
+        });
+    }
+    if !uncompared.is_empty() {
+        let names: Vec<String> = uncompared.iter().map(|name| format!("`{name}`")).collect();
+        session.planner.find(Finding {
+            id: "config:uncompared".to_string(),
+            primitive: PRIMITIVE.to_string(),
+            message: format!(
+                "configuration not compared: the stock copies of {} of {} {} are not known, so a customisation of theirs beyond the mapped settings cannot be told; give an extracted stock pack of {} with `--old-stock DIR` for each change with its diff, or compare them by hand",
+                names.join(", "),
+                old.product.short_name(),
+                old.version,
+                old.version
+            ),
+            path: Some(format!("{}:repository/conf", from.role)),
+            diff: None,
             carried_from: None,
         });
     }

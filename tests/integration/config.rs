@@ -321,7 +321,7 @@ fn the_standard_script_migrates_the_configuration_first_and_config_false_turns_i
 }
 
 #[test]
-fn a_3_2_0_to_4_0_0_settings_and_the_old_stock_pack_given() {
+fn a_stock_pack_of_the_old_release_given_with_old_stock_decides_what_changed() {
     let old = PackBuilder::api_manager("3.2.0").deployment_toml_extra(
         "[apim.devportal]\nurl = \"https://portal.example.com/devportal\"\n",
     );
@@ -415,5 +415,151 @@ fn the_xml_configuration_of_2_0_0_becomes_toml_keys() {
             .iter()
             .any(|message| message.contains("WSO2_MB_STORE_DB")),
         "the broker's datasource is named, not dropped silently: {messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|message| message.starts_with("configuration not compared")
+                && message.contains("--old-stock")),
+        "XML files without a known stock copy are named: {messages:?}"
+    );
+}
+
+#[test]
+fn with_a_stock_2_0_0_pack_each_customised_xml_file_is_a_finding_with_its_diff() {
+    let old = PackBuilder::api_manager("2.0.0")
+        .hostname("gw.example.com")
+        .offset(3);
+    let packs = Packs::build(old, PackBuilder::api_manager("4.1.0"), None);
+    let stock = PackBuilder::api_manager("2.0.0")
+        .write(&packs.dir.path().join("stock-2.0.0"))
+        .expect("stock pack");
+    let script = crate::support::script(&packs, "config", MIGRATE);
+    let report = packs
+        .test("run", &script)
+        .arg("--old-stock")
+        .arg(&stock)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let all = report["findings"].as_array().expect("findings");
+    let carbon = all
+        .iter()
+        .find(|finding| finding["id"] == "config:customised:repository/conf/carbon.xml")
+        .unwrap_or_else(|| panic!("carbon.xml is customised: {report}"));
+    assert!(carbon["diff"]
+        .as_str()
+        .is_some_and(|diff| diff.contains("+    <HostName>gw.example.com</HostName>")));
+    // Files equal to the stock pack's are no finding, and none is left uncompared.
+    assert!(all.iter().all(|finding| finding["id"]
+        != "config:customised:repository/conf/user-mgt.xml"
+        && finding["id"] != "config:uncompared"));
+    let document = toml_of(&packs);
+    assert_eq!(value(&document, &["server", "offset"]), "3");
+}
+
+#[test]
+fn a_4_0_0_site_keeps_its_encryption_key_and_its_analytics_endpoint_under_the_4_1_0_name() {
+    let old = PackBuilder::api_manager("4.0.0").deployment_toml_extra(
+        "[encryption]\nkey = \"3f1a5c9e0b7d2468ace13579bdf02468\"\n\n\
+         [[apim.gateway.environment]]\nname = \"Internal\"\ntype = \"production\"\n",
+    );
+    let packs = Packs::build(old, PackBuilder::api_manager("4.1.0"), None);
+    // The site pointed analytics elsewhere, in the 4.0.0 key.
+    let path = packs.old.join(TOML);
+    let text = read(&path).replace(
+        "config_endpoint = \"https://localhost:8080/auth/v1\"",
+        "config_endpoint = \"https://analytics.example.com/auth/v1\"",
+    );
+    std::fs::write(&path, text).expect("write");
+    let script = crate::support::script(&packs, "config", MIGRATE);
+    let report = run_rerun_rollback(&packs, &script);
+    packs.test("run", &script).run().success();
+    let document = toml_of(&packs);
+    assert_eq!(
+        value(&document, &["encryption", "key"]),
+        "\"3f1a5c9e0b7d2468ace13579bdf02468\"",
+        "the 4.0.0 to 4.1.0 guide asks to keep it"
+    );
+    assert_eq!(
+        value(
+            &document,
+            &["apim", "analytics", "properties", "auth.api.url"]
+        ),
+        "\"https://analytics.example.com/auth/v1\"",
+        "renamed by the new pack's key-mappings.json"
+    );
+    assert!(document["apim"]["analytics"]
+        .get("config_endpoint")
+        .is_none());
+    assert_eq!(
+        value(
+            &document,
+            &[
+                "apim",
+                "sync_runtime_artifacts",
+                "gateway",
+                "gateway_labels"
+            ]
+        ),
+        "[\"Default\"]",
+        "a 4.0.0 file has its own labels: they are the site's to change"
+    );
+    let names: Vec<&str> = document["apim"]["gateway"]["environment"]
+        .as_array_of_tables()
+        .expect("environments")
+        .iter()
+        .filter_map(|table| table["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Default", "Internal"]);
+    let check = report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|action| action["primitive"] == "migrate_config" && action["action"] == "check")
+        .expect("the summary");
+    assert!(
+        check["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("1 renamed")),
+        "{check}"
+    );
+}
+
+#[test]
+fn a_3_2_0_site_carries_an_event_listener_change_and_drops_the_old_analytics() {
+    let old = PackBuilder::api_manager("3.2.0").deployment_toml_extra(
+        "[apim.analytics]\nenable = true\nstore_api_url = \"https://analytics.example.com:7444\"\n",
+    );
+    let packs = Packs::build(old, PackBuilder::api_manager("4.1.0"), None);
+    let path = packs.old.join(TOML);
+    let text = read(&path).replace(
+        "'header.X-WSO2-KEY-MANAGER' = \"default\"",
+        "'header.X-WSO2-KEY-MANAGER' = \"Resident Key Manager\"",
+    );
+    std::fs::write(&path, text).expect("write");
+    let script = crate::support::script(&packs, "config", MIGRATE);
+    let report = run_rerun_rollback(&packs, &script);
+    packs.test("run", &script).run().success();
+    let document = toml_of(&packs);
+    let listener = document["event_listener"]
+        .as_array_of_tables()
+        .and_then(|listeners| listeners.get(0))
+        .expect("listener");
+    assert_eq!(
+        listener["properties"]["header.X-WSO2-KEY-MANAGER"].as_str(),
+        Some("Resident Key Manager")
+    );
+    assert_eq!(value(&document, &["apim", "analytics", "enable"]), "true");
+    assert!(document["apim"]["analytics"].get("store_api_url").is_none());
+    let messages = findings(&report);
+    assert!(
+        messages
+            .iter()
+            .any(|message| message.starts_with("configuration dropped")
+                && message.contains("apim.analytics.store_api_url")
+                && message.contains("https://analytics.example.com:7444")),
+        "{messages:?}"
     );
 }
