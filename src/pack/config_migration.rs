@@ -267,8 +267,9 @@ pub fn migrate(sides: &Sides) -> Result<Migration> {
             kind: Kind::MissingSecret,
             key: display_path(&path),
             message: format!(
-                "`{}` uses `$secret{{{alias}}}` but `[secrets]` has no `{alias}`: add `{alias} = \"[plain text]\"` under `[secrets]` and run the cipher tool (`ciphertool.sh -Dconfigure`)",
-                display_path(&path)
+                "`{}` uses `$secret{{{alias}}}` but `[secrets]` has no `{alias}`: add `{} = \"[plain text]\"` under `[secrets]` and run the cipher tool (`ciphertool.sh -Dconfigure`)",
+                display_path(&path),
+                toml_edit::Key::new(alias.as_str()).display_repr()
             ),
         });
     }

@@ -330,7 +330,10 @@ fn secrets(document: &toml_edit::DocumentMut, text: &str, problems: &mut Vec<Pro
             file: DEPLOYMENT_TOML.into(),
             line: line_of(text, &path),
             message: format!("`{}` uses `$secret{{{alias}}}`, but `[secrets]` has no `{alias}`", display_path(&path)),
-            fix: format!("add `{alias} = \"[the password]\"` under `[secrets]` and run `ciphertool.sh -Dconfigure`"),
+            fix: format!(
+                "add `{} = \"[the password]\"` under `[secrets]` and run `ciphertool.sh -Dconfigure`",
+                toml_edit::Key::new(alias.as_str()).display_repr()
+            ),
         });
     }
 }

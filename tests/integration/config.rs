@@ -563,3 +563,44 @@ fn a_3_2_0_site_carries_an_event_listener_change_and_drops_the_old_analytics() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_2_0_0_password_in_secure_vault_becomes_a_secret_reference_that_asks_for_its_entry() {
+    let old =
+        PackBuilder::api_manager("2.0.0").secure_vault(&["Carbon.Security.KeyStore.Password"]);
+    let packs = Packs::build(old, PackBuilder::api_manager("4.1.0"), None);
+    let script = crate::support::script(&packs, "config", MIGRATE);
+    let report = packs
+        .test("run", &script)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let document = toml_of(&packs);
+    assert_eq!(
+        value(&document, &["keystore", "tls", "password"]),
+        "\"$secret{Carbon.Security.KeyStore.Password}\""
+    );
+    let messages = findings(&report);
+    assert!(
+        messages.iter().any(
+            |message| message.starts_with("configuration missing-secret")
+                && message
+                    .contains("add `\"Carbon.Security.KeyStore.Password\" = \"[plain text]\"`")
+        ),
+        "the alias, quoted as TOML needs it: {messages:?}"
+    );
+    // verify finds the same, with the line.
+    let problems = Test::new()
+        .arg("verify")
+        .arg(&packs.new)
+        .arg("--json")
+        .run()
+        .code(1)
+        .json();
+    assert!(problems["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .any(|problem| problem["check"] == "secrets" && problem["line"].is_u64()));
+}
