@@ -364,3 +364,77 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> DocumentMut {
+        text.parse().unwrap()
+    }
+
+    fn path(text: &str) -> Vec<Seg> {
+        parse_setting_path(text).unwrap()
+    }
+
+    #[test]
+    fn settings_list_every_value_with_array_entries_by_index() {
+        let document = doc("[server]\nhostname = \"a\"\n\n[[env]]\nname = \"A\"\n[env.properties]\n'x.y' = 1\n\n[[env]]\nname = \"B\"\n");
+        let shown: Vec<String> = settings(&document)
+            .iter()
+            .map(|setting| display_path(&setting.path))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "server.hostname",
+                "env[0].name",
+                "env[0].properties.\"x.y\"",
+                "env[1].name"
+            ]
+        );
+        assert_eq!(
+            plain_key(&path("env[0].properties.'x.y'")),
+            "env.properties.x.y"
+        );
+        assert_eq!(
+            get_setting(&document, &path("env[1].name")).and_then(Value::as_str),
+            Some("B")
+        );
+        assert!(get_setting(&document, &path("env[2].name")).is_none());
+        assert!(parse_setting_path("a[x].b").is_err());
+    }
+
+    #[test]
+    fn a_new_entry_of_an_array_of_tables_goes_after_its_last_entry_and_before_secrets() {
+        let mut document = doc("[[env]]\nname = \"A\"\n\n[other]\nx = 1\n\n[secrets]\nk = \"v\"\n");
+        assert!(set_setting(&mut document, &path("env[1].name"), Value::from("B")).unwrap());
+        assert!(set_setting(&mut document, &path("env[1].properties.p"), Value::from(2)).unwrap());
+        assert!(set_setting(&mut document, &path("fresh[0].id"), Value::from("z")).unwrap());
+        let text = document.to_string();
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} in {text}"))
+        };
+        assert!(at("name = \"B\"") < at("[other]"), "{text}");
+        assert!(at("[[fresh]]") < at("[secrets]"), "{text}");
+        assert!(text.contains("properties.p = 2"), "{text}");
+        assert!(secrets_last(&document));
+        // Setting the same value again changes nothing; an index past the end is refused.
+        assert!(!set_setting(&mut document, &path("env[1].name"), Value::from("B")).unwrap());
+        assert!(set_setting(&mut document, &path("env[5].name"), Value::from("C")).is_err());
+    }
+
+    #[test]
+    fn secrets_not_last_are_found_and_moved() {
+        let mut document = doc("[secrets]\na = \"x\"\n\n[server]\nhostname = \"$secret{b}\"\n");
+        assert!(!secrets_last(&document));
+        move_secrets_last(&mut document);
+        assert!(secrets_last(&document));
+        assert!(document.to_string().trim_end().ends_with("a = \"x\""));
+        let references = secret_references(&document);
+        assert_eq!(references.len(), 1);
+        assert_eq!(references[0].0, "b");
+    }
+}
