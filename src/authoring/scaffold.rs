@@ -60,14 +60,19 @@ pub fn new_script(from: Option<&str>) -> Result<NewScript> {
         ),
     }
     out.push_str("//!\n");
-    // The tags of the standard, as it writes them: the packs it accepts and its parameters.
+    // The tags of the standard, as it writes them: the packs it accepts and, for a copy of its
+    // body, which reads them, its parameters; a skeleton takes none until it declares some.
     for line in source.lines().take_while(|line| line.starts_with("//!")) {
-        if line.trim_start_matches("//!").trim().starts_with('@') {
+        let tag = line.trim_start_matches("//!").trim();
+        if tag.starts_with('@') && (from.is_some() || tag.starts_with("@accepts")) {
             out.push_str(line);
             out.push('\n');
         }
     }
-    if header.params.as_ref().is_some_and(Vec::is_empty) {
+    if from.is_none() {
+        out.push_str("//! @params none\n");
+    }
+    if from.is_none() || header.params.as_ref().is_some_and(Vec::is_empty) {
         out.push_str(PARAMS_EXAMPLE);
     }
     match from {

@@ -66,6 +66,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Say what each directory is: product, version, and what a migration must carry over
     Detect(DetectArgs),
+    /// Check a 3.x/4.x pack before its first start, changing nothing: exit 0 when clean, 1 when it finds problems
+    Verify(VerifyArgs),
     /// List the bundled scripts and the site scripts of a directory (what each accepts and takes), print one, or start a new one
     Scripts(ScriptsArgs),
     /// Say how one API-M version goes to another: directly or through 2.0.0, the bundled script(s) to run, what is special about the path
@@ -96,6 +98,7 @@ impl Command {
             Command::History(_) => "history",
             Command::Show(_) => "show",
             Command::Detect(_) => "detect",
+            Command::Verify(_) => "verify",
             Command::Scripts(_) => "scripts",
             Command::Demo(_) => "demo",
             Command::Docs(_) => "docs",
@@ -117,6 +120,7 @@ impl Command {
             Command::History(args) => args.json,
             Command::Show(args) => args.json,
             Command::Detect(args) => args.json,
+            Command::Verify(args) => args.json,
             Command::Scripts(args) => args.json,
             Command::Path(args) => args.json,
             _ => false,
@@ -164,6 +168,10 @@ pub struct PackArgs {
         value_delimiter = ':'
     )]
     pub stock: Vec<PathBuf>,
+
+    /// An extracted stock pack of the old release (with the same WSO2 updates as the old pack): its settings, not the built-in ones, tell which settings the site changed
+    #[arg(long, value_name = "DIR")]
+    pub old_stock: Option<PathBuf>,
 
     /// A directory of Rhai modules for `import`, searched after the script's own directory (repeatable)
     #[arg(long = "lib", value_name = "DIR")]
@@ -279,6 +287,26 @@ pub struct ShowArgs {
     /// The run (its id, or the start of it); default: the latest run that changed something
     #[arg(value_name = "RUN_ID")]
     pub run_id: Option<String>,
+
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The pack's home directory
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Extra stock catalogue (TOML) for packs with WSO2 updates (repeatable)
+    #[arg(
+        long = "stock",
+        value_name = "FILE",
+        env = "APIM_MIGRATE_STOCK",
+        value_delimiter = ':'
+    )]
+    pub stock: Vec<PathBuf>,
 
     /// Print one JSON document on stdout
     #[arg(long)]

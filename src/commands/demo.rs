@@ -40,6 +40,7 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
             options: Options {
                 set: Vec::new(),
                 stock: vec![demo.catalogue.clone()],
+                old_stock: None,
                 libs: Vec::new(),
                 time_limit: Duration::from_secs(crate::engine::DEFAULT_TIME_LIMIT_SECONDS),
                 resume: false,

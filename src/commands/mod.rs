@@ -15,6 +15,7 @@ mod rollback;
 mod run;
 mod scripts;
 mod show;
+mod verify;
 
 use crate::cli::{Cli, ColorWhen, Command};
 use crate::error::{CommandResult, Failure, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
@@ -198,6 +199,7 @@ pub fn dispatch(cli: Cli) -> CommandResult<u8> {
         Command::History(args) => history::history(&args),
         Command::Show(args) => show::show(&args, verbose),
         Command::Detect(args) => detect::detect(&args),
+        Command::Verify(args) => return verify::verify(&args),
         Command::Scripts(args) => scripts::scripts(&args),
         Command::Path(args) => path::path(&args),
         Command::Demo(args) => demo::demo(args.dir.as_deref()),

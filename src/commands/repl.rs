@@ -94,6 +94,7 @@ pub fn repl(args: &ReplArgs, verbose: bool) -> CommandResult {
             .collect::<CommandResult<_>>()?,
         // A statement's report follows at once; a bar would only flicker.
         progress: crate::change::progress::silent(),
+        old_stock: args.packs.old_stock.clone(),
     };
     let evaluator = Evaluator::new(slots, params, catalogue, options, locks);
     let mut repl = Repl {
@@ -550,6 +551,7 @@ impl Repl {
             &crate::run::chain::slot_words(self.evaluator.slots()),
             &values,
             &self.stock,
+            None,
         );
         let mode = if self.dry_run {
             Mode::Show

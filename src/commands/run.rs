@@ -185,6 +185,7 @@ fn options(args: &RunArgs, apply: bool, quiet: bool, confirm: Option<Arc<dyn Con
     Options {
         set: args.packs.set.clone(),
         stock: args.packs.stock.clone(),
+        old_stock: args.packs.old_stock.clone(),
         libs: args.packs.lib.clone(),
         time_limit: Duration::from_secs(args.packs.time_limit),
         resume: args.resume,

@@ -157,6 +157,8 @@ pub struct PlanOptions {
     pub libs: Vec<std::path::PathBuf>,
     /// How progress is shown (`change::progress::silent()` for no one watching).
     pub progress: std::sync::Arc<dyn crate::change::progress::Meter>,
+    /// `--old-stock`: a stock pack of the old release, for `migrate_config`.
+    pub old_stock: Option<std::path::PathBuf>,
 }
 
 impl Default for PlanOptions {
@@ -168,6 +170,7 @@ impl Default for PlanOptions {
             time_limit: None,
             libs: Vec::new(),
             progress: crate::change::progress::silent(),
+            old_stock: None,
         }
     }
 }

@@ -162,6 +162,7 @@ pub fn run(script: Script, path: &Path, options: &Options) -> CommandResult<Depl
             ],
             &options.set,
             &options.stock,
+            options.old_stock.as_deref(),
         );
         if let Some(runs_it) = &inventory.migration_client {
             if runs_it != &node.name {

@@ -2,6 +2,8 @@
 //! finders (keystores, user stores, sequences, JDBC drivers, secure vault) that read a pack.
 
 pub mod artifacts;
+pub mod config_facts;
+pub mod config_migration;
 pub mod config_model;
 pub mod detect;
 pub mod distribution;
@@ -21,6 +23,8 @@ pub mod stock;
 pub mod templates;
 pub mod toml;
 pub mod userstores;
+pub mod verify;
+pub mod xml_config;
 
 use anyhow::{bail, Context, Result};
 pub use distribution::Distribution;

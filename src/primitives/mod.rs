@@ -5,6 +5,7 @@
 //! the reference page (docs/primitives.md) are generated from.
 
 mod ciphertool;
+mod config;
 mod gateway;
 mod helpers;
 mod jdbc;
@@ -24,7 +25,7 @@ use rhai::Engine;
 use std::collections::BTreeMap;
 
 /// Every group, in the order the documentation lists them.
-const GROUPS: [fn(&mut Registry); 10] = [
+const GROUPS: [fn(&mut Registry); 11] = [
     packs::declare,
     keystores::declare,
     userstores::declare,
@@ -32,6 +33,7 @@ const GROUPS: [fn(&mut Registry); 10] = [
     gateway::declare,
     synapse::declare,
     jdbc::declare,
+    config::declare,
     ciphertool::declare,
     steps::declare,
     helpers::declare,

@@ -12,6 +12,7 @@ pub mod progress;
 pub mod rollback;
 pub mod show;
 pub mod style;
+pub mod verify;
 
 use crate::change::plan::{
     Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status,

@@ -121,6 +121,7 @@ pub fn continue_command(
     selection: &[String],
     set: &[String],
     stock: &[PathBuf],
+    old_stock: Option<&std::path::Path>,
 ) -> String {
     let script_word = match &script.path {
         Some(path) => path
@@ -140,6 +141,15 @@ pub fn continue_command(
         words.push(
             file.canonicalize()
                 .unwrap_or_else(|_| file.clone())
+                .display()
+                .to_string(),
+        );
+    }
+    if let Some(dir) = old_stock {
+        words.push("--old-stock".to_string());
+        words.push(
+            dir.canonicalize()
+                .unwrap_or_else(|_| dir.to_path_buf())
                 .display()
                 .to_string(),
         );

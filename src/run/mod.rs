@@ -56,6 +56,8 @@ pub struct Options {
     pub set: Vec<String>,
     /// `--stock` catalogues.
     pub stock: Vec<PathBuf>,
+    /// `--old-stock`: a stock pack of the old release, for configuration migration.
+    pub old_stock: Option<PathBuf>,
     /// `--lib` directories.
     pub libs: Vec<PathBuf>,
     pub time_limit: Duration,
@@ -351,12 +353,14 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
             .map(|dir| lib_dir(dir))
             .collect::<CommandResult<_>>()?,
         progress: request.options.progress.clone(),
+        old_stock: request.options.old_stock.clone(),
     };
     let continue_with = chain::continue_command(
         &script,
         &chain::pack_words(&slots, request),
         &request.options.set,
         &request.options.stock,
+        request.options.old_stock.as_deref(),
     );
     Ok(Some(Prepared {
         script,

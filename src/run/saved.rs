@@ -48,6 +48,9 @@ pub struct SavedRequest {
     /// The `--stock` catalogues, each with its SHA-256.
     pub stock: Vec<(PathBuf, String)>,
     pub libs: Vec<PathBuf>,
+    /// `--old-stock`, absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_stock: Option<PathBuf>,
     pub time_limit_seconds: u64,
     pub resume: bool,
 }
@@ -86,6 +89,7 @@ pub fn plan_to_save(request: &Request) -> CommandResult<(Executed, SavedPlan)> {
         old_profile: request.packs.old_profile.clone(),
         set: request.options.set.clone(),
         stock,
+        old_stock: request.options.old_stock.as_deref().map(absolute),
         libs: request
             .options
             .libs
@@ -204,6 +208,7 @@ impl SavedPlan {
                 set: saved.set.clone(),
                 stock: saved.stock.iter().map(|(file, _)| file.clone()).collect(),
                 libs: saved.libs.clone(),
+                old_stock: saved.old_stock.clone(),
                 time_limit: Duration::from_secs(saved.time_limit_seconds),
                 resume: saved.resume,
                 apply: true,

@@ -298,7 +298,7 @@ fn notes(from: &str, to: &str, via: Option<&str>) -> Vec<String> {
     let source = via.unwrap_or(from);
     if before(source, "3.0.0") {
         notes.push(format!(
-            "{source} is configured by XML and {to} by deployment.toml: its settings (databases, host name, offset, keystores, user store, gateway environments) are redone as TOML keys, by hand"
+            "{source} is configured by XML and {to} by deployment.toml: its settings (databases, host name, offset, keystores, user store, gateway environments) are carried as TOML keys by `migrate_config`; every other customised XML file is reported, to redo by hand"
         ));
         notes.push(format!(
             "{to} wants RSA keys of at least 2048 bits: with a weaker key in the old keystore, keep it as `[keystore.internal]` (and `[keystore.tls]`) and put a new 2048-bit key in `[keystore.primary]` (the 2.6.0 to 4.1.0 guide); the `weak-rsa` reminder gives the `keytool` command"

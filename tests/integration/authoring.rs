@@ -786,7 +786,14 @@ fn scripts_lists_bundled_and_local_site_scripts_with_what_they_accept_and_take()
             {"role": "km", "product": "wso2is", "versions": ["5.11.0"], "optional": true},
         ])
     );
-    assert_eq!(bundled["params"], serde_json::json!([]));
+    assert_eq!(
+        bundled["params"],
+        serde_json::json!([{
+            "name": "config",
+            "default": "true",
+            "description": "carry the site's settings into the new deployment.toml (`false`: leave that to the operator)"
+        }])
+    );
     assert_eq!(bundled["error"], serde_json::Value::Null);
     assert!(bundled["description"]
         .as_str()

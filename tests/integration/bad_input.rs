@@ -784,8 +784,12 @@ fn set_with_a_key_that_is_not_a_name() {
 /// 16c: the bundled scripts declare that they take no parameters.
 #[test]
 fn set_given_to_a_script_that_takes_no_parameters() {
-    let packs = Packs::standard();
-    Case::run(&packs, SCRIPT)
+    let packs = Packs::build(
+        PackBuilder::api_manager("1.9.0"),
+        PackBuilder::api_manager("2.0.0"),
+        None,
+    );
+    Case::run(&packs, "1.x-to-2.0.0")
         .args(["--set", "gateway_only=true"])
         .says("--set `gateway_only`")
         .says("takes no parameters")

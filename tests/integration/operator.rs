@@ -42,7 +42,7 @@ fn on_a_terminal_run_shows_the_plan_and_applies_nothing_unless_the_answer_is_yes
         .exp_string("create   new:repository/resources/security/gateway-tls.p12")
         .expect("the plan is shown");
     session
-        .exp_string("apply 13 changes to")
+        .exp_string("apply 14 changes to")
         .expect("the question");
     session.send_line("n").expect("answer");
     let rest = session.exp_eof().expect("the run ends");
@@ -59,7 +59,7 @@ fn on_a_terminal_run_shows_the_plan_and_applies_nothing_unless_the_answer_is_yes
     session.send_line("y").expect("answer");
     let rest = session.exp_eof().expect("the run ends");
     assert!(rest.contains("applied as run"), "{rest}");
-    assert!(rest.contains("13 changed"), "{rest}");
+    assert!(rest.contains("14 changed"), "{rest}");
     assert!(!rest.contains("copy_keystores"), "{rest}");
     assert!(packs.new.join(SECURITY).join("gateway-tls.p12").is_file());
 }
@@ -70,7 +70,7 @@ fn with_yes_a_run_on_a_terminal_does_not_ask() {
     let mut session = spawn_run(&packs, &["--yes"]);
     let output = session.exp_eof().expect("the run ends without a question");
     assert!(!output.contains("[y/N]"), "{output}");
-    assert!(output.contains("13 changed"), "{output}");
+    assert!(output.contains("14 changed"), "{output}");
     assert!(packs.new.join(SECURITY).join("gateway-tls.p12").is_file());
 
     // A second run has nothing to change and nothing to ask.
@@ -216,7 +216,7 @@ fn plan_detailed_exitcode_says_whether_changes_are_pending() {
         .arg("--detailed-exitcode")
         .run()
         .code(2)
-        .stdout_contains("13 planned");
+        .stdout_contains("14 planned");
     packs.test("run", SCRIPT).run().success();
     packs
         .test("plan", SCRIPT)
@@ -281,7 +281,7 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         "reminders",
         "[ciphertool]",
         "findings (to port by hand)",
-        "13 changed",
+        "14 changed",
     ] {
         assert!(text.contains(part), "{part:?} in:\n{text}");
     }
@@ -323,9 +323,11 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         .json();
     assert_eq!(shown["state"], "rolled back");
     assert_eq!(shown["rollback"]["outcome"], "done");
+    // Two keystores, and deployment.toml twice: the skip lists' edit, then the configuration's,
+    // each taken back.
     assert_eq!(
         shown["rollback"]["restored"].as_array().map(Vec::len),
-        Some(3)
+        Some(4)
     );
     let text = Test::new()
         .arg("show")
@@ -335,7 +337,7 @@ fn show_prints_a_run_again_after_the_run_and_after_its_rollback() {
         .success()
         .stdout();
     assert!(text.contains(": rolled back"), "{text}");
-    assert!(text.contains("3 restored, 10 removed"), "{text}");
+    assert!(text.contains("4 restored, 10 removed"), "{text}");
 
     Test::new()
         .arg("show")
@@ -416,7 +418,7 @@ fn history_gives_each_run_its_state_and_lists_no_op_runs_with_all() {
         .run()
         .success()
         .stdout();
-    assert!(text.contains(" 13 changes"), "{text}");
+    assert!(text.contains(" 14 changes"), "{text}");
     assert!(
         text.contains("2 runs that changed nothing are not shown"),
         "{text}"
@@ -554,9 +556,10 @@ fn a_failed_run_prints_its_report_with_the_error_and_the_file_on_exit_1() {
         packs
             .new
             .join(SECURITY)
-            .join("gateway-tls.p12")
+            .join("client-truststore.jks")
             .display()
-            .to_string()
+            .to_string(),
+        "the second change, after the configuration's"
     );
     assert!(document["actions"]
         .as_array()

@@ -251,6 +251,7 @@ fn the_json_examples_in_the_docs_have_the_fields_of_the_real_documents() {
         ),
         ("scripts", json(Test::new().arg("scripts"))),
         ("path", json(Test::new().args(["path", "2.6.0", "4.1.0"]))),
+        ("verify", json(Test::new().arg("verify").arg(&packs.new))),
         (
             "error",
             json(

@@ -319,7 +319,11 @@ fn unknown_set_keys_are_refused_where_the_script_declares_its_parameters() {
         .arg(&packs.new)
         .run();
     output.code(2);
-    assert!(stderr(&output).contains("`3.0.0-to-4.1.0` takes no parameters"));
+    assert!(
+        stderr(&output).contains("`3.0.0-to-4.1.0` has no parameter `x`; it declares config"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(tree(&packs.new, true), before);
 }
 

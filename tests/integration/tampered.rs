@@ -180,7 +180,7 @@ fn a_rollback_that_stops_part_way_is_recorded_and_finishes_when_run_again() {
         .run()
         .code(1)
         .stderr();
-    assert!(message.contains("4 of 13 changes taken back"), "{message}");
+    assert!(message.contains("4 of 14 changes taken back"), "{message}");
     assert!(
         message.contains("run `apim-migrate rollback --new"),
         "{message}"
@@ -213,15 +213,16 @@ fn the_undo_of_a_failed_run_that_fails_too_says_what_is_still_in_place() {
         .test("run", SCRIPT)
         .arg("--json")
         .env("APIM_MIGRATE_INJECT_FAILURE", "10")
-        // The undo goes newest first: the four changes after the failed one were never
-        // made (nothing to take back), then 9, 8 and 7 are taken back, and it stops at 6.
+        // The undo goes newest first: the changes after the failed one were never made
+        // (nothing to take back); of the nine made, the newest four are taken back before
+        // the eighth step of the undo fails.
         .env("APIM_MIGRATE_INJECT_UNDO_FAILURE", "8")
         .run();
     output.code(1);
     let message = output.stderr();
     assert!(message.contains("taking it back also failed"), "{message}");
     assert!(
-        message.contains("6 of the 9 changes it made are still in place"),
+        message.contains("5 of the 9 changes it made are still in place"),
         "{message}"
     );
     let report = output.json();
@@ -238,8 +239,8 @@ fn the_undo_of_a_failed_run_that_fails_too_says_what_is_still_in_place() {
         .iter()
         .filter(|action| action["status"] == "changed")
         .count();
-    assert_eq!(taken_back, 3, "{report:#}");
-    assert_eq!(in_place, 6, "{report:#}");
+    assert_eq!(taken_back, 4, "{report:#}");
+    assert_eq!(in_place, 5, "{report:#}");
     assert!(actions.iter().any(|action| action["reason"]
         .as_str()
         .is_some_and(|reason| reason.contains("still in place"))));

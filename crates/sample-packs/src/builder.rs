@@ -34,6 +34,8 @@ pub struct PackBuilder {
     pub(crate) toml_extras: Vec<String>,
     pub(crate) resources_conf: bool,
     pub(crate) server_role: String,
+    pub(crate) hostname: String,
+    pub(crate) offset: Option<u32>,
 }
 
 impl PackBuilder {
@@ -60,6 +62,8 @@ impl PackBuilder {
             toml_extras: Vec::new(),
             resources_conf: true,
             server_role: "default".to_string(),
+            hostname: "localhost".to_string(),
+            offset: None,
         }
     }
 
@@ -241,6 +245,18 @@ impl PackBuilder {
     /// Makes the pack look like `ciphertool.sh -Dconfigure` ran with these aliases.
     pub fn secure_vault(mut self, aliases: &[&str]) -> Self {
         self.secure_vault_aliases = Some(aliases.iter().map(|alias| alias.to_string()).collect());
+        self
+    }
+
+    /// The host name of the server (`[server] hostname`, carbon.xml's `<HostName>`).
+    pub fn hostname(mut self, hostname: &str) -> Self {
+        self.hostname = hostname.to_string();
+        self
+    }
+
+    /// The port offset (`[server] offset`, carbon.xml's `<Ports><Offset>`).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = Some(offset);
         self
     }
 

@@ -28,6 +28,87 @@ impl PackBuilder {
             &format!("{CONF_DIR}/templates/repository/conf/api-manager.xml.j2"),
             self.api_manager_template(),
         );
+        for (path, text) in self.other_templates() {
+            plan.text(&format!("{CONF_DIR}/templates/{path}"), text);
+        }
+        plan.text(
+            &format!("{CONF_DIR}/key-mappings.json"),
+            self.key_mappings(),
+        );
+    }
+
+    /// A few entries of `key-mappings.json` (old key to the key the release reads), as the
+    /// real file has them; 4.0.0 added the analytics one.
+    fn key_mappings(&self) -> String {
+        let mut entries = vec![
+            (
+                "transport.http.socket_timeout",
+                "passthru_http.'http.socket.timeout'",
+            ),
+            (
+                "transport.http.core_worker_pool_size",
+                "passthru_http.worker_pool_size_core",
+            ),
+            (
+                "transport.http.max_worker_pool_size",
+                "passthru_http.worker_pool_size_max",
+            ),
+        ];
+        if self.is_api_manager_4() {
+            entries.push((
+                "apim.analytics.config_endpoint",
+                "apim.analytics.properties.'auth.api.url'",
+            ));
+        }
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|(from, to)| format!("  \"{from}\": \"{to}\""))
+            .collect();
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
+    }
+
+    /// The templates of carbon.xml, master-datasources.xml, user-mgt.xml and identity.xml,
+    /// short: the keys they read are those of the real templates for the settings the sample
+    /// deployment.toml holds.
+    fn other_templates(&self) -> Vec<(&'static str, String)> {
+        let mut databases = String::from("<datasources>\n");
+        for name in ["apim_db", "shared_db", "user", "config", "local"] {
+            databases.push_str(&format!(
+                "{{% if database.{name} is defined %}}\n<datasource><name>{name}</name><type>{{{{database.{name}.type}}}}</type>\n\
+                 <url>{{{{database.{name}.url}}}}</url><username>{{{{database.{name}.username}}}}</username>\n\
+                 <password>{{{{database.{name}.password}}}}</password><driverClassName>{{{{database.{name}.driver}}}}</driverClassName>\n\
+                 <validationQuery>{{{{database.{name}.validationQuery}}}}</validationQuery>\n\
+                 {{% for key, value in database.{name}.pool_options.items() %}}<{{{{key}}}}>{{{{value}}}}</{{{{key}}}}>{{% endfor %}}\n\
+                 </datasource>\n{{% endif %}}\n"
+            ));
+        }
+        databases.push_str("</datasources>\n");
+        let carbon = "<Server>\n<HostName>{{server.hostname}}</HostName><NodeIp>{{server.node_ip}}</NodeIp>\n\
+            <Offset>{{server.offset}}</Offset><Mode>{{server.mode}}</Mode><BasePath>{{server.base_path}}</BasePath>\n\
+            <Role>{{server.server_role}}</Role><Caches>{{server.discard_empty_caches}}</Caches>\n\
+            {% for name, store in keystore.items() %}<KeyStore name=\"{{name}}\">{{store.file_name}}</KeyStore>{% endfor %}\n\
+            <TrustStore>{{truststore.file_name}} {{truststore.type}} {{truststore.password}}</TrustStore>\n</Server>\n"
+            .to_string();
+        let user_mgt = "<UserManager>\n<AdminUser>{{super_admin.username}} {{super_admin.password}} {{super_admin.admin_role}} {{super_admin.create_admin_account}}</AdminUser>\n\
+            <DataSource>{{realm_manager.data_source}}</DataSource>\n\
+            <UserStore type=\"{{user_store.type}}\">{{user_store.connection_url}} {{user_store.connection_name}} {{user_store.connection_password}} {{user_store.base_dn}} {{user_store.user_search_base}} {{user_store.group_search_base}}\n\
+            {% for key, value in user_store.properties.items() %}<Property name=\"{{key}}\">{{value}}</Property>{% endfor %}</UserStore>\n</UserManager>\n"
+            .to_string();
+        let identity = "<Server>\n{% for handler in event_handler %}<Handler>{{handler.name}}</Handler>{% endfor %}\n\
+            {% for listener in event_listener %}<Listener>{{listener.id}}</Listener>{% endfor %}\n\
+            <SPNameRegex>{{service_provider.sp_name_regex}}</SPNameRegex>\n\
+            <TokenExchange>{{oauth.grant_type.token_exchange.enable}} {{oauth.grant_type.token_exchange.allow_refresh_tokens}} {{oauth.grant_type.token_exchange.iat_validity_period}}</TokenExchange>\n\
+            <Encryption>{{encryption.key}}</Encryption>\n<Indexing>{{indexing.re_indexing}}</Indexing>\n</Server>\n"
+            .to_string();
+        vec![
+            ("repository/conf/carbon.xml.j2", carbon),
+            (
+                "repository/conf/datasources/master-datasources.xml.j2",
+                databases,
+            ),
+            ("repository/conf/user-mgt.xml.j2", user_mgt),
+            ("repository/conf/identity/identity.xml.j2", identity),
+        ]
     }
 
     /// The roles of `infer.json`'s `server.server_role`, as each release names them (3.0.0
@@ -138,6 +219,29 @@ impl PackBuilder {
              <GatewayType>{{{{apim.gateway_type}}}}</GatewayType>\n",
             self.version
         );
+        text.push_str(
+            "    {% for environment in apim.gateway.environment %}<Environment>{{environment.name}}</Environment>{% endfor %}\n    \
+             <CORS>{{apim.cors.allow_origins}} {{apim.cors.allow_methods}} {{apim.cors.allow_headers}} {{apim.cors.allow_credentials}}</CORS>\n    \
+             <Cache>{{apim.cache.gateway_token.enable}} {{apim.cache.gateway_token.expiry_time}} {{apim.cache.resource.enable}} {{apim.cache.resource.expiry_time}} {{apim.cache.km_token.enable}} {{apim.cache.km_token.expiry_time}} {{apim.cache.scopes.enable}}</Cache>\n    \
+             <KeyManager>{{apim.key_manager.service_url}} {{apim.key_manager.username}} {{apim.key_manager.password}} {{apim.key_manager.type}}</KeyManager>\n    \
+             <JWT>{{apim.jwt.enable}} {{apim.jwt.header}}</JWT>\n    \
+             <Throttling>{{apim.throttling.enable_data_publishing}} {{apim.throttling.enable_policy_deploy}}{% for group in apim.throttling.url_group %}{{group.type}}{% endfor %}</Throttling>\n    \
+             <Analytics>{{apim.analytics.enable}}</Analytics>\n",
+        );
+        if self.is_api_manager_4() {
+            text.push_str("    <AnalyticsToken>{{apim.analytics.auth_token}} {{apim.analytics.config_endpoint}}{% for key, value in apim.analytics.properties.items() %}{{key}}{% endfor %}</AnalyticsToken>\n    <Labels>{{apim.sync_runtime_artifacts.gateway.gateway_labels}}</Labels>\n");
+        } else {
+            text.push_str("    <AnalyticsUrls>{{apim.analytics.store_api_url}} {{apim.analytics.username}} {{apim.analytics.password}} {{apim.analytics.url_group}}</AnalyticsUrls>\n    <AuthManager>{{apim.auth_manager.service_url}}</AuthManager>\n");
+        }
+        if self.parsed_version >= crate::V3_2_0 {
+            text.push_str(
+                "    <AllowedScopes>{{apim.oauth_config.allowed_scopes}}</AllowedScopes>\n",
+            );
+        } else {
+            text.push_str(
+                "    <ScopeWhitelist>{{apim.oauth_config.white_listed_scopes}}</ScopeWhitelist>\n",
+            );
+        }
         if self.is_api_manager_4() {
             text.push_str(
                 "    {% if apim.sync_runtime_artifacts.gateway is defined %}\n    <SyncRuntimeArtifactsGateway>\n        \

@@ -2,7 +2,7 @@
 
 use crate::binary::derived_bytes;
 use crate::encoding::{base64, hex_sha256, toml_key, toml_string, xml_escape};
-use crate::{PackBuilder, SAMPLE_NOTICE, V2_0_0, V4_1_0};
+use crate::{PackBuilder, SAMPLE_NOTICE, V2_0_0, V3_1_0, V3_2_0, V4_0_0, V4_1_0, V4_2_0};
 
 impl PackBuilder {
     pub(crate) fn carbon_xml(&self) -> String {
@@ -50,17 +50,19 @@ impl PackBuilder {
         } else {
             ""
         };
+        let hostname = crate::encoding::xml_escape(&self.hostname);
+        let offset = self.offset.unwrap_or(0);
         format!(
             r#"<?xml version="1.0" encoding="ISO-8859-1"?>
 {SAMPLE_NOTICE}
 <!-- Server-wide settings of the Carbon kernel: identity of the product, ports, keystores. -->
 <Server xmlns="http://wso2.org/projects/carbon/carbon.xml"{namespace}>
-{identity}    <HostName>localhost</HostName>
-    <MgtHostName>localhost</MgtHostName>
+{identity}    <HostName>{hostname}</HostName>
+    <MgtHostName>{hostname}</MgtHostName>
     <ServerURL>local:/${{carbon.context}}/services/</ServerURL>
     <Ports>
         <!-- Every port of the server is shifted by this offset. -->
-        <Offset>0</Offset>
+        <Offset>{offset}</Offset>
     </Ports>
     <Security>
         <!-- Primary keystore: signs tokens and encrypts secrets. -->
@@ -115,11 +117,17 @@ impl PackBuilder {
              # the file of a real pack carries many more commented-out examples.\n\n",
             self.version
         );
-        text.push_str("[server]\nhostname = \"localhost\"\n");
+        text.push_str(&format!(
+            "[server]\nhostname = {}\n",
+            toml_string(&self.hostname)
+        ));
         if !v4 {
             text.push_str("node_ip = \"127.0.0.1\"\n");
         }
-        text.push_str("#offset = 0\n");
+        match self.offset {
+            Some(offset) => text.push_str(&format!("offset = {offset}\n")),
+            None => text.push_str("#offset = 0\n"),
+        }
         if !v4 {
             text.push_str("mode = \"single\" # single or ha\n");
         }
@@ -134,7 +142,11 @@ impl PackBuilder {
         ));
         text.push_str(&format!(
             "[user_store]\ntype = \"{}\"\n\n",
-            if v4 { "database_unique_id" } else { "database" }
+            if self.parsed_version >= V3_1_0 {
+                "database_unique_id"
+            } else {
+                "database"
+            }
         ));
         text.push_str(&self.toml_databases(&[
             (
@@ -169,7 +181,7 @@ impl PackBuilder {
         }
         text.push_str(
             "display_in_api_console = true\n\
-             description = \"One gateway that serves both production and sandbox traffic.\"\n\
+             description = \"This is a hybrid gateway that handles both production and sandbox token traffic.\"\n\
              show_as_token_endpoint_url = true\n\
              service_url = \"https://localhost:${mgt.transport.https.port}/services/\"\n\
              username = \"${admin.username}\"\n\
@@ -194,7 +206,11 @@ impl PackBuilder {
              #[apim.cache.scopes]\n#enable = true\n\n",
         );
         if v4 {
-            text.push_str("[apim.analytics]\nenable = false\nauth_token = \"\"\n\n");
+            text.push_str("[apim.analytics]\nenable = false\n");
+            if self.parsed_version == V4_0_0 {
+                text.push_str("config_endpoint = \"https://localhost:8080/auth/v1\"\n");
+            }
+            text.push_str("auth_token = \"\"\n\n");
         } else {
             text.push_str(
                 "#[apim.analytics]\n#enable = false\n#store_api_url = \"https://localhost:7444\"\n\
@@ -210,9 +226,16 @@ impl PackBuilder {
         );
         let allow_headers = if v4 {
             r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey","Internal-Key"]"#
+        } else if self.parsed_version >= V3_2_0 {
+            r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey", "testKey"]"#
+        } else if self.parsed_version >= V3_1_0 {
+            r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction","apikey"]"#
         } else {
             r#"["authorization","Access-Control-Allow-Origin","Content-Type","SOAPAction"]"#
         };
+        if self.parsed_version >= V4_2_0 {
+            text.push_str("[apim.key_manager]\nenable_apikey_subscription_validation = true\n\n");
+        }
         text.push_str(&format!(
             "[apim.cors]\nallow_origins = \"*\"\n\
              allow_methods = [\"GET\",\"PUT\",\"POST\",\"DELETE\",\"PATCH\",\"OPTIONS\"]\n\
@@ -227,10 +250,26 @@ impl PackBuilder {
              [[event_handler]]\nname = \"userPostSelfRegistration\"\nsubscriptions = [\"POST_ADD_USER\"]\n\n\
              [service_provider]\nsp_name_regex = \"^[\\\\sa-zA-Z0-9._-]*$\"\n",
         );
-        if self.parsed_version >= V4_1_0 {
-            // Real 4.1.0 packs carry this table with a URL but no type: readers must cope.
+        if self.parsed_version >= V3_1_0 {
+            // Real packs carry this table with a URL but no type: readers must cope.
             text.push_str(
                 "\n[database.local]\nurl = \"jdbc:h2:./repository/database/WSO2CARBON_DB;DB_CLOSE_ON_EXIT=FALSE\"\n",
+            );
+        }
+        if self.parsed_version >= V3_2_0 {
+            text.push_str(
+                "\n[[event_listener]]\nid = \"token_revocation\"\n\
+                 type = \"org.wso2.carbon.identity.core.handler.AbstractIdentityHandler\"\n\
+                 name = \"org.wso2.is.notification.ApimOauthEventInterceptor\"\norder = 1\n\
+                 [event_listener.properties]\n\
+                 notification_endpoint = \"https://localhost:${mgt.transport.https.port}/internal/data/v1/notify\"\n\
+                 username = \"${admin.username}\"\npassword = \"${admin.password}\"\n\
+                 'header.X-WSO2-KEY-MANAGER' = \"default\"\n",
+            );
+        }
+        if self.parsed_version >= V4_1_0 {
+            text.push_str(
+                "\n[oauth.grant_type.token_exchange]\nenable = true\nallow_refresh_tokens = true\niat_validity_period = \"1h\"\n",
             );
         }
         text.push_str(&self.toml_tail());
@@ -343,7 +382,7 @@ impl PackBuilder {
         <Environments>
             <Environment type="hybrid" api-console="true">
                 <Name>Production and Sandbox</Name>
-                <Description>One gateway for production and sandbox traffic.</Description>
+                <Description>This is a hybrid gateway that handles both production and sandbox token traffic.</Description>
                 <ServerURL>https://localhost:${{mgt.transport.https.port}}${{carbon.context}}services/</ServerURL>
                 <Username>${{admin.username}}</Username>
                 <Password>${{admin.password}}</Password>

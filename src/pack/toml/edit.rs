@@ -44,7 +44,7 @@ pub fn set(doc: &mut DocumentMut, path: &[String], value: Value) -> anyhow::Resu
 
 /// The value's text with all decor and source formatting removed, so that values that mean
 /// the same thing compare equal however they were written.
-fn normalized(value: &Value) -> String {
+pub(super) fn normalized(value: &Value) -> String {
     let mut value = value.clone();
     normalize(&mut value);
     value.to_string()
@@ -153,7 +153,7 @@ pub(super) fn insert_missing(
 
 /// Adds `rest` (one key, or dotted keys) with `value` at the end of a table's key/value lines,
 /// indented like the line before it.
-fn insert_keys(table: &mut Table, rest: &[String], value: Value) {
+pub(super) fn insert_keys(table: &mut Table, rest: &[String], value: Value) {
     let indent = line_indent(table);
     let Some((last, parents)) = rest.split_last() else {
         return;
@@ -260,7 +260,7 @@ fn new_header_position(doc: &DocumentMut, anchor: &[String]) -> usize {
 
 /// The position at the end of the document, but before `[secrets]`, which WSO2 requires to
 /// stay the last table.
-fn end_position(doc: &DocumentMut) -> usize {
+pub(super) fn end_position(doc: &DocumentMut) -> usize {
     if let Some(secrets) = doc.as_table().get("secrets") {
         let first = match secrets {
             Item::Table(table) => subtree_positions(table).min(),
@@ -277,7 +277,7 @@ fn end_position(doc: &DocumentMut) -> usize {
 }
 
 /// The document positions of `table` and every table below it.
-fn subtree_positions(table: &Table) -> std::vec::IntoIter<usize> {
+pub(super) fn subtree_positions(table: &Table) -> std::vec::IntoIter<usize> {
     fn collect(table: &Table, out: &mut Vec<usize>) {
         out.extend(table.position());
         for (_, item) in table.iter() {
@@ -299,7 +299,7 @@ fn subtree_positions(table: &Table) -> std::vec::IntoIter<usize> {
 
 /// Moves every table at `from` or later one place down, making room for a new table at `from`,
 /// because `toml_edit` writes tables in the order of their positions.
-fn shift_positions(table: &mut Table, from: usize) {
+pub(super) fn shift_positions(table: &mut Table, from: usize) {
     if let Some(position) = table.position() {
         if position >= from {
             table.set_position(position + 1);

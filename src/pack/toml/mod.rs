@@ -9,10 +9,15 @@ mod edit;
 #[cfg(test)]
 mod fixtures;
 mod key;
+mod settings;
 mod skip_list;
 
 pub use edit::set;
 pub use key::{get, parse_key_path};
+pub use settings::{
+    display_path, entries, get_setting, keys_of, move_secrets_last, parse_setting_path, plain_key,
+    same_value, secret_references, secrets_last, set_setting, settings, Seg, Setting,
+};
 pub use skip_list::{merge_skip_list, read_skip_lists, SkipKind, SkipListMerge};
 
 /// A parse error that names the file, line and column, one line, lowercase, e.g.

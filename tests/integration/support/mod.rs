@@ -353,3 +353,30 @@ pub fn reminder_ids(report: &serde_json::Value) -> Vec<String> {
         .map(|reminder| reminder["id"].as_str().expect("reminder id").to_string())
         .collect()
 }
+
+/// `original` without the lines the configuration step (`migrate_config`) of the latest run
+/// in `new` replaced, as its diff in `show` says: the lines every other step must keep.
+pub fn lines_config_kept(original: &str, new: &Path) -> String {
+    let shown = Test::new()
+        .arg("show")
+        .arg(new)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let removed: Vec<String> = shown["report"]["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|action| action["primitive"] == "migrate_config")
+        .filter_map(|action| action["diff"].as_str())
+        .flat_map(|diff| diff.lines())
+        .filter(|line| line.starts_with('-') && !line.starts_with("---"))
+        .map(|line| line[1..].to_string())
+        .collect();
+    original
+        .lines()
+        .filter(|line| !removed.iter().any(|gone| gone == line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
