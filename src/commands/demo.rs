@@ -80,6 +80,7 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
         "  apim-migrate detect {} --stock {stock}",
         demo.old.display()
     );
+    crate::outln!("  apim-migrate verify {}", demo.new.display());
     crate::outln!("  apim-migrate show {}", demo.new.display());
     crate::outln!("  apim-migrate history {}", demo.new.display());
     crate::outln!("  apim-migrate rollback --new {}", demo.new.display());

@@ -880,7 +880,7 @@ fn the_commands_the_demo_prints_work() {
         .map(str::trim)
         .filter(|line| line.starts_with("apim-migrate "))
         .collect();
-    assert_eq!(commands.len(), 5, "{text}");
+    assert_eq!(commands.len(), 6, "{text}");
     for command in commands {
         let words: Vec<&str> = command.split_whitespace().skip(1).collect();
         Test::new().args(&words).run().success();
