@@ -3,7 +3,7 @@
 //! through a link) and never seen half-written; a failure, or SIGINT/SIGTERM, takes back
 //! everything the run had applied.
 
-use super::batch::{write_batch, Flushing};
+use super::batch::{flush_and_record, write_batch};
 use super::progress::Progress;
 use crate::change::journal::{self, JournalWriter, Record, RunLog, BACKUP_DIR};
 use crate::change::plan::{Effect, FileState, Plan, Status};
@@ -116,15 +116,20 @@ pub fn apply(
     // Changes go in batches. For each: the targets are checked and the replaced files backed
     // up (each backup flushed); the batch's records are written to the journal and flushed
     // once; the files are written (new ones linked in once written, others renamed into
-    // place, so never seen half-written); the filesystems are flushed once; only then are
-    // the changes recorded as done. So the journal describes every change before it starts,
-    // and a change recorded as done is on the disk, as when every file was flushed by
-    // itself, at a fraction of the flushes. The flush of a batch runs on its own thread while
-    // the next batch is checked and written (the disk works while the CPU does); its changes
-    // are recorded as done when it returns, since a flush started after the last write of
-    // its batch covers all of them.
+    // place, so never seen half-written). Once every batch is written, the filesystems are
+    // flushed once, and only then are the changes recorded as done. So the journal describes
+    // every change before it starts, and a change recorded as done is on the disk, as when
+    // every file was flushed by itself, at one flush for the whole run: a flush after each
+    // batch made the disk write back the same directories again and again, and the run wait
+    // for it. What a crash leaves unflushed is a file in one of its own changes' states or
+    // none of them, and a rollback decides from the file and the journal's hashes, never from
+    // `Done` records (see "Crash safety" in ARCHITECTURE.md).
     let mut claims = Claims::default();
-    let mut flushing: Option<Flushing> = None;
+    let trees: BTreeMap<Role, TargetTree> = targets
+        .iter()
+        .map(|(role, target)| (*role, target.tree.clone()))
+        .collect();
+    let mut performed = Vec::new();
     for batch in batches(plan, &changes) {
         let batch = batch.as_slice();
         let mut prepared: Vec<(usize, Prepared)> = Vec::new();
@@ -160,10 +165,6 @@ pub fn apply(
         let injected = inject_failure_at
             .and_then(|at| at.checked_sub(attempted + 1))
             .filter(|position| *position < prepared.len());
-        let trees: BTreeMap<Role, TargetTree> = targets
-            .iter()
-            .map(|(role, target)| (*role, target.tree.clone()))
-            .collect();
         let results = write_batch(
             &plan.actions,
             &trees,
@@ -174,7 +175,6 @@ pub fn apply(
             hashes,
         );
         attempted += prepared.len();
-        let mut performed = Vec::new();
         for ((index, _), result) in prepared.iter().zip(results) {
             match result {
                 Some(Ok(())) => {
@@ -196,21 +196,14 @@ pub fn apply(
         }
         // The directories this batch created are there for the next batch to see.
         claims.settle();
-        if let Some(earlier) = flushing.take() {
-            if let Err((index, error)) = earlier.finish(&plan.actions, &mut targets) {
-                stop = Some(Stop::Failed(index, error));
-                break;
-            }
-        }
-        flushing = Some(Flushing::start(&trees, performed, batch[batch.len() - 1]));
     }
-    // The last batch's flush; after a failure, the flush of the batch before it, which the
-    // undo below must not race, and whose changes it takes back whether recorded or not.
-    if let Some(last) = flushing.take() {
-        if let Err((index, error)) = last.finish(&plan.actions, &mut targets) {
-            if !matches!(stop, Some(Stop::Failed(..))) {
-                stop = Some(Stop::Failed(index, error));
-            }
+    // The one flush of the run. A run that stops is taken back below without it: the undo
+    // decides from the files, whether flushed or not.
+    if stop.is_none() {
+        if let Err((index, error)) =
+            flush_and_record(&trees, &plan.actions, performed, &mut targets)
+        {
+            stop = Some(Stop::Failed(index, error));
         }
     }
     progress.finish();

@@ -1,7 +1,7 @@
 //! Writing one batch of prepared changes: on the available cores, the files of one
-//! directory on one thread, in order, each through the pack's directory handles; then the
-//! flush of the filesystems on a thread of its own, after which the batch's changes are
-//! recorded as done (see `apply`).
+//! directory on one thread, in order, each through the pack's directory handles; and the
+//! run's one flush of the filesystems, after which its changes are recorded as done (see
+//! `apply`).
 
 use super::apply::{Prepared, Target};
 use super::progress::Progress;
@@ -192,51 +192,28 @@ fn sync_filesystems(trees: &[TargetTree]) -> Result<()> {
     Ok(())
 }
 
-/// The flush of the filesystems after a batch, running on its own thread, with the changes
-/// of the batch it makes durable.
-pub(super) struct Flushing {
-    thread: std::thread::JoinHandle<Result<()>>,
+/// Flushes the filesystems of the targets once every change of the run is written, then
+/// queues the `Done` records of the changes it made durable. A failed flush is reported
+/// against the last change written.
+pub(super) fn flush_and_record(
+    trees: &BTreeMap<Role, TargetTree>,
+    actions: &[crate::change::plan::Action],
     performed: Vec<usize>,
-    /// The change a failed flush is reported against: the batch's last.
-    last: usize,
-}
-
-impl Flushing {
-    /// Starts flushing the filesystems of the targets; every write of the batch has returned.
-    pub(super) fn start(
-        trees: &BTreeMap<Role, TargetTree>,
-        performed: Vec<usize>,
-        last: usize,
-    ) -> Flushing {
-        let trees: Vec<TargetTree> = trees.values().cloned().collect();
-        Flushing {
-            thread: std::thread::spawn(move || sync_filesystems(&trees)),
-            performed,
-            last,
+    targets: &mut BTreeMap<Role, Target>,
+) -> Result<(), (usize, anyhow::Error)> {
+    let Some(&last) = performed.last() else {
+        return Ok(());
+    };
+    let trees: Vec<TargetTree> = trees.values().cloned().collect();
+    sync_filesystems(&trees).map_err(|error| (last, error))?;
+    for index in performed {
+        let action = &actions[index];
+        if let Some(target) = targets.get_mut(&action.pack) {
+            target
+                .writer
+                .queue(&Record::Done { seq: action.seq })
+                .map_err(|error| (index, error))?;
         }
     }
-
-    /// Waits for the flush, then queues the `Done` records of the batch's changes.
-    pub(super) fn finish(
-        self,
-        actions: &[crate::change::plan::Action],
-        targets: &mut BTreeMap<Role, Target>,
-    ) -> Result<(), (usize, anyhow::Error)> {
-        let flushed = self.thread.join().unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "internal: the thread flushing the filesystems panicked"
-            ))
-        });
-        flushed.map_err(|error| (self.last, error))?;
-        for index in self.performed {
-            let action = &actions[index];
-            if let Some(target) = targets.get_mut(&action.pack) {
-                target
-                    .writer
-                    .queue(&Record::Done { seq: action.seq })
-                    .map_err(|error| (index, error))?;
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }

@@ -37,15 +37,16 @@ pub fn path(pack_home: &Path, run_id: &str, kind: Kind) -> PathBuf {
     journal::run_dir(pack_home, run_id).join(kind.file_name())
 }
 
-/// Stores `document` as the report of `kind` of run `run_id` in each of `pack_homes` that
-/// recorded the run (written whole and flushed: a reader finds the old one or the new one),
-/// through the pack's directory handles, as the journal is: a link swapped into the state
-/// directory never redirects it.
+/// Stores the document `write` writes as the report of `kind` of run `run_id` in each of
+/// `pack_homes` that recorded the run (written whole and flushed: a reader finds the old one
+/// or the new one), through the pack's directory handles, as the journal is: a link swapped
+/// into the state directory never redirects it. The document goes to the file as it is
+/// serialised, never held whole in memory.
 pub fn store<'a>(
     pack_homes: impl IntoIterator<Item = &'a Path>,
     run_id: &str,
     kind: Kind,
-    document: &str,
+    write: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
     for home in pack_homes {
         let root = PackRoot::open(home)
@@ -60,21 +61,8 @@ pub fn store<'a>(
             continue;
         }
         let shown = root.shown(&format!("{relative}/{}", kind.file_name()));
-        let mut reader = document.as_bytes();
-        disk::write_at(
-            &dir,
-            kind.file_name(),
-            &shown,
-            disk::Place::Replace { durable: true },
-            disk::Content {
-                reader: &mut reader,
-                expected: None,
-                mode: 0o644,
-                modified: None,
-                size: document.len() as u64,
-            },
-        )
-        .with_context(|| format!("cannot store the report `{shown}`"))?;
+        disk::write_streamed_at(&dir, kind.file_name(), &shown, 0o644, write)
+            .with_context(|| format!("cannot store the report `{shown}`"))?;
     }
     Ok(())
 }
@@ -158,7 +146,10 @@ mod tests {
         let run_dir = journal::run_dir(pack.path(), "r1");
         std::fs::create_dir_all(&run_dir).expect("run dir");
         std::fs::write(run_dir.join(journal::JOURNAL_FILE), "").expect("journal");
-        store([pack.path(), other.path()], "r1", Kind::Run, "{\"a\": 1}").expect("stored");
+        store([pack.path(), other.path()], "r1", Kind::Run, &|writer| {
+            writer.write_all(b"{\"a\": 1}")
+        })
+        .expect("stored");
         assert_eq!(
             read(pack.path(), "r1", Kind::Run).expect("read").as_deref(),
             Some("{\"a\": 1}")

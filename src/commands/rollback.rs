@@ -42,7 +42,7 @@ pub(super) fn store(packs: &[std::path::PathBuf], run_id: &str, json: &str) {
         packs.iter().map(|home| home.as_path()),
         run_id,
         Kind::Rollback,
-        json,
+        &|writer| writer.write_all(json.as_bytes()),
     ) {
         crate::warnln!("{error:#}; `apim-migrate show` will not have this rollback's report");
     }

@@ -175,7 +175,9 @@ pub(super) fn store_document(outcome: &Outcome, run_id: &str) {
         .iter()
         .filter(|pack| pack.target)
         .map(|pack| pack.home.as_path());
-    if let Err(error) = reports::store(homes, run_id, Kind::Run, &outcome.json()) {
+    if let Err(error) = reports::store(homes, run_id, Kind::Run, &|writer| {
+        outcome.write_json(writer)
+    }) {
         crate::warnln!("{error:#}; `apim-migrate show` will not have this run's report");
     }
 }

@@ -119,6 +119,25 @@ pub fn render<T: Serialize>(
     })
 }
 
+/// Writes the same document as `render` to `writer` as it is serialised, for documents too
+/// large to hold whole (a run's stored report); the bytes are those `render` returns.
+pub fn write<T: Serialize>(
+    writer: &mut dyn std::io::Write,
+    command: &str,
+    outcome: &str,
+    body: &T,
+    error: Option<&ErrorInfo>,
+) -> std::io::Result<()> {
+    let document = Document {
+        schema: SCHEMA,
+        command,
+        outcome,
+        body,
+        error,
+    };
+    serde_json::to_writer_pretty(writer, &document).map_err(std::io::Error::other)
+}
+
 /// The document of a command that failed before it had one of its own.
 pub fn error_document(command: &str, failure: &Failure) -> String {
     render(
@@ -132,6 +151,17 @@ pub fn error_document(command: &str, failure: &Failure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_written_as_it_is_serialised_has_the_bytes_of_the_rendered_one() {
+        let body = serde_json::json!({"actions": [{"path": "a\u{1b}b", "seq": 1}], "n": 2});
+        let mut written = Vec::new();
+        write(&mut written, "run", "changed", &body, None).expect("written");
+        assert_eq!(
+            String::from_utf8(written).expect("UTF-8"),
+            render("run", "changed", &body, None)
+        );
+    }
 
     #[test]
     fn an_error_document_has_the_head_and_the_file() {

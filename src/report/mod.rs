@@ -299,6 +299,17 @@ impl<'a> Outcome<'a> {
         )
     }
 
+    /// Writes the JSON document to `writer` as it is serialised (the same bytes as `json`).
+    pub fn write_json(&self, writer: &mut dyn std::io::Write) -> std::io::Result<()> {
+        document::write(
+            writer,
+            self.command,
+            self.outcome(),
+            &self.document(),
+            self.error_info().as_ref(),
+        )
+    }
+
     /// The human report. `verbose` lists unchanged actions one by one.
     pub fn human(&self, verbose: bool) -> String {
         self.render(verbose, true)
