@@ -44,51 +44,14 @@ fn value(document: &toml_edit::DocumentMut, path: &[&str]) -> String {
 
 /// A run, then a second run with nothing to do, then the rollback restoring every byte.
 fn run_rerun_rollback(packs: &Packs, script: &str) -> serde_json::Value {
-    let before = bytes(packs.new.join(TOML));
+    let before = tree(&packs.new, false);
     let report = packs
         .test("run", script)
         .arg("--json")
         .run()
         .success()
         .json();
-    let after = bytes(packs.new.join(TOML));
-    let tree_after = tree(&packs.new, false);
-    let second = packs
-        .test("run", script)
-        .arg("--json")
-        .run()
-        .success()
-        .json();
-    assert_eq!(
-        tree(&packs.new, false),
-        tree_after,
-        "a second run changes no file"
-    );
-    let changed = second["actions"]
-        .as_array()
-        .expect("actions")
-        .iter()
-        .filter(|action| action["status"] == "planned")
-        .count();
-    assert_eq!(changed, 0, "a second run changes nothing: {second}");
-    assert_eq!(bytes(packs.new.join(TOML)), after);
-    Test::new()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&packs.new)
-        .run()
-        .success();
-    Test::new()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&packs.new)
-        .run()
-        .success();
-    assert_eq!(
-        bytes(packs.new.join(TOML)),
-        before,
-        "rollback restores deployment.toml byte for byte"
-    );
+    again_nothing_to_do_then_taken_back(packs, script, &before);
     report
 }
 

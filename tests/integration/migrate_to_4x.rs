@@ -266,30 +266,6 @@ fn migrate_directly(
     report
 }
 
-/// A second run of `script` changes nothing; `rollback` then restores the new pack to
-/// `new_before`, byte for byte.
-fn again_nothing_to_do_then_taken_back(packs: &Packs, script: &str, new_before: &Tree) {
-    let again = packs
-        .test("run", script)
-        .arg("--json")
-        .run()
-        .success()
-        .json();
-    assert_eq!(again["outcome"], "nothing to do", "{again}");
-    assert_eq!(again["summary"]["changed"], 0);
-    Test::new()
-        .arg("rollback")
-        .arg("--new")
-        .arg(&packs.new)
-        .run()
-        .success();
-    assert_eq!(
-        &tree(&packs.new, false),
-        new_before,
-        "rollback restores every byte"
-    );
-}
-
 #[test]
 fn from_3_2_0_to_4_5_0() {
     let packs = Packs::build(
