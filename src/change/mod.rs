@@ -7,6 +7,7 @@ mod batch;
 pub mod disk;
 pub mod hashes;
 pub mod journal;
+mod lookup;
 pub mod plan;
 pub mod planner;
 pub mod progress;

@@ -2,6 +2,7 @@
 //! paths to the target packs, compares with what is on disk (or already planned), and records
 //! actions; nothing here writes to disk.
 
+use super::lookup::{look_up_copy, on_all_cores, LOOKED_UP_AT_ONCE};
 use super::progress::Progress;
 use crate::change::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
@@ -11,6 +12,7 @@ use crate::pack::files;
 use crate::pack::{Overlaid, Pack, Role, SourceFile, Stat, STATE_DIR};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,13 +44,6 @@ impl PackSlot {
     }
 }
 
-/// A file as it will be once the actions planned so far are applied.
-#[derive(Debug, Clone)]
-struct Planned {
-    state: FileState,
-    content: Content,
-}
-
 /// Records what a script asks for; see the module documentation.
 pub struct Planner {
     slots: Vec<PackSlot>,
@@ -58,7 +53,12 @@ pub struct Planner {
     skipped_for_profile: Vec<ProfileSkip>,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
-    overlay: HashMap<(String, String), Planned>,
+    /// The files planned so far: for each pack and path, the index in `actions` of its
+    /// latest change (whose `after` and `content` say what the file will be). Only the
+    /// index is kept, hashed by the action's pack and path: at 100,000 tenants a map of
+    /// paths and states was a sixth of the planner's memory.
+    planned: hashbrown::HashTable<u32>,
+    hasher: std::collections::hash_map::RandomState,
     /// The same files by pack, as the finders see them (`view`); shared with the views
     /// handed out, and copied only when one is still held while the plan grows.
     overlays: HashMap<Role, Arc<BTreeMap<String, Overlaid>>>,
@@ -93,7 +93,8 @@ impl Planner {
             skipped_for_profile: Vec::new(),
             findings: Vec::new(),
             marks: Vec::new(),
-            overlay: HashMap::new(),
+            planned: hashbrown::HashTable::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
             overlays: HashMap::new(),
             discarding: false,
             stopped_at: None,
@@ -206,8 +207,8 @@ impl Planner {
 
     /// The state of a target file as it will be after the actions planned so far.
     fn current_state(&self, role: Role, relative: &str) -> Result<Option<FileState>> {
-        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.to_string())) {
-            return Ok(Some(planned.state.clone()));
+        if let Some(planned) = self.planned(role, relative) {
+            return Ok(planned.after.clone());
         }
         let pack = &self.slot(role)?.pack;
         // Most targets of a large run do not exist yet: one `stat` says so.
@@ -224,13 +225,13 @@ impl Planner {
     /// when it does not exist.
     pub fn read(&self, role: Role, relative: &str) -> Result<Option<Vec<u8>>> {
         let relative = files::confined_relative(relative)?;
-        if let Some(planned) = self.overlay.get(&(role.to_string(), relative.clone())) {
+        if let Some(planned) = self.planned(role, &relative) {
             return match &planned.content {
                 Content::Bytes(bytes) => Ok(Some(bytes.clone())),
                 Content::File(source) => source
                     .read_parsed()
                     .map(Some)
-                    .map_err(|error| crate::pack::read_error(source.path(), error)),
+                    .map_err(|error| crate::pack::read_error(&source.path(), error)),
                 Content::None => Ok(None),
             };
         }
@@ -248,10 +249,7 @@ impl Planner {
     /// Whether a path exists in a pack, counting files planned so far.
     pub fn exists(&self, role: Role, relative: &str) -> Result<bool> {
         let relative = files::confined_relative(relative)?;
-        if self
-            .overlay
-            .contains_key(&(role.to_string(), relative.clone()))
-        {
+        if self.planned(role, &relative).is_some() {
             return Ok(true);
         }
         let pack = &self.slot(role)?.pack;
@@ -271,10 +269,9 @@ impl Planner {
     ) -> Result<Status> {
         let source_relative = files::confined_relative(source_relative)?;
         let label = format!("{from_role}:{source_relative}");
-        if let Some(planned) = self
-            .overlay
-            .get(&(from_role.to_string(), source_relative.clone()))
-            .cloned()
+        if let Some((state, content)) = self
+            .planned(from_role, &source_relative)
+            .and_then(|planned| Some((planned.after.clone()?, planned.content.clone())))
         {
             // Planned into the source earlier in this run (a step before, in `plan`):
             // the bytes come from where that plan takes them.
@@ -287,8 +284,8 @@ impl Planner {
                 relative,
                 Some(label),
                 before,
-                planned.state,
-                planned.content,
+                state,
+                content,
                 None,
             ));
         }
@@ -332,14 +329,27 @@ impl Planner {
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
-        let looked_up = on_all_cores(pairs, |(source, dest)| {
-            look_up_copy(&from, &to, source, dest)
-        });
+        // In slices, so that what is looked up is held for a slice only.
+        for pairs in pairs.chunks(LOOKED_UP_AT_ONCE) {
+            self.copy_looked_up(primitive, from_role, to_role, &from, &to, pairs)?;
+        }
+        Ok(())
+    }
+
+    /// `copy_all_from_pack` for one slice of its pairs.
+    fn copy_looked_up(
+        &mut self,
+        primitive: &str,
+        from_role: Role,
+        to_role: Role,
+        from: &Pack,
+        to: &Pack,
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        let looked_up = on_all_cores(pairs, |(source, dest)| look_up_copy(from, to, source, dest));
         for ((source, dest), looked) in pairs.iter().zip(looked_up) {
-            let from_overlay = files::confined_relative(source).is_ok_and(|relative| {
-                self.overlay
-                    .contains_key(&(from_role.to_string(), relative))
-            });
+            let from_overlay = files::confined_relative(source)
+                .is_ok_and(|relative| self.planned(from_role, &relative).is_some());
             if from_overlay {
                 self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
                 continue;
@@ -351,11 +361,8 @@ impl Planner {
                 self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
                 continue;
             };
-            let before = match self
-                .overlay
-                .get(&(to_role.to_string(), looked.dest_relative.clone()))
-            {
-                Some(planned) => Some(planned.state.clone()),
+            let before = match self.planned(to_role, &looked.dest_relative) {
+                Some(planned) => planned.after.clone(),
                 None => looked.dest_state,
             };
             self.record_change(
@@ -388,7 +395,7 @@ impl Planner {
         let source = SourceFile::outside(source);
         let (_, stat) = source
             .open()
-            .map_err(|error| crate::pack::read_error(source.path(), error))?;
+            .map_err(|error| crate::pack::read_error(&source.path(), error))?;
         let label = crate::pack::name::from_os(source.path().as_os_str()).into_owned();
         self.copy_file(primitive, source, &stat, label, to_role, dest_relative)
     }
@@ -492,13 +499,6 @@ impl Planner {
                 Arc::make_mut(self.overlays.entry(role).or_default())
                     .insert(relative.clone(), overlaid);
             }
-            self.overlay.insert(
-                (role.to_string(), relative.clone()),
-                Planned {
-                    state: after.clone(),
-                    content: content.clone(),
-                },
-            );
         }
         self.progress.set(self.actions.len() + 1);
         self.actions.push(Action {
@@ -516,7 +516,46 @@ impl Planner {
             diff: if unchanged { None } else { diff },
             content: if unchanged { Content::None } else { content },
         });
+        if !unchanged {
+            self.note_planned(self.actions.len() - 1);
+        }
         status
+    }
+
+    /// The latest change planned to `relative` of the pack in `role`.
+    fn planned(&self, role: Role, relative: &str) -> Option<&Action> {
+        let hash = self.hasher.hash_one((role, relative));
+        self.planned
+            .find(hash, |&index| {
+                let action = &self.actions[index as usize];
+                action.pack == role && action.path == relative
+            })
+            .map(|&index| &self.actions[index as usize])
+    }
+
+    /// Makes the action at `index` the latest change of its file.
+    fn note_planned(&mut self, index: usize) {
+        let actions = &self.actions;
+        let hasher = &self.hasher;
+        let action = &actions[index];
+        let hash = hasher.hash_one((action.pack, action.path.as_str()));
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        match self.planned.entry(
+            hash,
+            |&other| {
+                let other = &actions[other as usize];
+                other.pack == action.pack && other.path == action.path
+            },
+            |&other| {
+                let other = &actions[other as usize];
+                hasher.hash_one((other.pack, other.path.as_str()))
+            },
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = index,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert(index);
+            }
+        }
     }
 
     /// Records something deliberately not done, with why.
@@ -655,7 +694,7 @@ impl Planner {
 
 /// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
 /// with what is there on disk.
-fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
+pub(super) fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
     let relative = files::confined_relative(relative)?;
     if is_state_path(&relative) {
         bail!(
@@ -670,85 +709,6 @@ fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
 /// Whether a pack-relative path is the tool's state directory or inside it.
 pub fn is_state_path(relative: &str) -> bool {
     relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/"))
-}
-
-/// What `copy_all_from_pack` looks up for one copy, without the plan so far.
-struct LookedUp {
-    source_relative: String,
-    source_path: SourceFile,
-    /// Mode and hash; `None` when a link takes the source out of its pack.
-    source: Option<(u32, String)>,
-    dest_relative: String,
-    /// The target file on disk.
-    dest_state: Option<FileState>,
-}
-
-fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
-    if crate::interrupt::requested() {
-        bail!("interrupted");
-    }
-    let source_relative = files::confined_relative(source)?;
-    let shown = from.root.shown(&source_relative);
-    let (source_path, source_state) = match from
-        .reach(&source_relative)
-        .with_context(|| format!("cannot read `{shown}`"))?
-    {
-        crate::pack::Reach::Outside(_) => (SourceFile::in_pack(&from.root, &source_relative), None),
-        crate::pack::Reach::Inside { stat, real } => {
-            if !stat.is_file() {
-                bail!("`{shown}` is not a regular file");
-            }
-            let source = SourceFile::in_pack(&from.root, &real);
-            let sha256 = from.hashes.sha256_file(&source, &stat)?;
-            (source, Some((stat.mode, sha256)))
-        }
-    };
-    let (dest_relative, stat) = target_file(to, dest)?;
-    // `target_metadata` has looked at the file already (and refused a link).
-    let dest_state = match stat {
-        None => None,
-        Some(stat) if stat.is_file() => Some(FileState {
-            sha256: to
-                .hashes
-                .sha256_file(&SourceFile::in_pack(&to.root, &dest_relative), &stat)?,
-            mode: stat.mode,
-        }),
-        Some(_) => bail!(
-            "`{}` exists and is not a regular file",
-            to.root.shown(&dest_relative)
-        ),
-    };
-    Ok(LookedUp {
-        source_relative,
-        source_path,
-        source: source_state,
-        dest_relative,
-        dest_state,
-    })
-}
-
-/// `items` mapped by `work` on the available cores (up to four), in order; below 64 items,
-/// on this thread.
-fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
-    if items.len() < 64 || threads < 2 {
-        return items.iter().map(&work).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 /// A unified diff of two texts, or `None` when either is not UTF-8.

@@ -263,5 +263,5 @@ impl TargetTree {
 pub fn open_source(source: &SourceFile) -> Result<(std::fs::File, crate::pack::Stat)> {
     source
         .open()
-        .map_err(|error| crate::pack::read_error(source.path(), error))
+        .map_err(|error| crate::pack::read_error(&source.path(), error))
 }

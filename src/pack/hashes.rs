@@ -159,7 +159,7 @@ impl HashCache {
                 return Ok(crate::pack::files::to_hex(sha256));
             }
         }
-        let shown = || crate::pack::name::shown_path(source.path());
+        let shown = || crate::pack::name::shown_path(&source.path());
         // What is read is what this descriptor holds, whatever the path leads to by now.
         let (mut file, opened) = source
             .open()

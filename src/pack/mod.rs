@@ -473,8 +473,8 @@ impl Pack {
         };
         let (file, _) = source
             .open()
-            .map_err(|error| read_error(source.path(), error))?;
-        crate::pack::files::sha256_reader(file, source.path())
+            .map_err(|error| read_error(&source.path(), error))?;
+        crate::pack::files::sha256_reader(file, &source.path())
     }
 
     /// Whether a regular file (or a link to one) is at `relative`.

@@ -340,47 +340,44 @@ impl PackRoot {
 
 /// A file whose bytes a plan copies: a file of a pack, opened through the pack's handles by
 /// its path without links, or a file outside any pack given by path (a JDBC driver jar).
+/// Small (a plan holds one per copy): the absolute path of a pack file is made only for a
+/// message.
 #[derive(Debug, Clone)]
-pub struct SourceFile {
-    root: Option<Arc<PackRoot>>,
-    /// Pack-relative, without links, when in a pack.
-    relative: String,
-    /// Absolute, for messages (and for opening a file outside any pack).
-    path: PathBuf,
+pub enum SourceFile {
+    /// Pack-relative, without links.
+    InPack(Arc<PackRoot>, Arc<str>),
+    /// Absolute.
+    Outside(Arc<Path>),
 }
 
 impl SourceFile {
     /// The file at `real` (a path without links, as `Pack::reach` gives it) in a pack.
     pub fn in_pack(root: &Arc<PackRoot>, real: &str) -> SourceFile {
-        SourceFile {
-            path: root.path(real),
-            root: Some(root.clone()),
-            relative: real.to_string(),
-        }
+        SourceFile::InPack(root.clone(), Arc::from(real))
     }
 
     /// A file outside any pack, by its path.
     pub fn outside(path: PathBuf) -> SourceFile {
-        SourceFile {
-            root: None,
-            relative: String::new(),
-            path,
-        }
+        SourceFile::Outside(Arc::from(path))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Its absolute path, for messages (and for opening a file outside any pack).
+    pub fn path(&self) -> std::borrow::Cow<'_, Path> {
+        match self {
+            SourceFile::InPack(root, relative) => std::borrow::Cow::Owned(root.path(relative)),
+            SourceFile::Outside(path) => std::borrow::Cow::Borrowed(path),
+        }
     }
 
     /// Opens it for reading: a regular file only, and in a pack never through a link.
     pub fn open(&self) -> io::Result<(File, Stat)> {
-        match &self.root {
-            Some(root) => root.open_file(&self.relative),
-            None => {
+        match self {
+            SourceFile::InPack(root, relative) => root.open_file(relative),
+            SourceFile::Outside(path) => {
                 use nix::fcntl::OFlag;
                 let fd = nix::fcntl::openat(
                     nix::fcntl::AT_FDCWD,
-                    &self.path,
+                    &**path,
                     OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
                     nix::sys::stat::Mode::empty(),
                 )
@@ -388,7 +385,7 @@ impl SourceFile {
                 let file = File::from(fd);
                 let stat = Stat::of(&file.metadata()?);
                 if !stat.is_file() {
-                    return Err(crate::pack::files::not_regular(&self.path));
+                    return Err(crate::pack::files::not_regular(path));
                 }
                 Ok((file, stat))
             }
@@ -398,7 +395,7 @@ impl SourceFile {
     /// The whole file, which the tool is about to parse: at most `files::MAX_PARSED` bytes.
     pub fn read_parsed(&self) -> io::Result<Vec<u8>> {
         let (file, stat) = self.open()?;
-        crate::pack::files::read_parsed(file, stat.size, &self.path)
+        crate::pack::files::read_parsed(file, stat.size, &self.path())
     }
 }
 

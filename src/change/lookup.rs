@@ -1,0 +1,91 @@
+//! What planning many copies looks up before anything is recorded: where each source
+//! leads, its hash and mode, the target's state on disk. None of it depends on the plan so
+//! far, so it runs on all cores (see `Planner::copy_all_from_pack`).
+
+use super::planner::target_file;
+use crate::change::plan::FileState;
+use crate::pack::files;
+use crate::pack::{Pack, SourceFile};
+use anyhow::{bail, Context, Result};
+
+/// What `copy_all_from_pack` looks up for one copy, without the plan so far.
+pub(super) struct LookedUp {
+    pub(super) source_relative: String,
+    pub(super) source_path: SourceFile,
+    /// Mode and hash; `None` when a link takes the source out of its pack.
+    pub(super) source: Option<(u32, String)>,
+    pub(super) dest_relative: String,
+    /// The target file on disk.
+    pub(super) dest_state: Option<FileState>,
+}
+
+pub(super) fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
+    if crate::interrupt::requested() {
+        bail!("interrupted");
+    }
+    let source_relative = files::confined_relative(source)?;
+    let shown = from.root.shown(&source_relative);
+    let (source_path, source_state) = match from
+        .reach(&source_relative)
+        .with_context(|| format!("cannot read `{shown}`"))?
+    {
+        crate::pack::Reach::Outside(_) => (SourceFile::in_pack(&from.root, &source_relative), None),
+        crate::pack::Reach::Inside { stat, real } => {
+            if !stat.is_file() {
+                bail!("`{shown}` is not a regular file");
+            }
+            let source = SourceFile::in_pack(&from.root, &real);
+            let sha256 = from.hashes.sha256_file(&source, &stat)?;
+            (source, Some((stat.mode, sha256)))
+        }
+    };
+    let (dest_relative, stat) = target_file(to, dest)?;
+    // `target_metadata` has looked at the file already (and refused a link).
+    let dest_state = match stat {
+        None => None,
+        Some(stat) if stat.is_file() => Some(FileState {
+            sha256: to
+                .hashes
+                .sha256_file(&SourceFile::in_pack(&to.root, &dest_relative), &stat)?,
+            mode: stat.mode,
+        }),
+        Some(_) => bail!(
+            "`{}` exists and is not a regular file",
+            to.root.shown(&dest_relative)
+        ),
+    };
+    Ok(LookedUp {
+        source_relative,
+        source_path,
+        source: source_state,
+        dest_relative,
+        dest_state,
+    })
+}
+
+/// How many copies `copy_all_from_pack` looks up before it records them.
+pub(super) const LOOKED_UP_AT_ONCE: usize = 4096;
+
+/// `items` mapped by `work` on the available cores (up to four), in order; below 64 items,
+/// on this thread.
+pub(super) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    if items.len() < 64 || threads < 2 {
+        return items.iter().map(&work).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
