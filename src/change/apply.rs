@@ -605,7 +605,7 @@ fn prepare(
     };
     target.writer.queue(&Record::Begin {
         seq: action.seq,
-        primitive: action.primitive.clone(),
+        primitive: action.primitive.to_string(),
         path: action.path.clone(),
         effect,
         before: action.before.clone(),
@@ -630,7 +630,7 @@ mod batch_tests {
             .enumerate()
             .map(|(seq, path)| Action {
                 seq,
-                primitive: "copy_file".to_string(),
+                primitive: "copy_file".into(),
                 action: ActionKind::Copy,
                 pack: Role::New,
                 path: path.to_string(),

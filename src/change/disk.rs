@@ -5,7 +5,7 @@
 //! that make them durable, and the message of a full disk. Every write the tool makes goes
 //! through this layer.
 
-use crate::pack::files::{human_size, to_hex, TEMP_PREFIX, TEMP_SUFFIX};
+use crate::pack::files::{human_size, ContentHash, TEMP_PREFIX, TEMP_SUFFIX};
 use crate::pack::name;
 use crate::pack::Stat;
 use anyhow::{Context, Result};
@@ -22,7 +22,7 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub struct Written {
     /// The SHA-256 of the content.
-    pub sha256: String,
+    pub sha256: ContentHash,
     /// With a modification time to set: the file's `fstat` once in place.
     pub placed: Option<Stat>,
 }
@@ -41,7 +41,7 @@ pub enum Place {
 pub struct Content<'a> {
     pub reader: &'a mut dyn Read,
     /// The written bytes must hash to this, or nothing is put in place.
-    pub expected: Option<&'a str>,
+    pub expected: Option<&'a ContentHash>,
     /// Permission bits.
     pub mode: u32,
     /// A modification time to set (a copy keeps its source's).
@@ -118,10 +118,15 @@ fn write_unnamed(
 }
 
 /// Writes the content into `file`, checks its hash, sets its mode and time.
-fn fill(file: &mut File, dir: &OwnedFd, shown: &str, content: &mut Content<'_>) -> Result<String> {
+fn fill(
+    file: &mut File,
+    dir: &OwnedFd,
+    shown: &str,
+    content: &mut Content<'_>,
+) -> Result<ContentHash> {
     let sha256 = copy_hashing(content.reader, file, dir, shown, content.size)?;
     if let Some(expected) = content.expected {
-        if sha256 != expected {
+        if sha256 != *expected {
             anyhow::bail!(
                 "the content for `{shown}` changed while the run was planned (sha256 {sha256}, expected {expected}); plan again"
             );
@@ -315,7 +320,7 @@ fn copy_hashing(
     dir: &OwnedFd,
     shown: &str,
     size: u64,
-) -> Result<String> {
+) -> Result<ContentHash> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -329,7 +334,7 @@ fn copy_hashing(
         out.write_all(&buffer[..read])
             .map_err(|error| written_error(error, dir, shown, size))?;
     }
-    Ok(to_hex(&hasher.finalize()))
+    Ok(ContentHash(hasher.finalize().into()))
 }
 
 /// Whether an error says that the disk (or the quota, or the file size limit) is full.
@@ -560,7 +565,7 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::files::{list_dir, mode_of, sha256_bytes};
+    use crate::pack::files::{list_dir, mode_of, ContentHash};
     use crate::pack::PackRoot;
 
     fn write(
@@ -568,7 +573,7 @@ mod tests {
         entry: &str,
         place: Place,
         bytes: &[u8],
-        expected: Option<&str>,
+        expected: Option<&ContentHash>,
     ) -> Result<Written> {
         let dir = root.dir("").expect("home");
         let mut reader: &[u8] = bytes;
@@ -592,7 +597,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = PackRoot::open(dir.path()).expect("open");
         let content = b"<userstore/>".to_vec();
-        let expected = sha256_bytes(&content);
+        let expected = ContentHash::of(&content);
         let written =
             write(&root, "new.xml", Place::New, &content, Some(&expected)).expect("written");
         assert_eq!(written.sha256, expected);

@@ -13,7 +13,7 @@ pub(super) struct LookedUp {
     pub(super) source_relative: String,
     pub(super) source_path: SourceFile,
     /// Mode and hash; `None` when a link takes the source out of its pack.
-    pub(super) source: Option<(u32, String)>,
+    pub(super) source: Option<(u32, files::ContentHash)>,
     pub(super) dest_relative: String,
     /// The target file on disk.
     pub(super) dest_state: Option<FileState>,

@@ -69,7 +69,7 @@ pub enum Effect {
 /// A regular file's identity: content hash and permission bits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
-    pub sha256: String,
+    pub sha256: crate::pack::files::ContentHash,
     #[serde(with = "octal_mode")]
     pub mode: u32,
 }
@@ -91,8 +91,8 @@ pub enum Content {
 pub struct Action {
     /// Position in the plan, from 1.
     pub seq: usize,
-    /// The primitive that asked for it.
-    pub primitive: String,
+    /// The primitive that asked for it (one shared name for all its actions).
+    pub primitive: std::sync::Arc<str>,
     pub action: ActionKind,
     /// The role of the pack the path belongs to.
     pub pack: Role,

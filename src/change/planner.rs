@@ -59,6 +59,8 @@ pub struct Planner {
     /// paths and states was a sixth of the planner's memory.
     planned: hashbrown::HashTable<u32>,
     hasher: std::collections::hash_map::RandomState,
+    /// The names of the primitives that recorded actions, each held once.
+    primitive_names: Vec<Arc<str>>,
     /// The same files by pack, as the finders see them (`view`); shared with the views
     /// handed out, and copied only when one is still held while the plan grows.
     overlays: HashMap<Role, Arc<BTreeMap<String, Overlaid>>>,
@@ -95,6 +97,7 @@ impl Planner {
             marks: Vec::new(),
             planned: hashbrown::HashTable::new(),
             hasher: std::collections::hash_map::RandomState::new(),
+            primitive_names: Vec::new(),
             overlays: HashMap::new(),
             discarding: false,
             stopped_at: None,
@@ -325,7 +328,7 @@ impl Planner {
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        pairs: &[(String, String)],
+        pairs: &[(&str, &str)],
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
@@ -344,7 +347,7 @@ impl Planner {
         to_role: Role,
         from: &Pack,
         to: &Pack,
-        pairs: &[(String, String)],
+        pairs: &[(&str, &str)],
     ) -> Result<()> {
         let looked_up = on_all_cores(pairs, |(source, dest)| look_up_copy(from, to, source, dest));
         for ((source, dest), looked) in pairs.iter().zip(looked_up) {
@@ -447,7 +450,7 @@ impl Planner {
         };
         let diff = unified_diff(&relative, old_bytes.as_deref().unwrap_or_default(), &bytes);
         let after = FileState {
-            sha256: files::sha256_bytes(&bytes),
+            sha256: files::ContentHash::of(&bytes),
             mode: before.as_ref().map_or(new_mode, |state| state.mode),
         };
         Ok(self.record_change(
@@ -501,9 +504,10 @@ impl Planner {
             }
         }
         self.progress.set(self.actions.len() + 1);
+        let primitive = self.primitive_name(primitive);
         self.actions.push(Action {
             seq: self.actions.len() + 1,
-            primitive: primitive.to_string(),
+            primitive,
             action: kind,
             pack: role,
             path: relative,
@@ -520,6 +524,20 @@ impl Planner {
             self.note_planned(self.actions.len() - 1);
         }
         status
+    }
+
+    /// `primitive`'s name, shared by all its actions.
+    fn primitive_name(&mut self, primitive: &str) -> Arc<str> {
+        if let Some(name) = self
+            .primitive_names
+            .iter()
+            .find(|name| &***name == primitive)
+        {
+            return name.clone();
+        }
+        let name: Arc<str> = Arc::from(primitive);
+        self.primitive_names.push(name.clone());
+        name
     }
 
     /// The latest change planned to `relative` of the pack in `role`.
@@ -596,9 +614,10 @@ impl Planner {
         }
         let path = files::confined_relative(path).unwrap_or_else(|_| path.to_string());
         self.progress.set(self.actions.len() + 1);
+        let primitive = self.primitive_name(primitive);
         self.actions.push(Action {
             seq: self.actions.len() + 1,
-            primitive: primitive.to_string(),
+            primitive,
             action: kind,
             pack: role,
             path,

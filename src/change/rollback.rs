@@ -183,7 +183,7 @@ fn check_backup(share: &Share<'_>, backup: &str, before: &FileState) -> Result<(
             format!("the backup `{shown}` cannot be read: {error}")
         }
     })?;
-    let sha256 = crate::pack::files::sha256_reader(file, &share.tree.root.path(&relative))
+    let sha256 = crate::pack::files::hash_reader(file, &share.tree.root.path(&relative))
         .map_err(|error| format!("{error:#}"))?;
     if sha256 != before.sha256 {
         return Err(format!(

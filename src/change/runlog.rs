@@ -474,7 +474,7 @@ mod tests {
             effect: Effect::Create,
             before: None,
             after: FileState {
-                sha256: String::new(),
+                sha256: crate::pack::files::ContentHash::default(),
                 mode: 0o644,
             },
             created_dirs: created_dirs.into_iter().map(str::to_string).collect(),

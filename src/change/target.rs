@@ -91,7 +91,7 @@ impl TargetTree {
                     .root
                     .open_file(relative)
                     .map_err(|error| self.refusal(relative, &error))?;
-                let sha256 = crate::pack::files::sha256_reader(file, &self.root.path(relative))?;
+                let sha256 = crate::pack::files::hash_reader(file, &self.root.path(relative))?;
                 Ok(Found::File(FileState {
                     sha256,
                     mode: opened.mode,
@@ -158,7 +158,7 @@ impl TargetTree {
                     disk::written_error(error, backup_dir, backup_shown, stat.size)
                 })?;
             }
-            let sha256 = crate::pack::files::to_hex(&sha2::Digest::finalize(hasher));
+            let sha256 = crate::pack::files::ContentHash(sha2::Digest::finalize(hasher).into());
             if sha256 != expected.sha256 || stat.mode != expected.mode {
                 anyhow::bail!(
                     "`{}` changed after it was planned; plan again",

@@ -13,6 +13,76 @@ use std::path::{Component, Path, PathBuf};
 pub const TEMP_PREFIX: &str = ".apim-migrate-";
 pub const TEMP_SUFFIX: &str = ".tmp";
 
+/// A SHA-256 of a file's content, kept as its 32 bytes (a plan holds two for each change),
+/// and shown, stored and compared as the 64 lowercase hex digits `sha256sum` prints.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ContentHash(pub [u8; 32]);
+
+impl ContentHash {
+    /// The hash of `bytes`.
+    pub fn of(bytes: &[u8]) -> ContentHash {
+        ContentHash(Sha256::digest(bytes).into())
+    }
+
+    /// From 64 hex digits (either case); `None` for anything else.
+    pub fn from_hex(text: &str) -> Option<ContentHash> {
+        let text = text.as_bytes();
+        if text.len() != 64 {
+            return None;
+        }
+        let digit = |byte: u8| char::from(byte).to_digit(16);
+        let mut bytes = [0u8; 32];
+        for (index, pair) in text.chunks(2).enumerate() {
+            bytes[index] = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+        }
+        Some(ContentHash(bytes))
+    }
+
+    /// The 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
+    }
+}
+
+impl std::fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl PartialEq<str> for ContentHash {
+    fn eq(&self, other: &str) -> bool {
+        ContentHash::from_hex(other).is_some_and(|other| other == *self)
+    }
+}
+
+impl PartialEq<String> for ContentHash {
+    fn eq(&self, other: &String) -> bool {
+        *self == **other
+    }
+}
+
+impl serde::Serialize for ContentHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ContentHash, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        ContentHash::from_hex(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{text}` is not a SHA-256 in hex (64 hex digits)"))
+        })
+    }
+}
+
 /// Lowercase hex SHA-256 of a byte slice.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     to_hex(&Sha256::digest(bytes))
@@ -86,7 +156,12 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Lowercase hex SHA-256 of what `file` (read from `path`) holds, streamed.
-pub fn sha256_reader(mut file: impl Read, path: &Path) -> Result<String> {
+pub fn sha256_reader(file: impl Read, path: &Path) -> Result<String> {
+    hash_reader(file, path).map(|hash| hash.to_hex())
+}
+
+/// The SHA-256 of what `file` (read from `path`) holds, streamed.
+pub fn hash_reader(mut file: impl Read, path: &Path) -> Result<ContentHash> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -98,7 +173,7 @@ pub fn sha256_reader(mut file: impl Read, path: &Path) -> Result<String> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(to_hex(&hasher.finalize()))
+    Ok(ContentHash(hasher.finalize().into()))
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -249,6 +324,33 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_content_hash_is_shown_and_stored_as_sha256sum_prints_it() {
+        let hash = ContentHash::of(b"abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(hash.to_hex(), hex);
+        assert_eq!(hash.to_string(), hex);
+        assert_eq!(sha256_bytes(b"abc"), hex);
+        assert_eq!(ContentHash::from_hex(&hex.to_uppercase()), Some(hash));
+        assert!(hash == *hex);
+        let json = serde_json::to_string(&hash).expect("json");
+        assert_eq!(json, format!("\"{hex}\""));
+        assert_eq!(
+            serde_json::from_str::<ContentHash>(&json).expect("back"),
+            hash
+        );
+        for bad in [
+            "",
+            "ab",
+            &hex[1..],
+            &format!("{}g", &hex[1..]),
+            &format!("{hex}00"),
+        ] {
+            assert_eq!(ContentHash::from_hex(bad), None, "{bad}");
+            assert!(serde_json::from_str::<ContentHash>(&format!("\"{bad}\"")).is_err());
+        }
+    }
 
     #[test]
     fn confined_relative_refuses_escapes() {

@@ -20,11 +20,12 @@
 //! corrupted is ignored as a whole. Nothing in it is believed without the `stat` of the file
 //! agreeing, so a stale file (an older copy, another pack's) can only miss.
 
+use crate::pack::files::ContentHash;
 use crate::pack::root::{Kind, PackRoot, SourceFile, Stat};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::io::Read;
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -86,7 +87,10 @@ fn split(time: SystemTime) -> (i64, i64) {
 #[derive(Debug)]
 pub struct HashCache {
     known: Entries,
-    /// What this run found true: what is saved.
+    /// The entries of `known` this run found true (only their keys: at 100,000 tenants a
+    /// second copy of the entries was some 30 MB): saved with `seen`.
+    confirmed: Mutex<HashSet<Key>>,
+    /// What this run learnt (files it read or wrote): saved.
     seen: Mutex<Entries>,
     /// Taken before any file was looked at through this cache.
     since: SystemTime,
@@ -98,6 +102,7 @@ impl Default for HashCache {
     fn default() -> Self {
         HashCache {
             known: Entries::new(),
+            confirmed: Mutex::new(HashSet::new()),
             seen: Mutex::new(Entries::new()),
             since: SystemTime::now(),
             recording: true,
@@ -146,17 +151,17 @@ impl HashCache {
 
     /// The SHA-256 of the regular file `source`, whose `stat` (taken before this call) is
     /// `stat`: from the cache when an entry matches it in every field, else read.
-    pub fn sha256_file(&self, source: &SourceFile, stat: &Stat) -> Result<String> {
+    pub fn sha256_file(&self, source: &SourceFile, stat: &Stat) -> Result<ContentHash> {
         let key = key(stat);
         let stamp = Stamp::of(stat);
         if let Some((known, sha256)) = self.known.get(&key) {
             if *known == stamp {
                 if self.recording {
-                    if let Ok(mut seen) = self.seen.lock() {
-                        seen.insert(key, (stamp, *sha256));
+                    if let Ok(mut confirmed) = self.confirmed.lock() {
+                        confirmed.insert(key);
                     }
                 }
-                return Ok(crate::pack::files::to_hex(sha256));
+                return Ok(ContentHash(*sha256));
             }
         }
         let shown = || crate::pack::name::shown_path(&source.path());
@@ -184,7 +189,7 @@ impl HashCache {
                 seen.insert(self::key(&opened), (stamp, digest));
             }
         }
-        Ok(crate::pack::files::to_hex(&digest))
+        Ok(ContentHash(digest))
     }
 
     /// The state of the file at `relative` in a pack: its hash (through the cache) and mode,
@@ -194,7 +199,7 @@ impl HashCache {
         &self,
         root: &Arc<PackRoot>,
         relative: &str,
-    ) -> Result<Option<(String, u32)>> {
+    ) -> Result<Option<(ContentHash, u32)>> {
         let stat = root
             .stat(relative)
             .with_context(|| format!("cannot stat `{}`", root.shown(relative)))?;
@@ -224,7 +229,7 @@ impl HashCache {
         placed: &Stat,
         kept: SystemTime,
         written: SystemTime,
-        sha256: &str,
+        sha256: &ContentHash,
     ) {
         let stamp = Stamp::of(placed);
         let Some(settled) = written.checked_sub(SETTLED) else {
@@ -233,46 +238,61 @@ impl HashCache {
         if !self.recording || stamp.mtime != split(kept) || kept >= settled || !placed.is_file() {
             return;
         }
-        let Some(digest) = from_hex(sha256) else {
-            return;
-        };
+        let digest = sha256.0;
         if let Ok(mut seen) = self.seen.lock() {
             seen.insert(key(placed), (stamp, digest));
         }
     }
 
-    /// The file `.apim-migrate/hashes` holds: what this run found true, or `None` when the
-    /// cache was poisoned by a panic (nothing is saved then). `change::hashes::save` writes it.
-    pub fn encoded(&self) -> Option<Vec<u8>> {
-        self.seen.lock().ok().map(|seen| encode(&seen))
+    /// Writes the file `.apim-migrate/hashes` holds, what this run found true, to `out` as
+    /// it is encoded; `Ok(false)`, with nothing written, when the cache was poisoned by a
+    /// panic (nothing is saved then). `change::hashes::save` writes it.
+    pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<bool> {
+        let (Ok(confirmed), Ok(seen)) = (self.confirmed.lock(), self.seen.lock()) else {
+            return Ok(false);
+        };
+        let known = confirmed
+            .iter()
+            .filter(|key| !seen.contains_key(*key))
+            .filter_map(|key| self.known.get_key_value(key));
+        encode_to(seen.iter().chain(known), out)?;
+        Ok(true)
     }
 }
 
-fn from_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (index, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(index * 2..index * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-fn encode(entries: &Entries) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(MAGIC.len() + entries.len() * ENTRY + TRAILER);
-    bytes.extend_from_slice(MAGIC);
+/// Writes `entries` in the cache file's format, its checksum last.
+fn encode_to<'a>(
+    entries: impl Iterator<Item = (&'a Key, &'a (Stamp, [u8; 32]))>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut check = Sha256::new();
+    let mut put = |bytes: &[u8]| -> std::io::Result<()> {
+        check.update(bytes);
+        out.write_all(bytes)
+    };
+    put(MAGIC)?;
+    let mut entry = [0u8; ENTRY];
     for ((dev, ino), (stamp, sha256)) in entries {
-        for number in [*dev, *ino, stamp.size] {
-            bytes.extend_from_slice(&number.to_le_bytes());
+        let numbers = [*dev, *ino, stamp.size]
+            .map(u64::to_le_bytes)
+            .into_iter()
+            .chain(
+                [stamp.mtime.0, stamp.mtime.1, stamp.ctime.0, stamp.ctime.1].map(i64::to_le_bytes),
+            );
+        for (index, number) in numbers.enumerate() {
+            entry[index * 8..index * 8 + 8].copy_from_slice(&number);
         }
-        for number in [stamp.mtime.0, stamp.mtime.1, stamp.ctime.0, stamp.ctime.1] {
-            bytes.extend_from_slice(&number.to_le_bytes());
-        }
-        bytes.extend_from_slice(sha256);
+        entry[7 * 8..].copy_from_slice(sha256);
+        put(&entry)?;
     }
-    let check = Sha256::digest(&bytes);
-    bytes.extend_from_slice(&check);
+    let check = check.finalize();
+    out.write_all(&check)
+}
+
+#[cfg(test)]
+fn encode(entries: &Entries) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    encode_to(entries.iter(), &mut bytes).expect("written to memory");
     bytes
 }
 
@@ -393,10 +413,32 @@ mod tests {
     }
 
     #[test]
+    fn what_is_saved_is_what_this_run_found_true_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, metadata) = file_with(dir.path(), "kept.xml", b"<k/>");
+        let mut cache = HashCache::default();
+        let stamp = Stamp::of(&metadata);
+        cache.known.insert(key(&metadata), (stamp, [0xab; 32]));
+        cache.known.insert((u64::MAX, 1), (stamp, [0xcd; 32]));
+        let saved = |cache: &HashCache| {
+            let mut bytes = Vec::new();
+            assert!(cache.write_to(&mut bytes).expect("written"));
+            decode(&bytes).expect("a whole cache file")
+        };
+        // Nothing looked at yet: nothing of the earlier runs is saved.
+        assert!(saved(&cache).is_empty());
+        // Confirmed: saved as it was known; the entry of a file not seen is dropped.
+        cache.sha256_file(&path, &metadata).expect("hash");
+        let entries = saved(&cache);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries.get(&key(&metadata)), Some(&(stamp, [0xab; 32])));
+    }
+
+    #[test]
     fn a_written_file_is_recorded_only_with_a_settled_time_it_still_shows() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (path, _) = file_with(dir.path(), "w.xml", b"<w/>");
-        let sha256 = crate::pack::files::sha256_bytes(b"<w/>");
+        let sha256 = ContentHash::of(b"<w/>");
         let now = SystemTime::now();
         let long_ago = now - Duration::from_secs(3600);
         let file = File::options().write(true).open(path.path()).expect("open");

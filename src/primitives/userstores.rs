@@ -37,9 +37,9 @@ fn copy_tenant_userstores(
         )?;
         return Ok(());
     }
-    let pairs: Vec<(String, String)> = found
+    let pairs: Vec<(&str, &str)> = found
         .iter()
-        .map(|store| (store.path.clone(), store.path.clone()))
+        .map(|store| (store.path.as_str(), store.path.as_str()))
         .collect();
     planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, &pairs)?;
     Ok(())

@@ -508,7 +508,7 @@ pub fn checkpoint_text(heading: &str, message: &str, continue_with: &str) -> Str
 fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
     let mut order: Vec<&str> = Vec::new();
     for action in actions {
-        if !order.contains(&action.primitive.as_str()) {
+        if !order.contains(&&*action.primitive) {
             order.push(&action.primitive);
         }
     }
@@ -517,7 +517,7 @@ fn render_section(out: &mut String, actions: &[Action], verbose: bool) {
         let mut unchanged = 0;
         for action in actions
             .iter()
-            .filter(|action| action.primitive == primitive)
+            .filter(|action| &*action.primitive == primitive)
         {
             if action.status == Status::Unchanged && action.action != ActionKind::Check && !verbose
             {
