@@ -32,8 +32,9 @@ pub fn run(kind: &str) {
         .collect();
     match kind {
         "copy" => copy(&pairs, &old, &new),
-        "stat" => walk(&pairs, &old, &new, false),
-        "read" => walk(&pairs, &old, &new, true),
+        "stat" => walk(&pairs, &old, &new, false, false),
+        "read" => walk(&pairs, &old, &new, true, false),
+        "scan" => walk(&pairs, &old, &new, false, true),
         other => panic!("no floor `{other}`"),
     }
 }
@@ -82,23 +83,52 @@ fn copy(pairs: &[(&str, &str)], old: &Path, new: &Path) {
 /// The stat-walk (what a no-op must do at least: list each source directory, one `fstatat`
 /// of each source and of each target) and the read-walk (what a plan must do at least: list
 /// each source directory, read and hash (SHA-256) each source, one `fstatat` of each target).
-fn walk(pairs: &[(&str, &str)], old: &Path, new: &Path, read: bool) {
+/// With `gateway`, the stat-walk also lists what finding the tenants' custom gateway
+/// artifacts needs, which neither of the others does: each tenant's synapse root and each
+/// folder in it (the scan-walk).
+fn walk(pairs: &[(&str, &str)], old: &Path, new: &Path, read: bool, gateway: bool) {
     let mut directories: Vec<&str> = pairs
         .iter()
         .map(|(source, _)| source.rsplit_once('/').map_or("", |(dir, _)| dir))
         .collect();
     directories.sort_unstable();
     directories.dedup();
+    let roots: Vec<PathBuf> = if gateway {
+        let tenants = old.join("repository/tenants");
+        std::fs::read_dir(&tenants)
+            .expect("list the tenants")
+            .map(|entry| {
+                entry
+                    .expect("an entry")
+                    .path()
+                    .join("synapse-configs/default")
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let found = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for thread in 0..THREADS {
-            let (directories, found) = (&directories, &found);
+            let (directories, found, roots) = (&directories, &found, &roots);
             scope.spawn(move || {
                 let mut entries = 0;
                 for directory in directories.iter().skip(thread).step_by(THREADS) {
                     entries += std::fs::read_dir(old.join(directory))
                         .expect("list")
                         .count();
+                }
+                for root in roots.iter().skip(thread).step_by(THREADS) {
+                    let Ok(listing) = std::fs::read_dir(root) else {
+                        continue;
+                    };
+                    for entry in listing {
+                        let entry = entry.expect("an entry");
+                        entries += 1;
+                        if entry.file_type().expect("a type").is_dir() {
+                            entries += std::fs::read_dir(entry.path()).expect("list").count();
+                        }
+                    }
                 }
                 let mut buffer = Vec::with_capacity(64 * 1024);
                 for (source, target) in pairs.iter().skip(thread).step_by(THREADS) {

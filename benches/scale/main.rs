@@ -16,7 +16,9 @@
 //! memory, read with `getrusage` by a small wrapper process (this binary, re-run with
 //! `APIM_MIGRATE_BENCH_CHILD`). Every command starts with nothing left to write back (`sync`
 //! before it, not timed). The ratios compare medians of one session: `run` and the peers to
-//! the minimal durable copier, the no-op to the stat-walk, `plan` to the read-walk.
+//! the minimal durable copier, the no-op to the stat-walk, `plan` to the read-walk; the no-op
+//! also to the scan-walk, the stat-walk with the listings of the tenants' gateway folders
+//! that the job needs (and the other floors leave out).
 //!
 //! Memory is then measured once at `APIM_MIGRATE_BENCH_MEMORY` tenants (100,000; 0 skips it):
 //! the peak RSS of `run`, the no-op and `plan`. Start-up is `apim-migrate --version`, median
@@ -55,6 +57,7 @@ enum Contender {
     Copier,
     StatWalk,
     ReadWalk,
+    ScanWalk,
     TarScript,
     CpParents,
     Rsync,
@@ -69,6 +72,7 @@ impl Contender {
             Contender::Copier => "floor: durable copier",
             Contender::StatWalk => "floor: stat-walk",
             Contender::ReadWalk => "floor: read-walk",
+            Contender::ScanWalk => "floor: scan-walk (stat-walk + gateway listings)",
             Contender::TarScript => "peer: tar + cp -p script",
             Contender::CpParents => "peer: cp -p --parents",
             Contender::Rsync => "peer: rsync -a --files-from",
@@ -89,13 +93,14 @@ impl Contender {
     }
 }
 
-const ALL: [Contender; 9] = [
+const ALL: [Contender; 10] = [
     Contender::Run,
     Contender::Noop,
     Contender::Plan,
     Contender::Copier,
     Contender::StatWalk,
     Contender::ReadWalk,
+    Contender::ScanWalk,
     Contender::TarScript,
     Contender::CpParents,
     Contender::Rsync,
@@ -373,10 +378,12 @@ fn bench(base: &Path, tenants: u32, rounds: usize, rsync: bool) -> SizeResult {
                     let copy = packs.floor("copy", &target);
                     let stat = packs.floor("stat", &target);
                     let read = packs.floor("read", &packs.pristine);
+                    let scan = packs.floor("scan", &target);
                     vec![
                         (Contender::Copier, copy),
                         (Contender::StatWalk, stat),
                         (Contender::ReadWalk, read),
+                        (Contender::ScanWalk, scan),
                     ]
                 }
                 Group::Tar => {
@@ -466,6 +473,16 @@ fn table(result: &SizeResult) {
             sample.rss_mb
         );
     }
+    // The floors the targets name list only the user store directories; the tool must also
+    // list each tenant's gateway folders to find custom artifacts. How far the no-op is from
+    // a walk that lists those too says what is the tool's own overhead.
+    if let (Some(noop), Some(scan)) = (result.get(Contender::Noop), result.get(Contender::ScanWalk))
+    {
+        println!(
+            "\nno-op run against the scan-walk (the stat-walk with the listings the job needs): {:.2}x",
+            noop.wall / scan.wall
+        );
+    }
 }
 
 fn short(floor: Contender) -> &'static str {
@@ -473,6 +490,7 @@ fn short(floor: Contender) -> &'static str {
         Contender::Copier => "copier",
         Contender::StatWalk => "stat-walk",
         Contender::ReadWalk => "read-walk",
+        Contender::ScanWalk => "scan-walk",
         _ => "",
     }
 }
