@@ -123,6 +123,12 @@ pub struct Entry {
     pub kind: Kind,
 }
 
+/// A directory handle from the cache (shared), or just opened (this caller's alone).
+enum Handle {
+    Cached(DirHandle),
+    Opened(OwnedFd),
+}
+
 /// How many directory handles a pack keeps open. A run over 100,000 tenants walks more
 /// directories than a process may hold open; most are used for one tenant only.
 const CACHED_DIRS: usize = 512;
@@ -238,8 +244,21 @@ impl PackRoot {
     /// following a link. Errors: `NotFound`, a link on the way (`is_link_error`), something
     /// that is not a directory (`is_not_dir_error`).
     pub fn dir(&self, relative: &str) -> io::Result<DirHandle> {
+        match self.cached_or_opened(relative)? {
+            Handle::Cached(handle) => Ok(handle),
+            Handle::Opened(fd) => {
+                let handle = Arc::new(fd);
+                self.remember(relative, handle.clone());
+                Ok(handle)
+            }
+        }
+    }
+
+    /// The handle of the directory at `relative` from the cache, or else opened (relative to
+    /// the nearest directory above it that is cached) and not yet shared.
+    fn cached_or_opened(&self, relative: &str) -> io::Result<Handle> {
         if relative.is_empty() {
-            return Ok(self.fd.clone());
+            return Ok(Handle::Cached(self.fd.clone()));
         }
         let (base, rest) = {
             let mut cache = self
@@ -247,7 +266,7 @@ impl PackRoot {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if let Some(handle) = cache.get(relative) {
-                return Ok(handle);
+                return Ok(Handle::Cached(handle));
             }
             let mut base = (self.fd.clone(), relative);
             let mut end = relative.len();
@@ -260,9 +279,7 @@ impl PackRoot {
             }
             base
         };
-        let handle = Arc::new(open_beneath(&base, rest, DIRECTORY)?);
-        self.remember(relative, handle.clone());
-        Ok(handle)
+        Ok(Handle::Opened(open_beneath(&base, rest, DIRECTORY)?))
     }
 
     /// Keeps the handle of a directory (one the change layer just created).
@@ -311,9 +328,19 @@ impl PackRoot {
         open_file_at(&dir, entry, &self.path(relative))
     }
 
-    /// The entries of the directory at `relative`, in no order.
+    /// The entries of the directory at `relative`, in no order. A directory not opened
+    /// before is listed through the handle just opened, which is then kept: most directories
+    /// are listed once, and a second handle for the listing was a quarter of a no-op run's
+    /// system calls.
     pub fn list(&self, relative: &str) -> io::Result<Vec<Entry>> {
-        list_dir(self.dir(relative)?.as_ref())
+        match self.cached_or_opened(relative)? {
+            Handle::Cached(handle) => list_dir(&handle),
+            Handle::Opened(fd) => {
+                let entries = read_entries(&fd, &fd)?;
+                self.remember(relative, Arc::new(fd));
+                Ok(entries)
+            }
+        }
     }
 
     /// The first directory or entry on the way to `relative` that is a symbolic link, as a
@@ -445,15 +472,21 @@ pub fn open_file_at(dir: &OwnedFd, entry: &str, shown: &Path) -> io::Result<(Fil
 /// The entries of an open directory (`.` and `..` left out), with their kinds as the
 /// directory says them (a `stat` only where it does not).
 pub fn list_dir(dir: &OwnedFd) -> io::Result<Vec<Entry>> {
-    use rustix::fs::FileType;
     // A handle of its own: the cached one's reading position is shared by whoever uses it.
     let own = open_beneath(dir, ".", DIRECTORY)?;
+    read_entries(&own, dir)
+}
+
+/// The entries read through `own`, a handle of `dir` that nobody else reads from (its
+/// position moves to the end).
+fn read_entries(own: &OwnedFd, dir: &OwnedFd) -> io::Result<Vec<Entry>> {
+    use rustix::fs::FileType;
     // `getdents64` straight into a buffer: a listing is one `open`, its reads and one
     // `close` (through `opendir`, each of the 3.7 listings per tenant also cost two `fcntl`
     // and a rewind). 32 KiB holds a hundred entries of the longest name, so no entry is ever
     // too large for it.
     let mut buffer: Vec<u8> = Vec::with_capacity(32 * 1024);
-    let mut listing = rustix::fs::RawDir::new(&own, buffer.spare_capacity_mut());
+    let mut listing = rustix::fs::RawDir::new(own, buffer.spare_capacity_mut());
     let mut entries = Vec::new();
     while let Some(entry) = listing.next() {
         let entry = entry.map_err(io::Error::from)?;
