@@ -119,10 +119,10 @@ fn perform(
     ready: &Prepared,
     hashes: &HashCache,
 ) -> Result<()> {
-    // A directory above may be claimed by a change written on another thread: `ensure_dir`
+    // A directory above may be claimed by a change written on another thread: `make_dir`
     // makes what is missing, and takes what another thread made.
     for dir in &ready.created_dirs {
-        tree.ensure_dir(dir)?;
+        tree.make_dir(dir)?;
     }
     let after = &ready.after;
     // A new file is linked in once written (nothing to replace); an existing one replaced by

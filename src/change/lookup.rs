@@ -2,7 +2,7 @@
 //! leads, its hash and mode, the target's state on disk. None of it depends on the plan so
 //! far, so it runs on all cores (see `Planner::copy_all_from_pack`).
 
-use super::planner::target_file;
+use super::planner::target_path;
 use crate::change::plan::FileState;
 use crate::pack::files;
 use crate::pack::{Pack, SourceFile};
@@ -19,7 +19,18 @@ pub(super) struct LookedUp {
     pub(super) dest_state: Option<FileState>,
 }
 
-pub(super) fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> Result<LookedUp> {
+/// The target directory a thread last found missing: the next files planned into it need no
+/// lookup (a run into a fresh pack has thousands of such directories, a few files each).
+#[derive(Default)]
+pub(super) struct Missing(Option<String>);
+
+pub(super) fn look_up_copy(
+    from: &Pack,
+    to: &Pack,
+    source: &str,
+    dest: &str,
+    missing: &mut Missing,
+) -> Result<LookedUp> {
     if crate::interrupt::requested() {
         bail!("interrupted");
     }
@@ -39,7 +50,21 @@ pub(super) fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> 
             (source, Some((stat.mode, sha256)))
         }
     };
-    let (dest_relative, stat) = target_file(to, dest)?;
+    let dest_relative = target_path(dest)?;
+    let (dir, _) = crate::pack::root::split(&dest_relative);
+    let stat = if missing.0.as_deref() == Some(dir) {
+        None
+    } else {
+        match to.root.dir(dir) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                missing.0 = Some(dir.to_string());
+                None
+            }
+            // Its handle is kept: the file's own `stat` below costs no lookup; a link or a
+            // file on the way is refused there, with its message.
+            _ => to.target_metadata(&dest_relative)?,
+        }
+    };
     // `target_metadata` has looked at the file already (and refused a link).
     let dest_state = match stat {
         None => None,
@@ -66,18 +91,28 @@ pub(super) fn look_up_copy(from: &Pack, to: &Pack, source: &str, dest: &str) -> 
 /// How many copies `copy_all_from_pack` looks up before it records them.
 pub(super) const LOOKED_UP_AT_ONCE: usize = 4096;
 
-/// `items` mapped by `work` on the available cores (up to four), in order; below 64 items,
-/// on this thread.
-pub(super) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `items` mapped by `work` on the available cores (up to four), in order, each thread with
+/// a `state` of its own; below 64 items, on this thread.
+pub(super) fn on_all_cores<T: Sync, S, R: Send>(
+    items: &[T],
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    let part = |part: &[T]| {
+        let mut state = state();
+        part.iter()
+            .map(|item| work(&mut state, item))
+            .collect::<Vec<R>>()
+    };
     if items.len() < 64 || threads < 2 {
-        return items.iter().map(&work).collect();
+        return part(items);
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .map(|items| scope.spawn(|| part(items)))
             .collect();
         handles
             .into_iter()

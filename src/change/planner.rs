@@ -2,7 +2,7 @@
 //! paths to the target packs, compares with what is on disk (or already planned), and records
 //! actions; nothing here writes to disk.
 
-use super::lookup::{look_up_copy, on_all_cores, LOOKED_UP_AT_ONCE};
+use super::lookup::{look_up_copy, on_all_cores, Missing, LOOKED_UP_AT_ONCE};
 use super::progress::Progress;
 use crate::change::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
@@ -349,7 +349,9 @@ impl Planner {
         to: &Pack,
         pairs: &[(&str, &str)],
     ) -> Result<()> {
-        let looked_up = on_all_cores(pairs, |(source, dest)| look_up_copy(from, to, source, dest));
+        let looked_up = on_all_cores(pairs, Missing::default, |missing, (source, dest)| {
+            look_up_copy(from, to, source, dest, missing)
+        });
         for ((source, dest), looked) in pairs.iter().zip(looked_up) {
             let from_overlay = files::confined_relative(source)
                 .is_ok_and(|relative| self.planned(from_role, &relative).is_some());
@@ -713,7 +715,15 @@ impl Planner {
 
 /// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
 /// with what is there on disk.
-pub(super) fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
+fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
+    let relative = target_path(relative)?;
+    let stat = pack.target_metadata(&relative)?;
+    Ok((relative, stat))
+}
+
+/// A target path checked (relative, no `..`, not the tool's own history), as the plan
+/// records it.
+pub(super) fn target_path(relative: &str) -> Result<String> {
     let relative = files::confined_relative(relative)?;
     if is_state_path(&relative) {
         bail!(
@@ -721,8 +731,7 @@ pub(super) fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option
             crate::pack::name::shown(&relative)
         );
     }
-    let stat = pack.target_metadata(&relative)?;
-    Ok((relative, stat))
+    Ok(relative)
 }
 
 /// Whether a pack-relative path is the tool's state directory or inside it.

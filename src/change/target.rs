@@ -78,6 +78,17 @@ impl TargetTree {
             .with_context(|| format!("`{}` vanished as it was made", self.shown(relative)))
     }
 
+    /// `ensure_dir` of a directory the plan found missing: made first, then opened (looking
+    /// for it first would be a lookup that fails, once for each directory a run makes). A
+    /// directory made meanwhile by another thread is fine; a link there is refused.
+    pub fn make_dir(&self, relative: &str) -> Result<DirHandle> {
+        let (parent, entry) = root::split(relative);
+        let parent_handle = self.ensure_dir(parent)?;
+        disk::mkdir_at(&parent_handle, entry, &self.shown(relative))?;
+        self.dir(relative)?
+            .with_context(|| format!("`{}` vanished as it was made", self.shown(relative)))
+    }
+
     /// What is at `relative`, hashed when it is a regular file.
     pub fn found(&self, relative: &str) -> Result<Found> {
         let stat = match self.root.stat(relative) {
