@@ -71,11 +71,7 @@ impl TargetTree {
         if let Some(handle) = self.dir(relative)? {
             return Ok(handle);
         }
-        let (parent, entry) = root::split(relative);
-        let parent_handle = self.ensure_dir(parent)?;
-        disk::mkdir_at(&parent_handle, entry, &self.shown(relative))?;
-        self.dir(relative)?
-            .with_context(|| format!("`{}` vanished as it was made", self.shown(relative)))
+        self.make_dir(relative)
     }
 
     /// `ensure_dir` of a directory the plan found missing: made first, then opened (looking
