@@ -93,5 +93,5 @@ pub fn demo(dir: Option<&Path>) -> CommandResult {
 }
 
 fn print_report(executed: &Executed) {
-    crate::out!("{}", Outcome::of(executed).human(false));
+    Outcome::of(executed).print_human(false);
 }

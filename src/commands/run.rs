@@ -155,7 +155,7 @@ fn print(executed: &Executed, json: bool, verbose: bool) {
     if json {
         crate::report::output::document(&outcome.json());
     } else {
-        crate::out!("{}", outcome.human(verbose));
+        outcome.print_human(verbose);
     }
 }
 

@@ -76,6 +76,39 @@ pub fn text(text: &str) {
     }
 }
 
+/// A `fmt::Write` that prints on stdout (as `text` does) whole lines some `CHUNK` bytes at a
+/// time, and the rest when dropped: a long report is printed as it is drawn, never held
+/// whole. (Whole lines: a colour's escape sequence is never cut in two.)
+#[derive(Default)]
+pub struct Chunked {
+    buffer: String,
+}
+
+impl Chunked {
+    const CHUNK: usize = 64 * 1024;
+}
+
+impl std::fmt::Write for Chunked {
+    fn write_str(&mut self, part: &str) -> std::fmt::Result {
+        self.buffer.push_str(part);
+        if self.buffer.len() >= Self::CHUNK {
+            if let Some(end) = self.buffer.rfind('\n') {
+                text(&self.buffer[..=end]);
+                self.buffer.drain(..=end);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Chunked {
+    fn drop(&mut self) {
+        if !self.buffer.is_empty() {
+            text(&self.buffer);
+        }
+    }
+}
+
 /// Prints a `--json` document (and a newline) on stdout, `--quiet` or not. A process prints
 /// at most one: a second one (a command that printed its report, then failed) is dropped, so
 /// that stdout always holds exactly one document.

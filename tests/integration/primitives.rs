@@ -1049,6 +1049,54 @@ fn many_user_stores_plan_as_one_by_one() {
     assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "planned in order");
 }
 
+/// A report longer than what is printed at a time (64 KiB) comes out whole: every planned
+/// file once, in order, then the summary.
+#[test]
+fn a_long_report_is_printed_whole_and_in_order() {
+    let tenants = 1200;
+    let mut old = sample_packs::PackBuilder::api_manager("3.0.0");
+    for tenant in 1..=tenants {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    let packs = Packs::build(old, new_4_1_0(), None);
+    let script = script(&packs, "stores.rhai", "copy_tenant_userstores(old, new);\n");
+    let text = packs.test("plan", &script).run().success().stdout();
+    assert!(text.len() > 64 * 1024, "{} bytes", text.len());
+    let planned: Vec<u32> = text
+        .lines()
+        .filter(|line| line.trim_start().starts_with("create "))
+        .map(|line| {
+            let path = line
+                .split("new:repository/tenants/")
+                .nth(1)
+                .expect("a tenant path");
+            path.split('/')
+                .next()
+                .expect("id")
+                .parse()
+                .expect("a tenant id")
+        })
+        .collect();
+    assert_eq!(
+        planned,
+        (1..=tenants).collect::<Vec<u32>>(),
+        "each once, in order"
+    );
+    assert_eq!(
+        text.lines().rfind(|line| !line.trim().is_empty()),
+        Some(
+            format!(
+                "{tenants} planned, 0 unchanged, 0 skipped; 0 reminders, 0 warnings, 0 findings"
+            )
+            .as_str()
+        ),
+        "the summary last:\n{}",
+        &text[text.len() - 300..]
+    );
+}
+
 #[test]
 fn a_jar_linked_into_the_old_lib_directory_from_outside_is_reported_and_skipped() {
     let packs = Packs::standard();
