@@ -470,7 +470,7 @@ fn batches(plan: &Plan, changes: &[usize]) -> Vec<Vec<usize>> {
     let mut paths: HashSet<(&str, &str)> = HashSet::new();
     for &index in changes {
         let action = &plan.actions[index];
-        let key = (action.pack.as_str(), action.path.as_str());
+        let key = (action.pack.as_str(), &*action.path);
         if current.len() == BATCH || paths.contains(&key) {
             batches.push(std::mem::take(&mut current));
             paths.clear();
@@ -606,7 +606,7 @@ fn prepare(
     target.writer.queue(&Record::Begin {
         seq: action.seq,
         primitive: action.primitive.to_string(),
-        path: action.path.clone(),
+        path: action.path.to_string(),
         effect,
         before: action.before.clone(),
         after: after.clone(),
@@ -633,7 +633,7 @@ mod batch_tests {
                 primitive: "copy_file".into(),
                 action: ActionKind::Copy,
                 pack: Role::New,
-                path: path.to_string(),
+                path: (*path).into(),
                 status: Status::Planned,
                 effect: Some(Effect::Create),
                 source: None,

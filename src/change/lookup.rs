@@ -7,14 +7,16 @@ use crate::change::plan::FileState;
 use crate::pack::files;
 use crate::pack::{Pack, SourceFile};
 use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// What `copy_all_from_pack` looks up for one copy, without the plan so far.
 pub(super) struct LookedUp {
-    pub(super) source_relative: String,
+    pub(super) source_relative: Arc<str>,
     pub(super) source_path: SourceFile,
     /// Mode and hash; `None` when a link takes the source out of its pack.
     pub(super) source: Option<(u32, files::ContentHash)>,
-    pub(super) dest_relative: String,
+    pub(super) dest_relative: Arc<str>,
     /// The target file on disk.
     pub(super) dest_state: Option<FileState>,
 }
@@ -24,33 +26,45 @@ pub(super) struct LookedUp {
 #[derive(Default)]
 pub(super) struct Missing(Option<String>);
 
+/// `given` as `made` from it (by `files::confined`): `given` itself, shared, when it was
+/// already so. One path is then held once for the source, the target, the plan and the view.
+pub(super) fn shared(given: &Arc<str>, made: Cow<'_, str>) -> Arc<str> {
+    match made {
+        Cow::Borrowed(_) => given.clone(),
+        Cow::Owned(made) => Arc::from(made),
+    }
+}
+
 pub(super) fn look_up_copy(
     from: &Pack,
     to: &Pack,
-    source: &str,
-    dest: &str,
+    source: &Arc<str>,
+    dest: &Arc<str>,
     missing: &mut Missing,
 ) -> Result<LookedUp> {
     if crate::interrupt::requested() {
         bail!("interrupted");
     }
-    let source_relative = files::confined_relative(source)?;
-    let shown = from.root.shown(&source_relative);
+    let source_relative = shared(source, files::confined(source)?);
+    let shown = || from.root.shown(&source_relative);
     let (source_path, source_state) = match from
         .reach(&source_relative)
-        .with_context(|| format!("cannot read `{shown}`"))?
+        .with_context(|| format!("cannot read `{}`", shown()))?
     {
-        crate::pack::Reach::Outside(_) => (SourceFile::in_pack(&from.root, &source_relative), None),
+        crate::pack::Reach::Outside(_) => (
+            SourceFile::InPack(from.root.clone(), source_relative.clone()),
+            None,
+        ),
         crate::pack::Reach::Inside { stat, real } => {
             if !stat.is_file() {
-                bail!("`{shown}` is not a regular file");
+                bail!("`{}` is not a regular file", shown());
             }
-            let source = SourceFile::in_pack(&from.root, &real);
+            let source = SourceFile::InPack(from.root.clone(), shared(&source_relative, real));
             let sha256 = from.hashes.sha256_file(&source, &stat)?;
             (source, Some((stat.mode, sha256)))
         }
     };
-    let dest_relative = target_path(dest)?;
+    let dest_relative = shared(dest, target_path(dest)?);
     let (dir, _) = crate::pack::root::split(&dest_relative);
     let stat = if missing.0.as_deref() == Some(dir) {
         None
@@ -69,9 +83,10 @@ pub(super) fn look_up_copy(
     let dest_state = match stat {
         None => None,
         Some(stat) if stat.is_file() => Some(FileState {
-            sha256: to
-                .hashes
-                .sha256_file(&SourceFile::in_pack(&to.root, &dest_relative), &stat)?,
+            sha256: to.hashes.sha256_file(
+                &SourceFile::InPack(to.root.clone(), dest_relative.clone()),
+                &stat,
+            )?,
             mode: stat.mode,
         }),
         Some(_) => bail!(

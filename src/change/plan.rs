@@ -97,7 +97,7 @@ pub struct Action {
     /// The role of the pack the path belongs to.
     pub pack: Role,
     /// Path inside that pack, with `/` separators.
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     /// Where the content comes from: `old:repository/...` or an absolute path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,

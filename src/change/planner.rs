@@ -63,7 +63,7 @@ pub struct Planner {
     primitive_names: Vec<Arc<str>>,
     /// The same files by pack, as the finders see them (`view`); shared with the views
     /// handed out, and copied only when one is still held while the plan grows.
-    overlays: HashMap<Role, Arc<BTreeMap<String, Overlaid>>>,
+    overlays: HashMap<Role, Arc<BTreeMap<Arc<str>, Overlaid>>>,
     /// While set, nothing is recorded: under `--continue`, the part of a script before the
     /// checkpoint it resumes from was done by an earlier run.
     discarding: bool,
@@ -284,7 +284,7 @@ impl Planner {
                 primitive,
                 ActionKind::Copy,
                 to_role,
-                relative,
+                relative.into(),
                 Some(label),
                 before,
                 state,
@@ -328,7 +328,7 @@ impl Planner {
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        pairs: &[(&str, &str)],
+        pairs: &[(Arc<str>, Arc<str>)],
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
@@ -347,13 +347,13 @@ impl Planner {
         to_role: Role,
         from: &Pack,
         to: &Pack,
-        pairs: &[(&str, &str)],
+        pairs: &[(Arc<str>, Arc<str>)],
     ) -> Result<()> {
         let looked_up = on_all_cores(pairs, Missing::default, |missing, (source, dest)| {
             look_up_copy(from, to, source, dest, missing)
         });
         for ((source, dest), looked) in pairs.iter().zip(looked_up) {
-            let from_overlay = files::confined_relative(source)
+            let from_overlay = files::confined(source)
                 .is_ok_and(|relative| self.planned(from_role, &relative).is_some());
             if from_overlay {
                 self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
@@ -425,7 +425,7 @@ impl Planner {
             primitive,
             ActionKind::Copy,
             to_role,
-            relative,
+            relative.into(),
             Some(source_label),
             before,
             after,
@@ -459,7 +459,7 @@ impl Planner {
             primitive,
             ActionKind::Edit,
             to_role,
-            relative,
+            relative.into(),
             None,
             before,
             after,
@@ -474,7 +474,7 @@ impl Planner {
         primitive: &str,
         kind: ActionKind,
         role: Role,
-        relative: String,
+        relative: Arc<str>,
         source: Option<String>,
         before: Option<FileState>,
         after: FileState,
@@ -548,7 +548,7 @@ impl Planner {
         self.planned
             .find(hash, |&index| {
                 let action = &self.actions[index as usize];
-                action.pack == role && action.path == relative
+                action.pack == role && &*action.path == relative
             })
             .map(|&index| &self.actions[index as usize])
     }
@@ -558,7 +558,7 @@ impl Planner {
         let actions = &self.actions;
         let hasher = &self.hasher;
         let action = &actions[index];
-        let hash = hasher.hash_one((action.pack, action.path.as_str()));
+        let hash = hasher.hash_one((action.pack, &*action.path));
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         match self.planned.entry(
             hash,
@@ -568,7 +568,7 @@ impl Planner {
             },
             |&other| {
                 let other = &actions[other as usize];
-                hasher.hash_one((other.pack, other.path.as_str()))
+                hasher.hash_one((other.pack, &*other.path))
             },
         ) {
             hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = index,
@@ -622,7 +622,7 @@ impl Planner {
             primitive,
             action: kind,
             pack: role,
-            path,
+            path: path.into(),
             source: None,
             status,
             effect: None,
@@ -716,15 +716,15 @@ impl Planner {
 /// A target path checked (relative, no `..`, not the tool's own history, no link on the way)
 /// with what is there on disk.
 fn target_file(pack: &Pack, relative: &str) -> Result<(String, Option<Stat>)> {
-    let relative = target_path(relative)?;
+    let relative = target_path(relative)?.into_owned();
     let stat = pack.target_metadata(&relative)?;
     Ok((relative, stat))
 }
 
 /// A target path checked (relative, no `..`, not the tool's own history), as the plan
 /// records it.
-pub(super) fn target_path(relative: &str) -> Result<String> {
-    let relative = files::confined_relative(relative)?;
+pub(super) fn target_path(relative: &str) -> Result<std::borrow::Cow<'_, str>> {
+    let relative = files::confined(relative)?;
     if is_state_path(&relative) {
         bail!(
             "`{}` is the tool's own history; scripts cannot write there",
@@ -736,7 +736,9 @@ pub(super) fn target_path(relative: &str) -> Result<String> {
 
 /// Whether a pack-relative path is the tool's state directory or inside it.
 pub fn is_state_path(relative: &str) -> bool {
-    relative == STATE_DIR || relative.starts_with(&format!("{STATE_DIR}/"))
+    relative
+        .strip_prefix(STATE_DIR)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A unified diff of two texts, or `None` when either is not UTF-8.

@@ -115,10 +115,10 @@ pub fn detect(pack: &Pack, catalogue: &Catalogue) -> Result<Detection> {
     let mut userstore_groups: Vec<TenantUserstores> = Vec::new();
     for store in userstores::find(pack)? {
         match userstore_groups.last_mut() {
-            Some(group) if group.tenant == store.tenant => group.files.push(store.path),
+            Some(group) if group.tenant == store.tenant => group.files.push(store.path.to_string()),
             _ => userstore_groups.push(TenantUserstores {
                 tenant: store.tenant,
-                files: vec![store.path],
+                files: vec![store.path.to_string()],
             }),
         }
     }

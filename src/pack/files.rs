@@ -262,6 +262,20 @@ pub fn file_state(path: &Path) -> Result<Option<(String, u32)>> {
 /// empty or `.` components, no NUL character. Separators are normalised to `/`. Names that
 /// are not UTF-8 come carried as text (see `pack::name`) and stay so.
 pub fn confined_relative(path: &str) -> Result<String> {
+    confined(path).map(std::borrow::Cow::into_owned)
+}
+
+/// `confined_relative`, borrowing `path` when it is already as that would make it (as the
+/// paths the finders give are): no allocation per planned file.
+pub fn confined(path: &str) -> Result<std::borrow::Cow<'_, str>> {
+    let normal = !path.is_empty()
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
+    if normal {
+        return Ok(std::borrow::Cow::Borrowed(path));
+    }
     if path.is_empty() {
         anyhow::bail!("empty path");
     }
@@ -292,7 +306,7 @@ pub fn confined_relative(path: &str) -> Result<String> {
     if parts.is_empty() {
         anyhow::bail!("path `{path}` names the pack itself, not a file in it");
     }
-    Ok(parts.join("/"))
+    Ok(std::borrow::Cow::Owned(parts.join("/")))
 }
 
 /// Joins a `/`-separated relative path onto a root (names carried as text become their
@@ -354,6 +368,13 @@ mod tests {
 
     #[test]
     fn confined_relative_refuses_escapes() {
+        assert!(matches!(
+            confined("repository/tenants/1/userstores/a.xml"),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
+        for (given, made) in [("a//b/", "a/b"), ("./a", "a"), ("a/.", "a"), ("...", "...")] {
+            assert_eq!(confined(given).unwrap(), made, "{given}");
+        }
         assert_eq!(confined_relative("a/./b.xml").unwrap(), "a/b.xml");
         assert!(confined_relative("../etc/passwd").is_err());
         assert!(confined_relative("a/../../b").is_err());

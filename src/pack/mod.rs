@@ -120,7 +120,7 @@ pub struct Pack {
     /// Files planned into the pack but not written yet, which the finders see as if they
     /// were (see `Planner::view`). Empty for a pack read from disk.
     #[serde(skip)]
-    pub overlay: Arc<BTreeMap<String, Overlaid>>,
+    pub overlay: Arc<BTreeMap<Arc<str>, Overlaid>>,
     /// The pack's home, open: every read of the pack goes through its directory handles,
     /// never through a link swapped in (see `root`). Shared by the clones of the pack.
     #[serde(skip)]
@@ -132,10 +132,14 @@ pub struct Pack {
 }
 
 /// Where a pack path leads.
-pub enum Reach {
+pub enum Reach<'a> {
     /// Inside the pack: what is there (a link inside the pack followed), and the path that
-    /// leads there without links, to read it by.
-    Inside { stat: Stat, real: String },
+    /// leads there without links, to read it by (the path asked for, borrowed, when it has
+    /// none).
+    Inside {
+        stat: Stat,
+        real: std::borrow::Cow<'a, str>,
+    },
     /// Out of the pack, through a link, to this path.
     Outside(PathBuf),
 }
@@ -310,7 +314,7 @@ impl Pack {
     // planned earlier in the same run (`overlay`) as if they were already there.
 
     /// The same pack, seeing `overlay` as written.
-    pub fn with_overlay(&self, overlay: Arc<BTreeMap<String, Overlaid>>) -> Pack {
+    pub fn with_overlay(&self, overlay: Arc<BTreeMap<Arc<str>, Overlaid>>) -> Pack {
         Pack {
             overlay,
             ..self.clone()
@@ -321,8 +325,11 @@ impl Pack {
     fn overlaid_below<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
         let prefix = format!("{dir}/");
         self.overlay
-            .range(prefix.clone()..)
-            .map(|(key, _)| key.as_str())
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(key, _)| &**key)
             .take_while(move |key| key.starts_with(&prefix))
     }
 
@@ -342,7 +349,7 @@ impl Pack {
             Reach::Inside { stat, .. } if !stat.is_file() => {
                 Err(crate::pack::files::not_regular(&self.path(relative)))
             }
-            Reach::Inside { real, .. } => Ok(real),
+            Reach::Inside { real, .. } => Ok(real.into_owned()),
         }
     }
 
@@ -362,12 +369,12 @@ impl Pack {
     /// A path without links is looked at through the pack's directory handles (one `stat`);
     /// one with a link on the way is resolved in full, and what it leads to inside the pack
     /// is looked at again without links, so that the path returned can be read safely.
-    pub fn reach(&self, relative: &str) -> std::io::Result<Reach> {
+    pub fn reach<'a>(&self, relative: &'a str) -> std::io::Result<Reach<'a>> {
         match self.root.stat(relative) {
             Ok(Some(stat)) if stat.kind != Kind::Link => {
                 return Ok(Reach::Inside {
                     stat,
-                    real: relative.to_string(),
+                    real: std::borrow::Cow::Borrowed(relative),
                 })
             }
             Ok(None) => return Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
@@ -395,7 +402,10 @@ impl Pack {
             self.root.stat(&inside)?
         };
         match stat {
-            Some(stat) if stat.kind != Kind::Link => Ok(Reach::Inside { stat, real: inside }),
+            Some(stat) if stat.kind != Kind::Link => Ok(Reach::Inside {
+                stat,
+                real: std::borrow::Cow::Owned(inside),
+            }),
             _ => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
         }
     }
@@ -580,7 +590,7 @@ impl Pack {
         while let Some(dir) = stack.pop() {
             for name in self.list_dir(&dir)? {
                 let path = format!("{dir}/{name}");
-                if self.is_link(&path) || self.overlay.contains_key(&path) {
+                if self.is_link(&path) || self.overlay.contains_key(path.as_str()) {
                     files.push(path);
                 } else if self.is_dir(&path) {
                     stack.push(path);
@@ -665,11 +675,11 @@ mod tests {
         let pack = Pack::identify(home).expect("pack");
         let mut overlay = BTreeMap::new();
         overlay.insert(
-            "a/b/planned.jks".to_string(),
+            Arc::from("a/b/planned.jks"),
             Overlaid::File(SourceFile::outside(source)),
         );
         overlay.insert(
-            "a/c/deep/edit.toml".to_string(),
+            Arc::from("a/c/deep/edit.toml"),
             Overlaid::Bytes(Arc::new(b"x = 1".to_vec())),
         );
         let view = pack.with_overlay(Arc::new(overlay));

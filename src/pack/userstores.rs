@@ -9,8 +9,8 @@ use serde::Serialize;
 pub struct Userstore {
     /// `None` for the super tenant.
     pub tenant: Option<u32>,
-    /// Pack-relative path.
-    pub path: String,
+    /// Pack-relative path (shared by the plan's actions that copy it).
+    pub path: std::sync::Arc<str>,
 }
 
 /// Numeric tenant directories under `repository/tenants`, in numeric order.
@@ -46,7 +46,7 @@ pub fn find(pack: &Pack) -> Result<Vec<Userstore>> {
             // when it is copied doubled the reads of planning.
             found.push(Userstore {
                 tenant,
-                path: format!("{dir}/{name}"),
+                path: format!("{dir}/{name}").into(),
             });
         }
     }

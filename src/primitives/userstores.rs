@@ -37,9 +37,9 @@ fn copy_tenant_userstores(
         )?;
         return Ok(());
     }
-    let pairs: Vec<(&str, &str)> = found
+    let pairs: Vec<_> = found
         .iter()
-        .map(|store| (store.path.as_str(), store.path.as_str()))
+        .map(|store| (store.path.clone(), store.path.clone()))
         .collect();
     planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, &pairs)?;
     Ok(())

@@ -230,7 +230,7 @@ impl<'a> Outcome<'a> {
                     .iter()
                     .map(|action| {
                         let mut action = action.clone();
-                        action.path = crate::pack::name::shown(&action.path).into_owned();
+                        action.path = crate::pack::name::shown(&action.path).into();
                         action.source = action
                             .source
                             .map(|source| crate::pack::name::shown(&source).into_owned());
