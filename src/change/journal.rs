@@ -15,7 +15,8 @@
 use crate::change::disk;
 use crate::change::plan::{Continues, Effect, FileState, Finding, PackEntry, ScriptInfo, Source};
 pub use crate::change::runlog::{
-    read_run, read_run_at, read_runs, read_runs_at, Change, CheckpointRecord, RunLog,
+    read_run, read_run_as, read_run_at, read_runs, read_runs_as, read_runs_at, Change,
+    CheckpointRecord, Read, RunLog,
 };
 use crate::change::state;
 use crate::pack::files;

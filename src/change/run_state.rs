@@ -141,5 +141,5 @@ impl std::fmt::Display for RunState {
 /// no change, no checkpoint, and did not go on from one. `history` hides such runs (a second
 /// run of a finished migration) unless `--all`.
 pub fn is_no_op(run: &RunLog) -> bool {
-    RunState::of(run) == RunState::Complete && run.changes.is_empty() && run.continues().is_none()
+    RunState::of(run) == RunState::Complete && !run.changed_something() && run.continues().is_none()
 }

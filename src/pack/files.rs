@@ -109,26 +109,28 @@ pub fn read_at_most(
     limit: u64,
     what: &str,
 ) -> io::Result<Vec<u8>> {
-    let too_large = |size: u64| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "`{}` is {}, more than the {} the tool reads of {what}; is it the right file?",
-                crate::pack::name::shown_path(path),
-                human_size(size),
-                human_size(limit)
-            ),
-        )
-    };
-    if size > limit {
-        return Err(too_large(size));
-    }
+    within_limit(size, path, limit, what)?;
     let mut bytes = Vec::with_capacity(size as usize);
     reader.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
-    }
+    within_limit(bytes.len() as u64, path, limit, what)?;
     Ok(bytes)
+}
+
+/// Refuses `size` bytes of `path` when they are more than the `limit` the tool reads of
+/// `what` (as `read_at_most` does, for a file read a part at a time).
+pub fn within_limit(size: u64, path: &Path, limit: u64, what: &str) -> io::Result<()> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "`{}` is {}, more than the {} the tool reads of {what}; is it the right file?",
+            crate::pack::name::shown_path(path),
+            human_size(size),
+            human_size(limit)
+        ),
+    ))
 }
 
 /// `12 KiB`, `200 MiB`: a size for people.

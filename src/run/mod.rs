@@ -251,7 +251,7 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     };
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
-        let runs = journal::read_runs(&slot.pack.home)?;
+        let runs = journal::read_runs_as(&slot.pack.home, journal::Read::Standing)?;
         if let Err(refusal) = apply::refuse_unfinished(slot.role, &slot.pack.home, &runs) {
             if as_run {
                 return Err(refusal);
