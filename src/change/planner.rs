@@ -6,7 +6,7 @@ use super::lookup::{look_up_copy, on_all_cores, Missing, LOOKED_UP_AT_ONCE};
 use super::progress::Progress;
 use crate::change::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
-    PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
+    Origin, PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use crate::pack::files;
 use crate::pack::{Overlaid, Pack, Role, SourceFile, Stat, STATE_DIR};
@@ -285,7 +285,7 @@ impl Planner {
                 ActionKind::Copy,
                 to_role,
                 relative.into(),
-                Some(label),
+                Some(Origin::Pack(from_role, source_relative.into())),
                 before,
                 state,
                 content,
@@ -316,7 +316,8 @@ impl Planner {
             bail!("`{shown}` is not a regular file");
         }
         let source = SourceFile::in_pack(&from.root, &real);
-        self.copy_file(primitive, source, &stat, label, to_role, dest_relative)
+        let origin = Origin::Pack(from_role, source_relative.into());
+        self.copy_file(primitive, source, &stat, origin, to_role, dest_relative)
     }
 
     /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
@@ -328,13 +329,17 @@ impl Planner {
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        pairs: &[(Arc<str>, Arc<str>)],
+        pairs: impl IntoIterator<Item = (Arc<str>, Arc<str>)>,
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
-        // In slices, so that what is looked up is held for a slice only.
-        for pairs in pairs.chunks(LOOKED_UP_AT_ONCE) {
-            self.copy_looked_up(primitive, from_role, to_role, &from, &to, pairs)?;
+        // In slices, so that what is looked up (and the pairs) is held for a slice only.
+        let mut pairs = pairs.into_iter().peekable();
+        let mut slice = Vec::with_capacity(LOOKED_UP_AT_ONCE);
+        while pairs.peek().is_some() {
+            slice.clear();
+            slice.extend(pairs.by_ref().take(LOOKED_UP_AT_ONCE));
+            self.copy_looked_up(primitive, from_role, to_role, &from, &to, &slice)?;
         }
         Ok(())
     }
@@ -375,7 +380,7 @@ impl Planner {
                 ActionKind::Copy,
                 to_role,
                 looked.dest_relative,
-                Some(format!("{from_role}:{}", looked.source_relative)),
+                Some(Origin::Pack(from_role, looked.source_relative)),
                 before,
                 FileState { sha256, mode },
                 Content::File(looked.source_path),
@@ -402,7 +407,8 @@ impl Planner {
             .open()
             .map_err(|error| crate::pack::read_error(&source.path(), error))?;
         let label = crate::pack::name::from_os(source.path().as_os_str()).into_owned();
-        self.copy_file(primitive, source, &stat, label, to_role, dest_relative)
+        let origin = Origin::Shown(label.into_boxed_str());
+        self.copy_file(primitive, source, &stat, origin, to_role, dest_relative)
     }
 
     fn copy_file(
@@ -410,7 +416,7 @@ impl Planner {
         primitive: &str,
         source: SourceFile,
         stat: &Stat,
-        source_label: String,
+        origin: Origin,
         to_role: Role,
         dest_relative: &str,
     ) -> Result<Status> {
@@ -426,7 +432,7 @@ impl Planner {
             ActionKind::Copy,
             to_role,
             relative.into(),
-            Some(source_label),
+            Some(origin),
             before,
             after,
             content,
@@ -475,7 +481,7 @@ impl Planner {
         kind: ActionKind,
         role: Role,
         relative: Arc<str>,
-        source: Option<String>,
+        source: Option<Origin>,
         before: Option<FileState>,
         after: FileState,
         content: Content,

@@ -37,10 +37,9 @@ fn copy_tenant_userstores(
         )?;
         return Ok(());
     }
-    let pairs: Vec<_> = found
+    let pairs = found
         .iter()
-        .map(|store| (store.path.clone(), store.path.clone()))
-        .collect();
-    planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, &pairs)?;
+        .map(|store| (store.path.clone(), store.path.clone()));
+    planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, pairs)?;
     Ok(())
 }

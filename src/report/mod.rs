@@ -15,7 +15,7 @@ pub mod style;
 pub mod verify;
 
 use crate::change::plan::{
-    Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Plan, Status,
+    Action, ActionKind, CheckpointState, Effect, Mark, MarkKind, Origin, Plan, Status,
 };
 use crate::pack::Role;
 use crate::text::wrap;
@@ -214,10 +214,13 @@ impl<'a> Outcome<'a> {
     pub fn document(&self) -> RunDocument<'a> {
         let needs_showing = |action: &Action| {
             matches!(crate::pack::name::shown(&action.path), Cow::Owned(_))
-                || action
-                    .source
-                    .as_deref()
-                    .is_some_and(|source| matches!(crate::pack::name::shown(source), Cow::Owned(_)))
+                || action.source.as_ref().is_some_and(|source| {
+                    let text: &str = match source {
+                        Origin::Pack(_, path) => path,
+                        Origin::Shown(text) => text,
+                    };
+                    matches!(crate::pack::name::shown(text), Cow::Owned(_))
+                })
                 || action
                     .reason
                     .as_deref()
@@ -231,9 +234,10 @@ impl<'a> Outcome<'a> {
                     .map(|action| {
                         let mut action = action.clone();
                         action.path = crate::pack::name::shown(&action.path).into();
-                        action.source = action
-                            .source
-                            .map(|source| crate::pack::name::shown(&source).into_owned());
+                        action.source = action.source.map(|source| {
+                            let shown = crate::pack::name::shown(&source.to_string()).into_owned();
+                            Origin::Shown(shown.into_boxed_str())
+                        });
                         action.reason = action.reason.map(|reason| shown(&reason).into_owned());
                         action
                     })
@@ -631,13 +635,27 @@ fn render_action(out: &mut dyn Write, action: &Action) {
         action.pack,
         crate::pack::name::shown(&action.path)
     );
-    if let (Some(source), ActionKind::Copy) = (&action.source, action.action) {
-        let same_path = source.ends_with(&format!(":{}", action.path));
-        if !same_path {
-            let _ = write!(line, "  <- {}", crate::pack::name::shown(source));
-        } else if let Some((role, _)) = source.split_once(':') {
+    match (&action.source, action.action) {
+        (Some(Origin::Pack(role, path)), ActionKind::Copy) if *path == action.path => {
             let _ = write!(line, "  <- {role}");
         }
+        (Some(Origin::Pack(..)), ActionKind::Copy) => {
+            let source = action
+                .source
+                .as_ref()
+                .map(Origin::to_string)
+                .unwrap_or_default();
+            let _ = write!(line, "  <- {}", crate::pack::name::shown(&source));
+        }
+        (Some(Origin::Shown(source)), ActionKind::Copy) => {
+            let same_path = source.ends_with(&format!(":{}", action.path));
+            if !same_path {
+                let _ = write!(line, "  <- {}", crate::pack::name::shown(source));
+            } else if let Some((role, _)) = source.split_once(':') {
+                let _ = write!(line, "  <- {role}");
+            }
+        }
+        _ => {}
     }
     if let (Some(before), Some(after)) = (&action.before, &action.after) {
         if before.sha256 == after.sha256 && before.mode != after.mode {
