@@ -744,8 +744,13 @@ fn machine(dir: &Path) -> String {
         })
         .map(|kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0))
         .unwrap_or_default();
+    // `df` of the packs' directory, or of the nearest one above it that exists yet.
+    let existing = dir
+        .ancestors()
+        .find(|dir| dir.exists())
+        .unwrap_or_else(|| Path::new("/"));
     let filesystem = Command::new("df")
-        .args(["-T", &dir.display().to_string()])
+        .args(["-T", &existing.display().to_string()])
         .output()
         .ok()
         .and_then(|output| {
