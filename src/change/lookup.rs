@@ -103,8 +103,10 @@ pub(super) fn look_up_copy(
     })
 }
 
-/// How many copies `copy_all_from_pack` looks up before it records them.
-pub(super) const LOOKED_UP_AT_ONCE: usize = 4096;
+/// How many copies `copy_all_from_pack` looks up before it records them: few enough that
+/// the directories their finder just listed are still among the pack's handles (it keeps
+/// 512), so that each is opened once, not listed then opened again.
+pub(super) const LOOKED_UP_AT_ONCE: usize = 256;
 
 /// `items` mapped by `work` on the available cores (up to four), in order, each thread with
 /// a `state` of its own; below 64 items, on this thread.

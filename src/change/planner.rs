@@ -329,7 +329,7 @@ impl Planner {
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        pairs: impl IntoIterator<Item = (Arc<str>, Arc<str>)>,
+        pairs: impl IntoIterator<Item = Result<(Arc<str>, Arc<str>)>>,
     ) -> Result<()> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
@@ -338,7 +338,9 @@ impl Planner {
         let mut slice = Vec::with_capacity(LOOKED_UP_AT_ONCE);
         while pairs.peek().is_some() {
             slice.clear();
-            slice.extend(pairs.by_ref().take(LOOKED_UP_AT_ONCE));
+            for pair in pairs.by_ref().take(LOOKED_UP_AT_ONCE) {
+                slice.push(pair?);
+            }
             self.copy_looked_up(primitive, from_role, to_role, &from, &to, &slice)?;
         }
         Ok(())

@@ -34,21 +34,31 @@ pub fn dir_of(tenant: Option<u32>) -> String {
 
 /// Every `*.xml` user store of the super tenant and of each tenant.
 pub fn find(pack: &Pack) -> Result<Vec<Userstore>> {
-    let mut found = Vec::new();
+    each(pack)?.collect()
+}
+
+/// `find`, a tenant's directory listed when its stores are asked for: a caller that takes
+/// them a few hundred at a time looks them up while the pack still holds the handle of
+/// their directory (see `Planner::copy_all_from_pack`).
+pub fn each(pack: &Pack) -> Result<impl Iterator<Item = Result<Userstore>> + '_> {
     let tenants = std::iter::once(None).chain(tenant_ids(pack)?.into_iter().map(Some));
-    for tenant in tenants {
+    Ok(tenants.flat_map(move |tenant| {
         let dir = dir_of(tenant);
-        for name in pack.list_dir(&dir)? {
-            if !name.to_ascii_lowercase().ends_with(".xml") {
-                continue;
-            }
+        let names = match pack.list_dir(&dir) {
+            Ok(names) => names,
+            Err(error) => return vec![Err(error)],
+        };
+        names
+            .into_iter()
+            .filter(|name| name.to_ascii_lowercase().ends_with(".xml"))
             // Listed, not read: with thousands of tenants, reading each file here as well as
             // when it is copied doubled the reads of planning.
-            found.push(Userstore {
-                tenant,
-                path: format!("{dir}/{name}").into(),
-            });
-        }
-    }
-    Ok(found)
+            .map(|name| {
+                Ok(Userstore {
+                    tenant,
+                    path: format!("{dir}/{name}").into(),
+                })
+            })
+            .collect()
+    }))
 }

@@ -27,8 +27,8 @@ fn copy_tenant_userstores(
     let planner = &mut session.planner;
     planner.target(to.role)?;
     let from_pack = planner.view(from.role)?;
-    let found = userstores::find(&from_pack)?;
-    if found.is_empty() {
+    let mut found = userstores::each(&from_pack)?.peekable();
+    if found.peek().is_none() {
         planner.check(
             PRIMITIVE,
             from.role,
@@ -37,9 +37,7 @@ fn copy_tenant_userstores(
         )?;
         return Ok(());
     }
-    let pairs = found
-        .iter()
-        .map(|store| (store.path.clone(), store.path.clone()));
+    let pairs = found.map(|store| store.map(|store| (store.path.clone(), store.path)));
     planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, pairs)?;
     Ok(())
 }
