@@ -639,13 +639,12 @@ fn render_action(out: &mut dyn Write, action: &Action) {
         (Some(Origin::Pack(role, path)), ActionKind::Copy) if *path == action.path => {
             let _ = write!(line, "  <- {role}");
         }
-        (Some(Origin::Pack(..)), ActionKind::Copy) => {
-            let source = action
-                .source
-                .as_ref()
-                .map(Origin::to_string)
-                .unwrap_or_default();
-            let _ = write!(line, "  <- {}", crate::pack::name::shown(&source));
+        (Some(source @ Origin::Pack(..)), ActionKind::Copy) => {
+            let _ = write!(
+                line,
+                "  <- {}",
+                crate::pack::name::shown(&source.to_string())
+            );
         }
         (Some(Origin::Shown(source)), ActionKind::Copy) => {
             let same_path = source.ends_with(&format!(":{}", action.path));

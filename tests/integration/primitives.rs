@@ -1049,6 +1049,29 @@ fn many_user_stores_plan_as_one_by_one() {
     assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "planned in order");
 }
 
+/// A copy to another path shows where it comes from, in the report and in `--json`.
+#[test]
+fn a_copy_to_another_path_names_its_origin() {
+    let packs = Packs::standard();
+    let script = script(
+        &packs,
+        "origin.rhai",
+        "copy_file(old, \"bin/version.txt\", new, \"docs/old-version.txt\");\n",
+    );
+    let text = packs.test("plan", &script).run().success().stdout();
+    assert!(
+        text.contains("new:docs/old-version.txt  <- old:bin/version.txt"),
+        "{text}"
+    );
+    let report = packs
+        .test("plan", &script)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    assert_eq!(report["actions"][0]["source"], "old:bin/version.txt");
+}
+
 /// A report longer than what is printed at a time (64 KiB) comes out whole: every planned
 /// file once, in order, then the summary.
 #[test]
