@@ -4,11 +4,14 @@
 //! (published APIs and what the gateway wrote for them, which travel with the data
 //! migration). Also the site's files in the other folders, which no skip list covers.
 
+use super::hashes::Listed;
+use super::root::Stat;
 use super::sequences::is_api_sequence;
 use super::stock::{Catalogue, StockStatus};
 use super::toml::SkipKind;
 use super::{userstores, Pack, SYNAPSE_DEFAULT, TENANTS_DIR};
 use anyhow::Result;
+use sha2::{Digest, Sha256};
 
 /// What an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +90,10 @@ pub struct Scan {
 /// of each of the folders found there, and no file is read but a custom one's candidates: an
 /// API's own file is told by its name, and a stock name in a tenant's folder is taken as
 /// stock unread, since the gateway writes those copies itself when the tenant first loads
-/// (the super tenant's stock files are compared by hash).
+/// (the super tenant's stock files are compared by hash). A tenant whose folders held
+/// nothing but those, as an earlier run recorded in the hash cache (`hashes::Listed`),
+/// costs a `stat` of its root and of each folder instead, while they show what was
+/// recorded; a `run` records the tenants it listed.
 pub fn scan(
     pack: &Pack,
     catalogue: &Catalogue,
@@ -95,6 +101,10 @@ pub fn scan(
     tenants: bool,
     others: bool,
 ) -> Result<Scan> {
+    // What earlier runs recorded of the tenants' folders holds for this kind of scan only,
+    // and only for a pack with nothing planned into its tenants' folders.
+    let context = (tenants && pack.overlaid_below(TENANTS_DIR).next().is_none())
+        .then(|| context_of(pack, catalogue, kinds, others));
     let mut roots = vec![(None, SYNAPSE_DEFAULT.to_string())];
     if tenants {
         for id in userstores::tenant_ids(pack)? {
@@ -108,13 +118,15 @@ pub fn scan(
     // to four), each part in order, merged in order.
     let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
     let parts: Vec<Result<Scan>> = if roots.len() < 64 || threads < 2 {
-        vec![scan_roots(pack, catalogue, kinds, others, &roots)]
+        vec![scan_roots(pack, catalogue, kinds, others, context, &roots)]
     } else {
         let chunk = roots.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = roots
                 .chunks(chunk)
-                .map(|part| scope.spawn(|| scan_roots(pack, catalogue, kinds, others, part)))
+                .map(|part| {
+                    scope.spawn(|| scan_roots(pack, catalogue, kinds, others, context, part))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -137,18 +149,121 @@ pub fn scan(
     Ok(scan)
 }
 
-/// `scan` of some synapse roots (tenant, root path).
+/// What names a kind of scan, for `hashes::Listed`: the pack's version and stock names in
+/// the synapse folders, the folders asked for, and whether the others are looked at.
+fn context_of(pack: &Pack, catalogue: &Catalogue, kinds: &[SkipKind], others: bool) -> u64 {
+    let mut hasher = Sha256::new();
+    let mut put = |text: &str| {
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    };
+    put("apim-migrate gateway scan 1");
+    put(pack.stock_key());
+    put(&pack.version);
+    for kind in kinds {
+        put(kind.dir());
+    }
+    put(if others { "others" } else { "" });
+    for path in catalogue.stock_paths_under(pack.stock_key(), &pack.version, SYNAPSE_DEFAULT) {
+        put(path);
+    }
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
+/// The bit of `kind` in `Listed::folders`.
+fn folder_bit(kind: SkipKind) -> u8 {
+    let index = SkipKind::ALL
+        .iter()
+        .position(|known| *known == kind)
+        .unwrap_or(0);
+    1 << index
+}
+
+/// The counts an earlier run recorded of a tenant's folders, when the `stat`s of its root and
+/// of each folder recorded still show what they showed (no entry added, removed or renamed
+/// in any of them since).
+fn recalled(pack: &Pack, context: u64, tenant: u32, root: &str) -> Option<(u32, u32)> {
+    let (index, listed) = pack.hashes.listed(context, tenant)?;
+    let mut stats = Vec::with_capacity(1 + SkipKind::ALL.len());
+    stats.push(pack.root.glance(root).ok()??);
+    for kind in SkipKind::ALL {
+        if listed.folders & folder_bit(kind) != 0 {
+            let dir = format!("{root}/{}", kind.dir());
+            stats.push(pack.root.glance(&dir).ok()??);
+        }
+    }
+    if Listed::stamps_of(context, tenant, &stats) != listed.stamps {
+        return None;
+    }
+    pack.hashes.confirm_listed(index);
+    Some((listed.stock, listed.api_own))
+}
+
+/// The `stat`s a tenant's listing is recorded with (when `wanted`): its root's, then its
+/// folders' in the order of `SkipKind::ALL`; one that could not be taken is `None`, and
+/// nothing is recorded then.
+struct Stamps {
+    wanted: bool,
+    root: Option<Stat>,
+    folders: [Option<Stat>; SkipKind::ALL.len()],
+}
+
+impl Stamps {
+    /// Those of the root and of the folders `present`, in order.
+    fn in_order(&self, present: u8) -> Option<Vec<Stat>> {
+        if !self.wanted {
+            return None;
+        }
+        let mut stats = vec![self.root?];
+        for (index, kind) in SkipKind::ALL.into_iter().enumerate() {
+            if present & folder_bit(kind) != 0 {
+                stats.push(self.folders[index]?);
+            }
+        }
+        Some(stats)
+    }
+}
+
+/// `scan` of some synapse roots (tenant, root path); `context` names the kind of scan for
+/// what earlier runs recorded of the tenants' folders (`None`: not used).
 fn scan_roots(
     pack: &Pack,
     catalogue: &Catalogue,
     kinds: &[SkipKind],
     others: bool,
+    context: Option<u64>,
     roots: &[(Option<u32>, String)],
 ) -> Result<Scan> {
     let mut scan = Scan::default();
     let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
     for (tenant, root) in roots {
         let tenant = *tenant;
+        let memo = context.zip(tenant);
+        if let Some((context, id)) = memo {
+            if let Some((stock, api_own)) = recalled(pack, context, id, root) {
+                scan.tenants_stock += stock as usize;
+                scan.tenants_api_own += api_own as usize;
+                continue;
+            }
+        }
+        // A run records what it lists, each directory's `stat` taken before its listing.
+        let mut stamps = Stamps {
+            wanted: memo.is_some() && pack.hashes.is_recording(),
+            root: None,
+            folders: [None; SkipKind::ALL.len()],
+        };
+        if stamps.wanted {
+            stamps.root = pack.root.glance(root).ok().flatten();
+        }
+        let before = (
+            scan.artifacts.len(),
+            scan.tenants_stock,
+            scan.tenants_api_own,
+        );
+        let mut present = 0u8;
         // One listing of the root says which folders there are: looking up a path is most of
         // the cost, and a folder that is not there costs one lookup either way.
         let folders = pack.list_subdirs(root)?;
@@ -156,7 +271,15 @@ fn scan_roots(
             if !folders.iter().any(|folder| folder == kind.dir()) {
                 continue;
             }
+            present |= folder_bit(*kind);
             let dir = format!("{root}/{}", kind.dir());
+            if stamps.wanted {
+                let index = SkipKind::ALL
+                    .iter()
+                    .position(|known| known == kind)
+                    .unwrap_or(0);
+                stamps.folders[index] = pack.root.glance(&dir).ok().flatten();
+            }
             for name in pack.list_dir(&dir)? {
                 if !name.ends_with(".xml") {
                     continue;
@@ -199,6 +322,35 @@ fn scan_roots(
                     stock_path,
                     class,
                 });
+            }
+        }
+        if let Some((context, id)) = memo {
+            // Only a tenant whose folders held nothing but stock names and APIs' own files:
+            // a custom file is looked at each time, and so are the other folders, whose
+            // files lie deeper than the `stat`s recorded reach.
+            let only_counted = scan.artifacts.len() == before.0
+                && !(others
+                    && folders
+                        .iter()
+                        .any(|folder| !listed.contains(&folder.as_str())));
+            let counts = (
+                u32::try_from(scan.tenants_stock - before.1),
+                u32::try_from(scan.tenants_api_own - before.2),
+            );
+            if let (true, Some(stats), (Ok(stock), Ok(api_own))) =
+                (only_counted, stamps.in_order(present), counts)
+            {
+                pack.hashes.record_listed(
+                    Listed {
+                        context,
+                        tenant: id,
+                        folders: present,
+                        stock,
+                        api_own,
+                        stamps: [0; 16],
+                    },
+                    &stats,
+                );
             }
         }
         if !others {

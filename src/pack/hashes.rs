@@ -16,6 +16,15 @@
 //!   the file was put in place still shows that time: a later write of the content stamps
 //!   "now".
 //!
+//! The same file keeps what the tenants' gateway folders held (`Listed`, see
+//! `artifacts::scan`): how many stock-named files and files of published APIs a tenant's
+//! folders had, believed only while the `stat` of the tenant's synapse root and of each
+//! folder listed in it still shows the device, inode, modification and change times
+//! recorded. A directory's times move whenever an entry is added, removed or renamed in it,
+//! and the same `SETTLED` rule keeps a directory changed in the same clock tick as its
+//! listing out: so a no-op `run` looks at a tenant's gateway with a `stat` per folder
+//! instead of opening and listing each.
+//!
 //! The cache file ends with the SHA-256 of the rest; a file that is torn, truncated or
 //! corrupted is ignored as a whole. Nothing in it is believed without the `stat` of the file
 //! agreeing, so a stale file (an older copy, another pack's) can only miss.
@@ -30,8 +39,12 @@ use std::time::{Duration, SystemTime};
 
 /// The cache's file in a pack's state directory.
 pub const CACHE_FILE: &str = "hashes";
-const MAGIC: &[u8; 8] = b"APIMHC01";
+/// File hashes only (read, never written).
+const MAGIC_V1: &[u8; 8] = b"APIMHC01";
+/// File hashes, their count first, then `Listed` records.
+const MAGIC: &[u8; 8] = b"APIMHC02";
 const ENTRY: usize = 7 * 8 + 32;
+const LISTED: usize = 8 + 4 + 4 + 4 + 4 + 16;
 const TRAILER: usize = 32;
 
 /// How much older than the moment a file was looked at (or written) its recorded time must
@@ -142,10 +155,77 @@ fn split(time: SystemTime) -> (i64, i64) {
     }
 }
 
+/// What the gateway folders of one tenant held, for one kind of scan (`context`: the pack's
+/// version and stock names, the folders asked for): see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    /// Names the kind of scan (`artifacts::scan` derives it).
+    pub context: u64,
+    pub tenant: u32,
+    /// Bit `i` set: the folder of `SkipKind::ALL[i]` is in the tenant's synapse root.
+    pub folders: u8,
+    pub stock: u32,
+    pub api_own: u32,
+    /// Of the `stat`s of the synapse root and of its folders (`Listed::stamps_of`).
+    pub stamps: [u8; 16],
+}
+
+impl Listed {
+    fn key(&self) -> (u64, u32) {
+        (self.context, self.tenant)
+    }
+
+    /// What `stamps` holds for these `stat`s (directories, in order), of a tenant in a
+    /// context: their devices, inodes and times.
+    pub fn stamps_of(context: u64, tenant: u32, stats: &[Stat]) -> [u8; 16] {
+        let mut hasher = Sha256::new();
+        hasher.update(context.to_le_bytes());
+        hasher.update(tenant.to_le_bytes());
+        for stat in stats {
+            hasher.update([u8::from(stat.is_dir())]);
+            for number in [stat.dev, stat.ino] {
+                hasher.update(number.to_le_bytes());
+            }
+            for number in [stat.mtime.0, stat.mtime.1, stat.ctime.0, stat.ctime.1] {
+                hasher.update(number.to_le_bytes());
+            }
+        }
+        let digest = hasher.finalize();
+        let mut stamps = [0u8; 16];
+        stamps.copy_from_slice(&digest[..16]);
+        stamps
+    }
+}
+
+/// Sorts `listed` by key and keeps, of those with the same key, the one given last.
+fn keep_last_of_each_listed(listed: &mut Vec<Listed>) {
+    listed.sort_by_key(Listed::key);
+    listed.dedup_by(|later, kept| {
+        let same = later.key() == kept.key();
+        if same {
+            *kept = *later;
+        }
+        same
+    });
+}
+
+/// What a cache file holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Contents {
+    entries: Entries,
+    /// Sorted by key, one per key.
+    listed: Vec<Listed>,
+}
+
 /// The hashes known from earlier runs, and those confirmed or learnt by this one.
 #[derive(Debug)]
 pub struct HashCache {
     known: Entries,
+    /// The tenants' gateway folders known from earlier runs, sorted by key.
+    known_listed: Vec<Listed>,
+    /// Those this run found true (indexes in `known_listed`) or learnt: saved.
+    confirmed_listed: Mutex<Vec<u32>>,
+    seen_listed: Mutex<Vec<Listed>>,
     /// The entries of `known` this run found true, by their index there (at 100,000
     /// tenants a second copy of the entries was some 30 MB): saved with `seen`.
     confirmed: Mutex<Vec<u32>>,
@@ -161,6 +241,9 @@ impl Default for HashCache {
     fn default() -> Self {
         HashCache {
             known: Entries::default(),
+            known_listed: Vec::new(),
+            confirmed_listed: Mutex::new(Vec::new()),
+            seen_listed: Mutex::new(Vec::new()),
             confirmed: Mutex::new(Vec::new()),
             seen: Mutex::new(Vec::new()),
             since: SystemTime::now(),
@@ -175,6 +258,7 @@ impl HashCache {
     pub fn load<'a>(roots: impl IntoIterator<Item = &'a PackRoot>) -> HashCache {
         let mut cache = HashCache::default();
         let mut known = Vec::new();
+        let mut listed = Vec::new();
         for root in roots {
             let relative = format!("{}/{CACHE_FILE}", crate::pack::STATE_DIR);
             let Ok((file, stat)) = root.open_file(&relative) else {
@@ -188,11 +272,69 @@ impl HashCache {
                 "its hash cache",
             );
             if let Ok(bytes) = read {
-                known.extend(decode(&bytes).unwrap_or_default().0);
+                let contents = decode(&bytes).unwrap_or_default();
+                known.extend(contents.entries.0);
+                listed.extend(contents.listed);
             }
         }
         cache.known = Entries::of(known);
+        keep_last_of_each_listed(&mut listed);
+        cache.known_listed = listed;
         cache
+    }
+
+    /// Whether what is found is kept, to be saved (by `run`, not by `plan`).
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// What an earlier run recorded of a tenant's gateway folders in `context`, to be
+    /// checked against their `stat`s (`Listed::stamps_of`) and then `confirm_listed`.
+    pub fn listed(&self, context: u64, tenant: u32) -> Option<(usize, Listed)> {
+        self.known_listed
+            .binary_search_by_key(&(context, tenant), Listed::key)
+            .ok()
+            .map(|index| (index, self.known_listed[index]))
+    }
+
+    /// The tenants whose gateway folders earlier runs recorded (in any context), sorted.
+    pub fn listed_tenants(&self) -> Vec<u32> {
+        let mut tenants: Vec<u32> = self
+            .known_listed
+            .iter()
+            .map(|listed| listed.tenant)
+            .collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        tenants
+    }
+
+    /// The record `listed` gave at `index` held: kept for the next run.
+    pub fn confirm_listed(&self, index: usize) {
+        if self.recording {
+            if let Ok(mut confirmed) = self.confirmed_listed.lock() {
+                confirmed.push(index as u32);
+            }
+        }
+    }
+
+    /// Records what a tenant's gateway folders held, `stats` the `stat`s of its synapse root
+    /// and of each folder in it, taken before each was listed: only when every one is a
+    /// directory whose modification and change times are settled before this cache was
+    /// made, so that a change after the listing stamps a later time.
+    pub fn record_listed(&self, mut listed: Listed, stats: &[Stat]) {
+        let settled = split(self.since.checked_sub(SETTLED).unwrap_or(self.since));
+        if !self.recording
+            || !stats
+                .iter()
+                .all(|stat| stat.is_dir() && stat.mtime < settled && stat.ctime < settled)
+        {
+            return;
+        }
+        listed.stamps = Listed::stamps_of(listed.context, listed.tenant, stats);
+        if let Ok(mut seen) = self.seen_listed.lock() {
+            seen.push(listed);
+        }
     }
 
     /// The same cache, keeping nothing of what it finds (for a command that never saves it).
@@ -327,6 +469,26 @@ impl HashCache {
         let (Ok(mut confirmed), Ok(mut seen)) = (self.confirmed.lock(), self.seen.lock()) else {
             return Ok(false);
         };
+        let (Ok(mut confirmed_listed), Ok(mut seen_listed)) =
+            (self.confirmed_listed.lock(), self.seen_listed.lock())
+        else {
+            return Ok(false);
+        };
+        keep_last_of_each_listed(&mut seen_listed);
+        confirmed_listed.sort_unstable();
+        confirmed_listed.dedup();
+        let mut listed: Vec<Listed> = confirmed_listed
+            .iter()
+            .filter_map(|&index| self.known_listed.get(index as usize))
+            .filter(|known| {
+                seen_listed
+                    .binary_search_by_key(&known.key(), Listed::key)
+                    .is_err()
+            })
+            .copied()
+            .collect();
+        listed.extend(seen_listed.iter().copied());
+        listed.sort_by_key(Listed::key);
         keep_last_of_each_key(&mut seen);
         confirmed.sort_unstable();
         confirmed.dedup();
@@ -337,14 +499,17 @@ impl HashCache {
                 seen.binary_search_by_key(&entry.key, |seen| seen.key)
                     .is_err()
             });
-        encode_to(seen.iter().chain(known), out)?;
+        let count = seen.len() + known.clone().count();
+        encode_to(count, seen.iter().chain(known), &listed, out)?;
         Ok(true)
     }
 }
 
-/// Writes `entries` in the cache file's format, its checksum last.
+/// Writes `count` `entries` and then `listed` in the cache file's format, its checksum last.
 fn encode_to<'a>(
+    count: usize,
     entries: impl Iterator<Item = &'a Entry>,
+    listed: &[Listed],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut check = Sha256::new();
@@ -353,6 +518,7 @@ fn encode_to<'a>(
         out.write_all(bytes)
     };
     put(MAGIC)?;
+    put(&(count as u64).to_le_bytes())?;
     let mut entry = [0u8; ENTRY];
     for Entry {
         key: (dev, ino),
@@ -372,29 +538,77 @@ fn encode_to<'a>(
         entry[7 * 8..].copy_from_slice(sha256);
         put(&entry)?;
     }
+    let mut record = [0u8; LISTED];
+    for listed in listed {
+        record[..8].copy_from_slice(&listed.context.to_le_bytes());
+        record[8..12].copy_from_slice(&listed.tenant.to_le_bytes());
+        record[12..16].copy_from_slice(&u32::from(listed.folders).to_le_bytes());
+        record[16..20].copy_from_slice(&listed.stock.to_le_bytes());
+        record[20..24].copy_from_slice(&listed.api_own.to_le_bytes());
+        record[24..].copy_from_slice(&listed.stamps);
+        put(&record)?;
+    }
     let check = check.finalize();
     out.write_all(&check)
 }
 
 #[cfg(test)]
-fn encode(entries: &Entries) -> Vec<u8> {
+fn encode(contents: &Contents) -> Vec<u8> {
     let mut bytes = Vec::new();
-    encode_to(entries.0.iter(), &mut bytes).expect("written to memory");
+    encode_to(
+        contents.entries.0.len(),
+        contents.entries.0.iter(),
+        &contents.listed,
+        &mut bytes,
+    )
+    .expect("written to memory");
     bytes
 }
 
-/// The entries of a cache file; `None` unless it is whole and this version's.
-fn decode(bytes: &[u8]) -> Option<Entries> {
+/// What a cache file holds; `None` unless it is whole and of this version or the one before.
+fn decode(bytes: &[u8]) -> Option<Contents> {
     let body_len = bytes.len().checked_sub(TRAILER)?;
     let (body, check) = bytes.split_at(body_len);
-    if !body.starts_with(MAGIC) || !(body.len() - MAGIC.len()).is_multiple_of(ENTRY) {
+    let (entries, listed) = if let Some(rest) = body.strip_prefix(MAGIC) {
+        let (count, rest) = rest.split_first_chunk::<8>()?;
+        let entries_len = usize::try_from(u64::from_le_bytes(*count))
+            .ok()?
+            .checked_mul(ENTRY)?;
+        if entries_len > rest.len() || !(rest.len() - entries_len).is_multiple_of(LISTED) {
+            return None;
+        }
+        rest.split_at(entries_len)
+    } else if let Some(rest) = body.strip_prefix(MAGIC_V1) {
+        (rest, &[][..])
+    } else {
+        return None;
+    };
+    if !entries.len().is_multiple_of(ENTRY) || Sha256::digest(body).as_slice() != check {
         return None;
     }
-    if Sha256::digest(body).as_slice() != check {
-        return None;
+    let mut decoded = Vec::with_capacity(listed.len() / LISTED);
+    for chunk in listed.chunks_exact(LISTED) {
+        let word = |at: usize| -> u32 {
+            let mut out = [0u8; 4];
+            out.copy_from_slice(&chunk[at..at + 4]);
+            u32::from_le_bytes(out)
+        };
+        let mut context = [0u8; 8];
+        context.copy_from_slice(&chunk[..8]);
+        let mut stamps = [0u8; 16];
+        stamps.copy_from_slice(&chunk[24..]);
+        decoded.push(Listed {
+            context: u64::from_le_bytes(context),
+            tenant: word(8),
+            folders: u8::try_from(word(12)).ok()?,
+            stock: word(16),
+            api_own: word(20),
+            stamps,
+        });
     }
-    let mut entries = Vec::with_capacity((body.len() - MAGIC.len()) / ENTRY);
-    for chunk in body[MAGIC.len()..].chunks_exact(ENTRY) {
+    keep_last_of_each_listed(&mut decoded);
+    let mut found = Vec::with_capacity(entries.len() / ENTRY);
+    for chunk in entries.chunks_exact(ENTRY) {
         let word = |index: usize| -> [u8; 8] {
             let mut out = [0u8; 8];
             out.copy_from_slice(&chunk[index * 8..index * 8 + 8]);
@@ -403,7 +617,7 @@ fn decode(bytes: &[u8]) -> Option<Entries> {
         let signed = |index: usize| i64::from_le_bytes(word(index));
         let mut sha256 = [0u8; 32];
         sha256.copy_from_slice(&chunk[56..]);
-        entries.push(Entry {
+        found.push(Entry {
             key: (u64::from_le_bytes(word(0)), u64::from_le_bytes(word(1))),
             stamp: Stamp {
                 size: u64::from_le_bytes(word(2)),
@@ -413,7 +627,10 @@ fn decode(bytes: &[u8]) -> Option<Entries> {
             sha256,
         });
     }
-    Some(Entries::of(entries))
+    Some(Contents {
+        entries: Entries::of(found),
+        listed: decoded,
+    })
 }
 
 #[cfg(test)]
@@ -439,16 +656,126 @@ mod tests {
         };
         entries.insert((1, 2), (stamp, [7; 32]));
         entries.insert((3, u64::MAX), (stamp, [9; 32]));
-        let bytes = encode(&entries);
-        assert_eq!(decode(&bytes), Some(entries));
-        for cut in [0, 1, MAGIC.len(), bytes.len() - 1] {
+        let listed = |tenant| Listed {
+            context: 0x0102_0304_0506_0708,
+            tenant,
+            folders: 0b1010,
+            stock: 2,
+            api_own: u32::MAX,
+            stamps: [5; 16],
+        };
+        let contents = Contents {
+            entries,
+            listed: vec![listed(1), listed(u32::MAX)],
+        };
+        let bytes = encode(&contents);
+        assert_eq!(bytes.len(), 8 + 8 + 2 * ENTRY + 2 * LISTED + TRAILER);
+        assert_eq!(decode(&bytes), Some(contents));
+        for cut in [
+            0,
+            1,
+            MAGIC.len(),
+            MAGIC.len() + 8,
+            bytes.len() - LISTED,
+            bytes.len() - 1,
+        ] {
             assert_eq!(decode(&bytes[..cut]), None, "cut at {cut}");
         }
-        for flipped in [0, MAGIC.len() + 3, bytes.len() - 1] {
+        for flipped in [
+            0,
+            MAGIC.len() + 3,
+            MAGIC.len() + 8 + 2 * ENTRY + 9,
+            bytes.len() - 1,
+        ] {
             let mut damaged = bytes.clone();
             damaged[flipped] ^= 1;
             assert_eq!(decode(&damaged), None, "flipped at {flipped}");
         }
+    }
+
+    #[test]
+    fn a_cache_file_of_the_version_before_is_read() {
+        let stamp = Stamp {
+            size: 1,
+            mtime: (1, 2),
+            ctime: (3, 4),
+        };
+        let entry = Entry {
+            key: (5, 6),
+            stamp,
+            sha256: [8; 32],
+        };
+        let mut bytes = MAGIC_V1.to_vec();
+        let mut current = Vec::new();
+        encode_to(1, [entry].iter(), &[], &mut current).expect("written to memory");
+        // The version before: its magic, the entries without their count, its checksum.
+        bytes.extend_from_slice(&current[16..16 + ENTRY]);
+        let check = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&check);
+        let contents = decode(&bytes).expect("read");
+        assert_eq!(contents.entries.0, vec![entry]);
+        assert!(contents.listed.is_empty());
+    }
+
+    #[test]
+    fn a_listing_is_recorded_only_of_settled_directories_and_believed_only_as_recorded() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fresh = Stat::of(&fs::metadata(dir.path()).expect("stat"));
+        let mut old = fresh;
+        old.mtime.0 -= 3600;
+        old.ctime.0 -= 3600;
+        let listed = Listed {
+            context: 7,
+            tenant: 3,
+            folders: 1,
+            stock: 2,
+            api_own: 1,
+            stamps: [0; 16],
+        };
+        let cache = HashCache::default();
+        // Changed a moment ago: a change after the listing could show the same times.
+        cache.record_listed(listed, &[old, fresh]);
+        assert!(cache.seen_listed.lock().expect("lock").is_empty());
+        cache.record_listed(listed, &[old, old]);
+        let mut bytes = Vec::new();
+        assert!(cache.write_to(&mut bytes).expect("written"));
+        let saved = decode(&bytes).expect("a whole cache file").listed;
+        assert_eq!(saved.len(), 1);
+        assert_eq!(saved[0].stamps, Listed::stamps_of(7, 3, &[old, old]));
+
+        // Read back, it is found by its context and tenant, and each field of each `stat`
+        // counts.
+        let loaded = HashCache {
+            known_listed: saved,
+            ..HashCache::default()
+        };
+        let (index, found) = loaded.listed(7, 3).expect("recorded");
+        assert_eq!((found.stock, found.api_own), (2, 1));
+        assert!(loaded.listed(8, 3).is_none() && loaded.listed(7, 4).is_none());
+        for change in 0..5 {
+            let mut other = old;
+            match change {
+                0 => other.ino += 1,
+                1 => other.dev += 1,
+                2 => other.mtime.1 += 1,
+                3 => other.ctime.1 += 1,
+                _ => other.kind = Kind::Link,
+            }
+            assert_ne!(
+                Listed::stamps_of(7, 3, &[old, other]),
+                found.stamps,
+                "{change}"
+            );
+        }
+        // Confirmed, it is kept for the next run; not confirmed, it is dropped.
+        let saved_again = |cache: &HashCache| {
+            let mut bytes = Vec::new();
+            assert!(cache.write_to(&mut bytes).expect("written"));
+            decode(&bytes).expect("a whole cache file").listed.len()
+        };
+        assert_eq!(saved_again(&loaded), 0);
+        loaded.confirm_listed(index);
+        assert_eq!(saved_again(&loaded), 1);
     }
 
     #[test]
@@ -491,7 +818,7 @@ mod tests {
         let mut bytes = Vec::new();
         assert!(cache.write_to(&mut bytes).expect("written"));
         assert_eq!(
-            decode(&bytes).expect("a whole cache file").0,
+            decode(&bytes).expect("a whole cache file").entries.0,
             vec![entry((1, 4), 9, 9), entry((7, 7), 7, 7)]
         );
     }
@@ -568,7 +895,7 @@ mod tests {
         let saved = |cache: &HashCache| {
             let mut bytes = Vec::new();
             assert!(cache.write_to(&mut bytes).expect("written"));
-            decode(&bytes).expect("a whole cache file")
+            decode(&bytes).expect("a whole cache file").entries
         };
         // Nothing looked at yet: nothing of the earlier runs is saved.
         assert!(saved(&cache).is_empty());

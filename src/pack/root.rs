@@ -320,6 +320,17 @@ impl PackRoot {
         stat_at(&dir, entry)
     }
 
+    /// What is at `relative` by one `fstatat` from the home, which follows links on the way
+    /// (not the last): for comparing with what was recorded of the same directory (its
+    /// device and inode included: see `hashes::Listed`), never to decide what to read.
+    /// `None` when nothing is there.
+    pub fn glance(&self, relative: &str) -> io::Result<Option<Stat>> {
+        match stat_at(&self.fd, relative) {
+            Err(error) if is_not_dir_error(&error) => Ok(None),
+            other => other,
+        }
+    }
+
     /// Opens the regular file at `relative`, never through a link, and says what it is.
     /// Anything else there (a FIFO, a device, a directory) is refused before it is read,
     /// and opening does not wait on a FIFO.

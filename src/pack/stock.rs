@@ -125,6 +125,21 @@ impl Catalogue {
         }
     }
 
+    /// The stock paths of a version under `dir` (at any depth), sorted.
+    pub fn stock_paths_under<'a>(
+        &'a self,
+        key: &str,
+        version: &str,
+        dir: &str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let prefix = format!("{dir}/");
+        self.files(key, version)
+            .into_iter()
+            .flat_map(|files| files.keys())
+            .filter(move |path| path.starts_with(&prefix))
+            .map(String::as_str)
+    }
+
     /// The stock names in one directory of a version (file names, sorted).
     pub fn stock_names_in(&self, key: &str, version: &str, dir: &str) -> Vec<String> {
         let prefix = format!("{dir}/");

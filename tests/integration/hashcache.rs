@@ -1,8 +1,9 @@
 //! The hash cache (`.apim-migrate/hashes`): a run that finds its copies in place reads them
 //! from the cache, and no state of the cache (stale, damaged, from another pack) can make a
-//! run or a plan miss a file that changed.
+//! run or a plan miss a file that changed. The same for the tenants' gateway folders it
+//! keeps: a file added to one, or renamed in it, is found.
 
-use crate::support::library::hash_cache_covers;
+use crate::support::library::{hash_cache_covers, hash_cache_listed_tenants};
 use crate::support::*;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -141,4 +142,83 @@ fn a_damaged_or_foreign_cache_is_ignored() {
     // Through all of it, a run still puts the file back.
     let text = run(&packs);
     assert!(text.contains(&format!("new:{USERSTORE}")), "{text}");
+}
+
+/// A custom sequence of a tenant, added after the packs were made.
+const LATE: &str = "repository/tenants/2/synapse-configs/default/sequences/tenant_late.xml";
+/// A tenant's stock-named sequence, and the custom name it is given.
+const STOCK_NAMED: &str = "repository/tenants/3/synapse-configs/default/sequences/main.xml";
+const RENAMED: &str = "repository/tenants/3/synapse-configs/default/sequences/main_site.xml";
+/// The tenants' files of published APIs the standard packs hold (an API and its sequence in
+/// each of three tenants), as the reports count them.
+const TENANTS_API_FILES: &str = "6 files of the tenants' published APIs";
+
+/// Aged packs whose directories are older than the two seconds a directory's times must be
+/// settled for the cache to keep its listing (a directory's change time cannot be set).
+fn aged_and_settled() -> Packs {
+    let packs = aged();
+    std::thread::sleep(Duration::from_millis(2300));
+    packs
+}
+
+fn plan(packs: &Packs) -> String {
+    packs.test("plan", SCRIPT).run().success().stdout()
+}
+
+#[test]
+fn a_tenants_gateway_folders_are_recalled_until_an_entry_is_added_or_renamed() {
+    let packs = aged_and_settled();
+    let first = run(&packs);
+    assert!(first.contains(TENANTS_API_FILES), "{first}");
+    assert_eq!(
+        hash_cache_listed_tenants(&packs.new),
+        vec![1, 2, 3],
+        "the run keeps the tenants' listings"
+    );
+    // Recalled: the same counts, nothing to do, and the listings kept for the next run.
+    let text = run(&packs);
+    assert!(text.contains("nothing to do"), "{text}");
+    assert!(text.contains(TENANTS_API_FILES), "{text}");
+    assert_eq!(hash_cache_listed_tenants(&packs.new), vec![1, 2, 3]);
+    let kept = fs::read(cache(&packs)).expect("read the cache");
+
+    // A file added to a tenant's folder moves the folder's times: it is found.
+    fs::write(
+        packs.old.join(LATE),
+        "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"tenant_late\"/>\n",
+    )
+    .expect("add a sequence");
+    let text = plan(&packs);
+    assert!(
+        text.contains(LATE),
+        "the added sequence must be planned:\n{text}"
+    );
+    // Also with the cache of before the change put back.
+    fs::write(cache(&packs), &kept).expect("put the old cache back");
+    let text = plan(&packs);
+    assert!(text.contains(LATE), "stale cache:\n{text}");
+
+    // A stock name renamed to a custom one, in the same second as the listing was kept.
+    run(&packs);
+    fs::rename(packs.old.join(STOCK_NAMED), packs.old.join(RENAMED)).expect("rename");
+    let text = plan(&packs);
+    assert!(
+        text.contains(RENAMED),
+        "the renamed sequence must be planned:\n{text}"
+    );
+    let text = run(&packs);
+    assert!(text.contains(RENAMED), "{text}");
+    assert_eq!(
+        fs::read(packs.new.join(RENAMED)).expect("read the copy"),
+        fs::read(packs.old.join(RENAMED)).expect("read the source")
+    );
+}
+
+#[test]
+fn a_listing_is_not_kept_of_folders_changed_just_before_the_run() {
+    // Packs made a moment ago: their directories' times are not settled.
+    let packs = aged();
+    let text = run(&packs);
+    assert!(text.contains(TENANTS_API_FILES), "{text}");
+    assert_eq!(hash_cache_listed_tenants(&packs.new), Vec::<u32>::new());
 }

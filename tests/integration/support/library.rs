@@ -67,6 +67,12 @@ pub fn hash_cache_covers(pack: &Path, metadata: &std::fs::Metadata) -> bool {
         .covers(&apim_migrate::pack::Stat::of(metadata))
 }
 
+/// The tenants whose gateway folders the hash cache of `pack` holds a listing of.
+pub fn hash_cache_listed_tenants(pack: &Path) -> Vec<u32> {
+    let root = apim_migrate::pack::PackRoot::open(pack).expect("open the pack");
+    apim_migrate::pack::hashes::HashCache::load([&root]).listed_tenants()
+}
+
 /// The file names the built-in stock catalogue lists directly under `dir` for a product (or
 /// separate distribution) key and version.
 pub fn builtin_stock_names(key: &str, version: &str, dir: &str) -> Vec<String> {
