@@ -1,0 +1,219 @@
+//! The cache file's format: its magic, the count of file entries, the entries, the
+//! `Listed` records, and the SHA-256 of all of it last. A file of the version before (file
+//! entries only) is still read.
+
+use super::{keep_last_of_each_listed, Contents, Entries, Entry, Listed, Stamp};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+/// File hashes only (read, never written).
+const MAGIC_V1: &[u8; 8] = b"APIMHC01";
+/// File hashes, their count first, then `Listed` records.
+const MAGIC: &[u8; 8] = b"APIMHC02";
+const ENTRY: usize = 7 * 8 + 32;
+const LISTED: usize = 8 + 4 + 4 + 4 + 4 + 16;
+const TRAILER: usize = 32;
+
+/// Writes `count` `entries` and then `listed` in the cache file's format, its checksum last.
+pub(super) fn encode_to<'a>(
+    count: usize,
+    entries: impl Iterator<Item = &'a Entry>,
+    listed: &[Listed],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut check = Sha256::new();
+    let mut put = |bytes: &[u8]| -> std::io::Result<()> {
+        check.update(bytes);
+        out.write_all(bytes)
+    };
+    put(MAGIC)?;
+    put(&(count as u64).to_le_bytes())?;
+    let mut entry = [0u8; ENTRY];
+    for Entry {
+        key: (dev, ino),
+        stamp,
+        sha256,
+    } in entries
+    {
+        let numbers = [*dev, *ino, stamp.size]
+            .map(u64::to_le_bytes)
+            .into_iter()
+            .chain(
+                [stamp.mtime.0, stamp.mtime.1, stamp.ctime.0, stamp.ctime.1].map(i64::to_le_bytes),
+            );
+        for (index, number) in numbers.enumerate() {
+            entry[index * 8..index * 8 + 8].copy_from_slice(&number);
+        }
+        entry[7 * 8..].copy_from_slice(sha256);
+        put(&entry)?;
+    }
+    let mut record = [0u8; LISTED];
+    for listed in listed {
+        record[..8].copy_from_slice(&listed.context.to_le_bytes());
+        record[8..12].copy_from_slice(&listed.tenant.to_le_bytes());
+        record[12..16].copy_from_slice(&u32::from(listed.folders).to_le_bytes());
+        record[16..20].copy_from_slice(&listed.stock.to_le_bytes());
+        record[20..24].copy_from_slice(&listed.api_own.to_le_bytes());
+        record[24..].copy_from_slice(&listed.stamps);
+        put(&record)?;
+    }
+    let check = check.finalize();
+    out.write_all(&check)
+}
+
+#[cfg(test)]
+pub(super) fn encode(contents: &Contents) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    encode_to(
+        contents.entries.0.len(),
+        contents.entries.0.iter(),
+        &contents.listed,
+        &mut bytes,
+    )
+    .expect("written to memory");
+    bytes
+}
+
+/// What a cache file holds; `None` unless it is whole and of this version or the one before.
+pub(super) fn decode(bytes: &[u8]) -> Option<Contents> {
+    let body_len = bytes.len().checked_sub(TRAILER)?;
+    let (body, check) = bytes.split_at(body_len);
+    let (entries, listed) = if let Some(rest) = body.strip_prefix(MAGIC) {
+        let (count, rest) = rest.split_first_chunk::<8>()?;
+        let entries_len = usize::try_from(u64::from_le_bytes(*count))
+            .ok()?
+            .checked_mul(ENTRY)?;
+        if entries_len > rest.len() || !(rest.len() - entries_len).is_multiple_of(LISTED) {
+            return None;
+        }
+        rest.split_at(entries_len)
+    } else if let Some(rest) = body.strip_prefix(MAGIC_V1) {
+        (rest, &[][..])
+    } else {
+        return None;
+    };
+    if !entries.len().is_multiple_of(ENTRY) || Sha256::digest(body).as_slice() != check {
+        return None;
+    }
+    let mut decoded = Vec::with_capacity(listed.len() / LISTED);
+    for chunk in listed.chunks_exact(LISTED) {
+        let word = |at: usize| -> u32 {
+            let mut out = [0u8; 4];
+            out.copy_from_slice(&chunk[at..at + 4]);
+            u32::from_le_bytes(out)
+        };
+        let mut context = [0u8; 8];
+        context.copy_from_slice(&chunk[..8]);
+        let mut stamps = [0u8; 16];
+        stamps.copy_from_slice(&chunk[24..]);
+        decoded.push(Listed {
+            context: u64::from_le_bytes(context),
+            tenant: word(8),
+            folders: u8::try_from(word(12)).ok()?,
+            stock: word(16),
+            api_own: word(20),
+            stamps,
+        });
+    }
+    keep_last_of_each_listed(&mut decoded);
+    let mut found = Vec::with_capacity(entries.len() / ENTRY);
+    for chunk in entries.chunks_exact(ENTRY) {
+        let word = |index: usize| -> [u8; 8] {
+            let mut out = [0u8; 8];
+            out.copy_from_slice(&chunk[index * 8..index * 8 + 8]);
+            out
+        };
+        let signed = |index: usize| i64::from_le_bytes(word(index));
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(&chunk[56..]);
+        found.push(Entry {
+            key: (u64::from_le_bytes(word(0)), u64::from_le_bytes(word(1))),
+            stamp: Stamp {
+                size: u64::from_le_bytes(word(2)),
+                mtime: (signed(3), signed(4)),
+                ctime: (signed(5), signed(6)),
+            },
+            sha256,
+        });
+    }
+    Some(Contents {
+        entries: Entries::of(found),
+        listed: decoded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_survive_a_save_and_anything_damaged_is_dropped_whole() {
+        let mut entries = Entries::default();
+        let stamp = Stamp {
+            size: 7,
+            mtime: (-5, 999_999_999),
+            ctime: (1_700_000_000, 1),
+        };
+        entries.insert((1, 2), (stamp, [7; 32]));
+        entries.insert((3, u64::MAX), (stamp, [9; 32]));
+        let listed = |tenant| Listed {
+            context: 0x0102_0304_0506_0708,
+            tenant,
+            folders: 0b1010,
+            stock: 2,
+            api_own: u32::MAX,
+            stamps: [5; 16],
+        };
+        let contents = Contents {
+            entries,
+            listed: vec![listed(1), listed(u32::MAX)],
+        };
+        let bytes = encode(&contents);
+        assert_eq!(bytes.len(), 8 + 8 + 2 * ENTRY + 2 * LISTED + TRAILER);
+        assert_eq!(decode(&bytes), Some(contents));
+        for cut in [
+            0,
+            1,
+            MAGIC.len(),
+            MAGIC.len() + 8,
+            bytes.len() - LISTED,
+            bytes.len() - 1,
+        ] {
+            assert_eq!(decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+        for flipped in [
+            0,
+            MAGIC.len() + 3,
+            MAGIC.len() + 8 + 2 * ENTRY + 9,
+            bytes.len() - 1,
+        ] {
+            let mut damaged = bytes.clone();
+            damaged[flipped] ^= 1;
+            assert_eq!(decode(&damaged), None, "flipped at {flipped}");
+        }
+    }
+
+    #[test]
+    fn a_cache_file_of_the_version_before_is_read() {
+        let stamp = Stamp {
+            size: 1,
+            mtime: (1, 2),
+            ctime: (3, 4),
+        };
+        let entry = Entry {
+            key: (5, 6),
+            stamp,
+            sha256: [8; 32],
+        };
+        let mut bytes = MAGIC_V1.to_vec();
+        let mut current = Vec::new();
+        encode_to(1, [entry].iter(), &[], &mut current).expect("written to memory");
+        // The version before: its magic, the entries without their count, its checksum.
+        bytes.extend_from_slice(&current[16..16 + ENTRY]);
+        let check = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&check);
+        let contents = decode(&bytes).expect("read");
+        assert_eq!(contents.entries.0, vec![entry]);
+        assert!(contents.listed.is_empty());
+    }
+}
