@@ -107,37 +107,3 @@ pub(super) fn look_up_copy(
 /// the directories their finder just listed are still among the pack's handles (it keeps
 /// 512), so that each is opened once, not listed then opened again.
 pub(super) const LOOKED_UP_AT_ONCE: usize = 256;
-
-/// `items` mapped by `work` on the available cores (up to four), in order, each thread with
-/// a `state` of its own; below 64 items, on this thread.
-pub(super) fn on_all_cores<T: Sync, S, R: Send>(
-    items: &[T],
-    state: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, &T) -> R + Sync,
-) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
-    let part = |part: &[T]| {
-        let mut state = state();
-        part.iter()
-            .map(|item| work(&mut state, item))
-            .collect::<Vec<R>>()
-    };
-    if items.len() < 64 || threads < 2 {
-        return part(items);
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|items| scope.spawn(|| part(items)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
-}

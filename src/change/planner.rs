@@ -2,13 +2,14 @@
 //! paths to the target packs, compares with what is on disk (or already planned), and records
 //! actions; nothing here writes to disk.
 
-use super::lookup::{look_up_copy, on_all_cores, Missing, LOOKED_UP_AT_ONCE};
+use super::lookup::{look_up_copy, Missing, LOOKED_UP_AT_ONCE};
 use super::progress::Progress;
 use crate::change::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
     Origin, PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use crate::pack::files;
+use crate::pack::parallel::on_all_cores;
 use crate::pack::{Overlaid, Pack, Role, SourceFile, Stat, STATE_DIR};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};

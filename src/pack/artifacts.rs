@@ -116,7 +116,7 @@ pub fn scan(
     }
     // Listing thousands of tenants' folders is all system calls: spread over the cores (up
     // to four), each part in order, merged in order.
-    let threads = std::thread::available_parallelism().map_or(1, |cores| cores.get().min(4));
+    let threads = super::parallel::threads();
     let parts: Vec<Result<Scan>> = if roots.len() < 64 || threads < 2 {
         vec![scan_roots(pack, catalogue, kinds, others, context, &roots)]
     } else {

@@ -14,6 +14,7 @@ pub mod jdbc;
 pub mod keystores;
 mod markers;
 pub mod name;
+pub mod parallel;
 pub mod profile;
 pub mod role;
 pub mod root;

@@ -37,28 +37,48 @@ pub fn find(pack: &Pack) -> Result<Vec<Userstore>> {
     each(pack)?.collect()
 }
 
-/// `find`, a tenant's directory listed when its stores are asked for: a caller that takes
-/// them a few hundred at a time looks them up while the pack still holds the handle of
-/// their directory (see `Planner::copy_all_from_pack`).
+/// How many tenants' user store directories `each` lists at once, on all cores: fewer than
+/// the handles a pack keeps (512), so that each directory is still open when its stores are
+/// looked up.
+const LISTED_AT_ONCE: usize = 128;
+
+/// `find`, the tenants' directories listed a slice at a time as their stores are asked for,
+/// each slice on all cores: a caller that takes them a few hundred at a time looks them up
+/// while the pack still holds the handle of their directory (see
+/// `Planner::copy_all_from_pack`).
 pub fn each(pack: &Pack) -> Result<impl Iterator<Item = Result<Userstore>> + '_> {
-    let tenants = std::iter::once(None).chain(tenant_ids(pack)?.into_iter().map(Some));
-    Ok(tenants.flat_map(move |tenant| {
-        let dir = dir_of(tenant);
-        let names = match pack.list_dir(&dir) {
-            Ok(names) => names,
-            Err(error) => return vec![Err(error)],
-        };
-        names
-            .into_iter()
-            .filter(|name| name.to_ascii_lowercase().ends_with(".xml"))
-            // Listed, not read: with thousands of tenants, reading each file here as well as
-            // when it is copied doubled the reads of planning.
-            .map(|name| {
-                Ok(Userstore {
-                    tenant,
-                    path: format!("{dir}/{name}").into(),
-                })
+    let mut tenants = std::iter::once(None)
+        .chain(tenant_ids(pack)?.into_iter().map(Some))
+        .peekable();
+    let slices = std::iter::from_fn(move || {
+        tenants.peek()?;
+        let slice: Vec<Option<u32>> = tenants.by_ref().take(LISTED_AT_ONCE).collect();
+        Some(super::parallel::on_all_cores(
+            &slice,
+            || (),
+            |(), tenant| stores_of(pack, *tenant),
+        ))
+    });
+    Ok(slices.flatten().flatten())
+}
+
+/// The user stores of one tenant (or of the super tenant).
+fn stores_of(pack: &Pack, tenant: Option<u32>) -> Vec<Result<Userstore>> {
+    let dir = dir_of(tenant);
+    let names = match pack.list_dir(&dir) {
+        Ok(names) => names,
+        Err(error) => return vec![Err(error)],
+    };
+    names
+        .into_iter()
+        .filter(|name| name.to_ascii_lowercase().ends_with(".xml"))
+        // Listed, not read: with thousands of tenants, reading each file here as well as
+        // when it is copied doubled the reads of planning.
+        .map(|name| {
+            Ok(Userstore {
+                tenant,
+                path: format!("{dir}/{name}").into(),
             })
-            .collect()
-    }))
+        })
+        .collect()
 }
