@@ -303,7 +303,8 @@ impl<'a> Outcome<'a> {
         )
     }
 
-    /// Writes the JSON document to `writer` as it is serialised (the same bytes as `json`).
+    /// Writes the JSON document to `writer` as it is serialised (the document of `json`,
+    /// without indentation).
     pub fn write_json(&self, writer: &mut dyn std::io::Write) -> std::io::Result<()> {
         document::write(
             writer,
