@@ -157,16 +157,29 @@ impl Cache {
         })
     }
 
-    fn insert(&mut self, relative: &str, handle: DirHandle) {
+    /// Keeps `handle`; returns the handles it evicts, to be closed once the lock is let go
+    /// (closing 256 directories that were listed takes a millisecond, which the other
+    /// threads walking the pack would wait for).
+    #[must_use]
+    fn insert(&mut self, relative: &str, handle: DirHandle) -> Vec<DirHandle> {
         self.tick += 1;
+        let mut evicted = Vec::new();
         if self.dirs.len() >= CACHED_DIRS && !self.dirs.contains_key(relative) {
             // Keep the more recently used half: a walk goes directory by directory.
             let mut ticks: Vec<u64> = self.dirs.values().map(|(_, used)| *used).collect();
             ticks.sort_unstable();
             let keep_from = ticks[ticks.len() / 2];
-            self.dirs.retain(|_, (_, used)| *used >= keep_from);
+            evicted.reserve(self.dirs.len() / 2);
+            self.dirs.retain(|_, (handle, used)| {
+                let keep = *used >= keep_from;
+                if !keep {
+                    evicted.push(handle.clone());
+                }
+                keep
+            });
         }
         self.dirs.insert(relative.to_string(), (handle, self.tick));
+        evicted
     }
 }
 
@@ -284,11 +297,14 @@ impl PackRoot {
 
     /// Keeps the handle of a directory (one the change layer just created).
     pub fn remember(&self, relative: &str, handle: DirHandle) {
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.insert(relative, handle);
+        let evicted = {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            cache.insert(relative, handle)
+        };
+        drop(evicted);
     }
 
     /// Forgets a directory and everything below it (it was removed).
