@@ -280,11 +280,16 @@ fn scan_roots(
                     .unwrap_or(0);
                 stamps.folders[index] = pack.root.glance(&dir).ok().flatten();
             }
+            // The super tenant's path of a file, where the stock files are catalogued: one
+            // buffer for the folder's files (a tenant's are mostly counted, not kept).
+            let mut stock_path = format!("{SYNAPSE_DEFAULT}/{}/", kind.dir());
+            let folder_len = stock_path.len();
             for name in pack.list_dir(&dir)? {
                 if !name.ends_with(".xml") {
                     continue;
                 }
-                let stock_path = format!("{SYNAPSE_DEFAULT}/{}/{name}", kind.dir());
+                stock_path.truncate(folder_len);
+                stock_path.push_str(&name);
                 let stock_name =
                     catalogue.is_stock_name(pack.stock_key(), &pack.version, &stock_path);
                 let api_own = is_api_own(*kind, &name);
@@ -319,7 +324,7 @@ fn scan_roots(
                     name,
                     path,
                     tenant,
-                    stock_path,
+                    stock_path: stock_path.clone(),
                     class,
                 });
             }

@@ -24,7 +24,9 @@ pub enum StockStatus {
 /// Stock files by product key and version, each a map of pack-relative path to known hashes.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
-    packs: BTreeMap<(String, String), BTreeMap<String, Vec<String>>>,
+    /// By product key, then version (looked up by `&str`, with no key made per lookup: a
+    /// scan of 10,000 tenants asks some 40,000 times).
+    packs: BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<String>>>>,
 }
 
 impl Catalogue {
@@ -70,7 +72,9 @@ impl Catalogue {
                 })?;
                 let entry = self
                     .packs
-                    .entry((product_key.to_string(), version.to_string()))
+                    .entry(product_key.to_string())
+                    .or_default()
+                    .entry(version.to_string())
                     .or_default();
                 for (path, hashes) in files.iter() {
                     let Some(array) = hashes.as_array() else {
@@ -98,12 +102,11 @@ impl Catalogue {
     /// Whether the catalogue knows this product version at all. `key` is a pack's
     /// `stock_key()`: the product, or the separate distribution (`wso2am-acp`).
     pub fn knows(&self, key: &str, version: &str) -> bool {
-        self.packs
-            .contains_key(&(key.to_string(), version.to_string()))
+        self.files(key, version).is_some()
     }
 
     fn files(&self, key: &str, version: &str) -> Option<&BTreeMap<String, Vec<String>>> {
-        self.packs.get(&(key.to_string(), version.to_string()))
+        self.packs.get(key)?.get(version)
     }
 
     /// Whether `relative` is a file that this version ships.
@@ -159,11 +162,13 @@ impl Catalogue {
     /// under `dir`, which version: used to recognise WSO2's default keystores.
     pub fn stock_copy_of(&self, dir: &str, file_name: &str, sha256: &str) -> Option<String> {
         let relative = format!("{dir}/{file_name}");
-        self.packs.iter().find_map(|((product, version), files)| {
-            files
-                .get(&relative)
-                .filter(|hashes| hashes.iter().any(|hash| hash == sha256))
-                .map(|_| format!("{product}-{version}"))
+        self.packs.iter().find_map(|(product, versions)| {
+            versions.iter().find_map(|(version, files)| {
+                files
+                    .get(&relative)
+                    .filter(|hashes| hashes.iter().any(|hash| hash == sha256))
+                    .map(|_| format!("{product}-{version}"))
+            })
         })
     }
 }
