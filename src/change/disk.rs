@@ -61,28 +61,46 @@ pub fn write_at(
 ) -> Result<Written> {
     #[cfg(target_os = "linux")]
     if place == Place::New {
-        if let Some(file) = unnamed_file(dir, shown)? {
-            return write_unnamed(dir, entry, shown, file, content);
+        if let Some((file, moded)) = unnamed_file(dir, shown, content.mode)? {
+            return write_unnamed(dir, entry, shown, file, moded, content);
         }
     }
     write_through_temp(dir, entry, shown, place, content)
 }
 
-/// An unnamed file in `dir` (`O_TMPFILE`), or `None` where the kernel or the filesystem
-/// cannot make one, or cannot name it afterwards (no `/proc`).
+/// The process's umask, as `/proc/self/status` says it (reading it with `umask(2)` would set
+/// it for a moment, under the other threads' feet); `None` where it does not say.
 #[cfg(target_os = "linux")]
-fn unnamed_file(dir: &OwnedFd, shown: &str) -> Result<Option<File>> {
+fn umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let value = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Umask:"))?;
+        u32::from_str_radix(value.trim(), 8).ok()
+    })
+}
+
+/// An unnamed file in `dir` (`O_TMPFILE`), or `None` where the kernel or the filesystem
+/// cannot make one, or cannot name it afterwards (no `/proc`); with whether it was made
+/// with `mode` already. Nobody can open an unnamed file, so it is made with its final mode
+/// when the umask leaves that whole (0644 under the usual 022), which spares a `chmod` per
+/// file; otherwise it is made private and given its mode once written.
+#[cfg(target_os = "linux")]
+fn unnamed_file(dir: &OwnedFd, shown: &str, mode: u32) -> Result<Option<(File, bool)>> {
     static PROC_FD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if !*PROC_FD.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
         return Ok(None);
     }
+    let moded = mode & !0o777 == 0 && umask().is_some_and(|umask| mode & umask == 0);
     match nix::fcntl::openat(
         dir.as_fd(),
         ".",
         OFlag::O_TMPFILE | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::from_bits_truncate(0o600),
+        nix::sys::stat::Mode::from_bits_truncate(if moded { mode } else { 0o600 }),
     ) {
-        Ok(fd) => Ok(Some(File::from(fd))),
+        Ok(fd) => Ok(Some((File::from(fd), moded))),
         Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => Ok(None),
         Err(error) => Err(written_error(io::Error::from(error), dir, shown, 0)),
     }
@@ -94,10 +112,11 @@ fn write_unnamed(
     entry: &str,
     shown: &str,
     mut file: File,
+    moded: bool,
     mut content: Content<'_>,
 ) -> Result<Written> {
     use std::os::fd::AsRawFd;
-    let sha256 = fill(&mut file, dir, shown, &mut content)?;
+    let sha256 = fill(&mut file, dir, shown, &mut content, moded)?;
     let name = format!("/proc/self/fd/{}", file.as_raw_fd());
     match nix::unistd::linkat(
         nix::fcntl::AT_FDCWD,
@@ -117,12 +136,14 @@ fn write_unnamed(
     }
 }
 
-/// Writes the content into `file`, checks its hash, sets its mode and time.
+/// Writes the content into `file`, checks its hash, sets its mode (unless it was made with
+/// it: `moded`) and time.
 fn fill(
     file: &mut File,
     dir: &OwnedFd,
     shown: &str,
     content: &mut Content<'_>,
+    moded: bool,
 ) -> Result<ContentHash> {
     let sha256 = copy_hashing(content.reader, file, dir, shown, content.size)?;
     if let Some(expected) = content.expected {
@@ -132,8 +153,10 @@ fn fill(
             );
         }
     }
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(content.mode))
-        .with_context(|| format!("cannot set the mode of `{shown}`"))?;
+    if !moded {
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(content.mode))
+            .with_context(|| format!("cannot set the mode of `{shown}`"))?;
+    }
     if let Some(modified) = content.modified {
         file.set_modified(modified)
             .with_context(|| format!("cannot set the time of `{shown}`"))?;
@@ -204,7 +227,7 @@ fn write_through_temp(
 ) -> Result<Written> {
     let (mut file, temp) = create_temp(dir, shown)?;
     let result = (|| -> Result<Written> {
-        let sha256 = fill(&mut file, dir, shown, &mut content)?;
+        let sha256 = fill(&mut file, dir, shown, &mut content, false)?;
         if place == (Place::Replace { durable: true }) {
             file.sync_all()
                 .map_err(|error| written_error(error, dir, shown, content.size))?;
@@ -643,6 +666,38 @@ mod tests {
             list_dir(dir.path()).expect("list"),
             vec!["new.xml".to_string()]
         );
+    }
+
+    #[test]
+    fn a_new_file_gets_its_mode_whatever_the_umask_takes_away() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = PackRoot::open(dir.path()).expect("open");
+        let home = root.dir("").expect("home");
+        // Made with their mode (the umask leaves it whole) or given it after (it does not,
+        // or the mode has bits beyond the permissions).
+        for mode in [0o600, 0o640, 0o644, 0o666, 0o777, 0o2755, 0o1750, 0o000] {
+            let entry = format!("m{mode:o}.xml");
+            let mut reader: &[u8] = b"<m/>";
+            write_at(
+                &home,
+                &entry,
+                &entry,
+                Place::New,
+                Content {
+                    reader: &mut reader,
+                    expected: None,
+                    mode,
+                    modified: None,
+                    size: 4,
+                },
+            )
+            .expect("written");
+            assert_eq!(
+                mode_of(&dir.path().join(&entry)).expect("mode"),
+                mode,
+                "{entry}"
+            );
+        }
     }
 
     #[test]
