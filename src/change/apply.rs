@@ -503,12 +503,17 @@ struct Claims {
 impl Claims {
     /// Refuses a link on the way to `relative`; returns the directories that are missing and
     /// not yet claimed (outermost first, now claimed), and whether the file's directory
-    /// exists on disk already.
+    /// exists on disk already. For a file that is `new` (nothing was there when planned),
+    /// whose directory is often new too (a tenant's, in a fresh pack), the path is looked
+    /// at from the top down, where the directories kept open cost nothing, so that a new
+    /// tenant's folder costs one lookup that fails; for a file replaced, whose directory is
+    /// there, the directory first.
     fn claim(
         &mut self,
         role: Role,
         tree: &TargetTree,
         relative: &str,
+        new: bool,
     ) -> Result<(Vec<String>, bool)> {
         let (parent, _) = root::split(relative);
         if parent.is_empty() {
@@ -517,7 +522,7 @@ impl Claims {
         if self.pending.contains(&(role, parent.to_string())) {
             return Ok((Vec::new(), false));
         }
-        if tree.dir(parent)?.is_some() {
+        if !new && tree.dir(parent)?.is_some() {
             return Ok((Vec::new(), true));
         }
         let mut missing = Vec::new();
@@ -564,7 +569,8 @@ fn prepare(
         bail!("internal: change without an effect");
     };
     let tree = &target.tree;
-    let (created_dirs, dir_on_disk) = claims.claim(action.pack, tree, &action.path)?;
+    let (created_dirs, dir_on_disk) =
+        claims.claim(action.pack, tree, &action.path, effect == Effect::Create)?;
     let changed = || {
         anyhow::anyhow!(
             "`{}` changed after it was planned; plan again",
