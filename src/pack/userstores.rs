@@ -53,22 +53,32 @@ pub fn each(pack: &Pack) -> Result<impl Iterator<Item = Result<Userstore>> + '_>
     let slices = std::iter::from_fn(move || {
         tenants.peek()?;
         let slice: Vec<Option<u32>> = tenants.by_ref().take(LISTED_AT_ONCE).collect();
-        Some(super::parallel::on_all_cores(
+        // Listed on all cores; the stores' paths, which a plan keeps, are made here, on
+        // this thread: what a thread of the slice allocated and kept would stay in that
+        // thread's arena of the allocator (some 12 MB more at 100,000 tenants).
+        let listed = super::parallel::on_all_cores(
             &slice,
             || (),
-            |(), tenant| stores_of(pack, *tenant),
-        ))
+            |(), tenant| pack.list_dir(&dir_of(*tenant)),
+        );
+        Some(
+            slice
+                .into_iter()
+                .zip(listed)
+                .flat_map(|(tenant, names)| stores_in(tenant, names))
+                .collect::<Vec<_>>(),
+        )
     });
-    Ok(slices.flatten().flatten())
+    Ok(slices.flatten())
 }
 
-/// The user stores of one tenant (or of the super tenant).
-fn stores_of(pack: &Pack, tenant: Option<u32>) -> Vec<Result<Userstore>> {
-    let dir = dir_of(tenant);
-    let names = match pack.list_dir(&dir) {
+/// The user stores of one tenant (or of the super tenant), from its directory's listing.
+fn stores_in(tenant: Option<u32>, names: Result<Vec<String>>) -> Vec<Result<Userstore>> {
+    let names = match names {
         Ok(names) => names,
         Err(error) => return vec![Err(error)],
     };
+    let dir = dir_of(tenant);
     names
         .into_iter()
         .filter(|name| name.to_ascii_lowercase().ends_with(".xml"))
