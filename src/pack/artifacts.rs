@@ -105,14 +105,11 @@ pub fn scan(
     // and only for a pack with nothing planned into its tenants' folders.
     let context = (tenants && pack.overlaid_below(TENANTS_DIR).next().is_none())
         .then(|| context_of(pack, catalogue, kinds, others));
-    let mut roots = vec![(None, SYNAPSE_DEFAULT.to_string())];
+    // The tenants by id only (their roots' paths are made as each is scanned: 100,000 of
+    // them held at once were some 9 MB).
+    let mut roots = vec![None];
     if tenants {
-        for id in userstores::tenant_ids(pack)? {
-            roots.push((
-                Some(id),
-                format!("{TENANTS_DIR}/{id}/synapse-configs/default"),
-            ));
-        }
+        roots.extend(userstores::tenant_ids(pack)?.into_iter().map(Some));
     }
     // Listing thousands of tenants' folders is all system calls: spread over the cores (up
     // to four), each part in order, merged in order.
@@ -227,20 +224,25 @@ impl Stamps {
     }
 }
 
-/// `scan` of some synapse roots (tenant, root path); `context` names the kind of scan for
-/// what earlier runs recorded of the tenants' folders (`None`: not used).
+/// `scan` of some synapse roots (of a tenant, or of the super tenant: `None`); `context`
+/// names the kind of scan for what earlier runs recorded of the tenants' folders (`None`:
+/// not used).
 fn scan_roots(
     pack: &Pack,
     catalogue: &Catalogue,
     kinds: &[SkipKind],
     others: bool,
     context: Option<u64>,
-    roots: &[(Option<u32>, String)],
+    roots: &[Option<u32>],
 ) -> Result<Scan> {
     let mut scan = Scan::default();
     let listed: Vec<&str> = SkipKind::ALL.iter().map(|kind| kind.dir()).collect();
-    for (tenant, root) in roots {
-        let tenant = *tenant;
+    for &tenant in roots {
+        let root = match tenant {
+            None => SYNAPSE_DEFAULT.to_string(),
+            Some(id) => format!("{TENANTS_DIR}/{id}/synapse-configs/default"),
+        };
+        let root = root.as_str();
         let memo = context.zip(tenant);
         if let Some((context, id)) = memo {
             if let Some((stock, api_own)) = recalled(pack, context, id, root) {
