@@ -170,13 +170,17 @@ fn context_of(pack: &Pack, catalogue: &Catalogue, kinds: &[SkipKind], others: bo
     u64::from_le_bytes(first)
 }
 
-/// The bit of `kind` in `Listed::folders`.
-fn folder_bit(kind: SkipKind) -> u8 {
-    let index = SkipKind::ALL
+/// Where `kind` is in `SkipKind::ALL`: its place in `Stamps::folders`.
+fn folder_index(kind: SkipKind) -> usize {
+    SkipKind::ALL
         .iter()
         .position(|known| *known == kind)
-        .unwrap_or(0);
-    1 << index
+        .unwrap_or(0)
+}
+
+/// The bit of `kind` in `Listed::folders`.
+fn folder_bit(kind: SkipKind) -> u8 {
+    1 << folder_index(kind)
 }
 
 /// The counts an earlier run recorded of a tenant's folders, when the `stat`s of its root and
@@ -276,11 +280,7 @@ fn scan_roots(
             present |= folder_bit(*kind);
             let dir = format!("{root}/{}", kind.dir());
             if stamps.wanted {
-                let index = SkipKind::ALL
-                    .iter()
-                    .position(|known| known == kind)
-                    .unwrap_or(0);
-                stamps.folders[index] = pack.root.glance(&dir).ok().flatten();
+                stamps.folders[folder_index(*kind)] = pack.root.glance(&dir).ok().flatten();
             }
             // The super tenant's path of a file, where the stock files are catalogued: one
             // buffer for the folder's files (a tenant's are mostly counted, not kept).
