@@ -49,6 +49,16 @@ fn assert_planned_back(packs: &Packs, path: &str, context: &str) {
     );
 }
 
+/// A run names `path` in the new pack and leaves there the old pack's bytes.
+fn assert_run_copies(packs: &Packs, path: &str) {
+    let text = run(packs);
+    assert!(text.contains(&format!("new:{path}")), "{text}");
+    assert_eq!(
+        fs::read(packs.new.join(path)).expect("read the copy"),
+        fs::read(packs.old.join(path)).expect("read the source")
+    );
+}
+
 /// Rewrites `path` with other bytes of the same size and gives it back its modification
 /// time, as a careless `cp -p` or an editor that keeps times would: only the change time
 /// tells.
@@ -92,12 +102,7 @@ fn a_file_changed_right_after_a_run_is_seen_whatever_its_size_and_time() {
     rewrite_keeping_size_and_time(&packs.new.join(USERSTORE));
     assert_planned_back(&packs, USERSTORE, "changed right after the run");
     // And by a run that applies it.
-    let text = run(&packs);
-    assert!(text.contains(&format!("new:{USERSTORE}")), "{text}");
-    assert_eq!(
-        fs::read(packs.new.join(USERSTORE)).expect("read"),
-        fs::read(packs.old.join(USERSTORE)).expect("read")
-    );
+    assert_run_copies(&packs, USERSTORE);
 }
 
 #[test]
@@ -206,12 +211,7 @@ fn a_tenants_gateway_folders_are_recalled_until_an_entry_is_added_or_renamed() {
         text.contains(RENAMED),
         "the renamed sequence must be planned:\n{text}"
     );
-    let text = run(&packs);
-    assert!(text.contains(RENAMED), "{text}");
-    assert_eq!(
-        fs::read(packs.new.join(RENAMED)).expect("read the copy"),
-        fs::read(packs.old.join(RENAMED)).expect("read the source")
-    );
+    assert_run_copies(&packs, RENAMED);
 }
 
 #[test]
