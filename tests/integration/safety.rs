@@ -272,12 +272,16 @@ fn fresh_large_strings_kept_in_a_map_meet_the_memory_ceiling() {
 #[test]
 fn an_endless_loop_over_a_primitive_meets_the_time_limit() {
     let packs = Packs::standard();
-    let path = script(&packs, "slow", "loop { list(old, \"repository\"); }\n");
+    // Each turn also spends some time of the script's own (a string of 100,000 characters
+    // made, a few operations): the time in `list` does not count (it is bounded by the count
+    // of file operations), and with the loop alone the two seconds took as many turns as the
+    // operations limit allows, which then struck first or not with the machine's speed.
+    let path = script(
+        &packs,
+        "slow",
+        "loop { list(old, \"repository\"); let s = \"x\"; s.pad(100000, \"y\"); }\n",
+    );
     let started = Instant::now();
-    // The time in `list` does not count (it is bounded by the count of file operations), so
-    // the script's own two seconds take as many iterations as the loop's own work between
-    // listings allows: a listing costs some 15 us on ext4, the loop around it one, so the
-    // stop comes after some 30 s of wall time, more or less with the machine's load.
     let message = packs
         .test("plan", &path)
         .args(["--time-limit", "2"])
