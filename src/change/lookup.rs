@@ -21,6 +21,33 @@ pub(super) struct LookedUp {
     pub(super) dest_state: Option<FileState>,
 }
 
+impl LookedUp {
+    /// The same, its paths made again on this thread (one path, shared, where they were
+    /// one): the plan keeps them, and what a thread of `parallel::in_order` made goes back
+    /// to it to be freed (see there).
+    pub(super) fn made_here(&self) -> LookedUp {
+        let here = Arc::<str>::from(&*self.source_relative);
+        let made = |path: &Arc<str>| {
+            if Arc::ptr_eq(path, &self.source_relative) {
+                here.clone()
+            } else {
+                Arc::from(&**path)
+            }
+        };
+        let source_path = match &self.source_path {
+            SourceFile::InPack(root, path) => SourceFile::InPack(root.clone(), made(path)),
+            SourceFile::Outside(path) => SourceFile::Outside(Arc::from(&**path)),
+        };
+        LookedUp {
+            source_relative: here.clone(),
+            source_path,
+            source: self.source,
+            dest_relative: made(&self.dest_relative),
+            dest_state: self.dest_state.clone(),
+        }
+    }
+}
+
 /// The target directory a thread last found missing: the next files planned into it need no
 /// lookup (a run into a fresh pack has thousands of such directories, a few files each).
 #[derive(Default)]
@@ -102,8 +129,3 @@ pub(super) fn look_up_copy(
         dest_state,
     })
 }
-
-/// How many copies `copy_all_from_pack` looks up before it records them: few enough that
-/// the directories their finder just listed are still among the pack's handles (it keeps
-/// 512), so that each is opened once, not listed then opened again.
-pub(super) const LOOKED_UP_AT_ONCE: usize = 256;

@@ -2,20 +2,26 @@
 //! paths to the target packs, compares with what is on disk (or already planned), and records
 //! actions; nothing here writes to disk.
 
-use super::lookup::{look_up_copy, Missing, LOOKED_UP_AT_ONCE};
+use super::lookup::{look_up_copy, LookedUp, Missing};
 use super::progress::Progress;
 use crate::change::plan::{
     Action, ActionKind, Checkpoint, Content, Continues, Effect, FileState, Finding, Mark, MarkKind,
     Origin, PackEntry, Plan, ProfileSkip, Reminder, ScriptInfo, Status, Warning,
 };
 use crate::pack::files;
-use crate::pack::parallel::on_all_cores;
+use crate::pack::parallel::in_order;
 use crate::pack::{Overlaid, Pack, Role, SourceFile, Stat, STATE_DIR};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The error a thread of `in_order` found, taken out of its result (which goes back to that
+/// thread to be freed).
+fn take_error(error: &mut anyhow::Error) -> anyhow::Error {
+    std::mem::replace(error, anyhow::anyhow!("taken"))
+}
 
 /// A pack opened for a run, with its role.
 #[derive(Debug, Clone)]
@@ -322,74 +328,86 @@ impl Planner {
     }
 
     /// Plans copies of many files of a source pack into a target pack, as `copy_from_pack`
-    /// does one by one. What does not depend on the plan so far (where each source leads,
-    /// its hash and mode, the target's state on disk) is looked up on all cores first: with
-    /// thousands of tenants, those lookups were most of the time of planning.
-    pub fn copy_all_from_pack(
+    /// does one by one, and says how many were planned. The files come in groups (a
+    /// tenant's user stores): `pairs_of` gives each group's sources and targets. Finding
+    /// them and what does not depend on the plan so far (where each source leads, its hash
+    /// and mode, the target's state on disk) is done on all cores, a few hundred groups
+    /// ahead of the recording here: with thousands of tenants, those lookups were most of
+    /// the time of planning.
+    pub fn copy_all_from_pack<G: Send>(
         &mut self,
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        pairs: impl IntoIterator<Item = Result<(Arc<str>, Arc<str>)>>,
-    ) -> Result<()> {
+        groups: impl Iterator<Item = G> + Send,
+        pairs_of: impl Fn(G) -> Result<Vec<(Arc<str>, Arc<str>)>> + Sync,
+    ) -> Result<usize> {
         let from = self.slot(from_role)?.pack.clone();
         let to = self.target(to_role)?.pack.clone();
-        // In slices, so that what is looked up (and the pairs) is held for a slice only.
-        let mut pairs = pairs.into_iter().peekable();
-        let mut slice = Vec::with_capacity(LOOKED_UP_AT_ONCE);
-        while pairs.peek().is_some() {
-            slice.clear();
-            for pair in pairs.by_ref().take(LOOKED_UP_AT_ONCE) {
-                slice.push(pair?);
-            }
-            self.copy_looked_up(primitive, from_role, to_role, &from, &to, &slice)?;
-        }
-        Ok(())
+        let mut planned = 0;
+        in_order(
+            groups,
+            Missing::default,
+            |missing, group| {
+                let pairs = pairs_of(group)?;
+                Ok(pairs
+                    .into_iter()
+                    .map(|(source, dest)| {
+                        let looked = look_up_copy(&from, &to, &source, &dest, missing);
+                        (source, dest, looked)
+                    })
+                    .collect::<Vec<_>>())
+            },
+            |looked_up: &mut Result<Vec<_>>| {
+                let looked_up = looked_up.as_mut().map_err(take_error)?;
+                for (source, dest, looked) in looked_up {
+                    self.copy_looked_up(primitive, from_role, to_role, source, dest, looked)?;
+                    planned += 1;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(planned)
     }
 
-    /// `copy_all_from_pack` for one slice of its pairs.
+    /// `copy_all_from_pack` for one copy, looked up.
     fn copy_looked_up(
         &mut self,
         primitive: &str,
         from_role: Role,
         to_role: Role,
-        from: &Pack,
-        to: &Pack,
-        pairs: &[(Arc<str>, Arc<str>)],
+        source: &Arc<str>,
+        dest: &Arc<str>,
+        looked: &mut Result<LookedUp>,
     ) -> Result<()> {
-        let looked_up = on_all_cores(pairs, Missing::default, |missing, (source, dest)| {
-            look_up_copy(from, to, source, dest, missing)
-        });
-        for ((source, dest), looked) in pairs.iter().zip(looked_up) {
-            let from_overlay = files::confined(source)
-                .is_ok_and(|relative| self.planned(from_role, &relative).is_some());
-            if from_overlay {
-                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
-                continue;
-            }
-            let looked = looked?;
-            let Some((mode, sha256)) = looked.source else {
-                // Reached through a link that leaves the pack: the one-by-one path warns and
-                // skips it.
-                self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
-                continue;
-            };
-            let before = match self.planned(to_role, &looked.dest_relative) {
-                Some(planned) => planned.after.clone(),
-                None => looked.dest_state,
-            };
-            self.record_change(
-                primitive,
-                ActionKind::Copy,
-                to_role,
-                looked.dest_relative,
-                Some(Origin::Pack(from_role, looked.source_relative)),
-                before,
-                FileState { sha256, mode },
-                Content::File(looked.source_path),
-                None,
-            );
+        let from_overlay = files::confined(source)
+            .is_ok_and(|relative| self.planned(from_role, &relative).is_some());
+        if from_overlay {
+            self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+            return Ok(());
         }
+        let looked = looked.as_mut().map_err(take_error)?.made_here();
+        let Some((mode, sha256)) = looked.source else {
+            // Reached through a link that leaves the pack: the one-by-one path warns and
+            // skips it.
+            self.copy_from_pack(primitive, from_role, source, to_role, dest)?;
+            return Ok(());
+        };
+        let before = match self.planned(to_role, &looked.dest_relative) {
+            Some(planned) => planned.after.clone(),
+            None => looked.dest_state,
+        };
+        self.record_change(
+            primitive,
+            ActionKind::Copy,
+            to_role,
+            looked.dest_relative,
+            Some(Origin::Pack(from_role, looked.source_relative)),
+            before,
+            FileState { sha256, mode },
+            Content::File(looked.source_path),
+            None,
+        );
         Ok(())
     }
 

@@ -27,17 +27,26 @@ fn copy_tenant_userstores(
     let planner = &mut session.planner;
     planner.target(to.role)?;
     let from_pack = planner.view(from.role)?;
-    let mut found = userstores::each(&from_pack)?.peekable();
-    if found.peek().is_none() {
+    let planned = planner.copy_all_from_pack(
+        PRIMITIVE,
+        from.role,
+        to.role,
+        userstores::tenants(&from_pack)?,
+        |tenant| {
+            let stores = userstores::stores_of(&from_pack, tenant)?;
+            Ok(stores
+                .into_iter()
+                .map(|store| (store.path.clone(), store.path))
+                .collect())
+        },
+    )?;
+    if planned == 0 {
         planner.check(
             PRIMITIVE,
             from.role,
             TENANTS_DIR,
             "no secondary user stores in the super tenant or any tenant: nothing to copy",
         )?;
-        return Ok(());
     }
-    let pairs = found.map(|store| store.map(|store| (store.path.clone(), store.path)));
-    planner.copy_all_from_pack(PRIMITIVE, from.role, to.role, pairs)?;
     Ok(())
 }
