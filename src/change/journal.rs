@@ -121,7 +121,7 @@ pub fn run_dir(pack_home: &Path, run_id: &str) -> PathBuf {
 }
 
 /// The line of a record: with its checksum, or as journals without checksums wrote it.
-fn encode(record: &Record, checksums: bool) -> Result<String> {
+pub(super) fn encode(record: &Record, checksums: bool) -> Result<String> {
     let text = serde_json::to_string(record).context("cannot encode a journal record")?;
     if !checksums {
         return Ok(format!("{text}\n"));
@@ -139,6 +139,28 @@ pub(super) fn checksum(text: &str) -> String {
 
 pub(super) const SUM_PREFIX: &str = "{\"sum\":\"";
 const SUM_INFIX: &str = "\",\"record\":";
+
+/// A change begun or done, told by a line's first bytes alone (written with a checksum):
+/// what reading a sealed journal for how it stands needs of those lines, which are nearly
+/// all of it. `None` for any other line.
+pub(super) fn begun_or_done(line: &[u8]) -> Option<BegunOrDone> {
+    let rest = line.strip_prefix(SUM_PREFIX.as_bytes())?;
+    let record = rest.get(16..)?.strip_prefix(SUM_INFIX.as_bytes())?;
+    if record.starts_with(br#"{"kind":"begin","#) {
+        Some(BegunOrDone::Begun)
+    } else if record.starts_with(br#"{"kind":"done","#) {
+        Some(BegunOrDone::Done)
+    } else {
+        None
+    }
+}
+
+/// What `begun_or_done` tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BegunOrDone {
+    Begun,
+    Done,
+}
 
 /// The record of a line written with a checksum; `None` when the line is not whole.
 pub(super) fn decode_checked(line: &str) -> Option<Record> {
