@@ -551,6 +551,23 @@ mod tests {
         }
     }
 
+    /// The `Begin` record of a file created by `copy_file`.
+    fn created(seq: usize, path: &str) -> Record {
+        Record::Begin {
+            seq,
+            primitive: "copy_file".to_string(),
+            path: path.to_string(),
+            effect: Effect::Create,
+            before: None,
+            after: FileState {
+                sha256: crate::pack::files::ContentHash::default(),
+                mode: 0o644,
+            },
+            created_dirs: vec![],
+            backup: None,
+        }
+    }
+
     #[test]
     fn a_sealed_journal_read_for_how_it_stands_counts_its_changes_and_still_sees_a_change() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -558,21 +575,7 @@ mod tests {
         let run_dir = dir.path().join(run_relative(run_id));
         std::fs::create_dir_all(&run_dir).expect("mkdir");
         let line = |record: Record| crate::change::journal::encode(&record, true).expect("line");
-        let begin = |seq: usize, path: &str| {
-            line(Record::Begin {
-                seq,
-                primitive: "copy_file".to_string(),
-                path: path.to_string(),
-                effect: Effect::Create,
-                before: None,
-                after: FileState {
-                    sha256: crate::pack::files::ContentHash::default(),
-                    mode: 0o644,
-                },
-                created_dirs: vec![],
-                backup: None,
-            })
-        };
+        let begin = |seq: usize, path: &str| line(created(seq, path));
         let end = line(Record::End {
             status: "complete".to_string(),
             at: "now".to_string(),
@@ -656,21 +659,7 @@ mod tests {
         let run_dir = dir.path().join(run_relative(run_id));
         std::fs::create_dir_all(&run_dir).expect("mkdir");
         let record = |record: Record| serde_json::to_string(&record).expect("json") + "\n";
-        let begin = |seq: usize| {
-            record(Record::Begin {
-                seq,
-                primitive: "copy_file".to_string(),
-                path: format!("a/{seq}.xml"),
-                effect: Effect::Create,
-                before: None,
-                after: FileState {
-                    sha256: crate::pack::files::ContentHash::default(),
-                    mode: 0o644,
-                },
-                created_dirs: vec![],
-                backup: None,
-            })
-        };
+        let begin = |seq: usize| record(created(seq, &format!("a/{seq}.xml")));
         let records = [
             begin(1),
             record(Record::Done { seq: 1 }),
