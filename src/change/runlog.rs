@@ -523,18 +523,18 @@ mod tests {
 
     #[test]
     fn paths_out_of_the_pack_and_into_the_state_are_refused() {
-        let begin = |path: &str, created_dirs: Vec<&str>, backup: Option<&str>| Record::Begin {
-            seq: 1,
-            primitive: "copy_file".to_string(),
-            path: path.to_string(),
-            effect: Effect::Create,
-            before: None,
-            after: FileState {
-                sha256: crate::pack::files::ContentHash::default(),
-                mode: 0o644,
-            },
-            created_dirs: created_dirs.into_iter().map(str::to_string).collect(),
-            backup: backup.map(str::to_string),
+        let begin = |path: &str, dirs: Vec<&str>, backup_path: Option<&str>| {
+            let mut record = created(1, path);
+            if let Record::Begin {
+                created_dirs,
+                backup,
+                ..
+            } = &mut record
+            {
+                *created_dirs = dirs.into_iter().map(str::to_string).collect();
+                *backup = backup_path.map(str::to_string);
+            }
+            record
         };
         assert!(check_record(&begin("a/b.xml", vec!["a"], Some("backup/000001"))).is_ok());
         for bad in [
