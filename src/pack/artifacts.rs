@@ -105,12 +105,13 @@ pub fn scan(
     // and only for a pack with nothing planned into its tenants' folders.
     let context = (tenants && pack.overlaid_below(TENANTS_DIR).next().is_none())
         .then(|| context_of(pack, catalogue, kinds, others));
-    // The tenants by id only (their roots' paths are made as each is scanned: 100,000 of
-    // them held at once were some 9 MB).
-    let mut roots = vec![None];
-    if tenants {
-        roots.extend(userstores::tenant_ids(pack)?.into_iter().map(Some));
-    }
+    // The super tenant and the tenants by id only (their roots' paths are made as each is
+    // scanned: 100,000 of them held at once were some 9 MB).
+    let roots: Vec<Option<u32>> = if tenants {
+        userstores::tenants(pack)?.collect()
+    } else {
+        vec![None]
+    };
     // Listing thousands of tenants' folders is all system calls: spread over the cores (up
     // to four), each part in order, merged in order.
     let threads = super::parallel::threads();
