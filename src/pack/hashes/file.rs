@@ -18,7 +18,7 @@ const TRAILER: usize = 32;
 pub(super) fn encode_to<'a>(
     count: usize,
     entries: impl Iterator<Item = &'a Entry>,
-    listed: &[Listed],
+    listed: impl Iterator<Item = &'a Listed>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut check = Sha256::new();
@@ -67,7 +67,7 @@ pub(super) fn encode(contents: &Contents) -> Vec<u8> {
     encode_to(
         contents.entries.0.len(),
         contents.entries.0.iter(),
-        &contents.listed,
+        contents.listed.iter(),
         &mut bytes,
     )
     .expect("written to memory");
@@ -207,7 +207,7 @@ mod tests {
         };
         let mut bytes = MAGIC_V1.to_vec();
         let mut current = Vec::new();
-        encode_to(1, [entry].iter(), &[], &mut current).expect("written to memory");
+        encode_to(1, [entry].iter(), [].iter(), &mut current).expect("written to memory");
         // The version before: its magic, the entries without their count, its checksum.
         bytes.extend_from_slice(&current[16..16 + ENTRY]);
         let check = Sha256::digest(&bytes);
