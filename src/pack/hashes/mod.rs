@@ -30,12 +30,14 @@
 //! agreeing, so a stale file (an older copy, another pack's) can only miss.
 
 mod file;
+mod sorted;
 
 use crate::pack::files::ContentHash;
 use crate::pack::root::{Kind, PackRoot, SourceFile, Stat};
 use anyhow::{Context, Result};
 use file::{decode, encode_to};
 use sha2::{Digest, Sha256};
+use sorted::{keep_last_of_each, merged_by_key};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -120,57 +122,6 @@ fn keep_last_of_each_key(entries: &mut Vec<Entry>) {
     keep_last_of_each(entries, |entry| entry.key);
 }
 
-/// Sorts `items` by `key` and keeps, of those with the same key, the one given last. Their
-/// positions are sorted, not the items, which are then moved in place: a stable sort of the
-/// items themselves took a buffer of half of them (12 MB at the peak of a first run at
-/// 100,000 tenants, as its 270,000 hashes were saved).
-fn keep_last_of_each<T: Copy, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
-    let Ok(len) = u32::try_from(items.len()) else {
-        // Beyond any cache file (`MAX_CACHE_FILE`): the plain way.
-        items.reverse();
-        items.sort_by_key(&key);
-        items.dedup_by(|later, first| key(later) == key(first));
-        return;
-    };
-    // By key, and of one key the last given first.
-    let mut order: Vec<u32> = (0..len).collect();
-    order.sort_unstable_by_key(|&at| (key(&items[at as usize]), std::cmp::Reverse(at)));
-    // Those kept first, in order; the others after them.
-    let mut dropped = Vec::new();
-    let mut previous: Option<K> = None;
-    order.retain(|&at| {
-        let this = key(&items[at as usize]);
-        let first = previous.as_ref() != Some(&this);
-        previous = Some(this);
-        if !first {
-            dropped.push(at);
-        }
-        first
-    });
-    let kept = order.len();
-    order.extend(dropped);
-    // `items[j]` becomes `items[order[j]]`, one cycle of the permutation at a time; a
-    // position done is marked by pointing at itself.
-    for start in 0..order.len() {
-        if order[start] as usize == start {
-            continue;
-        }
-        let first = items[start];
-        let mut at = start;
-        loop {
-            let from = order[at] as usize;
-            order[at] = at as u32;
-            if from == start {
-                items[at] = first;
-                break;
-            }
-            items[at] = items[from];
-            at = from;
-        }
-    }
-    items.truncate(kept);
-}
-
 fn key(stat: &Stat) -> Key {
     (stat.dev, stat.ino)
 }
@@ -239,20 +190,6 @@ impl Listed {
 /// Sorts `listed` by key and keeps, of those with the same key, the one given last.
 fn keep_last_of_each_listed(listed: &mut Vec<Listed>) {
     keep_last_of_each(listed, Listed::key);
-}
-
-/// The records of two sequences sorted by key, in order of key (of one key, `first`'s
-/// before `second`'s).
-fn merged_by_key<'a>(
-    first: impl Iterator<Item = &'a Listed>,
-    second: impl Iterator<Item = &'a Listed>,
-) -> impl Iterator<Item = &'a Listed> {
-    let (mut first, mut second) = (first.peekable(), second.peekable());
-    std::iter::from_fn(move || match (first.peek(), second.peek()) {
-        (Some(one), Some(other)) if other.key() < one.key() => second.next(),
-        (Some(_), _) => first.next(),
-        (None, _) => second.next(),
-    })
 }
 
 /// What a cache file holds.
@@ -534,7 +471,7 @@ impl HashCache {
                     .binary_search_by_key(&known.key(), Listed::key)
                     .is_err()
             });
-        let listed = merged_by_key(known_listed, seen_listed.iter());
+        let listed = merged_by_key(known_listed, seen_listed.iter(), Listed::key);
         keep_last_of_each_key(&mut seen);
         confirmed.sort_unstable();
         confirmed.dedup();
@@ -562,30 +499,6 @@ mod tests {
         fs::write(&path, bytes).expect("write");
         let metadata = fs::metadata(&path).expect("stat");
         (SourceFile::outside(path), Stat::of(&metadata))
-    }
-
-    #[test]
-    fn listings_known_and_learnt_are_written_merged_in_order_of_key() {
-        let listed = |context, tenant, stock| Listed {
-            context,
-            tenant,
-            folders: 1,
-            stock,
-            api_own: 0,
-            stamps: [0; 16],
-        };
-        let known = [listed(1, 1, 0), listed(1, 5, 0), listed(2, 3, 0)];
-        let learnt = [listed(1, 2, 1), listed(1, 9, 1), listed(2, 1, 1), listed(3, 0, 1)];
-        let merged: Vec<(u64, u32)> = merged_by_key(known.iter(), learnt.iter())
-            .map(Listed::key)
-            .collect();
-        assert_eq!(
-            merged,
-            [(1, 1), (1, 2), (1, 5), (1, 9), (2, 1), (2, 3), (3, 0)]
-        );
-        // Either side alone, or empty.
-        assert_eq!(merged_by_key(known.iter(), [].iter()).count(), 3);
-        assert_eq!(merged_by_key([].iter(), learnt.iter()).count(), 4);
     }
 
     #[test]
@@ -647,34 +560,6 @@ mod tests {
         assert_eq!(saved_again(&loaded), 0);
         loaded.confirm_listed(index);
         assert_eq!(saved_again(&loaded), 1);
-    }
-
-    #[test]
-    fn of_many_items_sorted_in_place_the_last_of_each_key_is_kept_in_order() {
-        // Against the plain way (a stable sort, then the last of each run of one key), on
-        // lengths and key ranges with no duplicates, a few and many.
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for (len, keys) in [(0, 1), (1, 1), (2, 1), (7, 3), (100, 1000), (1000, 50), (5000, 5000)] {
-            let items: Vec<(u64, usize)> = (0..len).map(|at| (next() % keys, at)).collect();
-            let mut expected = items.clone();
-            expected.sort_by_key(|item| item.0);
-            let mut plain: Vec<(u64, usize)> = Vec::new();
-            for item in expected {
-                match plain.last_mut() {
-                    Some(last) if last.0 == item.0 => *last = item,
-                    _ => plain.push(item),
-                }
-            }
-            let mut sorted = items.clone();
-            keep_last_of_each(&mut sorted, |item| item.0);
-            assert_eq!(sorted, plain, "{len} items, {keys} keys");
-        }
     }
 
     #[test]
