@@ -134,7 +134,12 @@ fn perform(
     let started = std::time::SystemTime::now();
     match &action.content {
         Content::File(source) => {
-            let (mut reader, stat) = crate::change::target::open_source(source)?;
+            let (reader, stat) = crate::change::target::open_source(source)?;
+            // Up to the size the descriptor's `fstat` gave, without a last `read` to see the
+            // end (one system call in eleven of a copy), as planning hashes it: what is
+            // copied must hash as planned whatever the file does meanwhile, and a file that
+            // grew before it was opened does not.
+            let mut reader = std::io::Read::take(reader, stat.size);
             // A copy keeps its source's modification time, as `cp -p` does; that is also
             // what lets the hash cache trust it later (see `hashcache`).
             let kept = stat.modified();
