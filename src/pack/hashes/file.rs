@@ -2,7 +2,7 @@
 //! `Listed` records, and the SHA-256 of all of it last. A file of the version before (file
 //! entries only) is still read.
 
-use super::{keep_last_of_each_listed, Contents, Entries, Entry, Listed, Stamp};
+use super::{keep_last_of_each_listed, nanos, parts, Contents, Entries, Entry, Listed, Stamp};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
@@ -35,12 +35,11 @@ pub(super) fn encode_to<'a>(
         sha256,
     } in entries
     {
+        let (mtime, ctime) = (parts(stamp.mtime), parts(stamp.ctime));
         let numbers = [*dev, *ino, stamp.size]
             .map(u64::to_le_bytes)
             .into_iter()
-            .chain(
-                [stamp.mtime.0, stamp.mtime.1, stamp.ctime.0, stamp.ctime.1].map(i64::to_le_bytes),
-            );
+            .chain([mtime.0, mtime.1, ctime.0, ctime.1].map(i64::to_le_bytes));
         for (index, number) in numbers.enumerate() {
             entry[index * 8..index * 8 + 8].copy_from_slice(&number);
         }
@@ -124,14 +123,21 @@ pub(super) fn decode(bytes: &[u8]) -> Option<Contents> {
             out
         };
         let signed = |index: usize| i64::from_le_bytes(word(index));
+        // Times no `stat` gives (nanoseconds out of range) or 64 bits of nanoseconds
+        // cannot hold match no file: left out.
+        let (Some(mtime), Some(ctime)) =
+            (nanos((signed(3), signed(4))), nanos((signed(5), signed(6))))
+        else {
+            continue;
+        };
         let mut sha256 = [0u8; 32];
         sha256.copy_from_slice(&chunk[56..]);
         found.push(Entry {
             key: (u64::from_le_bytes(word(0)), u64::from_le_bytes(word(1))),
             stamp: Stamp {
                 size: u64::from_le_bytes(word(2)),
-                mtime: (signed(3), signed(4)),
-                ctime: (signed(5), signed(6)),
+                mtime,
+                ctime,
             },
             sha256,
         });
@@ -151,8 +157,8 @@ mod tests {
         let mut entries = Entries::default();
         let stamp = Stamp {
             size: 7,
-            mtime: (-5, 999_999_999),
-            ctime: (1_700_000_000, 1),
+            mtime: -4_000_000_001,
+            ctime: 1_700_000_000_000_000_001,
         };
         entries.insert((1, 2), (stamp, [7; 32]));
         entries.insert((3, u64::MAX), (stamp, [9; 32]));
@@ -197,8 +203,8 @@ mod tests {
     fn a_cache_file_of_the_version_before_is_read() {
         let stamp = Stamp {
             size: 1,
-            mtime: (1, 2),
-            ctime: (3, 4),
+            mtime: 1_000_000_002,
+            ctime: 3_000_000_004,
         };
         let entry = Entry {
             key: (5, 6),
