@@ -69,8 +69,11 @@ impl PartialEq<String> for ContentHash {
 }
 
 impl serde::Serialize for ContentHash {
+    /// As hex, made on the stack: a run's stored report holds two hashes a file.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        let mut hex = [0u8; 64];
+        hex_into(&self.0, &mut hex);
+        serializer.serialize_str(std::str::from_utf8(&hex).map_err(serde::ser::Error::custom)?)
     }
 }
 
@@ -179,13 +182,18 @@ pub fn hash_reader(mut file: impl Read, path: &Path) -> Result<ContentHash> {
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Lowercase hex of `bytes` into `out`, two digits a byte (as far as `out` goes).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[(byte >> 4) as usize] as char);
-        out.push(DIGITS[(byte & 0xf) as usize] as char);
+    for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    out
 }
 
 /// Reads a regular file the tool parses (at most `MAX_PARSED` bytes). Anything else (a FIFO,

@@ -113,6 +113,14 @@ pub fn to_os(text: &str) -> Cow<'_, OsStr> {
 /// `\t`, `\r` or `\xNN` (`\u{NN}` above 0xff), and `\` itself as `\\`, so that a name
 /// always stays on its line and can be told from another.
 pub fn shown(text: &str) -> Cow<'_, str> {
+    // Nearly every name is printable ASCII without a backslash: told by its bytes alone (a
+    // run's stored report asks this of each path twice).
+    if text
+        .bytes()
+        .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'\\')
+    {
+        return Cow::Borrowed(text);
+    }
     let needs = |c: char| c == '\\' || c.is_control() || raw_byte(c).is_some();
     if !text.chars().any(needs) {
         return Cow::Borrowed(text);

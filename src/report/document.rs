@@ -136,7 +136,11 @@ pub fn write<T: Serialize>(
         body,
         error,
     };
-    serde_json::to_writer(writer, &document).map_err(std::io::Error::other)
+    // Serialised into a buffer of its own type: the serialiser's many small writes (each
+    // key, quote and comma) are then copies, not calls through `writer`.
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, writer);
+    serde_json::to_writer(&mut buffered, &document).map_err(std::io::Error::other)?;
+    std::io::Write::flush(&mut buffered)
 }
 
 /// The document of a command that failed before it had one of its own.
