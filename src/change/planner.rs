@@ -69,8 +69,9 @@ pub struct Planner {
     /// The names of the primitives that recorded actions, each held once.
     primitive_names: Vec<Arc<str>>,
     /// The same files by pack, as the finders see them (`view`); shared with the views
-    /// handed out, and copied only when one is still held while the plan grows.
-    overlays: HashMap<Role, Arc<BTreeMap<Arc<str>, Overlaid>>>,
+    /// handed out, in layers: what is planned while a view is held goes into a new one
+    /// (`pack::overlay`), nothing is copied.
+    overlays: HashMap<Role, crate::pack::overlay::Overlay>,
     /// While set, nothing is recorded: under `--continue`, the part of a script before the
     /// checkpoint it resumes from was done by an earlier run.
     discarding: bool,
@@ -528,7 +529,9 @@ impl Planner {
                 Content::None => None,
             };
             if let Some(overlaid) = overlaid {
-                Arc::make_mut(self.overlays.entry(role).or_default())
+                self.overlays
+                    .entry(role)
+                    .or_default()
                     .insert(relative.clone(), overlaid);
             }
         }

@@ -14,6 +14,7 @@ pub mod jdbc;
 pub mod keystores;
 mod markers;
 pub mod name;
+pub mod overlay;
 pub mod parallel;
 pub mod profile;
 pub mod role;
@@ -33,7 +34,6 @@ use markers::{Reading, MARKERS};
 pub use role::Role;
 pub use root::{Kind, PackRoot, SourceFile, Stat};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
@@ -121,7 +121,7 @@ pub struct Pack {
     /// Files planned into the pack but not written yet, which the finders see as if they
     /// were (see `Planner::view`). Empty for a pack read from disk.
     #[serde(skip)]
-    pub overlay: Arc<BTreeMap<Arc<str>, Overlaid>>,
+    pub overlay: overlay::Overlay,
     /// The pack's home, open: every read of the pack goes through its directory handles,
     /// never through a link swapped in (see `root`). Shared by the clones of the pack.
     #[serde(skip)]
@@ -258,7 +258,7 @@ impl Pack {
             marker: decider.marker,
             readings: readings.into_iter().map(|(_, reading)| reading).collect(),
             disagreements,
-            overlay: Arc::default(),
+            overlay: overlay::Overlay::default(),
             root: Arc::new(root),
             hashes: Arc::default(),
         })
@@ -315,23 +315,17 @@ impl Pack {
     // planned earlier in the same run (`overlay`) as if they were already there.
 
     /// The same pack, seeing `overlay` as written.
-    pub fn with_overlay(&self, overlay: Arc<BTreeMap<Arc<str>, Overlaid>>) -> Pack {
+    pub fn with_overlay(&self, overlay: overlay::Overlay) -> Pack {
         Pack {
             overlay,
             ..self.clone()
         }
     }
 
-    /// Planned paths below `dir` (pack-relative, without its trailing `/`).
+    /// Planned paths below `dir` (pack-relative, without its trailing `/`), maybe more than
+    /// once (see `Overlay::below`).
     fn overlaid_below<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
-        let prefix = format!("{dir}/");
-        self.overlay
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
-                std::ops::Bound::Unbounded,
-            ))
-            .map(|(key, _)| &**key)
-            .take_while(move |key| key.starts_with(&prefix))
+        self.overlay.below(dir)
     }
 
     /// The path without links of a pack file to read, refused when a link leads it out of
@@ -674,7 +668,7 @@ mod tests {
         let source = home.join("elsewhere.jks");
         fs::write(&source, "copied").expect("write");
         let pack = Pack::identify(home).expect("pack");
-        let mut overlay = BTreeMap::new();
+        let mut overlay = overlay::Overlay::default();
         overlay.insert(
             Arc::from("a/b/planned.jks"),
             Overlaid::File(SourceFile::outside(source)),
@@ -683,7 +677,7 @@ mod tests {
             Arc::from("a/c/deep/edit.toml"),
             Overlaid::Bytes(Arc::new(b"x = 1".to_vec())),
         );
-        let view = pack.with_overlay(Arc::new(overlay));
+        let view = pack.with_overlay(overlay);
 
         assert_eq!(
             view.list_dir("a/b").expect("list"),
