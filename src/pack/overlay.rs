@@ -4,7 +4,8 @@
 //! does, so that a view taken while a primitive records into the same pack (the gateway
 //! primitive keeps one for its whole loop) costs no copy of what was planned before it. (One
 //! map shared by the views was copied whole on the first insert after a view was taken: at
-//! 100,000 tenants a second map of 134,000 entries, 4.7 MB, at the peak of `plan`.)
+//! 100,000 tenants a second map of 134,000 entries, 4.7 MB, at the peak of `plan`.) A layer a
+//! primitive filled with many files is rebuilt full at its end (`compact`).
 
 use super::Overlaid;
 use std::collections::BTreeMap;
@@ -13,6 +14,9 @@ use std::sync::Arc;
 /// Layers past this many are merged into one as the next one is started, so that looking a
 /// path up stays a few searches whatever the script does.
 const MAX_LAYERS: usize = 8;
+
+/// `compact` rebuilds a layer of at least this many entries.
+const COMPACTED_FROM: usize = 1024;
 
 type Layer = BTreeMap<Arc<str>, Overlaid>;
 
@@ -62,6 +66,19 @@ impl Overlay {
         }
         self.layers
             .push(Arc::new(BTreeMap::from([(relative, content)])));
+    }
+
+    /// Rebuilds the newest layer from its entries in order, where no view holds it: a map
+    /// built one insert at a time in no order is about two thirds full (10 MB for the
+    /// 134,000 user stores of 100,000 tenants), one built from sorted entries full (4.7 MB).
+    /// For the end of a primitive that planned many files; a small layer is left as it is.
+    pub fn compact(&mut self) {
+        if let Some(newest) = self.layers.last_mut().and_then(Arc::get_mut) {
+            if newest.len() >= COMPACTED_FROM {
+                let entries = std::mem::take(newest);
+                *newest = entries.into_iter().collect();
+            }
+        }
     }
 
     /// Planned paths below `dir` (pack-relative, without its trailing `/`), layer by layer: a
@@ -136,6 +153,31 @@ mod tests {
         drop(view);
         planned.insert("b/5.xml".into(), bytes("five"));
         assert_eq!(planned.layers(), 2);
+    }
+
+    #[test]
+    fn a_layer_rebuilt_keeps_what_it_holds_and_one_a_view_holds_is_left() {
+        let mut planned = Overlay::default();
+        let count = 3 * COMPACTED_FROM;
+        // In no order, as a listing gives them.
+        for index in (0..count).map(|index| (index * 7919) % count) {
+            planned.insert(
+                format!("t/{index:05}.xml").into(),
+                bytes(&index.to_string()),
+            );
+        }
+        planned.compact();
+        assert_eq!(planned.layers(), 1);
+        assert_eq!(planned.below("t").count(), count);
+        for index in [0, 1, count / 2, count - 1] {
+            assert_eq!(
+                text(planned.get(&format!("t/{index:05}.xml"))),
+                Some(index.to_string())
+            );
+        }
+        let view = planned.clone();
+        planned.compact();
+        assert!(Arc::ptr_eq(&planned.layers[0], &view.layers[0]));
     }
 
     #[test]
