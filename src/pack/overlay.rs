@@ -49,20 +49,10 @@ impl Overlay {
         if self.layers.len() >= MAX_LAYERS {
             let mut merged = Layer::new();
             for layer in self.layers.drain(..) {
-                match Arc::try_unwrap(layer) {
-                    Ok(layer) => merged.extend(layer),
-                    Err(shared) => merged.extend(
-                        shared
-                            .iter()
-                            .map(|(path, content)| (path.clone(), content.clone())),
-                    ),
-                }
+                // Older first, so that a newer layer's content of a path wins.
+                merged.extend(Arc::unwrap_or_clone(layer));
             }
             self.layers.push(Arc::new(merged));
-            if let Some(newest) = self.layers.last_mut().and_then(Arc::get_mut) {
-                newest.insert(relative, content);
-                return;
-            }
         }
         self.layers
             .push(Arc::new(BTreeMap::from([(relative, content)])));
