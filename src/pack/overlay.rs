@@ -4,8 +4,16 @@
 //! does, so that a view taken while a primitive records into the same pack (the gateway
 //! primitive keeps one for its whole loop) costs no copy of what was planned before it. (One
 //! map shared by the views was copied whole on the first insert after a view was taken: at
-//! 100,000 tenants a second map of 134,000 entries, 4.7 MB, at the peak of `plan`.) A layer a
-//! primitive filled with many files is rebuilt full at its end (`compact`).
+//! 100,000 tenants a second map of 134,000 entries, 4.7 MB, at the peak of `plan`.)
+//!
+//! A layer keeps its entries in two maps: those settled, a B-tree built full, and those
+//! recorded since, a small one that takes the inserts. A B-tree built one insert at a time in
+//! no order is about two thirds full (10 MB for the 134,000 user stores of 100,000 tenants
+//! against 4.7 MB built full), and rebuilding it whole at the end took a list of all its
+//! entries besides (6.4 MB): the peak of `plan`. The recent map is merged into the settled one
+//! by `BTreeMap::append`, which builds the result full from the two in order without a list,
+//! each time it reaches a quarter of the settled map's size (so each entry is moved a few
+//! times in all), and at the end of a primitive that planned many files (`compact`).
 
 use super::Overlaid;
 use std::collections::BTreeMap;
@@ -15,10 +23,76 @@ use std::sync::Arc;
 /// path up stays a few searches whatever the script does.
 const MAX_LAYERS: usize = 8;
 
-/// `compact` rebuilds a layer of at least this many entries.
+/// A layer's recent entries are settled once they are this many and a quarter of the settled
+/// ones; `compact` settles a layer of at least this many entries.
 const COMPACTED_FROM: usize = 1024;
 
-type Layer = BTreeMap<Arc<str>, Overlaid>;
+type Map = BTreeMap<Arc<str>, Overlaid>;
+
+/// One layer: see the module's documentation. Where a path is in both maps, the recent
+/// entry is the newer.
+#[derive(Debug, Clone, Default)]
+struct Layer {
+    settled: Map,
+    recent: Map,
+}
+
+impl Layer {
+    fn get(&self, relative: &str) -> Option<&Overlaid> {
+        self.recent
+            .get(relative)
+            .or_else(|| self.settled.get(relative))
+    }
+
+    fn contains_key(&self, relative: &str) -> bool {
+        self.recent.contains_key(relative) || self.settled.contains_key(relative)
+    }
+
+    fn len(&self) -> usize {
+        self.settled.len() + self.recent.len()
+    }
+
+    fn insert(&mut self, relative: Arc<str>, content: Overlaid) {
+        self.recent.insert(relative, content);
+        if self.recent.len() >= COMPACTED_FROM && self.recent.len() * 4 >= self.settled.len() {
+            self.settle();
+        }
+    }
+
+    /// Takes `older`'s entries under its own (its own win where both have a path).
+    fn over(mut self, older: Layer) -> Layer {
+        let mut merged = older;
+        merged.settled.append(&mut merged.recent);
+        merged.settled.append(&mut self.settled);
+        merged.settled.append(&mut self.recent);
+        merged
+    }
+
+    /// Merges the recent entries into the settled ones, the result built full.
+    fn settle(&mut self) {
+        if self.settled.is_empty() {
+            // `append` into an empty map takes the other one as it is, not rebuilt: start
+            // the settled map with one entry.
+            if let Some((relative, content)) = self.recent.pop_first() {
+                self.settled.insert(relative, content);
+            }
+        }
+        self.settled.append(&mut self.recent);
+    }
+
+    fn below<'a>(&'a self, prefix: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let from = |map: &'a Map| {
+            let prefix = prefix.to_owned();
+            map.range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(key, _)| &**key)
+            .take_while(move |key| key.starts_with(&prefix))
+        };
+        from(&self.settled).chain(from(&self.recent))
+    }
+}
 
 /// See the module's documentation. Cloned, it is a view's: the layers are shared.
 #[derive(Debug, Clone, Default)]
@@ -47,26 +121,26 @@ impl Overlay {
             return;
         }
         if self.layers.len() >= MAX_LAYERS {
-            let mut merged = Layer::new();
-            for layer in self.layers.drain(..) {
-                // Older first, so that a newer layer's content of a path wins.
-                merged.extend(Arc::unwrap_or_clone(layer));
-            }
+            let merged = self
+                .layers
+                .drain(..)
+                .map(Arc::unwrap_or_clone)
+                .reduce(|older, newer| newer.over(older))
+                .unwrap_or_default();
             self.layers.push(Arc::new(merged));
         }
-        self.layers
-            .push(Arc::new(BTreeMap::from([(relative, content)])));
+        let mut layer = Layer::default();
+        layer.insert(relative, content);
+        self.layers.push(Arc::new(layer));
     }
 
-    /// Rebuilds the newest layer from its entries in order, where no view holds it: a map
-    /// built one insert at a time in no order is about two thirds full (10 MB for the
-    /// 134,000 user stores of 100,000 tenants), one built from sorted entries full (4.7 MB).
-    /// For the end of a primitive that planned many files; a small layer is left as it is.
+    /// Settles the newest layer's recent entries, where no view holds it and it has at least
+    /// `COMPACTED_FROM` entries: for the end of a primitive that planned many files (a small
+    /// layer is left as it is).
     pub fn compact(&mut self) {
         if let Some(newest) = self.layers.last_mut().and_then(Arc::get_mut) {
             if newest.len() >= COMPACTED_FROM {
-                let entries = std::mem::take(newest);
-                *newest = entries.into_iter().collect();
+                newest.settle();
             }
         }
     }
@@ -75,16 +149,9 @@ impl Overlay {
     /// path planned in two layers comes twice (the callers gather names into sets).
     pub fn below<'a>(&'a self, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
         let prefix = format!("{dir}/");
-        self.layers.iter().flat_map(move |layer| {
-            let prefix = prefix.clone();
-            layer
-                .range::<str, _>((
-                    std::ops::Bound::Included(prefix.as_str()),
-                    std::ops::Bound::Unbounded,
-                ))
-                .map(|(key, _)| &**key)
-                .take_while(move |key| key.starts_with(&prefix))
-        })
+        self.layers
+            .iter()
+            .flat_map(move |layer| layer.below(&prefix))
     }
 
     /// How many layers there are (for the tests).
@@ -168,6 +235,44 @@ mod tests {
         let view = planned.clone();
         planned.compact();
         assert!(Arc::ptr_eq(&planned.layers[0], &view.layers[0]));
+    }
+
+    #[test]
+    fn recent_entries_are_settled_as_they_grow_and_the_newest_content_wins() {
+        let mut planned = Overlay::default();
+        let count = 5 * COMPACTED_FROM;
+        for index in (0..count).map(|index| (index * 7919) % count) {
+            planned.insert(format!("t/{index:05}.xml").into(), bytes("first"));
+        }
+        let layer = &planned.layers[0];
+        assert!(layer.settled.len() >= count / 2, "{}", layer.settled.len());
+        assert!(layer.recent.len() < COMPACTED_FROM.max(layer.settled.len() / 4) + 1);
+        // Planned again: some of them settled, some recent; the newest content wins, before
+        // and after they are settled.
+        for index in (0..count).step_by(3) {
+            planned.insert(format!("t/{index:05}.xml").into(), bytes("second"));
+        }
+        let check = |planned: &Overlay| {
+            for index in 0..count {
+                let expected = if index % 3 == 0 { "second" } else { "first" };
+                let path = format!("t/{index:05}.xml");
+                assert_eq!(
+                    text(planned.get(&path)).as_deref(),
+                    Some(expected),
+                    "{path}"
+                );
+                assert!(planned.contains_key(&path));
+            }
+            let mut seen: Vec<&str> = planned.below("t").collect();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), count);
+        };
+        check(&planned);
+        planned.compact();
+        assert!(planned.layers[0].recent.is_empty());
+        assert_eq!(planned.layers[0].settled.len(), count);
+        check(&planned);
     }
 
     #[test]
