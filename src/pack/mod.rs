@@ -495,17 +495,33 @@ impl Pack {
     /// The entries of a directory of the pack on disk; a directory reached through a link
     /// is listed where it leads (what is in it is then refused or followed one by one).
     fn entries(&self, relative: &str) -> Result<Vec<root::Entry>> {
-        let listed = match self.root.list(relative) {
+        let mut entries = Vec::new();
+        self.each_entry(relative, &mut |name, kind| {
+            entries.push(root::Entry {
+                name: name.to_owned(),
+                kind,
+            })
+        })?;
+        Ok(entries)
+    }
+
+    /// `entries` given to `each` one by one as they are read, not gathered.
+    fn each_entry(&self, relative: &str, each: &mut dyn FnMut(&str, Kind)) -> Result<()> {
+        let listed = match self.root.list_each(relative, each) {
             Err(error) if root::is_link_error(&error) => match self.reach(relative) {
-                Ok(Reach::Inside { real, .. }) => self.root.list(&real),
-                Ok(Reach::Outside(real)) => root::list_path(&real),
+                Ok(Reach::Inside { real, .. }) => self.root.list_each(&real, each),
+                Ok(Reach::Outside(real)) => root::list_path(&real).map(|entries| {
+                    for entry in entries {
+                        each(&entry.name, entry.kind);
+                    }
+                }),
                 Err(error) => Err(error),
             },
             other => other,
         };
         match listed {
-            Ok(entries) => Ok(entries),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => {
                 Err(error).with_context(|| format!("cannot list `{}`", self.root.shown(relative)))
             }
@@ -517,20 +533,35 @@ impl Pack {
     /// its entries say their type, so thousands of tenants cost no `stat` each.
     pub fn list_subdirs(&self, relative: &str) -> Result<Vec<String>> {
         let mut names = std::collections::BTreeSet::new();
-        for entry in self.entries(relative)? {
-            if entry.kind == Kind::Dir
-                || (entry.kind == Kind::Link && self.is_dir(&format!("{relative}/{}", entry.name)))
-            {
-                names.insert(entry.name);
+        self.each_subdir(relative, &mut |name| {
+            if !names.contains(name) {
+                names.insert(name.to_owned());
             }
-        }
+        })?;
+        Ok(names.into_iter().collect())
+    }
+
+    /// The names `list_subdirs` gives, to `each` as they are found, in no order and some
+    /// more than once (a directory on disk with files planned into it): for a caller that
+    /// keeps less than the names (the tenants' numbers).
+    pub fn each_subdir(&self, relative: &str, each: &mut dyn FnMut(&str)) -> Result<()> {
+        self.each_entry(relative, &mut |name, kind| {
+            let is_dir = match kind {
+                Kind::Dir => true,
+                Kind::Link => self.is_dir(&format!("{relative}/{name}")),
+                _ => false,
+            };
+            if is_dir {
+                each(name);
+            }
+        })?;
         let skip = relative.len() + 1;
         for key in self.overlaid_below(relative) {
             if let Some((name, _)) = key[skip..].split_once('/') {
-                names.insert(name.to_string());
+                each(name);
             }
         }
-        Ok(names.into_iter().collect())
+        Ok(())
     }
 
     /// Whether a directory (or a link to one) is at `relative`, or files are planned below it.

@@ -360,12 +360,30 @@ impl PackRoot {
     /// are listed once, and a second handle for the listing was a quarter of a no-op run's
     /// system calls.
     pub fn list(&self, relative: &str) -> io::Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        self.list_each(relative, &mut |name, kind| {
+            entries.push(Entry {
+                name: name.to_owned(),
+                kind,
+            })
+        })?;
+        Ok(entries)
+    }
+
+    /// `list` without the list: each entry's name and kind given to `each` as it is read (a
+    /// directory of 100,000 tenants listed costs no 100,000 strings).
+    pub fn list_each(&self, relative: &str, each: &mut dyn FnMut(&str, Kind)) -> io::Result<()> {
         match self.cached_or_opened(relative)? {
-            Handle::Cached(handle) => list_dir(&handle),
+            Handle::Cached(handle) => {
+                // A handle of its own: the cached one's reading position is shared by
+                // whoever uses it.
+                let own = open_beneath(&handle, ".", DIRECTORY)?;
+                read_entries(&own, &handle, each)
+            }
             Handle::Opened(fd) => {
-                let entries = read_entries(&fd, &fd)?;
+                read_entries(&fd, &fd, each)?;
                 self.remember(relative, Arc::new(fd));
-                Ok(entries)
+                Ok(())
             }
         }
     }
@@ -501,12 +519,19 @@ pub fn open_file_at(dir: &OwnedFd, entry: &str, shown: &Path) -> io::Result<(Fil
 pub fn list_dir(dir: &OwnedFd) -> io::Result<Vec<Entry>> {
     // A handle of its own: the cached one's reading position is shared by whoever uses it.
     let own = open_beneath(dir, ".", DIRECTORY)?;
-    read_entries(&own, dir)
+    let mut entries = Vec::new();
+    read_entries(&own, dir, &mut |name, kind| {
+        entries.push(Entry {
+            name: name.to_owned(),
+            kind,
+        })
+    })?;
+    Ok(entries)
 }
 
 /// The entries read through `own`, a handle of `dir` that nobody else reads from (its
-/// position moves to the end).
-fn read_entries(own: &OwnedFd, dir: &OwnedFd) -> io::Result<Vec<Entry>> {
+/// position moves to the end), given to `each` one by one.
+fn read_entries(own: &OwnedFd, dir: &OwnedFd, each: &mut dyn FnMut(&str, Kind)) -> io::Result<()> {
     use rustix::fs::FileType;
     // `getdents64` straight into a buffer: a listing is one `open`, its reads and one
     // `close` (through `opendir`, each of the 3.7 listings per tenant also cost two `fcntl`
@@ -514,14 +539,14 @@ fn read_entries(own: &OwnedFd, dir: &OwnedFd) -> io::Result<Vec<Entry>> {
     // too large for it.
     let mut buffer: Vec<u8> = Vec::with_capacity(32 * 1024);
     let mut listing = rustix::fs::RawDir::new(own, buffer.spare_capacity_mut());
-    let mut entries = Vec::new();
+    let mut count = 0;
     while let Some(entry) = listing.next() {
         let entry = entry.map_err(io::Error::from)?;
         let bytes = entry.file_name().to_bytes();
         if bytes == b"." || bytes == b".." {
             continue;
         }
-        let name = name::from_bytes(bytes).into_owned();
+        let name = name::from_bytes(bytes);
         let kind = match entry.file_type() {
             FileType::RegularFile => Kind::File,
             FileType::Directory => Kind::Dir,
@@ -532,10 +557,11 @@ fn read_entries(own: &OwnedFd, dir: &OwnedFd) -> io::Result<Vec<Entry>> {
             },
             _ => Kind::Other,
         };
-        entries.push(Entry { name, kind });
+        each(&name, kind);
+        count += 1;
     }
-    counted(entries.len() as u64);
-    Ok(entries)
+    counted(count);
+    Ok(())
 }
 
 /// The entries of a directory outside any pack, by path (one a link in a pack leads to: the

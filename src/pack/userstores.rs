@@ -15,12 +15,14 @@ pub struct Userstore {
 
 /// Numeric tenant directories under `repository/tenants`, in numeric order.
 pub fn tenant_ids(pack: &Pack) -> Result<Vec<u32>> {
-    let mut ids: Vec<u32> = pack
-        .list_subdirs(TENANTS_DIR)?
-        .iter()
-        .filter_map(|name| name.parse().ok())
-        .collect();
+    // Parsed as they are listed: 100,000 tenants' names gathered as strings and sorted
+    // first took 10 MB at the peak of a run.
+    let mut ids: Vec<u32> = Vec::new();
+    pack.each_subdir(TENANTS_DIR, &mut |name| {
+        ids.extend(name.parse::<u32>().ok())
+    })?;
     ids.sort_unstable();
+    ids.dedup();
     Ok(ids)
 }
 
