@@ -335,12 +335,12 @@ fn take_back(
     if let Some(index) = failed_index {
         let action = &mut plan.actions[index];
         action.status = Status::Failed;
-        action.reason = Some(format!("{cause:#}"));
+        action.reason = Some(format!("{cause:#}").into());
     }
-    let not_attempted = if interrupted {
-        format!("not attempted: the run was {}", cause)
+    let not_attempted: Box<str> = if interrupted {
+        format!("not attempted: the run was {}", cause).into()
     } else {
-        "not attempted: an earlier change failed".to_string()
+        "not attempted: an earlier change failed".into()
     };
     for action in plan.actions.iter_mut() {
         if action.is_change() && action.status == Status::Planned {
@@ -377,14 +377,17 @@ fn take_back(
             continue;
         }
         let home = homes.get(&action.pack).cloned().unwrap_or_default();
-        if taken_back.contains(&(home, action.seq)) {
+        if taken_back.contains(&(home, action.seq as usize)) {
             action.status = Status::Skipped;
-            action.reason = Some(format!("applied, then taken back because {why}"));
+            action.reason = Some(format!("applied, then taken back because {why}").into());
         } else {
-            action.reason = Some(format!(
-                "applied, and still in place: taking the run back failed; `{}` takes it back",
-                rollback_command(homes)
-            ));
+            action.reason = Some(
+                format!(
+                    "applied, and still in place: taking the run back failed; `{}` takes it back",
+                    rollback_command(homes)
+                )
+                .into(),
+            );
         }
     }
     let still_in_place = plan
@@ -610,7 +613,7 @@ fn prepare(
         _ => bail!("internal: a change whose effect does not match its before state"),
     };
     target.writer.queue(&Record::Begin {
-        seq: action.seq,
+        seq: action.seq as usize,
         primitive: action.primitive.to_string(),
         path: action.path.to_string(),
         effect,
@@ -633,8 +636,8 @@ mod batch_tests {
     fn plan_of(paths: &[&str]) -> Plan {
         let actions = paths
             .iter()
-            .enumerate()
-            .map(|(seq, path)| Action {
+            .zip(1..)
+            .map(|(path, seq)| Action {
                 seq,
                 primitive: "copy_file".into(),
                 action: ActionKind::Copy,

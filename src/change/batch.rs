@@ -216,7 +216,9 @@ pub(super) fn flush_and_record(
         if let Some(target) = targets.get_mut(&action.pack) {
             target
                 .writer
-                .queue(&Record::Done { seq: action.seq })
+                .queue(&Record::Done {
+                    seq: action.seq as usize,
+                })
                 .map_err(|error| (index, error))?;
         }
     }

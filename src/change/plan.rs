@@ -82,8 +82,8 @@ pub enum Content {
     /// A file on disk (in a source pack, or given by the script), expected to hash to
     /// the action's `after.sha256` when it is copied.
     File(crate::pack::SourceFile),
-    /// Bytes computed while planning (TOML edits).
-    Bytes(Vec<u8>),
+    /// Bytes computed while planning (TOML edits), shared with the views of the plan.
+    Bytes(std::sync::Arc<Vec<u8>>),
 }
 
 /// Where a copy's bytes come from, as the plan shows it: `old:repository/...` for a file of
@@ -122,8 +122,9 @@ impl<'de> Deserialize<'de> for Origin {
 /// One recorded action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Action {
-    /// Position in the plan, from 1.
-    pub seq: usize,
+    /// Position in the plan, from 1 (a `u32`: the plan is held whole, and at 100,000
+    /// tenants each byte of an action is 134 KB).
+    pub seq: u32,
     /// The primitive that asked for it (one shared name for all its actions).
     pub primitive: std::sync::Arc<str>,
     pub action: ActionKind,
@@ -138,17 +139,21 @@ pub struct Action {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effect: Option<Effect>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Box<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<FileState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<FileState>,
     /// Unified diff of an edit.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
+    pub diff: Option<Box<str>>,
     #[serde(skip)]
     pub content: Content,
 }
+
+// A plan holds one action per file it plans, whole: at 100,000 tenants each byte of an
+// action is 134 KB of the peak memory of `plan` and `run` (docs/performance.md).
+const _: () = assert!(std::mem::size_of::<Action>() <= 208);
 
 impl Action {
     /// Whether applying this action changes a file.

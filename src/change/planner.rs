@@ -238,7 +238,7 @@ impl Planner {
         let relative = files::confined_relative(relative)?;
         if let Some(planned) = self.planned(role, &relative) {
             return match &planned.content {
-                Content::Bytes(bytes) => Ok(Some(bytes.clone())),
+                Content::Bytes(bytes) => Ok(Some(bytes.to_vec())),
                 Content::File(source) => source
                     .read_parsed()
                     .map(Some)
@@ -496,9 +496,15 @@ impl Planner {
             None,
             before,
             after,
-            Content::Bytes(bytes),
+            Content::Bytes(Arc::new(bytes)),
             diff,
         ))
+    }
+
+    /// The `seq` of the next action. A plan is held in memory, some 200 bytes an action: it
+    /// runs out of memory long before it has 4 billion of them.
+    fn next_seq(&self) -> u32 {
+        u32::try_from(self.actions.len() + 1).expect("fewer than 4 billion actions in a plan")
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -530,7 +536,7 @@ impl Planner {
         if !unchanged {
             let overlaid = match &content {
                 Content::File(source) => Some(Overlaid::File(source.clone())),
-                Content::Bytes(bytes) => Some(Overlaid::Bytes(Arc::new(bytes.clone()))),
+                Content::Bytes(bytes) => Some(Overlaid::Bytes(bytes.clone())),
                 Content::None => None,
             };
             if let Some(overlaid) = overlaid {
@@ -543,7 +549,7 @@ impl Planner {
         self.progress.set(self.actions.len() + 1);
         let primitive = self.primitive_name(primitive);
         self.actions.push(Action {
-            seq: self.actions.len() + 1,
+            seq: self.next_seq(),
             primitive,
             action: kind,
             pack: role,
@@ -554,7 +560,11 @@ impl Planner {
             reason: None,
             before,
             after: Some(after),
-            diff: if unchanged { None } else { diff },
+            diff: if unchanged {
+                None
+            } else {
+                diff.map(String::into_boxed_str)
+            },
             content: if unchanged { Content::None } else { content },
         });
         if !unchanged {
@@ -653,7 +663,7 @@ impl Planner {
         self.progress.set(self.actions.len() + 1);
         let primitive = self.primitive_name(primitive);
         self.actions.push(Action {
-            seq: self.actions.len() + 1,
+            seq: self.next_seq(),
             primitive,
             action: kind,
             pack: role,
@@ -661,7 +671,7 @@ impl Planner {
             source: None,
             status,
             effect: None,
-            reason: Some(reason.to_string()),
+            reason: Some(reason.into()),
             before: None,
             after: None,
             diff: None,

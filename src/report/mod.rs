@@ -238,7 +238,7 @@ impl<'a> Outcome<'a> {
                             let shown = crate::pack::name::shown(&source.to_string()).into_owned();
                             Origin::Shown(shown.into_boxed_str())
                         });
-                        action.reason = action.reason.map(|reason| shown(&reason).into_owned());
+                        action.reason = action.reason.map(|reason| shown(&reason).into());
                         action
                     })
                     .collect(),
