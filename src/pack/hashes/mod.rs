@@ -35,7 +35,9 @@ mod sorted;
 use crate::pack::files::ContentHash;
 use crate::pack::root::{Kind, PackRoot, SourceFile, Stat};
 use anyhow::{Context, Result};
-use file::{decode, encode_to};
+#[cfg(test)]
+use file::decode;
+use file::encode_to;
 use sha2::{Digest, Sha256};
 use sorted::{keep_last_of_each, merged_by_key};
 use std::io::{Read, Write};
@@ -267,16 +269,20 @@ impl HashCache {
             let Ok((file, stat)) = root.open_file(&relative) else {
                 continue;
             };
-            let read = crate::pack::files::read_at_most(
-                file,
-                stat.size,
-                &root.path(&relative),
-                MAX_CACHE_FILE,
-                "its hash cache",
-            );
-            if let Ok(bytes) = read {
-                let contents = decode(&bytes).unwrap_or_default();
+            if stat.size > MAX_CACHE_FILE {
+                continue;
+            }
+            let mut reader = std::io::BufReader::with_capacity(64 * 1024, file.take(stat.size));
+            let contents = file::decode_from(&mut reader, stat.size).unwrap_or_default();
+            // The one pack's entries kept as decoded, not copied (19 MB at 100,000 tenants).
+            if known.is_empty() {
+                known = contents.entries.0;
+            } else {
                 known.extend(contents.entries.0);
+            }
+            if listed.is_empty() {
+                listed = contents.listed;
+            } else {
                 listed.extend(contents.listed);
             }
         }
