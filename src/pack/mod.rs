@@ -744,6 +744,48 @@ mod tests {
     }
 
     #[test]
+    fn tenants_are_numbered_from_disk_links_and_plans_sorted_once_each() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path();
+        fs::create_dir_all(home.join("bin")).expect("mkdir");
+        fs::write(home.join(VERSION_TXT), "WSO2 API Manager v3.0.0\n").expect("write");
+        let tenants = home.join(TENANTS_DIR);
+        for name in ["10", "9", "100", "2", "not-a-tenant"] {
+            fs::create_dir_all(tenants.join(name)).expect("mkdir");
+        }
+        // A file with a tenant's name is no tenant; a link to a directory in the pack is.
+        fs::write(tenants.join("7"), "file").expect("write");
+        std::os::unix::fs::symlink("2", tenants.join("3")).expect("link");
+        let pack = Pack::identify(home).expect("pack");
+        assert_eq!(
+            userstores::tenant_ids(&pack).expect("tenants"),
+            vec![2, 3, 9, 10, 100]
+        );
+
+        // Planned into a tenant on disk and into a new one: each tenant once.
+        let mut overlay = overlay::Overlay::default();
+        for path in [
+            "10/userstores/a.xml",
+            "10/userstores/b.xml",
+            "55/userstores/c.xml",
+        ] {
+            overlay.insert(
+                Arc::from(format!("{TENANTS_DIR}/{path}")),
+                Overlaid::Bytes(Arc::new(b"<x/>".to_vec())),
+            );
+        }
+        let view = pack.with_overlay(overlay);
+        assert_eq!(
+            userstores::tenant_ids(&view).expect("tenants"),
+            vec![2, 3, 9, 10, 55, 100]
+        );
+        assert_eq!(
+            view.list_subdirs(TENANTS_DIR).expect("list"),
+            ["10", "100", "2", "3", "55", "9", "not-a-tenant"]
+        );
+    }
+
+    #[test]
     fn versions_compare_numerically() {
         use std::cmp::Ordering;
         assert_eq!(compare_versions("1.10.0", "1.9.1"), Ordering::Greater);
