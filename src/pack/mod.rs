@@ -467,8 +467,8 @@ impl Pack {
     /// SHA-256 of a pack file.
     pub fn sha256(&self, relative: &str) -> Result<String> {
         let source = match self.overlay.get(relative) {
-            Some(Overlaid::File(source)) => source.clone(),
-            Some(Overlaid::Bytes(bytes)) => return Ok(crate::pack::files::sha256_bytes(bytes)),
+            Some(Overlaid::File(source)) => source,
+            Some(Overlaid::Bytes(bytes)) => return Ok(crate::pack::files::sha256_bytes(&bytes)),
             None => SourceFile::in_pack(
                 &self.root,
                 &self

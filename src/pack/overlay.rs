@@ -9,12 +9,17 @@
 //! A layer keeps its entries in two maps: those settled, a B-tree built full, and those
 //! recorded since, a small one that takes the inserts. A B-tree built one insert at a time in
 //! no order is about two thirds full (10 MB for the 134,000 user stores of 100,000 tenants
-//! against 4.7 MB built full), and rebuilding it whole at the end took a list of all its
+//! against 6 MB built full), and rebuilding it whole at the end took a list of all its
 //! entries besides (6.4 MB): the peak of `plan`. The recent map is merged into the settled one
 //! by `BTreeMap::append`, which builds the result full from the two in order without a list,
 //! each time it reaches a quarter of the settled map's size (so each entry is moved a few
 //! times in all), and at the end of a primitive that planned many files (`compact`).
+//!
+//! Most files planned are copies of the file at the same path in another pack (each
+//! tenant's user stores): an entry of one holds that pack's root alone (`Held::SamePath`),
+//! 32 bytes with its key instead of 48.
 
+use super::root::{PackRoot, SourceFile};
 use super::Overlaid;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +32,36 @@ const MAX_LAYERS: usize = 8;
 /// ones; `compact` settles a layer of at least this many entries.
 const COMPACTED_FROM: usize = 1024;
 
-type Map = BTreeMap<Arc<str>, Overlaid>;
+type Map = BTreeMap<Arc<str>, Held>;
+
+/// What a layer holds at a path: see the module's documentation.
+#[derive(Debug, Clone)]
+enum Held {
+    /// The file at the same path in the pack of this root.
+    SamePath(Arc<PackRoot>),
+    Other(Box<Overlaid>),
+}
+
+impl Held {
+    fn of(relative: &str, content: Overlaid) -> Held {
+        match content {
+            Overlaid::File(SourceFile::InPack(root, path)) if *path == *relative => {
+                Held::SamePath(root)
+            }
+            other => Held::Other(Box::new(other)),
+        }
+    }
+
+    /// The content planned at `relative`, the path it is held at.
+    fn content(&self, relative: &Arc<str>) -> Overlaid {
+        match self {
+            Held::SamePath(root) => {
+                Overlaid::File(SourceFile::InPack(root.clone(), relative.clone()))
+            }
+            Held::Other(content) => (**content).clone(),
+        }
+    }
+}
 
 /// One layer: see the module's documentation. Where a path is in both maps, the recent
 /// entry is the newer.
@@ -38,10 +72,11 @@ struct Layer {
 }
 
 impl Layer {
-    fn get(&self, relative: &str) -> Option<&Overlaid> {
+    fn get(&self, relative: &str) -> Option<Overlaid> {
         self.recent
-            .get(relative)
-            .or_else(|| self.settled.get(relative))
+            .get_key_value(relative)
+            .or_else(|| self.settled.get_key_value(relative))
+            .map(|(key, held)| held.content(key))
     }
 
     fn contains_key(&self, relative: &str) -> bool {
@@ -53,7 +88,8 @@ impl Layer {
     }
 
     fn insert(&mut self, relative: Arc<str>, content: Overlaid) {
-        self.recent.insert(relative, content);
+        let held = Held::of(&relative, content);
+        self.recent.insert(relative, held);
         if self.recent.len() >= COMPACTED_FROM && self.recent.len() * 4 >= self.settled.len() {
             self.settle();
         }
@@ -102,7 +138,7 @@ pub struct Overlay {
 
 impl Overlay {
     /// What is planned at `relative`: the newest layer's, where several have it.
-    pub fn get(&self, relative: &str) -> Option<&Overlaid> {
+    pub fn get(&self, relative: &str) -> Option<Overlaid> {
         self.layers
             .iter()
             .rev()
@@ -169,9 +205,9 @@ mod tests {
         Overlaid::Bytes(Arc::new(text.as_bytes().to_vec()))
     }
 
-    fn text(content: Option<&Overlaid>) -> Option<String> {
+    fn text(content: Option<Overlaid>) -> Option<String> {
         match content {
-            Some(Overlaid::Bytes(bytes)) => Some(String::from_utf8_lossy(bytes).into_owned()),
+            Some(Overlaid::Bytes(bytes)) => Some(String::from_utf8_lossy(&bytes).into_owned()),
             _ => None,
         }
     }
@@ -273,6 +309,47 @@ mod tests {
         assert!(planned.layers[0].recent.is_empty());
         assert_eq!(planned.layers[0].settled.len(), count);
         check(&planned);
+    }
+
+    #[test]
+    fn a_copy_from_the_same_path_is_held_by_its_root_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("t/1")).expect("mkdir");
+        std::fs::write(dir.path().join("t/1/a.xml"), "one").expect("write");
+        std::fs::write(dir.path().join("t/1/b.xml"), "two").expect("write");
+        let root = Arc::new(PackRoot::open(dir.path()).expect("root"));
+        let mut planned = Overlay::default();
+        let same: Arc<str> = "t/1/a.xml".into();
+        planned.insert(
+            same.clone(),
+            Overlaid::File(SourceFile::in_pack(&root, "t/1/a.xml")),
+        );
+        // From another path: held whole.
+        planned.insert(
+            "t/2/a.xml".into(),
+            Overlaid::File(SourceFile::in_pack(&root, "t/1/b.xml")),
+        );
+        let layer = &planned.layers[0];
+        assert!(matches!(
+            layer.recent.get("t/1/a.xml"),
+            Some(Held::SamePath(_))
+        ));
+        assert!(matches!(
+            layer.recent.get("t/2/a.xml"),
+            Some(Held::Other(_))
+        ));
+        let read = |path: &str| match planned.get(path) {
+            Some(Overlaid::File(source)) => {
+                let (mut file, _) = source.open().expect("open");
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut file, &mut text).expect("read");
+                text
+            }
+            other => panic!("{path}: {other:?}"),
+        };
+        assert_eq!(read("t/1/a.xml"), "one");
+        assert_eq!(read("t/2/a.xml"), "two");
+        assert!(planned.get("t/1/b.xml").is_none());
     }
 
     #[test]
