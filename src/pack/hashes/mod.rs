@@ -272,7 +272,7 @@ impl HashCache {
             if stat.size > MAX_CACHE_FILE {
                 continue;
             }
-            let mut reader = std::io::BufReader::with_capacity(64 * 1024, file.take(stat.size));
+            let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
             let contents = file::decode_from(&mut reader, stat.size).unwrap_or_default();
             // The one pack's entries kept as decoded, not copied (19 MB at 100,000 tenants).
             if known.is_empty() {
