@@ -688,12 +688,19 @@ pub fn strip_xml_comments(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A directory that identifies as a pack of `version`.
+    fn pack_home(version: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::create_dir_all(dir.path().join("bin")).expect("mkdir");
+        let text = format!("WSO2 API Manager v{version}\n");
+        fs::write(dir.path().join(VERSION_TXT), text).expect("write");
+        dir
+    }
+
     #[test]
     fn the_overlay_adds_planned_files_to_what_finders_see() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = pack_home("2.0.0");
         let home = dir.path();
-        fs::create_dir_all(home.join("bin")).expect("mkdir");
-        fs::write(home.join(VERSION_TXT), "WSO2 API Manager v2.0.0\n").expect("write");
         fs::create_dir_all(home.join("a/b")).expect("mkdir");
         fs::write(home.join("a/b/on-disk.xml"), "disk").expect("write");
         let source = home.join("elsewhere.jks");
@@ -745,10 +752,8 @@ mod tests {
 
     #[test]
     fn tenants_are_numbered_from_disk_links_and_plans_sorted_once_each() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = pack_home("3.0.0");
         let home = dir.path();
-        fs::create_dir_all(home.join("bin")).expect("mkdir");
-        fs::write(home.join(VERSION_TXT), "WSO2 API Manager v3.0.0\n").expect("write");
         let tenants = home.join(TENANTS_DIR);
         for name in ["10", "9", "100", "2", "not-a-tenant"] {
             fs::create_dir_all(tenants.join(name)).expect("mkdir");
