@@ -368,8 +368,8 @@ impl Planner {
                 Ok(())
             },
         )?;
-        // The views' map of what was planned here, built in the order the tenants were
-        // listed, rebuilt full (half the memory at 100,000 tenants).
+        // The views' map of what was planned here: its last recent entries settled into the
+        // full map (see `pack::overlay`).
         if let Some(overlay) = self.overlays.get_mut(&to_role) {
             overlay.compact();
         }

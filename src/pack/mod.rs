@@ -495,14 +495,7 @@ impl Pack {
     /// The entries of a directory of the pack on disk; a directory reached through a link
     /// is listed where it leads (what is in it is then refused or followed one by one).
     fn entries(&self, relative: &str) -> Result<Vec<root::Entry>> {
-        let mut entries = Vec::new();
-        self.each_entry(relative, &mut |name, kind| {
-            entries.push(root::Entry {
-                name: name.to_owned(),
-                kind,
-            })
-        })?;
-        Ok(entries)
+        root::gathered(|each| self.each_entry(relative, each))
     }
 
     /// `entries` given to `each` one by one as they are read, not gathered.

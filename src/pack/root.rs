@@ -360,14 +360,7 @@ impl PackRoot {
     /// are listed once, and a second handle for the listing was a quarter of a no-op run's
     /// system calls.
     pub fn list(&self, relative: &str) -> io::Result<Vec<Entry>> {
-        let mut entries = Vec::new();
-        self.list_each(relative, &mut |name, kind| {
-            entries.push(Entry {
-                name: name.to_owned(),
-                kind,
-            })
-        })?;
-        Ok(entries)
+        gathered(|each| self.list_each(relative, each))
     }
 
     /// `list` without the list: each entry's name and kind given to `each` as it is read (a
@@ -519,8 +512,15 @@ pub fn open_file_at(dir: &OwnedFd, entry: &str, shown: &Path) -> io::Result<(Fil
 pub fn list_dir(dir: &OwnedFd) -> io::Result<Vec<Entry>> {
     // A handle of its own: the cached one's reading position is shared by whoever uses it.
     let own = open_beneath(dir, ".", DIRECTORY)?;
+    gathered(|each| read_entries(&own, dir, each))
+}
+
+/// The entries a listing gives `each` one by one, gathered.
+pub fn gathered<E>(
+    list: impl FnOnce(&mut dyn FnMut(&str, Kind)) -> Result<(), E>,
+) -> Result<Vec<Entry>, E> {
     let mut entries = Vec::new();
-    read_entries(&own, dir, &mut |name, kind| {
+    list(&mut |name, kind| {
         entries.push(Entry {
             name: name.to_owned(),
             kind,
