@@ -203,15 +203,16 @@ fn sync_filesystems(trees: &[TargetTree]) -> Result<()> {
 pub(super) fn flush_and_record(
     trees: &BTreeMap<Role, TargetTree>,
     actions: &[crate::change::plan::Action],
-    performed: Vec<usize>,
+    performed: Vec<u32>,
     targets: &mut BTreeMap<Role, Target>,
 ) -> Result<(), (usize, anyhow::Error)> {
     let Some(&last) = performed.last() else {
         return Ok(());
     };
+    let last = last as usize;
     let trees: Vec<TargetTree> = trees.values().cloned().collect();
     sync_filesystems(&trees).map_err(|error| (last, error))?;
-    for index in performed {
+    for index in performed.into_iter().map(|index| index as usize) {
         let action = &actions[index];
         if let Some(target) = targets.get_mut(&action.pack) {
             target
