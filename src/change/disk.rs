@@ -106,6 +106,27 @@ fn unnamed_file(dir: &OwnedFd, shown: &str, mode: u32) -> Result<Option<(File, b
     }
 }
 
+/// An unnamed file in `dir` to read and write scratch data (`O_TMPFILE`, private): nobody
+/// else can open it, and it is gone once closed, however the process ends. `None` where the
+/// kernel or the filesystem cannot make one. The hash cache spools what a run learns into
+/// one (`pack::hashes`).
+#[cfg(target_os = "linux")]
+pub fn scratch_file(dir: &OwnedFd) -> Option<File> {
+    nix::fcntl::openat(
+        dir.as_fd(),
+        ".",
+        OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .ok()
+    .map(File::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn scratch_file(_dir: &OwnedFd) -> Option<File> {
+    None
+}
+
 #[cfg(target_os = "linux")]
 fn write_unnamed(
     dir: &OwnedFd,
@@ -613,6 +634,26 @@ mod tests {
                 size: bytes.len() as u64,
             },
         )
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_scratch_file_is_read_and_written_and_leaves_no_name() {
+        use std::os::unix::fs::FileExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = PackRoot::open(dir.path()).expect("open");
+        let scratch = scratch_file(&root.dir("").expect("home")).expect("an unnamed file");
+        scratch.write_all_at(b"spooled", 3).expect("write");
+        let mut back = [0u8; 7];
+        scratch.read_exact_at(&mut back, 3).expect("read");
+        assert_eq!(&back, b"spooled");
+        assert!(list_dir(dir.path()).expect("list").is_empty());
+        // Made private.
+        let mode = scratch.metadata().expect("fstat").permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
     }
 
     #[test]

@@ -249,6 +249,18 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         Some(run_id) => Some(lock_targets(&slots, run_id)?),
         None => None,
     };
+    // What the run learns for the hash cache is spooled into a target's state directory,
+    // which the lock made, rather than held until the end.
+    if locks.is_some() {
+        if let Some(slot) = slots.iter().find(|slot| slot.target) {
+            if let Ok(dir) = slot.pack.root.dir(crate::pack::STATE_DIR) {
+                let scratch = crate::change::disk::scratch_file;
+                if let (Some(entries), Some(listed)) = (scratch(&dir), scratch(&dir)) {
+                    hashes.spill_into(entries, listed);
+                }
+            }
+        }
+    }
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {
         let runs = journal::read_runs_as(&slot.pack.home, journal::Read::Standing)?;

@@ -222,3 +222,53 @@ fn a_listing_is_not_kept_of_folders_changed_just_before_the_run() {
     assert!(text.contains(TENANTS_API_FILES), "{text}");
     assert_eq!(hash_cache_listed_tenants(&packs.new), Vec::<u32>::new());
 }
+
+#[test]
+fn what_a_large_run_learns_is_spooled_and_saved_whole() {
+    // 1,500 more tenants of one user store each: the run learns some 3,000 hashes (each
+    // copy's source and the copy), past the 256 KiB of them it holds before it spools the
+    // rest into an unnamed file in the state directory.
+    let packs = aged();
+    let template = fs::read_to_string(packs.old.join(USERSTORE)).expect("read a user store");
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let store = |id: u32| format!("repository/tenants/{id}/userstores/site_example_com.xml");
+    for id in 100..1600 {
+        let path = packs.old.join(store(id));
+        fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        fs::write(&path, template.replace("partner", &format!("site{id}"))).expect("write");
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(hour_ago))
+            .expect("set the time");
+    }
+    // Settled, so that the sources read are learnt too.
+    std::thread::sleep(Duration::from_millis(2300));
+    let first = run(&packs);
+    assert!(first.contains(&format!("new:{}", store(1599))), "{first}");
+
+    // Every copy is in the saved cache: the first learnt (spooled) and the last (held).
+    for id in [100, 101, 850, 1598, 1599] {
+        let copy = fs::metadata(packs.new.join(store(id))).expect("stat the copy");
+        assert!(hash_cache_covers(&packs.new, &copy), "tenant {id}");
+    }
+    // So are the sources read while planning, and the next run reads nothing to know
+    // that there is nothing to do.
+    let source = fs::metadata(packs.old.join(store(100))).expect("stat the source");
+    assert!(hash_cache_covers(&packs.new, &source), "a source read");
+    let text = run(&packs);
+    assert!(text.contains("nothing to do"), "{text}");
+    // The spool leaves nothing behind.
+    let left: Vec<String> = fs::read_dir(packs.new.join(".apim-migrate"))
+        .expect("list the state directory")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name != "hashes" && name != "runs")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -10,66 +10,95 @@ use std::io::{Read, Write};
 const MAGIC_V1: &[u8; 8] = b"APIMHC01";
 /// File hashes, their count first, then `Listed` records.
 const MAGIC: &[u8; 8] = b"APIMHC02";
-const ENTRY: usize = 7 * 8 + 32;
-const LISTED: usize = 8 + 4 + 4 + 4 + 4 + 16;
+pub(super) const ENTRY: usize = 7 * 8 + 32;
+pub(super) const LISTED: usize = 8 + 4 + 4 + 4 + 4 + 16;
 const TRAILER: usize = 32;
 
-/// Writes `count` `entries` and then `listed` in the cache file's format, its checksum last.
-pub(super) fn encode_to<'a>(
-    count: usize,
-    entries: impl Iterator<Item = &'a Entry>,
-    listed: impl Iterator<Item = &'a Listed>,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let mut check = Sha256::new();
-    let mut put = |bytes: &[u8]| -> std::io::Result<()> {
-        check.update(bytes);
-        out.write_all(bytes)
-    };
-    put(MAGIC)?;
-    put(&(count as u64).to_le_bytes())?;
-    let mut entry = [0u8; ENTRY];
-    for Entry {
+/// A cache file being written: its magic and count of file entries, then that many entries,
+/// then `Listed` records, each given whole or as bytes already encoded (`entry_bytes`,
+/// `listed_bytes`); `finish` puts the checksum of all of it last.
+pub(super) struct Writer<'o> {
+    check: Sha256,
+    out: &'o mut dyn Write,
+}
+
+impl<'o> Writer<'o> {
+    /// Starts a file of `count` file entries.
+    pub(super) fn start(out: &'o mut dyn Write, count: usize) -> std::io::Result<Writer<'o>> {
+        let mut writer = Writer {
+            check: Sha256::new(),
+            out,
+        };
+        writer.bytes(MAGIC)?;
+        writer.bytes(&(count as u64).to_le_bytes())?;
+        Ok(writer)
+    }
+
+    /// Records encoded already, whole ones only.
+    pub(super) fn bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.check.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    pub(super) fn entry(&mut self, entry: &Entry) -> std::io::Result<()> {
+        self.bytes(&entry_bytes(entry))
+    }
+
+    pub(super) fn listed(&mut self, listed: &Listed) -> std::io::Result<()> {
+        self.bytes(&listed_bytes(listed))
+    }
+
+    /// The checksum, last.
+    pub(super) fn finish(self) -> std::io::Result<()> {
+        let check = self.check.finalize();
+        self.out.write_all(&check)
+    }
+}
+
+/// A file entry as the file holds it.
+pub(super) fn entry_bytes(
+    Entry {
         key: (dev, ino),
         stamp,
         sha256,
-    } in entries
-    {
-        let (mtime, ctime) = (parts(stamp.mtime), parts(stamp.ctime));
-        let numbers = [*dev, *ino, stamp.size]
-            .map(u64::to_le_bytes)
-            .into_iter()
-            .chain([mtime.0, mtime.1, ctime.0, ctime.1].map(i64::to_le_bytes));
-        for (index, number) in numbers.enumerate() {
-            entry[index * 8..index * 8 + 8].copy_from_slice(&number);
-        }
-        entry[7 * 8..].copy_from_slice(sha256);
-        put(&entry)?;
+    }: &Entry,
+) -> [u8; ENTRY] {
+    let mut entry = [0u8; ENTRY];
+    let (mtime, ctime) = (parts(stamp.mtime), parts(stamp.ctime));
+    let numbers = [*dev, *ino, stamp.size]
+        .map(u64::to_le_bytes)
+        .into_iter()
+        .chain([mtime.0, mtime.1, ctime.0, ctime.1].map(i64::to_le_bytes));
+    for (index, number) in numbers.enumerate() {
+        entry[index * 8..index * 8 + 8].copy_from_slice(&number);
     }
+    entry[7 * 8..].copy_from_slice(sha256);
+    entry
+}
+
+/// A `Listed` record as the file holds it.
+pub(super) fn listed_bytes(listed: &Listed) -> [u8; LISTED] {
     let mut record = [0u8; LISTED];
-    for listed in listed {
-        record[..8].copy_from_slice(&listed.context.to_le_bytes());
-        record[8..12].copy_from_slice(&listed.tenant.to_le_bytes());
-        record[12..16].copy_from_slice(&u32::from(listed.folders).to_le_bytes());
-        record[16..20].copy_from_slice(&listed.stock.to_le_bytes());
-        record[20..24].copy_from_slice(&listed.api_own.to_le_bytes());
-        record[24..].copy_from_slice(&listed.stamps);
-        put(&record)?;
-    }
-    let check = check.finalize();
-    out.write_all(&check)
+    record[..8].copy_from_slice(&listed.context.to_le_bytes());
+    record[8..12].copy_from_slice(&listed.tenant.to_le_bytes());
+    record[12..16].copy_from_slice(&u32::from(listed.folders).to_le_bytes());
+    record[16..20].copy_from_slice(&listed.stock.to_le_bytes());
+    record[20..24].copy_from_slice(&listed.api_own.to_le_bytes());
+    record[24..].copy_from_slice(&listed.stamps);
+    record
 }
 
 #[cfg(test)]
 pub(super) fn encode(contents: &Contents) -> Vec<u8> {
     let mut bytes = Vec::new();
-    encode_to(
-        contents.entries.0.len(),
-        contents.entries.0.iter(),
-        contents.listed.iter(),
-        &mut bytes,
-    )
-    .expect("written to memory");
+    let mut writer = Writer::start(&mut bytes, contents.entries.0.len()).expect("in memory");
+    for entry in &contents.entries.0 {
+        writer.entry(entry).expect("in memory");
+    }
+    for listed in &contents.listed {
+        writer.listed(listed).expect("in memory");
+    }
+    writer.finish().expect("in memory");
     bytes
 }
 
@@ -254,8 +283,10 @@ mod tests {
             sha256: [8; 32],
         };
         let mut bytes = MAGIC_V1.to_vec();
-        let mut current = Vec::new();
-        encode_to(1, [entry].iter(), [].iter(), &mut current).expect("written to memory");
+        let current = encode(&Contents {
+            entries: Entries(vec![entry]),
+            listed: Vec::new(),
+        });
         // The version before: its magic, the entries without their count, its checksum.
         bytes.extend_from_slice(&current[16..16 + ENTRY]);
         let check = Sha256::digest(&bytes);

@@ -1,6 +1,6 @@
-//! Sorting and merging what the hash cache holds by key, without a second copy of it: at
-//! 100,000 tenants a first run saves 270,000 entries, and a buffer the size of half of them
-//! was its peak of memory.
+//! Sorting what the hash cache holds by key, without a second copy of it: at 100,000 tenants
+//! a cache file holds 270,000 entries, and a buffer the size of half of them was once the
+//! peak of memory of a first run.
 
 /// Sorts `items` by `key` and keeps, of those with the same key, the one given last. Their
 /// positions are sorted, not the items, which are then moved in place: a stable sort of the
@@ -53,21 +53,6 @@ pub(super) fn keep_last_of_each<T: Copy, K: Ord>(items: &mut Vec<T>, key: impl F
     items.truncate(kept);
 }
 
-/// The records of two sequences sorted by key, in order of key (of one key, `first`'s
-/// before `second`'s).
-pub(super) fn merged_by_key<'a, T: 'a, K: Ord>(
-    first: impl Iterator<Item = &'a T>,
-    second: impl Iterator<Item = &'a T>,
-    key: impl Fn(&T) -> K,
-) -> impl Iterator<Item = &'a T> {
-    let (mut first, mut second) = (first.peekable(), second.peekable());
-    std::iter::from_fn(move || match (first.peek(), second.peek()) {
-        (Some(one), Some(other)) if key(other) < key(one) => second.next(),
-        (Some(_), _) => first.next(),
-        (None, _) => second.next(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,22 +91,5 @@ mod tests {
             keep_last_of_each(&mut sorted, |item| item.0);
             assert_eq!(sorted, plain, "{len} items, {keys} keys");
         }
-    }
-
-    #[test]
-    fn two_sequences_sorted_by_key_are_merged_in_order_of_key() {
-        let key = |item: &(u64, u32, u8)| (item.0, item.1);
-        let known = [(1, 1, 0), (1, 5, 0), (2, 3, 0)];
-        let learnt = [(1, 2, 1), (1, 9, 1), (2, 1, 1), (3, 0, 1)];
-        let merged: Vec<(u64, u32)> = merged_by_key(known.iter(), learnt.iter(), key)
-            .map(key)
-            .collect();
-        assert_eq!(
-            merged,
-            [(1, 1), (1, 2), (1, 5), (1, 9), (2, 1), (2, 3), (3, 0)]
-        );
-        // Either side alone, or empty.
-        assert_eq!(merged_by_key(known.iter(), [].iter(), key).count(), 3);
-        assert_eq!(merged_by_key([].iter(), learnt.iter(), key).count(), 4);
     }
 }
