@@ -223,14 +223,45 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         request.packs.profile.as_deref(),
         request.packs.old_profile.as_deref(),
     )?;
+    let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
+    header.check_packs(&script.name, &given)?;
+
+    // A run locks its targets before it reads their history, their hash caches or plans, so
+    // that nothing changes between the plan and its application.
+    let run_id = apply.then(journal::new_run_id);
+    let locks = match &run_id {
+        Some(run_id) => Some(lock_targets(&slots, run_id)?),
+        None => None,
+    };
     // The hashes of files known from the targets' earlier runs, for all the packs; only a
     // run keeps what it learns, to save it.
-    let hashes = crate::pack::hashes::HashCache::load(
+    let mut hashes = crate::pack::hashes::HashCache::load(
         slots
             .iter()
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.root.as_ref()),
     );
+    // A run moves what it loaded, and spools what it learns, into unnamed files in a
+    // target's state directory (which the lock made) rather than holding them to the end; a
+    // plan moves what it loaded where the directory is there and takes one (nothing of it
+    // is left: no other process can open the file, no name is made, and it is gone when
+    // the command ends).
+    let state_dir = slots
+        .iter()
+        .find(|slot| slot.target)
+        .and_then(|slot| slot.pack.root.dir(crate::pack::STATE_DIR).ok());
+    if let Some(dir) = state_dir {
+        let scratch = || crate::change::disk::scratch_file(&dir);
+        if locks.is_some() {
+            if let [Some(known), Some(entries), Some(listed)] = [scratch(), scratch(), scratch()] {
+                hashes.spill_into([known, entries, listed]);
+            }
+        } else if !hashes.knows_none() {
+            if let Some(known) = scratch() {
+                hashes.move_known_to(known);
+            }
+        }
+    }
     let hashes = std::sync::Arc::new(if apply {
         hashes
     } else {
@@ -238,28 +269,6 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
     });
     for slot in &mut slots {
         slot.pack.hashes = hashes.clone();
-    }
-    let given: Vec<(Role, &Pack)> = slots.iter().map(|slot| (slot.role, &slot.pack)).collect();
-    header.check_packs(&script.name, &given)?;
-
-    // A run locks its targets before it reads their history or plans, so that nothing
-    // changes between the plan and its application.
-    let run_id = apply.then(journal::new_run_id);
-    let locks = match &run_id {
-        Some(run_id) => Some(lock_targets(&slots, run_id)?),
-        None => None,
-    };
-    // What the run learns for the hash cache is spooled into a target's state directory,
-    // which the lock made, rather than held until the end.
-    if locks.is_some() {
-        if let Some(slot) = slots.iter().find(|slot| slot.target) {
-            if let Ok(dir) = slot.pack.root.dir(crate::pack::STATE_DIR) {
-                let scratch = crate::change::disk::scratch_file;
-                if let (Some(entries), Some(listed)) = (scratch(&dir), scratch(&dir)) {
-                    hashes.spill_into(entries, listed);
-                }
-            }
-        }
     }
     let mut history = Vec::new();
     for slot in slots.iter().filter(|slot| slot.target) {

@@ -6,6 +6,7 @@
 use crate::support::library::{hash_cache_covers, hash_cache_listed_tenants};
 use crate::support::*;
 use std::fs::{self, File};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -32,6 +33,17 @@ fn aged() -> Packs {
 
 fn cache(packs: &Packs) -> PathBuf {
     packs.new.join(".apim-migrate").join("hashes")
+}
+
+/// The keys (device, inode) of the file entries of the hash cache of the new pack, in the
+/// order of the file: after its magic and their count, 88 bytes each, the key first.
+fn cache_keys(packs: &Packs) -> Vec<(u64, u64)> {
+    let bytes = fs::read(cache(packs)).expect("read the cache");
+    let number = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let count = number(8) as usize;
+    (0..count)
+        .map(|index| (number(16 + index * 88), number(16 + index * 88 + 8)))
+        .collect()
 }
 
 fn run(packs: &Packs) -> String {
@@ -256,8 +268,41 @@ fn what_a_large_run_learns_is_spooled_and_saved_whole() {
     // that there is nothing to do.
     let source = fs::metadata(packs.old.join(store(100))).expect("stat the source");
     assert!(hash_cache_covers(&packs.new, &source), "a source read");
+    let learnt = cache_keys(&packs);
+    let saved_first = fs::metadata(cache(&packs)).expect("stat the cache");
     let text = run(&packs);
     assert!(text.contains("nothing to do"), "{text}");
+    // The no-op moved what it loaded to an unnamed file, looked each file up there, and
+    // saved what it found true as read back from there, first and in the order of their
+    // keys: among them every user store copied and its copy. (A file it had read instead
+    // would have been learnt again, and saved after them in the order read.)
+    let saved = cache_keys(&packs);
+    let saved_again = fs::metadata(cache(&packs)).expect("stat the cache");
+    assert_ne!(
+        saved_again.ino(),
+        saved_first.ino(),
+        "the cache is saved again"
+    );
+    let mut first = learnt.clone();
+    first.sort_unstable();
+    let known = |key: &(u64, u64)| first.binary_search(key).is_ok();
+    let confirmed: Vec<(u64, u64)> = saved.iter().copied().take_while(known).collect();
+    assert!(
+        confirmed.windows(2).all(|pair| pair[0] < pair[1]),
+        "found true, in the order of their keys"
+    );
+    for id in 100..1600 {
+        for pack in [&packs.old, &packs.new] {
+            let file = fs::metadata(pack.join(store(id))).expect("stat a user store");
+            assert!(
+                confirmed.binary_search(&(file.dev(), file.ino())).is_ok(),
+                "tenant {id} in {}: found true among {} of {} entries",
+                pack.display(),
+                confirmed.len(),
+                first.len()
+            );
+        }
+    }
     // The spool leaves nothing behind.
     let left: Vec<String> = fs::read_dir(packs.new.join(".apim-migrate"))
         .expect("list the state directory")

@@ -189,7 +189,7 @@ fn listed_of(chunk: &[u8; LISTED]) -> Option<Listed> {
 
 /// A file entry; `None` for times no `stat` gives (nanoseconds out of range) or that 64 bits
 /// of nanoseconds cannot hold: such an entry matches no file and is left out.
-fn entry_of(chunk: &[u8; ENTRY]) -> Option<Entry> {
+pub(super) fn entry_of(chunk: &[u8; ENTRY]) -> Option<Entry> {
     let word = |index: usize| -> [u8; 8] {
         let mut out = [0u8; 8];
         out.copy_from_slice(&chunk[index * 8..index * 8 + 8]);

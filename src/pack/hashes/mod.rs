@@ -30,6 +30,7 @@
 //! agreeing, so a stale file (an older copy, another pack's) can only miss.
 
 mod file;
+mod known;
 mod listed;
 mod sorted;
 mod spool;
@@ -40,6 +41,7 @@ use anyhow::{Context, Result};
 #[cfg(test)]
 use file::decode;
 use file::{entry_bytes, listed_bytes, Writer, ENTRY, LISTED};
+use known::Known;
 use listed::keep_last_of_each_listed;
 pub use listed::Listed;
 use sha2::{Digest, Sha256};
@@ -121,6 +123,7 @@ impl Entries {
         self.0.binary_search_by_key(&key, |entry| entry.key).ok()
     }
 
+    #[cfg(test)]
     fn get(&self, key: Key) -> Option<&Entry> {
         self.index_of(key).map(|index| &self.0[index])
     }
@@ -183,7 +186,8 @@ struct Contents {
 /// The hashes known from earlier runs, and those confirmed or learnt by this one.
 #[derive(Debug)]
 pub struct HashCache {
-    known: Entries,
+    /// The entries known from earlier runs: held as read, or moved to a file (`spill_into`).
+    known: Known,
     /// The tenants' gateway folders known from earlier runs, sorted by key.
     known_listed: Vec<Listed>,
     /// Those this run found true (indexes in `known_listed`) or learnt: saved.
@@ -205,7 +209,7 @@ pub struct HashCache {
 impl Default for HashCache {
     fn default() -> Self {
         HashCache {
-            known: Entries::default(),
+            known: Known::default(),
             known_listed: Vec::new(),
             confirmed_listed: Mutex::new(Vec::new()),
             seen_listed: Mutex::new(Spool::default()),
@@ -246,7 +250,7 @@ impl HashCache {
                 listed.extend(contents.listed);
             }
         }
-        cache.known = Entries::of(known);
+        cache.known = Known::Memory(Entries::of(known));
         keep_last_of_each_listed(&mut listed);
         cache.known_listed = listed;
         cache
@@ -257,14 +261,27 @@ impl HashCache {
         self.recording
     }
 
-    /// Spools the entries and the listings this run learns into two unnamed files
-    /// (`change::disk::scratch_file`), instead of holding all of them in memory until they
-    /// are saved.
-    pub fn spill_into(&self, entries: std::fs::File, listed: std::fs::File) {
-        if let Ok(mut seen) = self.seen.lock() {
+    /// Whether no entries are known from earlier runs.
+    pub fn knows_none(&self) -> bool {
+        self.known.len() == 0
+    }
+
+    /// Moves the entries known from earlier runs to `file`, an unnamed file (made by
+    /// `change::disk::scratch_file`), from which they are looked up a block at a time,
+    /// instead of holding them in memory.
+    pub fn move_known_to(&mut self, file: std::fs::File) {
+        self.known.move_to(file);
+    }
+
+    /// Moves the entries known from earlier runs to one unnamed file (`move_known_to`), and
+    /// spools the entries and the listings this run learns into two others, instead of
+    /// holding all of them in memory until the cache is saved.
+    pub fn spill_into(&mut self, [known, entries, listed]: [std::fs::File; 3]) {
+        self.move_known_to(known);
+        if let Ok(seen) = self.seen.get_mut() {
             seen.spill_into(entries);
         }
-        if let Ok(mut seen) = self.seen_listed.lock() {
+        if let Ok(seen) = self.seen_listed.get_mut() {
             seen.spill_into(listed);
         }
     }
@@ -329,8 +346,8 @@ impl HashCache {
     /// Whether an entry read matches this `stat` of a file.
     pub fn covers(&self, stat: &Stat) -> bool {
         self.known
-            .get(key(stat))
-            .is_some_and(|entry| Some(entry.stamp) == Stamp::of(stat))
+            .find(key(stat))
+            .is_some_and(|(_, entry)| Some(entry.stamp) == Stamp::of(stat))
     }
 
     /// The SHA-256 of the regular file `source`, whose `stat` (taken before this call) is
@@ -338,8 +355,7 @@ impl HashCache {
     pub fn sha256_file(&self, source: &SourceFile, stat: &Stat) -> Result<ContentHash> {
         let key = key(stat);
         let stamp = Stamp::of(stat);
-        if let Some(index) = self.known.index_of(key) {
-            let known = &self.known.0[index];
+        if let Some((index, known)) = self.known.find(key) {
             if Some(known.stamp) == stamp {
                 if self.recording {
                     if let Ok(mut confirmed) = self.confirmed.lock() {
@@ -471,12 +487,15 @@ impl HashCache {
         // was known, and the latest learnt over an earlier one, with nothing sorted here.
         // (Sorted and merged here, the learnt entries were held whole until the end of the
         // run: 19 MB of its peak at 100,000 tenants.)
-        let known = confirmed
-            .iter()
-            .filter_map(|&index| self.known.0.get(index as usize));
-        let mut file = Writer::start(out, known.clone().count() + seen.len())?;
-        for entry in known {
-            file.entry(entry)?;
+        confirmed.retain(|&index| (index as usize) < self.known.len());
+        let mut file = Writer::start(out, confirmed.len() + seen.len())?;
+        for &index in confirmed.iter() {
+            // Read back from the file the entries were moved to: one that cannot be read
+            // now fails the save, which leaves the cache as it was.
+            let entry = self.known.get(index as usize).ok_or_else(|| {
+                std::io::Error::other("the hash cache's entries could not be read back")
+            })?;
+            file.entry(&entry)?;
         }
         seen.each_batch(&mut |records| file.bytes(records))?;
         for listed in confirmed_listed
@@ -597,7 +616,7 @@ mod tests {
 
         // Saved: what this run learnt of a file wins over what an earlier run said of it.
         let cache = HashCache {
-            known: Entries::of(vec![entry((1, 4), 4, 4), entry((7, 7), 7, 7)]),
+            known: Known::Memory(Entries::of(vec![entry((1, 4), 4, 4), entry((7, 7), 7, 7)])),
             confirmed: Mutex::new(vec![1, 0, 1]),
             ..HashCache::default()
         };
