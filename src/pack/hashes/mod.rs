@@ -186,7 +186,7 @@ struct Contents {
 /// The hashes known from earlier runs, and those confirmed or learnt by this one.
 #[derive(Debug)]
 pub struct HashCache {
-    /// The entries known from earlier runs: held as read, or moved to a file (`spill_into`).
+    /// The entries known from earlier runs: held as read, or moved to a file (`move_known_to`).
     known: Known,
     /// The tenants' gateway folders known from earlier runs, sorted by key.
     known_listed: Vec<Listed>,
