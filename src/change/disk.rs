@@ -108,8 +108,8 @@ fn unnamed_file(dir: &OwnedFd, shown: &str, mode: u32) -> Result<Option<(File, b
 
 /// An unnamed file in `dir` to read and write scratch data (`O_TMPFILE`, private): nobody
 /// else can open it, and it is gone once closed, however the process ends. `None` where the
-/// kernel or the filesystem cannot make one. The hash cache spools what a run learns into
-/// one (`pack::hashes`).
+/// kernel or the filesystem cannot make one. The hash cache keeps in them the entries a run
+/// or a plan loaded and what a run learns (`pack::hashes`).
 #[cfg(target_os = "linux")]
 pub fn scratch_file(dir: &OwnedFd) -> Option<File> {
     nix::fcntl::openat(
