@@ -1,7 +1,7 @@
-//! The entries earlier runs recorded, as a run looks them up: in memory as they were read,
-//! or, once a run has a state directory to put them in, moved to an unnamed file there
-//! (`change::disk::scratch_file`: nobody else can open it, and it is gone when the run ends,
-//! however it ends), sorted, with only the first key of each block of `BLOCK` entries and
+//! The entries earlier runs recorded, as a run or a plan looks them up: in memory as they
+//! were read, or, where a target's state directory can take them, moved to an unnamed file
+//! there (`change::disk::scratch_file`: nobody else can open it, and it is gone when the
+//! command ends, however it ends), sorted, with only the first key of each block of `BLOCK` entries and
 //! the blocks read lately held in memory. A no-op run at 100,000 tenants loads 270,000
 //! entries (19 MB), which it needs from the start of planning, where it looks up each
 //! source and each copy, to the end, where it saves those it found true: held whole, they
@@ -108,12 +108,12 @@ impl Known {
             }
             written += buffer.len() as u64;
         }
-        // Shrunk before it is freed. glibc raises the size from which it maps a block of its
-        // own instead of taking it from the heap to the size of the largest mapped block
-        // freed (up to 32 MiB): after these 19 MB were freed whole, the plan's vectors, as
-        // they grew, came from the heap, and the holes they left there were 6 MB of a no-op's
+        // Shrunk before it is freed. glibc raises its mmap threshold (the size from which it
+        // maps a block of its own rather than carving it from the heap) to the size of a
+        // mapped block freed, up to 32 MiB: after these 19 MB were freed whole, the plan's
+        // vectors grew inside the heap, and the holes they left there were 6 MB of a no-op's
         // peak at 100,000 tenants. Shrunk, the block is remapped to one page, then freed as
-        // one.
+        // one, below the threshold.
         entries.0.truncate(1);
         entries.0.shrink_to_fit();
         *self = Known::Disk(OnDisk {
