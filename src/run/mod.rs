@@ -241,24 +241,24 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
             .filter(|slot| slot.target)
             .map(|slot| slot.pack.root.as_ref()),
     );
-    // A run moves what it loaded, and spools what it learns, into unnamed files in a
-    // target's state directory (which the lock made) rather than holding them to the end; a
-    // plan moves what it loaded where the directory is there and takes one (nothing of it
-    // is left: no other process can open the file, no name is made, and it is gone when
-    // the command ends).
+    // What was loaded is moved, and what a run learns is spooled, into unnamed files in a
+    // target's state directory (which a run's lock made; a plan uses it where it is there)
+    // rather than held to the end: nothing of them is left, as no other process can open
+    // them, no name is made, and they are gone when the command ends.
     let state_dir = slots
         .iter()
         .find(|slot| slot.target)
         .and_then(|slot| slot.pack.root.dir(crate::pack::STATE_DIR).ok());
     if let Some(dir) = state_dir {
         let scratch = || crate::change::disk::scratch_file(&dir);
-        if locks.is_some() {
-            if let [Some(known), Some(entries), Some(listed)] = [scratch(), scratch(), scratch()] {
-                hashes.spill_into([known, entries, listed]);
-            }
-        } else if !hashes.knows_none() {
+        if !hashes.knows_none() {
             if let Some(known) = scratch() {
                 hashes.move_known_to(known);
+            }
+        }
+        if locks.is_some() {
+            if let [Some(entries), Some(listed)] = [scratch(), scratch()] {
+                hashes.spill_into([entries, listed]);
             }
         }
     }

@@ -273,11 +273,9 @@ impl HashCache {
         self.known.move_to(file);
     }
 
-    /// Moves the entries known from earlier runs to one unnamed file (`move_known_to`), and
-    /// spools the entries and the listings this run learns into two others, instead of
-    /// holding all of them in memory until the cache is saved.
-    pub fn spill_into(&mut self, [known, entries, listed]: [std::fs::File; 3]) {
-        self.move_known_to(known);
+    /// Spools the entries and the listings this run learns into two unnamed files (made as
+    /// `move_known_to`'s), instead of holding all of them in memory until they are saved.
+    pub fn spill_into(&mut self, [entries, listed]: [std::fs::File; 2]) {
         if let Ok(seen) = self.seen.get_mut() {
             seen.spill_into(entries);
         }
