@@ -28,6 +28,8 @@ use std::process::ExitCode;
 /// `--json`, the error document if the command printed none), and gives the exit code (see
 /// `error::Failure`; `plan --detailed-exitcode` turns every error into 1).
 pub fn main() -> ExitCode {
+    // First, while the process has one thread (see `pack::descriptors`).
+    let descriptors = crate::pack::descriptors::prepare();
     let raw: Vec<OsString> = std::env::args_os().collect();
     let detailed = has_flag(&raw, "--detailed-exitcode");
     let command = <Cli as clap::CommandFactory>::command().color(match color_in(&raw) {
@@ -51,6 +53,13 @@ pub fn main() -> ExitCode {
         cli.quiet,
     );
     crate::report::log::init(cli.verbose, cli.quiet);
+    tracing::debug!(
+        "open files: soft limit {} (was {}), {} directory handles kept per pack, descriptor table of {}",
+        descriptors.limit,
+        descriptors.limit_before,
+        descriptors.cached_dirs,
+        descriptors.table
+    );
     let name = cli.command.name();
     let json = cli.command.json();
     // The commands that change packs stop at a boundary on SIGINT or SIGTERM (and take back

@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod config_facts;
 pub mod config_migration;
 pub mod config_model;
+pub mod descriptors;
 pub mod detect;
 pub mod distribution;
 pub mod files;

@@ -129,10 +129,6 @@ enum Handle {
     Opened(OwnedFd),
 }
 
-/// How many directory handles a pack keeps open. A run over 100,000 tenants walks more
-/// directories than a process may hold open; most are used for one tenant only.
-const CACHED_DIRS: usize = 512;
-
 /// A pack's home, open, with the handles of the directories walked below it.
 #[derive(Debug)]
 pub struct PackRoot {
@@ -164,7 +160,8 @@ impl Cache {
     fn insert(&mut self, relative: &str, handle: DirHandle) -> Vec<DirHandle> {
         self.tick += 1;
         let mut evicted = Vec::new();
-        if self.dirs.len() >= CACHED_DIRS && !self.dirs.contains_key(relative) {
+        if self.dirs.len() >= super::descriptors::cached_dirs() && !self.dirs.contains_key(relative)
+        {
             // Keep the more recently used half: a walk goes directory by directory.
             let mut ticks: Vec<u64> = self.dirs.values().map(|(_, used)| *used).collect();
             ticks.sort_unstable();

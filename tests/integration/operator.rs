@@ -886,3 +886,73 @@ fn the_commands_the_demo_prints_work() {
         Test::new().args(&words).run().success();
     }
 }
+
+/// Past a few hundred tenants a run, its no-op and its rollback hold more directories open
+/// than many systems let a process have (a soft limit of 1,024 open files is the default of
+/// systemd, `sshd` and so Ansible): the tool raises the soft limit as far as the hard limit
+/// allows, and under a hard limit it cannot pass keeps fewer directories open.
+#[test]
+fn a_low_limit_of_open_files_stops_no_run_no_op_plan_or_rollback() {
+    let packs = Packs::standard();
+    let template = std::fs::read_to_string(
+        packs
+            .old
+            .join("repository/tenants/1/userstores/partner_example_com.xml"),
+    )
+    .expect("read a user store");
+    let store = |id: u32| format!("repository/tenants/{id}/userstores/site_example_com.xml");
+    // 300 more tenants with a user store each: both packs' folders of them are walked.
+    for id in 100..400 {
+        let path = packs.old.join(store(id));
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, template.replace("partner", &format!("site{id}"))).expect("write");
+    }
+    let pristine = tree(&packs.new, false);
+
+    // A soft limit of 128 under the tests' hard limit: raised, and said so with -vvv.
+    let first = packs
+        .test("run", SCRIPT)
+        .arg("-vvv")
+        .open_files_limit(128, false)
+        .run();
+    first
+        .success()
+        .stderr_contains("open files: soft limit 2112 (was 128)");
+    for id in [100, 250, 399] {
+        assert_eq!(
+            std::fs::read(packs.new.join(store(id))).expect("read the copy"),
+            std::fs::read(packs.old.join(store(id))).expect("read the source"),
+            "tenant {id}"
+        );
+    }
+    let noop = packs.test("run", SCRIPT).open_files_limit(128, false).run();
+    noop.success().stdout_contains("nothing to do");
+
+    // A hard limit of 128 as well: nothing to raise; each pack keeps 16 directories open.
+    let hard = packs
+        .test("run", SCRIPT)
+        .arg("-vvv")
+        .open_files_limit(128, true)
+        .run();
+    hard.success().stdout_contains("nothing to do");
+    hard.stderr_contains(
+        "open files: soft limit 128 (was 128), 16 directory handles kept per pack",
+    );
+    packs
+        .test("plan", SCRIPT)
+        .open_files_limit(128, true)
+        .unchanged(&packs.new)
+        .run()
+        .success();
+    Test::new()
+        .args(["rollback", "--new"])
+        .arg(&packs.new)
+        .open_files_limit(128, true)
+        .run()
+        .success();
+    assert_eq!(
+        tree(&packs.new, false),
+        pristine,
+        "the rollback restores every byte"
+    );
+}

@@ -31,6 +31,7 @@ pub struct Test {
     stdin: Option<Vec<u8>>,
     timeout: Option<Duration>,
     file_size_limit: Option<u32>,
+    open_files_limit: Option<(u32, bool)>,
     unchanged: Vec<PathBuf>,
 }
 
@@ -91,6 +92,13 @@ impl Test {
         self
     }
 
+    /// Runs the binary under a limit of `files` open files (`ulimit -n`): the soft limit
+    /// only, under the hard limit the tests have, or with `hard` both.
+    pub fn open_files_limit(mut self, files: u32, hard: bool) -> Test {
+        self.open_files_limit = Some((files, hard));
+        self
+    }
+
     /// A directory (or a path that does not exist) that the run must leave exactly as it was,
     /// the tool's history included: `run` panics if it changed.
     pub fn unchanged(mut self, dir: impl AsRef<Path>) -> Test {
@@ -101,18 +109,25 @@ impl Test {
     /// The command `run` would start, for a test that drives the process itself (in a
     /// pseudo-terminal, killed part-way).
     pub fn command(&self) -> std::process::Command {
-        let mut command = match self.file_size_limit {
-            None => std::process::Command::new(BINARY),
-            Some(blocks) => {
-                let mut shell = std::process::Command::new("sh");
-                shell
-                    .arg("-c")
-                    .arg(format!(
-                        "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
-                    ))
-                    .arg(BINARY);
-                shell
-            }
+        let mut limits = Vec::new();
+        if let Some(blocks) = self.file_size_limit {
+            limits.push(format!("trap '' XFSZ; ulimit -f {blocks}"));
+        }
+        if let Some((files, hard)) = self.open_files_limit {
+            limits.push(format!(
+                "ulimit {} {files}",
+                if hard { "-n" } else { "-Sn" }
+            ));
+        }
+        let mut command = if limits.is_empty() {
+            std::process::Command::new(BINARY)
+        } else {
+            let mut shell = std::process::Command::new("sh");
+            shell
+                .arg("-c")
+                .arg(format!("{} && exec \"$0\" \"$@\"", limits.join(" && ")))
+                .arg(BINARY);
+            shell
         };
         command
             .args(&self.args)
