@@ -786,3 +786,143 @@ fn a_run_or_rollback_stopped_at_any_moment_by_any_signal_is_recovered_and_run_ag
         test_started.elapsed()
     );
 }
+
+/// A run of several batches of changes (the test above applies one), stopped by each signal
+/// in turn at moments spread over the time it changes the pack: no file is torn, `rollback`
+/// (with nothing to do when the run took itself back) restores the pack byte for byte, and
+/// a new run then completes as an uninterrupted one does.
+#[test]
+fn a_run_of_many_batches_stopped_while_it_changes_the_pack_is_recovered() {
+    const STOPS: u32 = 8;
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let tmpfs = Tmpfs::mount(&scratch.path().join("fs"), 512 * 1024);
+    // The large pack and 2,200 more tenants of a user store each.
+    let mut old = large_old_pack();
+    for tenant in 1000..3200 {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    let packs = match &tmpfs {
+        Ok(tmpfs) => Packs::build_in(&tmpfs.dir, old, new_4_1_0()),
+        Err(_) => Packs::build(old, new_4_1_0(), None),
+    };
+    let pristine = tree(&packs.new, false);
+    let plan = packs
+        .test("plan", SCRIPT)
+        .arg("--json")
+        .run()
+        .success()
+        .json();
+    let mut writes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut changes = 0;
+    for action in plan["actions"].as_array().expect("actions") {
+        if let (Some(path), Some(sha256)) =
+            (action["path"].as_str(), action["after"]["sha256"].as_str())
+        {
+            changes += 1;
+            writes
+                .entry(path.to_string())
+                .or_default()
+                .insert(sha256.to_string());
+        }
+    }
+    assert!(
+        changes > 2 * 1024,
+        "three batches or more: {changes} changes"
+    );
+    let rollback = || {
+        Test::new()
+            .args(["rollback", "--new"])
+            .arg(&packs.new)
+            .run()
+            .success();
+    };
+
+    let journals = || {
+        std::fs::read_dir(packs.new.join(".apim-migrate/runs"))
+            .map(|runs| {
+                runs.filter_map(Result::ok)
+                    .filter(|run| run.path().join("journal.jsonl").exists())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let start = || {
+        packs
+            .test("run", SCRIPT)
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a run")
+    };
+
+    // One uninterrupted run: how long it plans, how long it takes, what it leaves.
+    let started = Instant::now();
+    let mut child = start();
+    let mut planned = None;
+    let status = loop {
+        if planned.is_none() && journals() > 0 {
+            planned = Some(started.elapsed());
+        }
+        if let Some(status) = child.try_wait().expect("wait for the run") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    };
+    let took = started.elapsed();
+    assert!(status.success(), "the uninterrupted run failed: {status:?}");
+    let planned = planned.expect("the run journaled its changes");
+    let reference = tree(&packs.new, false);
+    rollback();
+    assert_tree(
+        &tree(&packs.new, false),
+        &pristine,
+        "the first run taken back",
+    );
+
+    let stops = [
+        Stop::Kill,
+        Stop::Interrupt,
+        Stop::Terminate,
+        Stop::InterruptTwice,
+    ];
+    let mut while_changing = 0;
+    for round in 0..STOPS {
+        let stop = stops[round as usize % stops.len()];
+        let journals_before = journals();
+        // Spread over the time the first run spent changing the pack.
+        let after = planned + (took - planned).mul_f64((f64::from(round) + 0.5) / f64::from(STOPS));
+        let mut child = start();
+        std::thread::sleep(after);
+        stop.send(&child);
+        let status = child.wait().expect("wait for the run");
+        let changing = journals() > journals_before;
+        while_changing += u32::from(changing);
+        let context = format!(
+            "stop {round}: {stop:?} after {after:?} (planned in {planned:?} of {took:?}), {}, {status:?}",
+            if changing {
+                "changing the pack"
+            } else {
+                "before changing it"
+            }
+        );
+        eprintln!("{context}");
+        assert_no_torn_files(
+            &tree(&packs.new, false),
+            &pristine,
+            &reference,
+            &writes,
+            &context,
+        );
+        rollback();
+        assert_tree(&tree(&packs.new, false), &pristine, &context);
+    }
+    packs.test("run", SCRIPT).run().success();
+    assert_tree(
+        &tree(&packs.new, false),
+        &reference,
+        "the run after the stops",
+    );
+}

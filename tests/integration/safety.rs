@@ -454,6 +454,70 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     }
 }
 
+/// A run of several batches of changes that fails in its first batch, or in a later one, is
+/// taken back whole: the batches written before it and the one failing. No change of a
+/// batch after the failing one was journaled.
+#[test]
+fn a_failure_in_any_batch_of_a_long_run_is_taken_back_whole() {
+    let mut old = sample_packs::PackBuilder::api_manager("3.0.0");
+    for tenant in 1..=2200 {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    let packs = Packs::build(old, new_4_1_0(), None);
+    let before = tree(&packs.new, false);
+    // Batches of 1,024 changes: the failure in the first batch, then in the second.
+    for (failing, batch_end) in [(600, 1024), (1500, 2048)] {
+        let report = packs
+            .test("run", "3.0.0-to-4.1.0")
+            .arg("--json")
+            .env("APIM_MIGRATE_INJECT_FAILURE", failing.to_string())
+            .run()
+            .code(1)
+            .json();
+        let changes = report["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter(|action| action["effect"].is_string())
+            .count();
+        assert!(changes > 2 * 1024, "three batches: {changes}");
+        assert_eq!(
+            tree(&packs.new, false),
+            before,
+            "everything taken back (failing at {failing})"
+        );
+        // The changes journaled are those of the batches up to the failing one.
+        let runs = packs.new.join(".apim-migrate/runs");
+        let latest = std::fs::read_dir(&runs)
+            .expect("runs")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| path.join("journal.jsonl").exists())
+            .max()
+            .expect("a run");
+        let journal = read(latest.join("journal.jsonl"));
+        let begun = journal
+            .lines()
+            .filter(|line| line.contains(r#""kind":"begin""#))
+            .count();
+        assert_eq!(
+            begun, batch_end,
+            "the batches up to the failing one were journaled (failing at {failing})"
+        );
+    }
+    packs.test("run", "3.0.0-to-4.1.0").run().success();
+    for tenant in [1, 1100, 2200] {
+        let relative =
+            format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");
+        assert_eq!(
+            bytes(packs.new.join(&relative)),
+            bytes(packs.old.join(&relative)),
+            "{relative}"
+        );
+    }
+}
+
 #[test]
 fn a_chain_of_100000_closures_neither_crashes_nor_leaves_a_lock() {
     let packs = Packs::standard();
