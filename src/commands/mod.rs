@@ -54,10 +54,11 @@ pub fn main() -> ExitCode {
     );
     crate::report::log::init(cli.verbose, cli.quiet);
     tracing::debug!(
-        "open files: soft limit {} (was {}), {} directory handles kept per pack, descriptor table of {}",
+        "open files: soft limit {} (was {}), {} directory handles kept per pack and {} by all, descriptor table of {}",
         descriptors.limit,
         descriptors.limit_before,
         descriptors.cached_dirs,
+        descriptors.budget,
         descriptors.table
     );
     let name = cli.command.name();

@@ -10,8 +10,8 @@
 //!
 //! Nothing here writes; `change::target` writes through the same handles.
 
+use crate::pack::descriptors::HandleCache;
 use crate::pack::name;
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -134,50 +134,7 @@ enum Handle {
 pub struct PackRoot {
     home: PathBuf,
     fd: DirHandle,
-    cache: Mutex<Cache>,
-}
-
-#[derive(Debug, Default)]
-struct Cache {
-    dirs: HashMap<String, (DirHandle, u64)>,
-    tick: u64,
-}
-
-impl Cache {
-    fn get(&mut self, relative: &str) -> Option<DirHandle> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.dirs.get_mut(relative).map(|(handle, used)| {
-            *used = tick;
-            handle.clone()
-        })
-    }
-
-    /// Keeps `handle`; returns the handles it evicts, to be closed once the lock is let go
-    /// (closing 256 directories that were listed takes a millisecond, which the other
-    /// threads walking the pack would wait for).
-    #[must_use]
-    fn insert(&mut self, relative: &str, handle: DirHandle) -> Vec<DirHandle> {
-        self.tick += 1;
-        let mut evicted = Vec::new();
-        if self.dirs.len() >= super::descriptors::cached_dirs() && !self.dirs.contains_key(relative)
-        {
-            // Keep the more recently used half: a walk goes directory by directory.
-            let mut ticks: Vec<u64> = self.dirs.values().map(|(_, used)| *used).collect();
-            ticks.sort_unstable();
-            let keep_from = ticks[ticks.len() / 2];
-            evicted.reserve(self.dirs.len() / 2);
-            self.dirs.retain(|_, (handle, used)| {
-                let keep = *used >= keep_from;
-                if !keep {
-                    evicted.push(handle.clone());
-                }
-                keep
-            });
-        }
-        self.dirs.insert(relative.to_string(), (handle, self.tick));
-        evicted
-    }
+    cache: Mutex<HandleCache>,
 }
 
 /// The error of a path that runs through a link (`ELOOP`, as the kernel reports it).
@@ -310,10 +267,7 @@ impl PackRoot {
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let prefix = format!("{relative}/");
-        cache
-            .dirs
-            .retain(|key, _| key != relative && !key.starts_with(&prefix));
+        cache.forget(relative);
     }
 
     /// The handle of the directory holding `relative`, and the entry's name there.

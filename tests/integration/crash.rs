@@ -919,6 +919,11 @@ fn a_run_of_many_batches_stopped_while_it_changes_the_pack_is_recovered() {
         rollback();
         assert_tree(&tree(&packs.new, false), &pristine, &context);
     }
+    // Most stops land while the pack is changed (a slower run may still be planning).
+    assert!(
+        while_changing * 2 >= STOPS,
+        "{while_changing} of {STOPS} stops came while the pack was changed"
+    );
     packs.test("run", SCRIPT).run().success();
     assert_tree(
         &tree(&packs.new, false),

@@ -650,3 +650,54 @@ fn the_family_script_checks_a_deployment_of_any_generation_it_takes() {
     let output = fleet.test_with("plan", "to-4.x").run();
     output.stderr_line("node `gw-1`: old_profile `gateway` is no profile of API-M 1.x/2.x or API-M 3.x or API-M 4.x: give one of all-in-one, api-publisher, api-store, api-key-manager, gateway-manager, gateway-worker, traffic-manager, api-devportal, control-plane");
 }
+
+/// An inventory keeps the packs of every node it planned until it applies them, each with
+/// the directory handles it walked with: all packs together keep no more than half the
+/// open files a process may have, so six nodes of 300 tenants plan, run and run again under
+/// a hard limit of 160 open files (which each node alone would pass).
+#[test]
+fn the_nodes_of_an_inventory_share_the_open_files_a_process_may_have() {
+    let mut old = old_3_0_0();
+    for tenant in 100..400 {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
+    let nodes: Vec<(&str, &str, &str, PackBuilder)> = names
+        .iter()
+        .map(|name| (*name, "all-in-one", "all-in-one", old.clone()))
+        .collect();
+    let fleet = Fleet::build(&nodes, "");
+    fleet
+        .test("plan")
+        .open_files_limit(160, true)
+        .run()
+        .success();
+    let report = fleet
+        .test("run")
+        .arg("--json")
+        .open_files_limit(160, true)
+        .run()
+        .success()
+        .json();
+    let store = "repository/tenants/399/userstores/staff_tenant399_example_com.xml";
+    for name in names {
+        assert_eq!(node(&report, name)["outcome"], "done", "{name}");
+        assert_eq!(
+            bytes(fleet.new_pack(name).join(store)),
+            bytes(fleet.old_pack(name).join(store)),
+            "{name}"
+        );
+    }
+    let again = fleet
+        .test("run")
+        .arg("--json")
+        .open_files_limit(160, true)
+        .run()
+        .success()
+        .json();
+    for name in names {
+        assert_eq!(node(&again, name)["outcome"], "nothing to do", "{name}");
+    }
+}

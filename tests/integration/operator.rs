@@ -917,7 +917,7 @@ fn a_low_limit_of_open_files_stops_no_run_no_op_plan_or_rollback() {
         .run();
     first
         .success()
-        .stderr_contains("open files: soft limit 2112 (was 128)");
+        .stderr_contains("open files: soft limit 4096 (was 128)");
     for id in [100, 250, 399] {
         assert_eq!(
             std::fs::read(packs.new.join(store(id))).expect("read the copy"),
@@ -928,7 +928,8 @@ fn a_low_limit_of_open_files_stops_no_run_no_op_plan_or_rollback() {
     let noop = packs.test("run", SCRIPT).open_files_limit(128, false).run();
     noop.success().stdout_contains("nothing to do");
 
-    // A hard limit of 128 as well: nothing to raise; each pack keeps 16 directories open.
+    // A hard limit of 128 as well: nothing to raise; each pack keeps 32 directories open,
+    // all of them 64.
     let hard = packs
         .test("run", SCRIPT)
         .arg("-vvv")
@@ -936,7 +937,7 @@ fn a_low_limit_of_open_files_stops_no_run_no_op_plan_or_rollback() {
         .run();
     hard.success().stdout_contains("nothing to do");
     hard.stderr_contains(
-        "open files: soft limit 128 (was 128), 16 directory handles kept per pack",
+        "open files: soft limit 128 (was 128), 32 directory handles kept per pack and 64 by all",
     );
     packs
         .test("plan", SCRIPT)
