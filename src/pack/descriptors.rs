@@ -99,6 +99,7 @@ pub struct HandleCache {
 }
 
 impl HandleCache {
+    /// The handle kept for the directory at `relative`, now the most recently used.
     pub fn get(&mut self, relative: &str) -> Option<DirHandle> {
         self.tick += 1;
         let tick = self.tick;
@@ -111,9 +112,9 @@ impl HandleCache {
     /// Keeps `handle`; returns the handles it evicts, to be closed once the lock is let go
     /// (closing 256 directories that were listed takes a millisecond, which the other
     /// threads walking the pack would wait for). A pack keeps at most `cached_dirs()`, and
-    /// all packs together no more than their budget: a cache that finds the
-    /// budget spent gives up half of its own, and when it has none to give the handle is
-    /// used and not kept.
+    /// all packs together no more than their budget: a cache that finds the budget spent
+    /// gives up half of its own, and when it has none to give the handle is used and not
+    /// kept.
     #[must_use]
     pub fn insert(&mut self, relative: &str, handle: DirHandle) -> Vec<DirHandle> {
         self.tick += 1;
@@ -158,9 +159,7 @@ impl HandleCache {
         release(evicted.len());
         evicted
     }
-}
 
-impl HandleCache {
     /// Forgets a directory and everything below it (it was removed).
     pub fn forget(&mut self, relative: &str) {
         let prefix = format!("{relative}/");
