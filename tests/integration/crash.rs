@@ -797,12 +797,7 @@ fn a_run_of_many_batches_stopped_while_it_changes_the_pack_is_recovered() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let tmpfs = Tmpfs::mount(&scratch.path().join("fs"), 512 * 1024);
     // The large pack and 2,200 more tenants of a user store each.
-    let mut old = large_old_pack();
-    for tenant in 1000..3200 {
-        old = old
-            .tenant(tenant)
-            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
-    }
+    let old = with_tenant_userstores(large_old_pack(), 1000..3200);
     let packs = match &tmpfs {
         Ok(tmpfs) => Packs::build_in(&tmpfs.dir, old, new_4_1_0()),
         Err(_) => Packs::build(old, new_4_1_0(), None),

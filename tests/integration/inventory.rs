@@ -657,12 +657,7 @@ fn the_family_script_checks_a_deployment_of_any_generation_it_takes() {
 /// a hard limit of 160 open files (which each node alone would pass).
 #[test]
 fn the_nodes_of_an_inventory_share_the_open_files_a_process_may_have() {
-    let mut old = old_3_0_0();
-    for tenant in 100..400 {
-        old = old
-            .tenant(tenant)
-            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
-    }
+    let old = with_tenant_userstores(old_3_0_0(), 100..400);
     let names = ["n1", "n2", "n3", "n4", "n5", "n6"];
     let nodes: Vec<(&str, &str, &str, PackBuilder)> = names
         .iter()

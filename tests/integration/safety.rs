@@ -430,12 +430,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
         .run()
         .code(1)
         .json();
-    let changes = report["actions"]
-        .as_array()
-        .expect("actions")
-        .iter()
-        .filter(|action| action["effect"].is_string())
-        .count();
+    let changes = changes_in(&report);
     assert!(
         changes > 200,
         "enough changes for parallel writing: {changes}"
@@ -459,12 +454,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
 /// batch after the failing one was journaled.
 #[test]
 fn a_failure_in_any_batch_of_a_long_run_is_taken_back_whole() {
-    let mut old = sample_packs::PackBuilder::api_manager("3.0.0");
-    for tenant in 1..=2200 {
-        old = old
-            .tenant(tenant)
-            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
-    }
+    let old = with_tenant_userstores(sample_packs::PackBuilder::api_manager("3.0.0"), 1..=2200);
     let packs = Packs::build(old, new_4_1_0(), None);
     let before = tree(&packs.new, false);
     // Batches of 1,024 changes: the failure in the first batch, then in the second.
@@ -476,12 +466,7 @@ fn a_failure_in_any_batch_of_a_long_run_is_taken_back_whole() {
             .run()
             .code(1)
             .json();
-        let changes = report["actions"]
-            .as_array()
-            .expect("actions")
-            .iter()
-            .filter(|action| action["effect"].is_string())
-            .count();
+        let changes = changes_in(&report);
         assert!(changes > 2 * 1024, "three batches: {changes}");
         assert_eq!(
             tree(&packs.new, false),

@@ -123,6 +123,30 @@ pub fn old_3_0_0() -> PackBuilder {
     sample_packs::demo_old_pack()
 }
 
+/// `old` with more tenants, each with one user store (`staff.tenantN.example.com`): a run
+/// copies one file per tenant, in a folder of its own.
+pub fn with_tenant_userstores(
+    mut old: PackBuilder,
+    tenants: impl IntoIterator<Item = u32>,
+) -> PackBuilder {
+    for tenant in tenants {
+        old = old
+            .tenant(tenant)
+            .userstore(Some(tenant), &format!("staff.tenant{tenant}.example.com"));
+    }
+    old
+}
+
+/// How many of a report's actions change a file.
+pub fn changes_in(report: &serde_json::Value) -> usize {
+    report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|action| action["effect"].is_string())
+        .count()
+}
+
 pub fn new_4_1_0() -> PackBuilder {
     PackBuilder::api_manager("4.1.0")
 }
