@@ -405,6 +405,19 @@ fn an_unfinished_run_is_shown_by_plan_refused_by_run_and_taken_back_by_rollback(
     packs.test("run", "3.0.0-to-4.1.0").run().success();
 }
 
+/// Each tenant's `staff.tenantN.example.com` user store is in the new pack as in the old.
+fn assert_staff_userstores_copied(packs: &Packs, tenants: impl IntoIterator<Item = u32>) {
+    for tenant in tenants {
+        let relative =
+            format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");
+        assert_eq!(
+            bytes(packs.new.join(&relative)),
+            bytes(packs.old.join(&relative)),
+            "{relative}"
+        );
+    }
+}
+
 /// A batch of many changes is written on several threads; a failure in the middle of one
 /// is taken back like any other, and the same run then goes through.
 #[test]
@@ -438,15 +451,7 @@ fn a_failure_among_changes_written_in_parallel_is_taken_back() {
     assert_eq!(tree(&packs.new, false), before, "everything taken back");
 
     packs.test("run", "3.0.0-to-4.1.0").run().success();
-    for tenant in [1, 75, 150] {
-        let relative =
-            format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");
-        assert_eq!(
-            bytes(packs.new.join(&relative)),
-            bytes(packs.old.join(&relative)),
-            "{relative}"
-        );
-    }
+    assert_staff_userstores_copied(&packs, [1, 75, 150]);
 }
 
 /// A run of several batches of changes that fails in its first batch, or in a later one, is
@@ -492,15 +497,7 @@ fn a_failure_in_any_batch_of_a_long_run_is_taken_back_whole() {
         );
     }
     packs.test("run", "3.0.0-to-4.1.0").run().success();
-    for tenant in [1, 1100, 2200] {
-        let relative =
-            format!("repository/tenants/{tenant}/userstores/staff_tenant{tenant}_example_com.xml");
-        assert_eq!(
-            bytes(packs.new.join(&relative)),
-            bytes(packs.old.join(&relative)),
-            "{relative}"
-        );
-    }
+    assert_staff_userstores_copied(&packs, [1, 1100, 2200]);
 }
 
 #[test]
