@@ -102,9 +102,14 @@ fn sources(root: &Path) -> Vec<Source> {
                 .to_string_lossy()
                 .replace('\\', "/");
             Source {
-                relative,
                 lines: text.lines().count(),
-                code: code_of(&text),
+                // A module's unit tests in a file of their own (`#[cfg(test)] mod tests;`).
+                code: if relative.ends_with("/tests.rs") {
+                    String::new()
+                } else {
+                    code_of(&text)
+                },
+                relative,
             }
         })
         .collect()
@@ -127,9 +132,9 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 /// The code the rules look at: up to the unit tests (`#[cfg(test)]`, at the end of a file by
-/// this project's habit), without comments.
+/// this project's habit, or a module's `tests.rs`), without comments.
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
+    let text = match text.find("#[cfg(test)]\nmod tests") {
         Some(tests) => &text[..tests],
         None => text,
     };
@@ -223,6 +228,20 @@ fn only_the_change_layer_writes_to_the_filesystem() {
     assert_none(
         misplaced(&sources(&repository()), WRITES, MAY_WRITE),
         "only src/change/ writes (packs through apply and rollback, other files through `disk`); move the write there",
+    );
+}
+
+#[test]
+fn a_file_of_unit_tests_is_compiled_for_tests_only() {
+    // The rules skip a module's `tests.rs` whole: it must be declared after `#[cfg(test)]`.
+    let declared: Vec<String> = sources(&repository())
+        .iter()
+        .filter(|file| contains_word(&file.code, "mod tests;"))
+        .map(|file| format!("src/{}", file.relative))
+        .collect();
+    assert_none(
+        declared,
+        "declare a module's unit tests as `#[cfg(test)] mod tests;`, at the end of the file",
     );
 }
 
