@@ -107,6 +107,50 @@ fn copies_keep_their_source_time_and_a_no_op_run_reads_them_from_the_cache() {
 }
 
 #[test]
+fn a_run_that_learns_nothing_leaves_the_cache_file_as_it_is() {
+    let packs = aged();
+    run(&packs);
+    // Once what the first run wrote, and the folders it listed, are settled, the next run
+    // learns them; the one after that finds everything as the cache says.
+    std::thread::sleep(Duration::from_millis(2300));
+    run(&packs);
+    let before = fs::metadata(cache(&packs)).expect("stat the cache");
+    let bytes = fs::read(cache(&packs)).expect("read the cache");
+    let text = run(&packs);
+    assert!(text.contains("nothing to do"), "{text}");
+    let after = fs::metadata(cache(&packs)).expect("stat the cache");
+    assert_eq!(
+        (
+            after.ino(),
+            after.mtime(),
+            after.mtime_nsec(),
+            after.ctime(),
+            after.ctime_nsec()
+        ),
+        (
+            before.ino(),
+            before.mtime(),
+            before.mtime_nsec(),
+            before.ctime(),
+            before.ctime_nsec()
+        ),
+        "a run that learnt nothing must not write the cache again"
+    );
+    assert_eq!(fs::read(cache(&packs)).expect("read the cache"), bytes);
+
+    // A run that learns something (the copy it puts back) writes the cache anew.
+    rewrite_keeping_size_and_time(&packs.new.join(USERSTORE));
+    assert_run_copies(&packs, USERSTORE);
+    let rewritten = fs::metadata(cache(&packs)).expect("stat the cache");
+    assert_ne!(rewritten.ino(), before.ino(), "the cache is written anew");
+    let copy = fs::metadata(packs.new.join(USERSTORE)).expect("stat");
+    assert!(
+        hash_cache_covers(&packs.new, &copy),
+        "the copy put back is cached"
+    );
+}
+
+#[test]
 fn a_file_changed_right_after_a_run_is_seen_whatever_its_size_and_time() {
     let packs = aged();
     run(&packs);
@@ -270,6 +314,9 @@ fn what_a_large_run_learns_is_spooled_and_saved_whole() {
     assert!(hash_cache_covers(&packs.new, &source), "a source read");
     let learnt = cache_keys(&packs);
     let saved_first = fs::metadata(cache(&packs)).expect("stat the cache");
+    // Settled, so that the no-op learns the files the first run edited (it reads them now)
+    // and saves the cache again: a run that learns nothing leaves the file as it is.
+    std::thread::sleep(Duration::from_millis(2300));
     let text = run(&packs);
     assert!(text.contains("nothing to do"), "{text}");
     // The no-op moved what it loaded to an unnamed file, looked each file up there, and

@@ -204,6 +204,8 @@ pub struct HashCache {
     since: SystemTime,
     /// Whether what is found is kept, to be saved (not for `plan`, which writes nothing).
     recording: bool,
+    /// The `stat` of each cache file read whole (see `is_already_saved_in`).
+    loaded: Vec<(Key, Stamp)>,
 }
 
 impl Default for HashCache {
@@ -217,6 +219,7 @@ impl Default for HashCache {
             seen: Mutex::new(Spool::default()),
             since: SystemTime::now(),
             recording: true,
+            loaded: Vec::new(),
         }
     }
 }
@@ -237,7 +240,12 @@ impl HashCache {
                 continue;
             }
             let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
-            let contents = file::decode_from(&mut reader, stat.size).unwrap_or_default();
+            let Some(contents) = file::decode_from(&mut reader, stat.size) else {
+                continue;
+            };
+            cache
+                .loaded
+                .extend(Stamp::of(&stat).map(|stamp| (key(&stat), stamp)));
             // The one pack's entries kept as decoded, not copied (19 MB at 100,000 tenants).
             if known.is_empty() {
                 known = contents.entries.0;
@@ -259,6 +267,20 @@ impl HashCache {
     /// Whether what is found is kept, to be saved (by `run`, not by `plan`).
     pub fn is_recording(&self) -> bool {
         self.recording
+    }
+
+    /// Whether the cache file whose `stat` is `stat` says already what saving would write:
+    /// it is the one file this cache was read from, unchanged since, and this run learnt
+    /// nothing (entries it holds that this run did not meet can only miss: see above). A
+    /// no-op run then leaves it as it is (2.8 MB at 10,000 tenants, 27 MB at 100,000).
+    pub fn is_already_saved_in(&self, stat: &Stat) -> bool {
+        fn learnt<const RECORD: usize>(spool: &Mutex<Spool<RECORD>>) -> bool {
+            spool.lock().map_or(true, |spool| !spool.is_empty())
+        }
+        self.loaded.len() == 1
+            && Stamp::of(stat).map(|stamp| (key(stat), stamp)) == self.loaded.first().copied()
+            && !learnt(&self.seen)
+            && !learnt(&self.seen_listed)
     }
 
     /// Whether no entries are known from earlier runs.

@@ -71,7 +71,6 @@ impl<const RECORD: usize> Spool<RECORD> {
         self.count
     }
 
-    #[cfg(test)]
     pub(super) fn is_empty(&self) -> bool {
         self.count == 0
     }

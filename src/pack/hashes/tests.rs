@@ -272,3 +272,53 @@ fn a_written_file_is_recorded_only_with_a_settled_time_it_still_shows() {
     cache.record_written(&placed, long_ago, now, &sha256);
     assert_eq!(cache.seen.lock().expect("lock").len(), 1);
 }
+
+#[test]
+fn a_cache_file_is_already_saved_only_when_it_was_the_one_read_and_nothing_was_learnt() {
+    let saved_pack = |bytes: &[u8]| {
+        let home = tempfile::tempdir().expect("temp dir");
+        let state = home.path().join(crate::pack::STATE_DIR);
+        fs::create_dir(&state).expect("state dir");
+        fs::write(state.join(CACHE_FILE), bytes).expect("write the cache");
+        let stat = Stat::of(&fs::metadata(state.join(CACHE_FILE)).expect("stat"));
+        (PackRoot::open(home.path()).expect("open"), stat, home)
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, metadata) = file_with(dir.path(), "a.xml", b"<a/>");
+    let mut first = HashCache::default();
+    let stamp = Stamp::of(&metadata).expect("a stamp");
+    first.known.insert(key(&metadata), (stamp, [0xab; 32]));
+    let mut bytes = Vec::new();
+    assert!(first.write_to(&mut bytes).expect("written"));
+    let (root, stat, _home) = saved_pack(&bytes);
+    let (other_root, other_stat, _other) = saved_pack(&bytes);
+
+    let cache = HashCache::load([&root]);
+    assert!(cache.is_already_saved_in(&stat));
+    // Another file, or this one changed since: written.
+    assert!(!cache.is_already_saved_in(&other_stat));
+    let mut touched = stat;
+    touched.ctime.1 += 1;
+    assert!(!cache.is_already_saved_in(&touched));
+    // Read from two files: each is written with what both said.
+    assert!(!HashCache::load([&root, &other_root]).is_already_saved_in(&stat));
+    // A damaged file was not read: written.
+    let (damaged, damaged_stat, _damaged) = saved_pack(&bytes[..bytes.len() - 1]);
+    assert!(!HashCache::load([&damaged]).is_already_saved_in(&damaged_stat));
+    // Something learnt: written.
+    let long_ago = SystemTime::now() - Duration::from_secs(3600);
+    let file = File::options()
+        .write(true)
+        .open(dir.path().join("a.xml"))
+        .expect("open");
+    file.set_modified(long_ago).expect("set the time");
+    let placed = Stat::of(&file.metadata().expect("fstat"));
+    cache.record_written(
+        &placed,
+        long_ago,
+        SystemTime::now(),
+        &ContentHash::of(b"<a/>"),
+    );
+    assert_eq!(cache.seen.lock().expect("lock").len(), 1);
+    assert!(!cache.is_already_saved_in(&stat));
+}
