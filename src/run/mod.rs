@@ -13,11 +13,13 @@ pub use packs::{
 
 use crate::change::apply;
 use crate::change::journal;
+use crate::change::journal::RunLog;
 use crate::change::planner::PackSlot;
 use crate::change::progress::Meter;
 use crate::change::state::TargetLocks;
 use crate::engine::{self, PlanOptions, Resume};
 use crate::error::{CommandResult, Failure};
+use crate::pack::hashes::HashCache;
 use crate::pack::stock::Catalogue;
 use crate::pack::{Pack, Role};
 use crate::script::Script;
@@ -233,53 +235,19 @@ pub fn prepare(request: &Request, only_waiting: bool) -> CommandResult<Option<Pr
         Some(run_id) => Some(lock_targets(&slots, run_id)?),
         None => None,
     };
-    // The hashes of files known from the targets' earlier runs, for all the packs; only a
-    // run keeps what it learns, to save it.
-    let mut hashes = crate::pack::hashes::HashCache::load(
-        slots
-            .iter()
-            .filter(|slot| slot.target)
-            .map(|slot| slot.pack.root.as_ref()),
-    );
-    // What was loaded is moved, and what a run learns is spooled, into unnamed files in a
-    // target's state directory (which a run's lock made; a plan uses it where it is there)
-    // rather than held to the end: nothing of them is left, as no other process can open
-    // them, no name is made, and they are gone when the command ends.
-    let state_dir = slots
-        .iter()
-        .find(|slot| slot.target)
-        .and_then(|slot| slot.pack.root.dir(crate::pack::STATE_DIR).ok());
-    if let Some(dir) = state_dir {
-        let scratch = || crate::change::disk::scratch_file(&dir);
-        if !hashes.knows_none() {
-            if let Some(known) = scratch() {
-                hashes.move_known_to(known);
-            }
-        }
-        if locks.is_some() {
-            if let [Some(entries), Some(listed)] = [scratch(), scratch()] {
-                hashes.spill_into([entries, listed]);
-            }
-        }
-    }
-    let hashes = std::sync::Arc::new(if apply {
-        hashes
-    } else {
-        hashes.without_recording()
+    // The targets' hash caches are read on a thread of their own while their histories are
+    // read here: each is some milliseconds of reading and hashing a file at 10,000 tenants.
+    let (hashes, history) = std::thread::scope(|scope| {
+        let hashes = scope.spawn(|| load_hashes(&slots, locks.is_some(), apply));
+        let history = read_history(&slots, as_run, &mut notes);
+        let hashes = hashes
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (hashes, history)
     });
+    let history = history?;
     for slot in &mut slots {
         slot.pack.hashes = hashes.clone();
-    }
-    let mut history = Vec::new();
-    for slot in slots.iter().filter(|slot| slot.target) {
-        let runs = journal::read_runs_as(&slot.pack.home, journal::Read::Standing)?;
-        if let Err(refusal) = apply::refuse_unfinished(slot.role, &slot.pack.home, &runs) {
-            if as_run {
-                return Err(refusal);
-            }
-            notes.push(refusal.to_string());
-        }
-        history.extend(runs);
     }
     let standing = chain::chain_state(&script, &slots, history);
     let mut complete = None;
@@ -479,6 +447,65 @@ pub fn plan_script(
         interrupted: false,
         hashes,
     })
+}
+
+/// The hashes of files known from the targets' earlier runs, for all the packs; only a run
+/// (`apply`) keeps what it learns, to save it.
+fn load_hashes(slots: &[PackSlot], locked: bool, apply: bool) -> Arc<HashCache> {
+    let mut hashes = HashCache::load(
+        slots
+            .iter()
+            .filter(|slot| slot.target)
+            .map(|slot| slot.pack.root.as_ref()),
+    );
+    // What was loaded is moved, and what a run learns is spooled, into unnamed files in a
+    // target's state directory (which a run's lock made; a plan uses it where it is there)
+    // rather than held to the end: nothing of them is left, as no other process can open
+    // them, no name is made, and they are gone when the command ends.
+    let state_dir = slots
+        .iter()
+        .find(|slot| slot.target)
+        .and_then(|slot| slot.pack.root.dir(crate::pack::STATE_DIR).ok());
+    if let Some(dir) = state_dir {
+        let scratch = || crate::change::disk::scratch_file(&dir);
+        if !hashes.knows_none() {
+            if let Some(known) = scratch() {
+                hashes.move_known_to(known);
+            }
+        }
+        if locked {
+            if let [Some(entries), Some(listed)] = [scratch(), scratch()] {
+                hashes.spill_into([entries, listed]);
+            }
+        }
+    }
+    Arc::new(if apply {
+        hashes
+    } else {
+        hashes.without_recording()
+    })
+}
+
+/// The runs recorded in the targets, each read for how it stands; a run that is unfinished,
+/// failed and not taken back, or being rolled back refuses a run (`as_run`), and is a note
+/// of a plan.
+fn read_history(
+    slots: &[PackSlot],
+    as_run: bool,
+    notes: &mut Vec<String>,
+) -> CommandResult<Vec<RunLog>> {
+    let mut history = Vec::new();
+    for slot in slots.iter().filter(|slot| slot.target) {
+        let runs = journal::read_runs_as(&slot.pack.home, journal::Read::Standing)?;
+        if let Err(refusal) = apply::refuse_unfinished(slot.role, &slot.pack.home, &runs) {
+            if as_run {
+                return Err(refusal);
+            }
+            notes.push(refusal.to_string());
+        }
+        history.extend(runs);
+    }
+    Ok(history)
 }
 
 /// Applies what `plan_script` planned for a run, under the locks of its targets; a failure
